@@ -1,0 +1,64 @@
+//! The Rapport store: the one source of truth for every entity.
+//!
+//! Owns the schema (twin migration folders `migrations/sqlite` and
+//! `migrations/postgres` with identical file names), the connection to either
+//! backend (picked once from the database URL), and typed queries per entity.
+//! Plain SQL per dialect; runtime queries only (no live database to compile).
+//!
+//! The store has no rules about content: it never cleans, validates or decides
+//! identity. Importers hand it cleaned `rapport_domain` records inside an
+//! [`ImportSession`] (one database transaction per file) and it reports, per
+//! row, whether the row was loaded, was already there, conflicts with what is
+//! there, or references an unknown key.
+//!
+//! Error policy: thiserror here; `StoreError::NotFound` is its own variant.
+
+mod error;
+mod import;
+mod reports;
+mod schema;
+
+pub use error::StoreError;
+pub use import::*;
+pub use reports::*;
+
+use sqlx::{PgPool, SqlitePool};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A connected, migrated store. Cheap to clone (pools are shared).
+#[derive(Debug, Clone)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Store {
+    /// Connects to `sqlite://PATH` (file and parent directories created, WAL mode,
+    /// foreign keys on) or `postgres://…`, then runs pending migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        schema::connect(url).await
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Store::Sqlite(_) => Backend::Sqlite,
+            Store::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Closes the pool, flushing SQLite's WAL.
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite(p) => p.close().await,
+            Store::Postgres(p) => p.close().await,
+        }
+    }
+}
