@@ -1,1 +1,40 @@
-fn main() {}
+//! The `rapport` binary: one command per job (init, import, gen, export,
+//! report, demo). Parses the command line, loads the typed configuration,
+//! opens the store and hands off to the library crates.
+//!
+//! Output policy: with `--json` every command prints exactly one JSON object
+//! on stdout and nothing else there; human-readable output, progress bars and
+//! logs go to stderr (progress bars only when stderr is a terminal).
+//!
+//! Error policy: anyhow at this edge; library errors keep their context chain.
+
+mod bench;
+mod cli;
+mod commands;
+mod config;
+mod output;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    output::init_logging(cli.json, cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let json = cli.json;
+    match runtime.block_on(commands::run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            output::print_error(json, &e);
+            std::process::ExitCode::from(1)
+        }
+    }
+}

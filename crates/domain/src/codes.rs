@@ -81,7 +81,10 @@ code_enum!(
 impl AccountType {
     /// Deposit accounts hold the customer's liquid money (balance features use these).
     pub fn is_deposit(self) -> bool {
-        matches!(self, AccountType::Current | AccountType::Savings | AccountType::TermDeposit)
+        matches!(
+            self,
+            AccountType::Current | AccountType::Savings | AccountType::TermDeposit
+        )
     }
 }
 
@@ -262,9 +265,21 @@ mod tests {
 
     #[test]
     fn berka_loan_status_b_and_d_are_bad() {
-        assert_eq!(LoanStatus::parse("B").map(LoanStatus::outcome), Ok(LoanOutcome::Bad));
-        assert_eq!(LoanStatus::parse("D").map(LoanStatus::outcome), Ok(LoanOutcome::Bad));
-        assert_eq!(LoanStatus::parse("A").map(LoanStatus::outcome), Ok(LoanOutcome::Good));
-        assert_eq!(LoanStatus::parse("C").map(LoanStatus::outcome), Ok(LoanOutcome::Good));
+        assert_eq!(
+            LoanStatus::parse("B").map(LoanStatus::outcome),
+            Ok(LoanOutcome::Bad)
+        );
+        assert_eq!(
+            LoanStatus::parse("D").map(LoanStatus::outcome),
+            Ok(LoanOutcome::Bad)
+        );
+        assert_eq!(
+            LoanStatus::parse("A").map(LoanStatus::outcome),
+            Ok(LoanOutcome::Good)
+        );
+        assert_eq!(
+            LoanStatus::parse("C").map(LoanStatus::outcome),
+            Ok(LoanOutcome::Good)
+        );
     }
 }

@@ -41,7 +41,10 @@ impl MergeRule {
 
 /// Names compare after trimming, collapsing inner whitespace and lower-casing.
 pub fn normalise_name(name: &str) -> String {
-    name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 /// Decides whether `a` and `b` are the same person, and by which rule.
@@ -77,18 +80,42 @@ mod tests {
     #[test]
     fn two_customers_with_different_valid_id_numbers_are_never_merged() {
         let a_id = id("11010519491231002X");
-        let b_id = ResidentId::compose(110105, NaiveDate::from_ymd_opt(1949, 12, 31).unwrap_or_default(), 4);
+        let b_id = ResidentId::compose(
+            110105,
+            NaiveDate::from_ymd_opt(1949, 12, 31).unwrap_or_default(),
+            4,
+        );
         let p = phone("13812345678");
-        let a = Identity { id_number: Some(&a_id), phone: Some(&p), name: Some("王伟"), birth_date: None };
-        let b = Identity { id_number: Some(&b_id), phone: Some(&p), name: Some("王伟"), birth_date: None };
+        let a = Identity {
+            id_number: Some(&a_id),
+            phone: Some(&p),
+            name: Some("王伟"),
+            birth_date: None,
+        };
+        let b = Identity {
+            id_number: Some(&b_id),
+            phone: Some(&p),
+            name: Some("王伟"),
+            birth_date: None,
+        };
         assert_eq!(same_person(&a, &b), None);
     }
 
     #[test]
     fn the_same_id_number_merges() {
         let a_id = id("11010519491231002X");
-        let a = Identity { id_number: Some(&a_id), phone: None, name: Some("王伟"), birth_date: None };
-        let b = Identity { id_number: Some(&a_id), phone: None, name: Some("Wang Wei"), birth_date: None };
+        let a = Identity {
+            id_number: Some(&a_id),
+            phone: None,
+            name: Some("王伟"),
+            birth_date: None,
+        };
+        let b = Identity {
+            id_number: Some(&a_id),
+            phone: None,
+            name: Some("Wang Wei"),
+            birth_date: None,
+        };
         assert_eq!(same_person(&a, &b), Some(MergeRule::SameIdNumber));
     }
 
@@ -97,12 +124,31 @@ mod tests {
         let p = phone("+86 138 1234 5678");
         let d1 = NaiveDate::from_ymd_opt(1980, 1, 2);
         let d2 = NaiveDate::from_ymd_opt(1981, 1, 2);
-        let a = Identity { id_number: None, phone: Some(&p), name: Some(" Li  Na "), birth_date: d1 };
-        let b = Identity { id_number: None, phone: Some(&p), name: Some("li na"), birth_date: None };
+        let a = Identity {
+            id_number: None,
+            phone: Some(&p),
+            name: Some(" Li  Na "),
+            birth_date: d1,
+        };
+        let b = Identity {
+            id_number: None,
+            phone: Some(&p),
+            name: Some("li na"),
+            birth_date: None,
+        };
         assert_eq!(same_person(&a, &b), Some(MergeRule::SamePhoneAndName));
-        let c = Identity { birth_date: d1, ..b.clone() };
-        assert_eq!(same_person(&a, &c), Some(MergeRule::SamePhoneNameAndBirthDate));
-        let e = Identity { birth_date: d2, ..b };
+        let c = Identity {
+            birth_date: d1,
+            ..b.clone()
+        };
+        assert_eq!(
+            same_person(&a, &c),
+            Some(MergeRule::SamePhoneNameAndBirthDate)
+        );
+        let e = Identity {
+            birth_date: d2,
+            ..b
+        };
         assert_eq!(same_person(&a, &e), None);
     }
 }

@@ -47,7 +47,11 @@ impl ResidentId {
 
     /// Parses and checks an 18-character resident ID (spaces ignored, `x` accepted).
     pub fn parse(s: &str) -> Result<Self, ResidentIdError> {
-        let t: String = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+        let t: String = s
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_uppercase();
         let n = t.chars().count();
         if n != 18 {
             return Err(ResidentIdError::Length(n));
@@ -68,7 +72,8 @@ impl ResidentId {
             return Err(ResidentIdError::CheckDigit { found, expected });
         }
         let date = &body[6..14];
-        NaiveDate::parse_from_str(date, "%Y%m%d").map_err(|_| ResidentIdError::BirthDate(date.to_string()))?;
+        NaiveDate::parse_from_str(date, "%Y%m%d")
+            .map_err(|_| ResidentIdError::BirthDate(date.to_string()))?;
         Ok(ResidentId(t))
     }
 
@@ -152,10 +157,13 @@ impl PhoneNumber {
             let national = digits.strip_prefix('0').unwrap_or(&digits);
             format!("{default_country}{national}")
         };
-        if full.starts_with("86") {
-            let national = &full[2..];
+        if let Some(national) = full.strip_prefix("86") {
             // Mainland mobiles are 11 digits starting with 1; landlines are area code + 7-8 digits.
-            let mobile = national.starts_with('1') && national.as_bytes().get(1).is_some_and(|b| (b'3'..=b'9').contains(b));
+            let mobile = national.starts_with('1')
+                && national
+                    .as_bytes()
+                    .get(1)
+                    .is_some_and(|b| (b'3'..=b'9').contains(b));
             if mobile && national.len() != 11 {
                 return Err(PhoneError::ChinaMobile(national.len()));
             }
@@ -219,7 +227,10 @@ impl Email {
                 return Err(EmailError("bad domain label"));
             }
         }
-        if labels.last().is_some_and(|tld| tld.len() < 2 || tld.chars().all(|c| c.is_ascii_digit())) {
+        if labels
+            .last()
+            .is_some_and(|tld| tld.len() < 2 || tld.chars().all(|c| c.is_ascii_digit()))
+        {
             return Err(EmailError("bad top-level domain"));
         }
         Ok(Email(t))
@@ -257,7 +268,7 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, DateError> {
         return NaiveDate::parse_from_str(d, "%Y%m%d").map_err(|_| err());
     }
     if let Some(rest) = t.strip_suffix('日') {
-        let rest = rest.replace('年', "-").replace('月', "-");
+        let rest = rest.replace(['年', '月'], "-");
         return NaiveDate::parse_from_str(&rest, "%Y-%m-%d").map_err(|_| err());
     }
     // dd/mm/yyyy or mm/dd/yyyy: accept only when unambiguous.
@@ -280,7 +291,9 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, DateError> {
 pub struct AmountError(pub String);
 
 /// Money as an exact signed count of minor units (fen, cents). See ADR 0001.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 pub struct Money(i64);
 
 impl Money {
@@ -343,13 +356,20 @@ impl Money {
         if int_digits.is_empty() && frac_part.is_empty() {
             return Err(err());
         }
-        let major: i64 = if int_digits.is_empty() { 0 } else { int_digits.parse().map_err(|_| err())? };
+        let major: i64 = if int_digits.is_empty() {
+            0
+        } else {
+            int_digits.parse().map_err(|_| err())?
+        };
         let frac: i64 = match frac_part.len() {
             0 => 0,
             1 => frac_part.parse::<i64>().map_err(|_| err())? * 10,
             _ => frac_part.parse().map_err(|_| err())?,
         };
-        let minor = major.checked_mul(100).and_then(|m| m.checked_add(frac)).ok_or_else(err)?;
+        let minor = major
+            .checked_mul(100)
+            .and_then(|m| m.checked_add(frac))
+            .ok_or_else(err)?;
         Ok(Money(if negative { -minor } else { minor }))
     }
 }
@@ -384,7 +404,10 @@ mod tests {
     fn an_id_number_with_a_bad_checksum_is_rejected() {
         assert_eq!(
             ResidentId::parse("110105194912310021"),
-            Err(ResidentIdError::CheckDigit { found: '1', expected: 'X' })
+            Err(ResidentIdError::CheckDigit {
+                found: '1',
+                expected: 'X'
+            })
         );
     }
 
@@ -392,13 +415,22 @@ mod tests {
     fn an_id_number_with_an_impossible_birth_date_is_rejected() {
         let body = "11010519490231002";
         let check = ResidentId::check_char(body).unwrap_or('0');
-        assert!(matches!(ResidentId::parse(&format!("{body}{check}")), Err(ResidentIdError::BirthDate(_))));
+        assert!(matches!(
+            ResidentId::parse(&format!("{body}{check}")),
+            Err(ResidentIdError::BirthDate(_))
+        ));
     }
 
     #[test]
     fn a_short_or_lettered_id_number_is_rejected() {
-        assert_eq!(ResidentId::parse("1101051949"), Err(ResidentIdError::Length(10)));
-        assert_eq!(ResidentId::parse("1101051949123100AX"), Err(ResidentIdError::NotDigits));
+        assert_eq!(
+            ResidentId::parse("1101051949"),
+            Err(ResidentIdError::Length(10))
+        );
+        assert_eq!(
+            ResidentId::parse("1101051949123100AX"),
+            Err(ResidentIdError::NotDigits)
+        );
     }
 
     #[test]
@@ -412,24 +444,57 @@ mod tests {
 
     #[test]
     fn mainland_mobiles_get_the_default_country() {
-        assert_eq!(PhoneNumber::parse("138 1234 5678", "86").map(|p| p.0), Ok("+8613812345678".into()));
-        assert_eq!(PhoneNumber::parse("+86-138-1234-5678", "86").map(|p| p.0), Ok("+8613812345678".into()));
-        assert_eq!(PhoneNumber::parse("0086 13812345678", "86").map(|p| p.0), Ok("+8613812345678".into()));
-        assert_eq!(PhoneNumber::parse("(010) 6552 9988", "86").map(|p| p.0), Ok("+861065529988".into()));
-        assert_eq!(PhoneNumber::parse("+44 20 7946 0958", "86").map(|p| p.0), Ok("+442079460958".into()));
+        assert_eq!(
+            PhoneNumber::parse("138 1234 5678", "86").map(|p| p.0),
+            Ok("+8613812345678".into())
+        );
+        assert_eq!(
+            PhoneNumber::parse("+86-138-1234-5678", "86").map(|p| p.0),
+            Ok("+8613812345678".into())
+        );
+        assert_eq!(
+            PhoneNumber::parse("0086 13812345678", "86").map(|p| p.0),
+            Ok("+8613812345678".into())
+        );
+        assert_eq!(
+            PhoneNumber::parse("(010) 6552 9988", "86").map(|p| p.0),
+            Ok("+861065529988".into())
+        );
+        assert_eq!(
+            PhoneNumber::parse("+44 20 7946 0958", "86").map(|p| p.0),
+            Ok("+442079460958".into())
+        );
     }
 
     #[test]
     fn malformed_phones_are_rejected() {
-        assert_eq!(PhoneNumber::parse("1381234567", "86"), Err(PhoneError::ChinaMobile(10)));
-        assert_eq!(PhoneNumber::parse("call me", "86"), Err(PhoneError::BadCharacters));
+        assert_eq!(
+            PhoneNumber::parse("1381234567", "86"),
+            Err(PhoneError::ChinaMobile(10))
+        );
+        assert_eq!(
+            PhoneNumber::parse("call me", "86"),
+            Err(PhoneError::BadCharacters)
+        );
         assert!(PhoneNumber::parse("123", "86").is_err());
     }
 
     #[test]
     fn emails_are_lower_cased_and_checked() {
-        assert_eq!(Email::parse(" Wang.Wei@Example.COM ").map(|e| e.0), Ok("wang.wei@example.com".into()));
-        for bad in ["wang", "wang@", "@x.cn", "a@b", "a..b@x.cn", "a@-x.cn", "a@x.c", "a b@x.cn"] {
+        assert_eq!(
+            Email::parse(" Wang.Wei@Example.COM ").map(|e| e.0),
+            Ok("wang.wei@example.com".into())
+        );
+        for bad in [
+            "wang",
+            "wang@",
+            "@x.cn",
+            "a@b",
+            "a..b@x.cn",
+            "a@-x.cn",
+            "a@x.c",
+            "a b@x.cn",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
@@ -437,10 +502,22 @@ mod tests {
     #[test]
     fn common_date_formats_parse() {
         let want = d(2024, 3, 15);
-        for s in ["2024-03-15", "2024/03/15", "20240315", "15.03.2024", "2024年3月15日", "2024-03-15 00:00:00", "15/03/2024", "03/15/2024"] {
+        for s in [
+            "2024-03-15",
+            "2024/03/15",
+            "20240315",
+            "15.03.2024",
+            "2024年3月15日",
+            "2024-03-15 00:00:00",
+            "15/03/2024",
+            "03/15/2024",
+        ] {
             assert_eq!(parse_date(s), Ok(want), "{s}");
         }
-        assert!(parse_date("03/04/2024").is_err(), "ambiguous day/month must not be guessed");
+        assert!(
+            parse_date("03/04/2024").is_err(),
+            "ambiguous day/month must not be guessed"
+        );
         assert!(parse_date("2024-02-30").is_err());
         assert!(parse_date("yesterday").is_err());
     }

@@ -6,10 +6,21 @@ pub enum StoreError {
     InvalidUrl(String),
     #[error("not found: {0}")]
     NotFound(String),
+    /// A key handed to `insert_customer`/`merge_customer` is already stored
+    /// (importers look keys up with `customer_by_key` first).
+    #[error("{entity} key {key:?} of source {source_name:?} is already stored")]
+    DuplicateKey {
+        entity: &'static str,
+        source_name: String,
+        key: String,
+    },
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("io error on {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
 }

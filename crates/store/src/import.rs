@@ -109,7 +109,11 @@ impl ImportSession {
     }
 
     /// The customer stored under (source, source_key), with its fingerprint.
-    pub async fn customer_by_key(&mut self, source: &str, key: &str) -> Result<Option<(CustomerId, i64)>> {
+    pub async fn customer_by_key(
+        &mut self,
+        source: &str,
+        key: &str,
+    ) -> Result<Option<(CustomerId, i64)>> {
         self.inner.customer_by_key(source, key).await
     }
 
@@ -137,17 +141,26 @@ impl ImportSession {
         rule: MergeRule,
         explanation: &str,
     ) -> Result<()> {
-        self.inner.merge_customer(into, rec, rule, explanation).await
+        self.inner
+            .merge_customer(into, rec, rule, explanation)
+            .await
     }
 
     pub async fn load_accounts(&mut self, recs: &[AccountRecord]) -> Result<Vec<RowOutcome>> {
         self.inner.load_accounts(recs).await
     }
-    pub async fn load_account_roles(&mut self, recs: &[AccountRoleRecord]) -> Result<Vec<RowOutcome>> {
+    pub async fn load_account_roles(
+        &mut self,
+        recs: &[AccountRoleRecord],
+    ) -> Result<Vec<RowOutcome>> {
         self.inner.load_account_roles(recs).await
     }
-    /// Batched: multi-row prepared INSERTs on SQLite, COPY (via a staging table) on PostgreSQL.
-    pub async fn load_transactions(&mut self, recs: &[TransactionRecord]) -> Result<Vec<RowOutcome>> {
+    /// Batched: multi-row prepared INSERTs on SQLite; on PostgreSQL one `= ANY` lookup of
+    /// the batch's keys, then COPY of the new rows.
+    pub async fn load_transactions(
+        &mut self,
+        recs: &[TransactionRecord],
+    ) -> Result<Vec<RowOutcome>> {
         self.inner.load_transactions(recs).await
     }
     pub async fn load_products(&mut self, recs: &[ProductRecord]) -> Result<Vec<RowOutcome>> {
@@ -162,22 +175,34 @@ impl ImportSession {
     pub async fn load_cards(&mut self, recs: &[CardRecord]) -> Result<Vec<RowOutcome>> {
         self.inner.load_cards(recs).await
     }
-    pub async fn load_standing_orders(&mut self, recs: &[StandingOrderRecord]) -> Result<Vec<RowOutcome>> {
+    pub async fn load_standing_orders(
+        &mut self,
+        recs: &[StandingOrderRecord],
+    ) -> Result<Vec<RowOutcome>> {
         self.inner.load_standing_orders(recs).await
     }
-    pub async fn load_card_statements(&mut self, recs: &[CardStatementRecord]) -> Result<Vec<RowOutcome>> {
+    pub async fn load_card_statements(
+        &mut self,
+        recs: &[CardStatementRecord],
+    ) -> Result<Vec<RowOutcome>> {
         self.inner.load_card_statements(recs).await
     }
     pub async fn load_outcomes(&mut self, recs: &[OutcomeRecord]) -> Result<Vec<RowOutcome>> {
         self.inner.load_outcomes(recs).await
     }
-    pub async fn load_interactions(&mut self, recs: &[InteractionRecord]) -> Result<Vec<RowOutcome>> {
+    pub async fn load_interactions(
+        &mut self,
+        recs: &[InteractionRecord],
+    ) -> Result<Vec<RowOutcome>> {
         self.inner.load_interactions(recs).await
     }
     pub async fn load_cases(&mut self, recs: &[CaseRecord]) -> Result<Vec<RowOutcome>> {
         self.inner.load_cases(recs).await
     }
-    pub async fn load_survey_responses(&mut self, recs: &[SurveyResponseRecord]) -> Result<Vec<RowOutcome>> {
+    pub async fn load_survey_responses(
+        &mut self,
+        recs: &[SurveyResponseRecord],
+    ) -> Result<Vec<RowOutcome>> {
         self.inner.load_survey_responses(recs).await
     }
     pub async fn load_consents(&mut self, recs: &[ConsentRecord]) -> Result<Vec<RowOutcome>> {

@@ -13,14 +13,19 @@
 //!
 //! Error policy: thiserror here; `StoreError::NotFound` is its own variant.
 
+mod dialect;
 mod error;
 mod import;
+mod loaders;
+mod report_queries;
 mod reports;
 mod schema;
+mod session;
 
 pub use error::StoreError;
 pub use import::*;
 pub use reports::*;
+pub use schema::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 
 use sqlx::{PgPool, SqlitePool};
 

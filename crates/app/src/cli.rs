@@ -1,0 +1,183 @@
+//! The command line, declared with clap. Only shapes here; behaviour lives in `commands`.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rapport",
+    version,
+    about = "Customer health management and precise matching for banks"
+)]
+pub struct Cli {
+    /// Database URL: sqlite://PATH (default ./rapport-data/rapport.db) or postgres://…
+    #[arg(long, global = true, env = "RAPPORT_DB")]
+    pub db: Option<String>,
+    /// Configuration file (TOML). Default: ./rapport.toml when it exists.
+    #[arg(long, global = true, env = "RAPPORT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Print exactly one JSON object on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// More log output on stderr (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create (or migrate) the store.
+    Init,
+    /// Load data: canonical CSV, a directory of canonical CSV, Berka, Taiwan card statements.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Generate a synthetic bank (deterministic by seed): to canonical CSV in --out, or into the store.
+    Gen(GenArgs),
+    /// Export a table of the store as CSV.
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Reports on the store's content.
+    #[command(subcommand)]
+    Report(ReportCommand),
+    /// The newcomer's first command: a fresh store, a generated bank loaded into it, the quality report.
+    Demo(DemoArgs),
+    /// Benchmarks that print figures side by side with peer engines.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Bulk-load speed against DuckDB read_csv and sqlite3 .import on the same transactions file.
+    Import(BenchImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchImportArgs {
+    #[arg(long, default_value_t = 100_000)]
+    pub customers: u64,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Use an already generated bank instead of generating one.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Also load into this (empty) PostgreSQL database.
+    #[arg(long)]
+    pub pg: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// One canonical CSV file of one kind (see docs/FORMATS.md).
+    Csv {
+        /// branches, products, customers, accounts, account_roles, transactions, holdings, loans,
+        /// cards, standing_orders, card_statements, interactions, cases, survey_responses,
+        /// consents, staff_users, outcomes
+        #[arg(long)]
+        kind: String,
+        file: PathBuf,
+        /// Source system the keys belong to.
+        #[arg(long, default_value = "core")]
+        source: String,
+        #[command(flatten)]
+        opts: ImportArgs,
+    },
+    /// Every KIND.csv of a directory, in dependency order (what `gen --out` writes).
+    Dir {
+        dir: PathBuf,
+        #[arg(long, default_value = "core")]
+        source: String,
+        #[command(flatten)]
+        opts: ImportArgs,
+    },
+    /// The Berka / PKDD'99 .asc files (plain or gzipped) of a directory.
+    Berka {
+        dir: PathBuf,
+        #[command(flatten)]
+        opts: ImportArgs,
+    },
+    /// The Taiwan credit-card statements file (UCI_Credit_Card.csv, plain or gzipped).
+    CardStatements {
+        file: PathBuf,
+        #[command(flatten)]
+        opts: ImportArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Country calling code given to phone numbers without one.
+    #[arg(long)]
+    pub default_country: Option<String>,
+    /// Rows per store batch.
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct GenArgs {
+    #[arg(long, default_value_t = 20_000)]
+    pub customers: u64,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// First day of the generated history (YYYY-MM-DD).
+    #[arg(long)]
+    pub start: Option<String>,
+    /// Day after the last day of history (YYYY-MM-DD).
+    #[arg(long)]
+    pub end: Option<String>,
+    /// Write canonical CSV here instead of loading the store.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// A whole table as CSV (to --out, or stdout without --json).
+    Table {
+        table: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Completeness, validity and uniqueness per entity and field; information accuracy; quarantine by reason.
+    Quality,
+    /// Rows kept in quarantine with file, line, field and reason.
+    Quarantine {
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+    /// Every identity merge and why it happened.
+    Merges,
+    /// Entity counts.
+    Counts,
+    /// Import history with per-file counts.
+    Imports,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[arg(long, default_value_t = 20_000)]
+    pub customers: u64,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Keep an existing demo store instead of starting afresh.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,435 @@
+//! Behaviour of each subcommand: open the store, call the library, print.
+
+use crate::cli::{
+    Cli, Command, DemoArgs, ExportCommand, GenArgs, ImportArgs, ImportCommand, ReportCommand,
+};
+use crate::config::{redact_url, Config};
+use crate::output::{emit, progress};
+use anyhow::{bail, Context, Result};
+use chrono::NaiveDate;
+use rapport_ingest::synth::{generate, GenConfig};
+use rapport_ingest::{ImportOptions, ImportReport};
+use rapport_store::Store;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let mut cfg = Config::load(cli.config.as_deref(), std::env::vars())?;
+    if let Some(url) = &cli.db {
+        cfg.database.url = url.clone();
+        cfg.validate()?;
+    }
+    let json = cli.json;
+    match cli.command {
+        Command::Init => {
+            let store = open(&cfg.database.url).await?;
+            let counts = store.counts().await?;
+            store.close().await;
+            let url = redact_url(&cfg.database.url);
+            emit(
+                json,
+                &json!({ "database": url, "backend": format!("{:?}", store.backend()).to_lowercase(), "customers": counts.customers }),
+                || format!("store ready at {url} ({} customers)", counts.customers),
+            )
+        }
+        Command::Import(cmd) => import(&cfg, json, cmd).await,
+        Command::Gen(args) => gen(&cfg, json, args).await,
+        Command::Export(cmd) => export(&cfg, json, cmd).await,
+        Command::Report(cmd) => report(&cfg, json, cmd).await,
+        Command::Demo(args) => demo(&cfg, json, args).await,
+        Command::Bench(crate::cli::BenchCommand::Import(args)) => {
+            crate::bench::bench_import(&cfg, json, args).await
+        }
+    }
+}
+
+async fn open(url: &str) -> Result<Store> {
+    Store::connect(url)
+        .await
+        .with_context(|| format!("opening the store {}", redact_url(url)))
+}
+
+fn import_options(
+    cfg: &Config,
+    json: bool,
+    args: &ImportArgs,
+    what: &str,
+) -> (ImportOptions, indicatif::ProgressBar) {
+    let pb = progress(json, None, what);
+    let pb2 = pb.clone();
+    let opts = ImportOptions {
+        default_country: args
+            .default_country
+            .clone()
+            .unwrap_or_else(|| cfg.import.default_country.clone()),
+        batch_size: args.batch_size.unwrap_or(cfg.import.batch_size),
+        progress: Some(Arc::new(move |n| pb2.set_position(n))),
+    };
+    (opts, pb)
+}
+
+async fn import(cfg: &Config, json: bool, cmd: ImportCommand) -> Result<()> {
+    let store = open(&cfg.database.url).await?;
+    let report = match cmd {
+        ImportCommand::Csv {
+            kind,
+            file,
+            source,
+            opts,
+        } => {
+            let kind: rapport_ingest::CsvKind =
+                kind.parse().map_err(|e| anyhow::anyhow!("--kind: {e}"))?;
+            let (o, pb) = import_options(cfg, json, &opts, "importing");
+            let r = rapport_ingest::import_csv(&store, kind, &file, &source, &o).await;
+            pb.finish_and_clear();
+            r?
+        }
+        ImportCommand::Dir { dir, source, opts } => {
+            let (o, pb) = import_options(cfg, json, &opts, "importing");
+            let r = rapport_ingest::import_dir(&store, &dir, &source, &o).await;
+            pb.finish_and_clear();
+            r?
+        }
+        ImportCommand::Berka { dir, opts } => {
+            let (o, pb) = import_options(cfg, json, &opts, "berka");
+            let r = rapport_ingest::import_berka(&store, &dir, &o).await;
+            pb.finish_and_clear();
+            r?
+        }
+        ImportCommand::CardStatements { file, opts } => {
+            let (o, pb) = import_options(cfg, json, &opts, "statements");
+            let r = rapport_ingest::import_card_statements(&store, &file, &o).await;
+            pb.finish_and_clear();
+            r?
+        }
+    };
+    store.close().await;
+    emit(json, &report, || render_import(&report))
+}
+
+fn render_import(r: &ImportReport) -> String {
+    let mut s = format!(
+        "{:<40} {:<18} {:>10} {:>10} {:>10} {:>10}\n",
+        "file", "kind", "read", "loaded", "merged", "rejected"
+    );
+    for f in &r.files {
+        let note = if f.already_imported {
+            "  (already imported: nothing changed)"
+        } else {
+            ""
+        };
+        s.push_str(&format!(
+            "{:<40} {:<18} {:>10} {:>10} {:>10} {:>10}{note}\n",
+            short(&f.file, 40),
+            f.kind,
+            f.read,
+            f.loaded,
+            f.merged,
+            f.rejected
+        ));
+    }
+    s.push_str(&format!(
+        "{:<40} {:<18} {:>10} {:>10} {:>10} {:>10}",
+        "total", "", r.read, r.loaded, r.merged, r.rejected
+    ));
+    if r.rejected > 0 {
+        s.push_str("\nrejected rows are kept with their reasons: rapport report quarantine");
+    }
+    s
+}
+
+fn short(s: &str, n: usize) -> String {
+    let count = s.chars().count();
+    if count <= n {
+        s.to_string()
+    } else {
+        format!("…{}", s.chars().skip(count - n + 1).collect::<String>())
+    }
+}
+
+fn gen_config(args: &GenArgs) -> Result<GenConfig> {
+    let mut g = GenConfig {
+        customers: args.customers,
+        seed: args.seed,
+        ..GenConfig::default()
+    };
+    if let Some(s) = &args.start {
+        g.start = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .with_context(|| format!("--start {s:?}: expected YYYY-MM-DD"))?;
+    }
+    if let Some(s) = &args.end {
+        g.end = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .with_context(|| format!("--end {s:?}: expected YYYY-MM-DD"))?;
+    }
+    if g.end <= g.start {
+        bail!("--end {} must be after --start {}", g.end, g.start);
+    }
+    if g.customers == 0 {
+        bail!("--customers must be at least 1");
+    }
+    Ok(g)
+}
+
+/// Generates into `dir` with a progress bar.
+fn generate_into(
+    g: &GenConfig,
+    dir: &Path,
+    json: bool,
+) -> Result<rapport_ingest::synth::GenSummary> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let pb = progress(json, Some(g.customers), "generating");
+    let pb2 = pb.clone();
+    let summary = generate(g, dir, &move |n| pb2.set_position(n))
+        .with_context(|| format!("generating into {}", dir.display()))?;
+    pb.finish_and_clear();
+    Ok(summary)
+}
+
+async fn gen(cfg: &Config, json: bool, args: GenArgs) -> Result<()> {
+    let g = gen_config(&args)?;
+    match &args.out {
+        Some(dir) => {
+            let summary = generate_into(&g, dir, json)?;
+            emit(json, &summary, || {
+                format!(
+                    "generated {} customers, {} transactions ({} in distress, {} leaving) into {} in {:.1}s",
+                    summary.customers,
+                    summary.transactions,
+                    summary.distressed,
+                    summary.churned,
+                    dir.display(),
+                    summary.elapsed_secs
+                )
+            })
+        }
+        None => {
+            let tmp = tempfile::Builder::new()
+                .prefix("rapport-gen-")
+                .tempdir()
+                .context("creating a temporary directory")?;
+            let summary = generate_into(&g, tmp.path(), json)?;
+            let store = open(&cfg.database.url).await?;
+            let (o, pb) = import_options(
+                cfg,
+                json,
+                &ImportArgs {
+                    default_country: None,
+                    batch_size: None,
+                },
+                "loading",
+            );
+            let report = rapport_ingest::import_dir(&store, tmp.path(), &g.source, &o).await;
+            pb.finish_and_clear();
+            let report = report?;
+            store.close().await;
+            let out = json!({ "generated": summary, "import": report });
+            emit(json, &out, || {
+                format!(
+                    "generated {} customers and loaded them:\n{}",
+                    summary.customers,
+                    render_import(&report)
+                )
+            })
+        }
+    }
+}
+
+async fn export(cfg: &Config, json: bool, cmd: ExportCommand) -> Result<()> {
+    let ExportCommand::Table { table, out } = cmd;
+    let store = open(&cfg.database.url).await?;
+    let rows = match &out {
+        Some(path) => {
+            let f = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let mut w = std::io::BufWriter::new(f);
+            let n = store
+                .export_table_csv(&table, &mut w)
+                .await
+                .with_context(|| format!("exporting {table}"))?;
+            std::io::Write::flush(&mut w).with_context(|| format!("writing {}", path.display()))?;
+            n
+        }
+        None if json => bail!("with --json, give --out FILE (stdout carries the JSON summary)"),
+        None => {
+            let mut w = std::io::BufWriter::new(std::io::stdout());
+            let n = store
+                .export_table_csv(&table, &mut w)
+                .await
+                .with_context(|| format!("exporting {table}"))?;
+            std::io::Write::flush(&mut w)?;
+            store.close().await;
+            eprintln!("exported {n} rows of {table}");
+            return Ok(());
+        }
+    };
+    store.close().await;
+    let path = out.map(|p| p.display().to_string()).unwrap_or_default();
+    emit(
+        json,
+        &json!({ "table": table, "rows": rows, "file": path }),
+        || format!("exported {rows} rows of {table} to {path}"),
+    )
+}
+
+async fn report(cfg: &Config, json: bool, cmd: ReportCommand) -> Result<()> {
+    let store = open(&cfg.database.url).await?;
+    let result = match cmd {
+        ReportCommand::Counts => {
+            let c = store.counts().await?;
+            emit(json, &c, || {
+                let v = serde_json::to_value(&c).unwrap_or_default();
+                let mut s = String::new();
+                if let Some(m) = v.as_object() {
+                    for (k, n) in m {
+                        s.push_str(&format!("{k:<22} {n:>12}\n"));
+                    }
+                }
+                s.trim_end().to_string()
+            })
+        }
+        ReportCommand::Quality => {
+            let q = rapport_ingest::quality_report(&store).await?;
+            emit(json, &q, || q.render_text())
+        }
+        ReportCommand::Quarantine { limit } => {
+            let by_reason = store.quarantine_by_reason().await?;
+            let rows = store.quarantine_rows(limit).await?;
+            let total: i64 = by_reason.iter().map(|r| r.count).sum();
+            emit(
+                json,
+                &json!({ "total": total, "by_reason": by_reason, "rows": rows }),
+                || {
+                    let mut s = format!("{total} rows in quarantine\n");
+                    for r in &by_reason {
+                        s.push_str(&format!(
+                            "  {:<22} {:<22} {:>8}\n",
+                            r.kind, r.reason, r.count
+                        ));
+                    }
+                    for r in &rows {
+                        s.push_str(&format!(
+                            "{}:{} [{}] {}{}\n",
+                            r.file,
+                            r.line,
+                            r.reason,
+                            r.field
+                                .as_deref()
+                                .map(|f| format!("{f}: "))
+                                .unwrap_or_default(),
+                            r.detail
+                        ));
+                    }
+                    s.trim_end().to_string()
+                },
+            )
+        }
+        ReportCommand::Merges => {
+            let merges = store.merges().await?;
+            emit(json, &json!({ "merges": merges }), || {
+                let mut s = format!("{} identity merges\n", merges.len());
+                for m in &merges {
+                    s.push_str(&format!(
+                        "customer {} ← {}:{} [{}] {}\n",
+                        m.customer_id, m.source, m.source_key, m.rule, m.explanation
+                    ));
+                }
+                s.trim_end().to_string()
+            })
+        }
+        ReportCommand::Imports => {
+            let imports = store.imports().await?;
+            emit(json, &json!({ "imports": imports }), || {
+                let mut s = String::new();
+                for i in &imports {
+                    s.push_str(&format!(
+                        "#{:<4} {:<9} {:<18} read {:>9} loaded {:>9} merged {:>9} rejected {:>7}  {}\n",
+                        i.id,
+                        i.status,
+                        i.kind,
+                        i.read,
+                        i.loaded,
+                        i.merged,
+                        i.rejected,
+                        i.file
+                    ));
+                }
+                s.trim_end().to_string()
+            })
+        }
+    };
+    store.close().await;
+    result
+}
+
+/// The demo store lives beside the default one, so a demo never touches real data.
+const DEMO_DB: &str = "./rapport-data/demo.db";
+
+async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
+    let started = std::time::Instant::now();
+    // Only the demo's own file is ever deleted; a store named with --db is loaded as it is.
+    let own_store = cfg.database.url == crate::config::DEFAULT_DB_URL;
+    let url = if own_store {
+        format!("sqlite://{DEMO_DB}")
+    } else {
+        cfg.database.url.clone()
+    };
+    if own_store && !args.keep {
+        for suffix in ["", "-wal", "-shm"] {
+            let p = PathBuf::from(format!("{DEMO_DB}{suffix}"));
+            if p.exists() {
+                std::fs::remove_file(&p)
+                    .with_context(|| format!("removing the old demo store {}", p.display()))?;
+            }
+        }
+    }
+    let g = GenConfig {
+        customers: args.customers,
+        seed: args.seed,
+        ..GenConfig::default()
+    };
+    if !json {
+        eprintln!(
+            "rapport demo: generating a bank of {} customers (seed {}) …",
+            g.customers, g.seed
+        );
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix("rapport-demo-")
+        .tempdir()
+        .context("creating a temporary directory")?;
+    let summary = generate_into(&g, tmp.path(), json)?;
+    let store = open(&url).await?;
+    if !json {
+        eprintln!("loading it into {} …", redact_url(&url));
+    }
+    let (o, pb) = import_options(
+        cfg,
+        json,
+        &ImportArgs {
+            default_country: None,
+            batch_size: None,
+        },
+        "loading",
+    );
+    let report = rapport_ingest::import_dir(&store, tmp.path(), &g.source, &o).await;
+    pb.finish_and_clear();
+    let report = report?;
+    let quality = rapport_ingest::quality_report(&store).await?;
+    let counts = store.counts().await?;
+    store.close().await;
+    let secs = started.elapsed().as_secs_f64();
+    let out = json!({ "database": redact_url(&url), "generated": summary, "import": report, "counts": counts, "quality": quality, "elapsed_secs": secs });
+    emit(json, &out, || {
+        format!(
+            "{}\n\n{}\n\ndemo store: {} ({} customers, {} transactions) in {:.1}s\nnext: rapport --db {} report counts",
+            render_import(&report),
+            quality.render_text(),
+            redact_url(&url),
+            counts.customers,
+            counts.transactions,
+            secs,
+            redact_url(&url)
+        )
+    })
+}

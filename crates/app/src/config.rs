@@ -1,0 +1,217 @@
+//! One typed configuration: defaults < TOML file < `RAPPORT__SECTION__KEY`
+//! environment variables < command-line flags. Validated at start-up with
+//! messages an operator can act on. Secrets (database passwords) are redacted
+//! in `Debug`.
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::Path;
+
+#[derive(Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub import: ImportConfig,
+}
+
+#[derive(Clone, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// sqlite://PATH or postgres://USER:PASS@HOST/DB
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImportConfig {
+    /// Country calling code for phone numbers written without one.
+    pub default_country: String,
+    /// Rows handed to the store per batch.
+    pub batch_size: usize,
+}
+
+pub const DEFAULT_DB_URL: &str = "sqlite://./rapport-data/rapport.db";
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: DEFAULT_DB_URL.to_string(),
+        }
+    }
+}
+
+impl Default for ImportConfig {
+    fn default() -> Self {
+        ImportConfig {
+            default_country: "86".to_string(),
+            batch_size: 5_000,
+        }
+    }
+}
+
+/// Replaces the password of a URL with `***`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &redact_url(&self.url))
+            .finish()
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("database", &self.database)
+            .field("import", &self.import)
+            .finish()
+    }
+}
+
+impl Config {
+    /// Loads the configuration. `file` must exist when given; without it
+    /// `./rapport.toml` is read when present.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Iterator<Item = (String, String)>,
+    ) -> Result<Config> {
+        let mut table = match file {
+            Some(p) => read_toml(p)?,
+            None if Path::new("rapport.toml").exists() => read_toml(Path::new("rapport.toml"))?,
+            None => toml::Table::new(),
+        };
+        let defaults = toml::Table::try_from(Config::default())
+            .context("serialising the default configuration")?;
+        for (key, value) in env {
+            let Some(rest) = key.strip_prefix("RAPPORT__") else {
+                continue;
+            };
+            let Some((section, field)) = rest.split_once("__") else {
+                bail!("environment variable {key}: expected RAPPORT__SECTION__KEY");
+            };
+            let section = section.to_lowercase();
+            let entry = table
+                .entry(section.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let toml::Value::Table(t) = entry else {
+                bail!("environment variable {key}: [{section}] is not a section");
+            };
+            // The default's type decides how the text is read, so "86" stays a string
+            // where a string is expected and "250" becomes a number where one is.
+            let field_name = field.to_lowercase();
+            let wants_integer = defaults
+                .get(&section)
+                .and_then(|s| s.get(&field_name))
+                .is_some_and(|v| v.is_integer());
+            let v = if wants_integer {
+                toml::Value::Integer(value.trim().parse::<i64>().with_context(|| {
+                    format!("{key}: {section}.{field_name} must be a whole number")
+                })?)
+            } else {
+                toml::Value::String(value)
+            };
+            t.insert(field_name, v);
+        }
+        let cfg: Config = toml::Value::Table(table)
+            .try_into()
+            .context("configuration: a key is unknown or has the wrong type")?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        let url = &self.database.url;
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            bail!(
+                "database.url {:?} must start with sqlite:// or postgres://",
+                redact_url(url)
+            );
+        }
+        if self.import.default_country.is_empty()
+            || !self
+                .import
+                .default_country
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        {
+            bail!(
+                "import.default_country must be digits only, e.g. \"86\" (got {:?})",
+                self.import.default_country
+            );
+        }
+        if !(1..=100_000).contains(&self.import.batch_size) {
+            bail!(
+                "import.batch_size must be between 1 and 100000 (got {})",
+                self.import.batch_size
+            );
+        }
+        Ok(())
+    }
+}
+
+fn read_toml(path: &Path) -> Result<toml::Table> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading configuration {}", path.display()))?;
+    text.parse::<toml::Table>()
+        .with_context(|| format!("parsing configuration {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_the_file_and_defaults() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let p = dir.path().join("r.toml");
+        std::fs::write(&p, "[import]\ndefault_country = \"44\"\nbatch_size = 100\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let env = vec![("RAPPORT__IMPORT__BATCH_SIZE".to_string(), "250".to_string())];
+        let cfg = Config::load(Some(&p), env.into_iter()).unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(cfg.import.default_country, "44");
+        assert_eq!(cfg.import.batch_size, 250);
+        assert_eq!(cfg.database.url, DEFAULT_DB_URL);
+    }
+
+    #[test]
+    fn a_bad_value_is_refused_with_a_message_naming_it() {
+        let env = vec![(
+            "RAPPORT__IMPORT__DEFAULT_COUNTRY".to_string(),
+            "+86".to_string(),
+        )];
+        let err = Config::load(None, env.into_iter())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("import.default_country"), "{err}");
+    }
+
+    #[test]
+    fn passwords_never_show_in_debug() {
+        let cfg = Config {
+            database: DatabaseConfig {
+                url: "postgres://bank:s3cret@db/rapport".into(),
+            },
+            ..Config::default()
+        };
+        let shown = format!("{cfg:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("bank:***@db"), "{shown}");
+    }
+}

@@ -1,0 +1,66 @@
+//! Where output goes: one JSON object on stdout with `--json`, readable text
+//! otherwise; logs and progress on stderr.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use std::io::IsTerminal;
+
+pub fn init_logging(json: bool, verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RAPPORT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Prints the command's result: the JSON object, or the human text.
+pub fn emit<T: Serialize>(
+    json: bool,
+    value: &T,
+    human: impl FnOnce() -> String,
+) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(value)?);
+    } else {
+        println!("{}", human());
+    }
+    Ok(())
+}
+
+pub fn print_error(json: bool, e: &anyhow::Error) {
+    if json {
+        let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+        let obj = serde_json::json!({ "error": format!("{e:#}"), "causes": chain });
+        println!("{obj}");
+    }
+    eprintln!("error: {e:#}");
+}
+
+/// A progress bar on stderr when it is a terminal and output is not JSON; hidden otherwise.
+pub fn progress(json: bool, len: Option<u64>, what: &str) -> ProgressBar {
+    if json || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = match len {
+        Some(n) => ProgressBar::new(n).with_style(
+            ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ),
+        None => ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template("{spinner} {msg} {pos} rows ({per_sec})")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        ),
+    };
+    pb.set_message(what.to_string());
+    pb
+}

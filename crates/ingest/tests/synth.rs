@@ -1,0 +1,784 @@
+//! The synthetic bank: deterministic, valid per docs/FORMATS.md, internally
+//! consistent, and with the planted trouble and seasonality it promises.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{Datelike, NaiveDate};
+use rapport_domain::{
+    parse_date, AccountType, CardType, CaseKind, Channel, ConsentPurpose, Email, Gender,
+    LoanStatus, Money, PhoneNumber, ResidentId, RiskTolerance, Severity, StaffRole, SurveyKind,
+    TxnCategory,
+};
+use rapport_ingest::synth::{generate, spring_festival, GenConfig, GenSummary};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+const CUSTOMERS: u64 = 800;
+
+struct Bank {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    summary: GenSummary,
+}
+
+/// One bank shared by the tests that only read it.
+fn bank() -> &'static Bank {
+    static BANK: OnceLock<Bank> = OnceLock::new();
+    BANK.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_path_buf();
+        let cfg = GenConfig {
+            customers: CUSTOMERS,
+            seed: 42,
+            ..GenConfig::default()
+        };
+        let summary = generate(&cfg, &path, &|_| {}).unwrap();
+        Bank {
+            _dir: dir,
+            path,
+            summary,
+        }
+    })
+}
+
+/// A CSV file as a header and rows of column → value.
+struct Table {
+    header: Vec<String>,
+    rows: Vec<HashMap<String, String>>,
+}
+
+impl Table {
+    fn col<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.rows.iter().map(move |r| r[name].as_str())
+    }
+}
+
+fn read(dir: &Path, kind: &str) -> Table {
+    let mut r = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_path(dir.join(format!("{kind}.csv")))
+        .unwrap();
+    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    let rows = r
+        .records()
+        .map(|rec| {
+            let rec = rec.unwrap_or_else(|e| panic!("{kind}: {e}"));
+            assert_eq!(rec.len(), header.len(), "{kind}: {rec:?}");
+            header
+                .iter()
+                .cloned()
+                .zip(rec.iter().map(String::from))
+                .collect()
+        })
+        .collect();
+    Table { header, rows }
+}
+
+fn money(s: &str) -> i64 {
+    Money::parse(s).unwrap_or_else(|e| panic!("{e}")).minor()
+}
+
+fn date(s: &str) -> NaiveDate {
+    parse_date(s).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The columns of every kind as docs/FORMATS.md lists them.
+fn documented_columns() -> HashMap<String, Vec<String>> {
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/FORMATS.md"),
+    )
+    .unwrap();
+    let mut out = HashMap::new();
+    let mut in_kinds = false;
+    for line in doc.lines() {
+        if line.starts_with("| kind | columns") {
+            in_kinds = true;
+            continue;
+        }
+        if in_kinds {
+            if !line.starts_with('|') {
+                break;
+            }
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            if cells.len() < 3 || cells[1].starts_with("---") {
+                continue;
+            }
+            let cols = cells[2]
+                .replace("**", "")
+                .split(',')
+                .map(|c| c.trim().to_string())
+                .collect();
+            out.insert(cells[1].to_string(), cols);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_same_seed_gives_identical_files_and_another_seed_does_not() {
+    let run = |seed: u64| {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = GenConfig {
+            customers: 250,
+            seed,
+            ..GenConfig::default()
+        };
+        let s = generate(&cfg, dir.path(), &|_| {}).unwrap();
+        let files: Vec<(String, Vec<u8>)> = s
+            .files
+            .iter()
+            .map(|(k, p, _)| (k.clone(), std::fs::read(p).unwrap()))
+            .collect();
+        (dir, files)
+    };
+    let (_a, first) = run(7);
+    let (_b, second) = run(7);
+    let (_c, other) = run(8);
+    assert_eq!(first.len(), second.len());
+    for ((k, x), (_, y)) in first.iter().zip(&second) {
+        assert!(
+            x == y,
+            "{k}.csv differs between two runs with the same seed"
+        );
+    }
+    let txn = |files: &[(String, Vec<u8>)]| {
+        files
+            .iter()
+            .find(|(k, _)| k == "transactions")
+            .map(|(_, b)| b.clone())
+            .unwrap()
+    };
+    assert_ne!(txn(&first), txn(&other));
+}
+
+#[test]
+fn every_file_has_the_documented_header_and_the_summary_counts_its_rows() {
+    let b = bank();
+    let documented = documented_columns();
+    assert!(
+        documented.len() >= 15,
+        "could not read the kinds table of docs/FORMATS.md"
+    );
+    for (kind, path, rows) in &b.summary.files {
+        assert_eq!(
+            path.file_name().unwrap().to_string_lossy(),
+            format!("{kind}.csv")
+        );
+        let t = read(&b.path, kind);
+        assert_eq!(t.rows.len() as u64, *rows, "{kind}");
+        if kind == "ground_truth" {
+            assert_eq!(t.header, ["customer_key", "event", "start_date"]);
+        } else {
+            let want = documented
+                .get(kind)
+                .unwrap_or_else(|| panic!("{kind} is not a documented kind"));
+            assert_eq!(&t.header, want, "{kind}");
+        }
+    }
+    let kinds: HashSet<&str> = b.summary.files.iter().map(|f| f.0.as_str()).collect();
+    for k in [
+        "branches",
+        "products",
+        "customers",
+        "accounts",
+        "transactions",
+        "holdings",
+        "loans",
+        "cards",
+        "standing_orders",
+        "interactions",
+        "cases",
+        "survey_responses",
+        "consents",
+        "staff_users",
+        "ground_truth",
+    ] {
+        assert!(kinds.contains(k), "{k}.csv missing");
+    }
+    assert_eq!(b.summary.customers, CUSTOMERS);
+}
+
+#[test]
+fn customers_have_valid_id_numbers_matching_birth_date_and_gender_and_valid_contacts() {
+    let t = read(&bank().path, "customers");
+    assert_eq!(t.rows.len() as u64, CUSTOMERS);
+    let mut emails = 0;
+    for r in &t.rows {
+        let id = ResidentId::parse(&r["id_number"])
+            .unwrap_or_else(|e| panic!("{}: {e}", r["id_number"]));
+        assert_eq!(
+            id.birth_date(),
+            date(&r["birth_date"]),
+            "{}",
+            r["source_key"]
+        );
+        assert_eq!(id.gender(), Gender::parse(&r["gender"]).unwrap());
+        let age = 2024 - id.birth_date().year();
+        assert!((17..=86).contains(&age), "age {age}");
+        let phone = PhoneNumber::parse(&r["phone"], "86").unwrap();
+        assert_eq!(phone.as_str().len(), 14, "{phone}");
+        if !r["email"].is_empty() {
+            Email::parse(&r["email"]).unwrap();
+            emails += 1;
+        }
+        if !r["risk_tolerance"].is_empty() {
+            RiskTolerance::parse(&r["risk_tolerance"]).unwrap();
+            date(&r["risk_assessed_on"]);
+        }
+        if !r["annual_income"].is_empty() {
+            assert!(money(&r["annual_income"]) > 0);
+        }
+        assert!(!r["name"].is_empty() && !r["city"].is_empty() && !r["occupation"].is_empty());
+    }
+    assert!(emails > 0 && emails < t.rows.len());
+}
+
+#[test]
+fn every_coded_value_amount_and_date_is_valid() {
+    let dir = &bank().path;
+    for r in &read(dir, "accounts").rows {
+        AccountType::parse(&r["type"]).unwrap();
+        date(&r["opened_on"]);
+        if !r["closed_on"].is_empty() {
+            assert!(date(&r["closed_on"]) >= date(&r["opened_on"]));
+        }
+        money(&r["balance"]);
+        assert_eq!(r["currency"], "CNY");
+    }
+    for r in &read(dir, "transactions").rows {
+        Channel::parse(&r["channel"]).unwrap();
+        TxnCategory::parse(&r["category"]).unwrap();
+        assert_ne!(money(&r["amount"]), 0);
+        money(&r["balance_after"]);
+        date(&r["booked_on"]);
+    }
+    for r in &read(dir, "loans").rows {
+        LoanStatus::parse(&r["status"]).unwrap();
+        assert!(money(&r["amount"]) > 0 && money(&r["monthly_payment"]) > 0);
+        let _: u32 = r["duration_months"].parse().unwrap();
+        let _: u32 = r["days_past_due"].parse().unwrap();
+    }
+    for r in &read(dir, "cards").rows {
+        let t = CardType::parse(&r["type"]).unwrap();
+        assert_eq!(t == CardType::Debit, r["credit_limit"].is_empty());
+    }
+    for r in &read(dir, "card_statements").rows {
+        assert!(money(&r["bill_amount"]) >= money(&r["paid_amount"]));
+        let _: i32 = r["repayment_status"].parse().unwrap();
+    }
+    for r in &read(dir, "standing_orders").rows {
+        TxnCategory::parse(&r["category"]).unwrap();
+        assert!(money(&r["amount"]) > 0);
+    }
+    for r in &read(dir, "interactions").rows {
+        Channel::parse(&r["channel"]).unwrap();
+        assert!(
+            ["call", "visit", "video", "message", "email", "meeting", "other"]
+                .contains(&r["kind"].as_str())
+        );
+    }
+    for r in &read(dir, "cases").rows {
+        CaseKind::parse(&r["kind"]).unwrap();
+        Severity::parse(&r["severity"]).unwrap();
+        assert!([
+            "open",
+            "in_progress",
+            "waiting_customer",
+            "resolved",
+            "closed"
+        ]
+        .contains(&r["status"].as_str()));
+        assert_eq!(
+            r["closed_on"].is_empty(),
+            !["resolved", "closed"].contains(&r["status"].as_str())
+        );
+    }
+    for r in &read(dir, "survey_responses").rows {
+        let kind = SurveyKind::parse(&r["kind"]).unwrap();
+        let score: Option<i32> = (!r["score"].is_empty()).then(|| r["score"].parse().unwrap());
+        match kind {
+            SurveyKind::Nps => assert!((0..=10).contains(&score.unwrap())),
+            SurveyKind::Csat => assert!((1..=5).contains(&score.unwrap())),
+            _ => assert!(!r["answer_text"].is_empty()),
+        }
+    }
+    for r in &read(dir, "consents").rows {
+        Channel::parse(&r["channel"]).unwrap();
+        ConsentPurpose::parse(&r["purpose"]).unwrap();
+        assert!(["true", "false"].contains(&r["granted"].as_str()));
+        if !r["revoked_on"].is_empty() {
+            assert!(date(&r["revoked_on"]) >= date(&r["recorded_on"]));
+        }
+    }
+    for r in &read(dir, "products").rows {
+        let level: u8 = r["risk_level"].parse().unwrap();
+        assert!((1..=5).contains(&level));
+    }
+    for r in &read(dir, "staff_users").rows {
+        StaffRole::parse(&r["role"]).unwrap();
+    }
+}
+
+#[test]
+fn every_reference_points_at_a_row_that_exists_and_keys_are_unique() {
+    let dir = &bank().path;
+    let keys = |kind: &str, col: &str| -> HashSet<String> {
+        let t = read(dir, kind);
+        let set: HashSet<String> = t.col(col).map(String::from).collect();
+        assert_eq!(set.len(), t.rows.len(), "duplicate {col} in {kind}");
+        set
+    };
+    let customers = keys("customers", "source_key");
+    let accounts = keys("accounts", "source_key");
+    let branches = keys("branches", "code");
+    let products = keys("products", "code");
+    for kind in [
+        "transactions",
+        "holdings",
+        "loans",
+        "cards",
+        "standing_orders",
+        "card_statements",
+        "interactions",
+        "cases",
+        "survey_responses",
+        "consents",
+    ] {
+        keys(kind, "source_key");
+    }
+    keys("staff_users", "username");
+    let check = |kind: &str, col: &str, set: &HashSet<String>, optional: bool| {
+        for v in read(dir, kind).col(col) {
+            assert!(
+                (optional && v.is_empty()) || set.contains(v),
+                "{kind}.{col} = {v:?} refers to nothing"
+            );
+        }
+    };
+    for kind in [
+        "transactions",
+        "loans",
+        "cards",
+        "standing_orders",
+        "card_statements",
+    ] {
+        check(kind, "account_key", &accounts, false);
+    }
+    check("holdings", "account_key", &accounts, true);
+    for kind in [
+        "accounts",
+        "holdings",
+        "interactions",
+        "cases",
+        "survey_responses",
+        "consents",
+        "ground_truth",
+    ] {
+        check(kind, "customer_key", &customers, false);
+    }
+    check("cards", "customer_key", &customers, true);
+    check("holdings", "product_code", &products, false);
+    check("customers", "branch", &branches, false);
+    check("staff_users", "branch", &branches, true);
+
+    // Loans hang off loan accounts, credit limits off credit cards.
+    let acct = read(dir, "accounts");
+    let types: HashMap<&str, &str> = acct
+        .rows
+        .iter()
+        .map(|r| (r["source_key"].as_str(), r["type"].as_str()))
+        .collect();
+    for v in read(dir, "loans").col("account_key") {
+        assert_eq!(types[v], "loan");
+    }
+    for r in &acct.rows {
+        assert_eq!(r["type"] == "credit_card", !r["credit_limit"].is_empty());
+    }
+}
+
+#[test]
+fn balance_after_is_the_running_balance_of_each_account() {
+    let dir = &bank().path;
+    let accounts = read(dir, "accounts");
+    let info: HashMap<&str, &HashMap<String, String>> = accounts
+        .rows
+        .iter()
+        .map(|r| (r["source_key"].as_str(), r))
+        .collect();
+    let txns = read(dir, "transactions");
+    let mut last: HashMap<String, (i64, NaiveDate)> = HashMap::new();
+    for r in &txns.rows {
+        let (amount, after, on) = (
+            money(&r["amount"]),
+            money(&r["balance_after"]),
+            date(&r["booked_on"]),
+        );
+        let a = info[r["account_key"].as_str()];
+        assert!(
+            on >= date(&a["opened_on"]),
+            "{:?} before the account opened",
+            r["source_key"]
+        );
+        if !a["closed_on"].is_empty() {
+            assert!(
+                on <= date(&a["closed_on"]),
+                "{:?} after the account closed",
+                r["source_key"]
+            );
+        }
+        if let Some((prev, prev_on)) = last.get(&r["account_key"]) {
+            assert_eq!(prev + amount, after, "{}", r["source_key"]);
+            assert!(on >= *prev_on);
+        }
+        if AccountType::parse(&a["type"]).unwrap().is_deposit() {
+            assert!(
+                after >= 0,
+                "{} overdraws a deposit account",
+                r["source_key"]
+            );
+        }
+        last.insert(r["account_key"].clone(), (after, on));
+    }
+    for (k, (bal, _)) in &last {
+        assert_eq!(
+            money(&info[k.as_str()]["balance"]),
+            *bal,
+            "{k}: final balance"
+        );
+    }
+    let per_customer = txns.rows.len() as f64 / CUSTOMERS as f64;
+    assert!(
+        (70.0..140.0).contains(&per_customer),
+        "{per_customer} transactions per customer"
+    );
+}
+
+/// Purchases only (what a household spends in shops, restaurants and on trips).
+fn daily_purchases(dir: &Path) -> HashMap<NaiveDate, i64> {
+    let mut by_day = HashMap::new();
+    for r in &read(dir, "transactions").rows {
+        if ["groceries", "dining", "shopping", "travel", "card_purchase"]
+            .contains(&r["category"].as_str())
+        {
+            *by_day.entry(date(&r["booked_on"])).or_insert(0) -= money(&r["amount"]);
+        }
+    }
+    by_day
+}
+
+fn mean_per_day(by_day: &HashMap<NaiveDate, i64>, from: NaiveDate, to: NaiveDate) -> f64 {
+    let days: Vec<NaiveDate> = from.iter_days().take_while(|d| *d <= to).collect();
+    days.iter()
+        .map(|d| by_day.get(d).copied().unwrap_or(0) as f64)
+        .sum::<f64>()
+        / days.len() as f64
+}
+
+#[test]
+fn golden_week_and_spring_festival_spending_spikes_are_visible() {
+    let by_day = daily_purchases(&bank().path);
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    for y in [2023, 2024] {
+        let golden = mean_per_day(&by_day, d(y, 10, 1), d(y, 10, 7));
+        let before = mean_per_day(&by_day, d(y, 9, 8), d(y, 9, 21));
+        let after = mean_per_day(&by_day, d(y, 10, 15), d(y, 10, 28));
+        assert!(
+            golden > 1.2 * before && golden > 1.2 * after,
+            "{y}: golden week {golden:.0} vs {before:.0} / {after:.0}"
+        );
+        let sf = spring_festival(y).unwrap();
+        let run_up = mean_per_day(
+            &by_day,
+            sf - chrono::Days::new(14),
+            sf - chrono::Days::new(2),
+        );
+        let march = mean_per_day(&by_day, d(y, 3, 4), d(y, 3, 24));
+        assert!(
+            run_up > 1.15 * march,
+            "{y}: Spring Festival run-up {run_up:.0} vs March {march:.0}"
+        );
+    }
+    // Red envelopes go out on Spring Festival eve and the first days of the year.
+    let txns = read(&bank().path, "transactions");
+    let red: Vec<NaiveDate> = txns
+        .rows
+        .iter()
+        .filter(|r| r["counterparty"] == "微信红包")
+        .map(|r| date(&r["booked_on"]))
+        .collect();
+    assert!(!red.is_empty());
+    let near_sf = red.iter().filter(|on| {
+        let sf = spring_festival(on.year()).unwrap();
+        (on.signed_duration_since(sf).num_days()).abs() <= 15
+    });
+    assert!(near_sf.count() as f64 > 0.9 * red.len() as f64);
+}
+
+#[test]
+fn weekends_are_busier_than_weekdays() {
+    let txns = read(&bank().path, "transactions");
+    let mut by_weekday = [0u64; 7];
+    for r in &txns.rows {
+        if ["groceries", "dining", "shopping", "travel", "card_purchase"]
+            .contains(&r["category"].as_str())
+        {
+            by_weekday[date(&r["booked_on"]).weekday().num_days_from_monday() as usize] += 1;
+        }
+    }
+    let weekday = by_weekday[..5].iter().sum::<u64>() as f64 / 5.0;
+    let weekend = by_weekday[5..].iter().sum::<u64>() as f64 / 2.0;
+    assert!(weekend > 1.15 * weekday, "{by_weekday:?}");
+}
+
+#[test]
+fn a_few_per_cent_fall_into_distress_or_leave_and_it_shows() {
+    let b = bank();
+    let dir = &b.path;
+    let truth = read(dir, "ground_truth");
+    let share =
+        |event: &str| truth.col("event").filter(|e| *e == event).count() as f64 / CUSTOMERS as f64;
+    for event in ["distress", "attrition"] {
+        assert!(
+            (0.015..=0.05).contains(&share(event)),
+            "{event}: {}",
+            share(event)
+        );
+    }
+    assert_eq!(
+        b.summary.distressed as usize,
+        truth.col("event").filter(|e| *e == "distress").count()
+    );
+    assert_eq!(
+        b.summary.churned as usize,
+        truth.col("event").filter(|e| *e == "attrition").count()
+    );
+    let cfg = GenConfig::default();
+    let fate: HashMap<&str, (&str, NaiveDate)> = truth
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r["customer_key"].as_str(),
+                (r["event"].as_str(), date(&r["start_date"])),
+            )
+        })
+        .collect();
+    for (_, start) in fate.values() {
+        assert!(*start >= cfg.start && *start < cfg.end);
+    }
+
+    let accounts = read(dir, "accounts");
+    let owner: HashMap<&str, &str> = accounts
+        .rows
+        .iter()
+        .map(|r| (r["source_key"].as_str(), r["customer_key"].as_str()))
+        .collect();
+    let event_of = |customer: &str| fate.get(customer).map(|f| f.0).unwrap_or("healthy");
+
+    // Leavers close their accounts; nobody else does.
+    let mut leavers_closed = 0;
+    for r in accounts.rows.iter().filter(|r| r["type"] == "current") {
+        let closed = !r["closed_on"].is_empty();
+        match event_of(&r["customer_key"]) {
+            "attrition" => leavers_closed += usize::from(closed),
+            _ => assert!(!closed, "{} closed without leaving", r["customer_key"]),
+        }
+    }
+    let leavers = truth.col("event").filter(|e| *e == "attrition").count();
+    assert!(
+        leavers_closed as f64 >= 0.8 * leavers as f64,
+        "{leavers_closed} of {leavers} leavers closed"
+    );
+
+    // Borrowers in distress fall behind; healthy borrowers almost never do.
+    let (mut bad_distressed, mut running_distressed, mut bad_healthy, mut healthy) = (0, 0, 0, 0);
+    for r in &read(dir, "loans").rows {
+        let status = LoanStatus::parse(&r["status"]).unwrap();
+        let bad = matches!(
+            status,
+            LoanStatus::RunningArrears | LoanStatus::FinishedDefault
+        );
+        assert_eq!(r["days_past_due"] != "0", bad, "{r:?}");
+        match event_of(owner[r["account_key"].as_str()]) {
+            "distress" if status != LoanStatus::FinishedOk => {
+                running_distressed += 1;
+                bad_distressed += usize::from(bad);
+            }
+            "healthy" => {
+                healthy += 1;
+                bad_healthy += usize::from(bad);
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        running_distressed > 0 && bad_distressed as f64 >= 0.6 * running_distressed as f64,
+        "{bad_distressed}/{running_distressed}"
+    );
+    assert!(
+        (bad_healthy as f64) < 0.02 * healthy as f64,
+        "{bad_healthy}/{healthy}"
+    );
+
+    // Salaries of the distressed fall, then stop.
+    let txns = read(dir, "transactions");
+    let mut before = 0i64;
+    let mut after = 0i64;
+    for r in txns.rows.iter().filter(|r| r["category"] == "salary") {
+        let customer = owner[r["account_key"].as_str()];
+        if let Some(("distress", start)) = fate.get(customer) {
+            let on = date(&r["booked_on"]);
+            let months_before = (*start - on).num_days();
+            if (0..90).contains(&months_before) {
+                before += money(&r["amount"]);
+            } else if (on - *start).num_days() >= 90 && (on - *start).num_days() < 180 {
+                after += money(&r["amount"]);
+            }
+        }
+    }
+    assert!(
+        after * 5 < before,
+        "salary of the distressed: {before} before, {after} after"
+    );
+}
+
+#[test]
+fn troubled_customers_complain_more_and_score_lower() {
+    let dir = &bank().path;
+    let truth = read(dir, "ground_truth");
+    let troubled: HashSet<&str> = truth.col("customer_key").collect();
+    let cases = read(dir, "cases");
+    let complaints = |mine: bool| {
+        cases
+            .rows
+            .iter()
+            .filter(|r| {
+                r["kind"] == "complaint" && troubled.contains(r["customer_key"].as_str()) == mine
+            })
+            .count() as f64
+    };
+    let rate_troubled = complaints(true) / troubled.len() as f64;
+    let rate_others = complaints(false) / (CUSTOMERS as f64 - troubled.len() as f64);
+    assert!(
+        rate_troubled > 3.0 * rate_others,
+        "{rate_troubled} vs {rate_others}"
+    );
+    let surveys = read(dir, "survey_responses");
+    let mean = |mine: bool, kind: &str| {
+        let v: Vec<f64> = surveys
+            .rows
+            .iter()
+            .filter(|r| r["kind"] == kind && troubled.contains(r["customer_key"].as_str()) == mine)
+            .map(|r| r["score"].parse::<f64>().unwrap())
+            .collect();
+        v.iter().sum::<f64>() / v.len().max(1) as f64
+    };
+    assert!(mean(true, "csat") < mean(false, "csat"));
+    assert!(mean(true, "nps") < mean(false, "nps"));
+}
+
+#[test]
+fn a_bad_window_is_refused_and_progress_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = GenConfig {
+        start: GenConfig::default().end,
+        ..GenConfig::default()
+    };
+    assert!(generate(&bad, dir.path(), &|_| {}).is_err());
+    let seen = std::sync::Mutex::new(Vec::new());
+    let cfg = GenConfig {
+        customers: 30,
+        seed: 1,
+        start: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
+        ..GenConfig::default()
+    };
+    let s = generate(&cfg, dir.path(), &|n| seen.lock().unwrap().push(n)).unwrap();
+    assert_eq!(seen.lock().unwrap().last(), Some(&30));
+    assert_eq!(s.customers, 30);
+}
+
+#[tokio::test]
+async fn the_generated_bank_loads_into_the_store_without_a_single_rejected_row() {
+    let b = bank();
+    let db = tempfile::tempdir().unwrap();
+    let store = rapport_store::Store::connect(&format!("sqlite://{}/r.db", db.path().display()))
+        .await
+        .unwrap();
+    let report = rapport_ingest::import_dir(
+        &store,
+        &b.path,
+        "synth",
+        &rapport_ingest::ImportOptions::default(),
+    )
+    .await
+    .unwrap();
+    for f in &report.files {
+        assert_eq!(f.rejected, 0, "{f:?}");
+        let generated = b.summary.files.iter().find(|g| g.0 == f.kind).map(|g| g.2);
+        assert_eq!(Some(f.read), generated, "{f:?}");
+    }
+    assert!(report.reconciles());
+    assert_eq!(
+        report.files.len(),
+        b.summary.files.len() - 1,
+        "every file but ground_truth.csv is imported"
+    );
+    let merged: u64 = report.files.iter().map(|f| f.merged).sum();
+    assert_eq!(merged, 0, "distinct customers were merged: {report:?}");
+
+    // Nor is any customer field flagged as invalid-but-loadable.
+    let file = std::fs::File::open(b.path.join("customers.csv")).unwrap();
+    let check = rapport_ingest::check_csv(
+        rapport_ingest::CsvKind::Customers,
+        file,
+        "customers.csv",
+        "synth",
+        "86",
+    )
+    .unwrap();
+    assert_eq!((check.rejected, check.flagged_rows), (0, 0), "{check:?}");
+}
+
+#[test]
+fn short_and_odd_windows_still_give_a_consistent_bank() {
+    for (start, end) in [
+        ((2024, 3, 15), (2024, 5, 2)),
+        ((2031, 6, 1), (2032, 3, 1)),
+        ((2024, 12, 31), (2025, 1, 1)),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = GenConfig {
+            customers: 120,
+            seed: 3,
+            start: NaiveDate::from_ymd_opt(start.0, start.1, start.2).unwrap(),
+            end: NaiveDate::from_ymd_opt(end.0, end.1, end.2).unwrap(),
+            ..GenConfig::default()
+        };
+        generate(&cfg, dir.path(), &|_| {}).unwrap();
+        let accounts = read(dir.path(), "accounts");
+        let balance: HashMap<&str, i64> = accounts
+            .rows
+            .iter()
+            .map(|r| (r["source_key"].as_str(), money(&r["balance"])))
+            .collect();
+        let mut last: HashMap<String, i64> = HashMap::new();
+        for r in &read(dir.path(), "transactions").rows {
+            let on = date(&r["booked_on"]);
+            assert!(on >= cfg.start && on < cfg.end, "{on} outside the window");
+            if let Some(prev) = last.get(&r["account_key"]) {
+                assert_eq!(prev + money(&r["amount"]), money(&r["balance_after"]));
+            }
+            last.insert(r["account_key"].clone(), money(&r["balance_after"]));
+        }
+        for (k, b) in &last {
+            assert_eq!(balance[k.as_str()], *b);
+        }
+        for r in &read(dir.path(), "customers").rows {
+            ResidentId::parse(&r["id_number"]).unwrap();
+        }
+        for r in &accounts.rows {
+            assert!(date(&r["opened_on"]) < cfg.end, "{r:?}");
+        }
+    }
+}
