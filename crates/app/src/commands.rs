@@ -219,7 +219,7 @@ async fn gen(cfg: &Config, json: bool, args: GenArgs) -> Result<()> {
                 },
                 "loading",
             );
-            let report = rapport_ingest::import_dir(&store, tmp.path(), &g.source, &o).await;
+            let report = load_generated(&store, tmp.path(), &g.source, &o).await;
             pb.finish_and_clear();
             let report = report?;
             store.close().await;
@@ -233,6 +233,28 @@ async fn gen(cfg: &Config, json: bool, args: GenArgs) -> Result<()> {
             })
         }
     }
+}
+
+/// Loads a generated bank: the core files under `source`, then the second
+/// source system's extract in `crm/` (when present) under `crm`, whose
+/// customers identity resolution joins to the core ones.
+pub async fn load_generated(
+    store: &Store,
+    dir: &Path,
+    source: &str,
+    opts: &ImportOptions,
+) -> Result<ImportReport> {
+    let mut report = rapport_ingest::import_dir(store, dir, source, opts).await?;
+    let crm = dir.join("crm");
+    if crm.is_dir() {
+        let r = rapport_ingest::import_dir(store, &crm, "crm", opts).await?;
+        report.read += r.read;
+        report.loaded += r.loaded;
+        report.merged += r.merged;
+        report.rejected += r.rejected;
+        report.files.extend(r.files);
+    }
+    Ok(report)
 }
 
 async fn export(cfg: &Config, json: bool, cmd: ExportCommand) -> Result<()> {
@@ -412,7 +434,7 @@ async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
         },
         "loading",
     );
-    let report = rapport_ingest::import_dir(&store, tmp.path(), &g.source, &o).await;
+    let report = load_generated(&store, tmp.path(), &g.source, &o).await;
     pb.finish_and_clear();
     let report = report?;
     let quality = rapport_ingest::quality_report(&store).await?;
@@ -422,12 +444,15 @@ async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
     let out = json!({ "database": redact_url(&url), "generated": summary, "import": report, "counts": counts, "quality": quality, "elapsed_secs": secs });
     emit(json, &out, || {
         format!(
-            "{}\n\n{}\n\ndemo store: {} ({} customers, {} transactions) in {:.1}s\nnext: rapport --db {} report counts",
+            "{}\n\n{}\n\ndemo store: {} ({} customers, {} transactions, {} identity merges, {} rows in quarantine) in {:.1}s\n\
+             next: rapport --db {} report counts | report merges | report quarantine",
             render_import(&report),
             quality.render_text(),
             redact_url(&url),
             counts.customers,
             counts.transactions,
+            counts.merges,
+            counts.quarantined,
             secs,
             redact_url(&url)
         )

@@ -40,7 +40,17 @@ macro_rules! code_enum {
 
             /// Parses the canonical spelling or an alias (trimmed, case-insensitive).
             pub fn parse(s: &str) -> Result<Self, UnknownCode> {
-                let t = s.trim().to_lowercase();
+                let t = s.trim();
+                // ASCII input (nearly all of it): compared case-insensitively in
+                // place, which is what lower-casing it first would give.
+                if t.is_ascii() {
+                    $(
+                        if t.eq_ignore_ascii_case($canon) $(|| t.eq_ignore_ascii_case($alias))* {
+                            return Ok($name::$variant);
+                        }
+                    )+
+                }
+                let t = t.to_lowercase();
                 $(
                     if t == $canon $(|| t == $alias)* { return Ok($name::$variant); }
                 )+

@@ -9,6 +9,7 @@
 //! every other crate.
 
 pub mod codes;
+mod fingerprint;
 pub mod identity;
 pub mod records;
 pub mod values;

@@ -237,15 +237,4 @@ pub struct StaffUserRecord {
     pub branch: Option<String>,
 }
 
-/// A stable 64-bit fingerprint of a record's cleaned content (FNV-1a over its
-/// JSON form). Two rows with the same key and the same fingerprint are the same
-/// row seen twice; the same key with another fingerprint is a conflict.
-pub fn fingerprint<T: Serialize>(record: &T) -> i64 {
-    let bytes = serde_json::to_vec(record).unwrap_or_default();
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h as i64
-}
+pub use crate::fingerprint::fingerprint;

@@ -259,6 +259,16 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, DateError> {
     let err = || DateError(s.to_string());
     // Strip a time part ("2024-01-31 00:00:00", "2024-01-31T08:00").
     let d = t.split(['T', ' ']).next().unwrap_or(t);
+    // Fast path for the canonical form YYYY-MM-DD (most rows of most files).
+    if let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *d.as_bytes() {
+        let digits = [y0, y1, y2, y3, m0, m1, d0, d1];
+        if digits.iter().all(u8::is_ascii_digit) {
+            let n = |a: &[u8]| a.iter().fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'));
+            let year = i32::try_from(n(&digits[..4])).unwrap_or(0);
+            return NaiveDate::from_ymd_opt(year, n(&digits[4..6]), n(&digits[6..]))
+                .ok_or_else(err);
+        }
+    }
     for fmt in ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%d.%m.%Y"] {
         if let Ok(v) = NaiveDate::parse_from_str(d, fmt) {
             return Ok(v);
@@ -345,22 +355,27 @@ impl Money {
         if frac_part.len() > 2 || !frac_part.bytes().all(|b| b.is_ascii_digit()) {
             return Err(err());
         }
-        let mut int_digits = String::with_capacity(int_part.len());
+        // Digits accumulate directly (no intermediate string: this runs for
+        // every amount of every row).
+        let mut major: i64 = 0;
+        let mut any_digit = false;
         for c in int_part.chars() {
             match c {
-                '0'..='9' => int_digits.push(c),
+                '0'..='9' => {
+                    let d = i64::from(c as u8 - b'0');
+                    major = major
+                        .checked_mul(10)
+                        .and_then(|m| m.checked_add(d))
+                        .ok_or_else(err)?;
+                    any_digit = true;
+                }
                 ',' | ' ' | '\'' | '_' | '\u{a0}' => {}
                 _ => return Err(err()),
             }
         }
-        if int_digits.is_empty() && frac_part.is_empty() {
+        if !any_digit && frac_part.is_empty() {
             return Err(err());
         }
-        let major: i64 = if int_digits.is_empty() {
-            0
-        } else {
-            int_digits.parse().map_err(|_| err())?
-        };
         let frac: i64 = match frac_part.len() {
             0 => 0,
             1 => frac_part.parse::<i64>().map_err(|_| err())? * 10,

@@ -207,6 +207,11 @@ impl Columns {
     }
 
     pub(crate) fn position(&self, name: &str) -> Option<usize> {
+        // Called for every field of every row: a header has a handful of
+        // columns, and comparing a few short names beats hashing one.
+        if self.names.len() <= 24 {
+            return self.names.iter().position(|n| n == name);
+        }
         self.index.get(name).copied()
     }
 
@@ -287,7 +292,13 @@ pub struct Table {
     reader: csv::Reader<LineCounter<Box<dyn BufRead + Send>>>,
     starts: SharedLineStarts,
     last_line: u64,
+    /// Rows handed back for reuse (see [`Table::record_pool`]).
+    pool: RecordPool,
+    spare: Vec<csv::ByteRecord>,
 }
+
+/// Row buffers handed back to a [`Table`] for reuse.
+pub(crate) type RecordPool = Arc<Mutex<Vec<csv::ByteRecord>>>;
 
 impl Table {
     /// Opens `path`, reads its header and checks that every `required` column
@@ -366,6 +377,8 @@ impl Table {
             reader,
             starts,
             last_line: 0,
+            pool: RecordPool::default(),
+            spare: Vec::new(),
         };
         table.last_line = table.line_of(&header);
         Ok(table)
@@ -380,6 +393,26 @@ impl Table {
         starts.line_at(pos.byte()).unwrap_or(self.last_line + 1)
     }
 
+    /// A shared pool that takes rows back once they are no longer needed; the
+    /// table reads into them again instead of allocating new ones.
+    pub(crate) fn record_pool(&self) -> RecordPool {
+        self.pool.clone()
+    }
+
+    fn spare_record(&mut self) -> csv::ByteRecord {
+        if self.spare.is_empty() {
+            let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+            std::mem::swap(&mut self.spare, &mut *pool);
+        }
+        match self.spare.pop() {
+            Some(mut r) => {
+                r.clear();
+                r
+            }
+            None => csv::ByteRecord::new(),
+        }
+    }
+
     /// Reads every data row, hands sound rows to `parser`, and passes each
     /// result to `emit` (which returns `false` to stop early). Returns the
     /// number of data rows read.
@@ -390,7 +423,7 @@ impl Table {
     ) -> Result<u64, IngestError> {
         let mut read = 0u64;
         loop {
-            let mut rec = csv::ByteRecord::new();
+            let mut rec = self.spare_record();
             let more = self
                 .reader
                 .read_byte_record(&mut rec)

@@ -163,6 +163,9 @@ impl ImportReport {
     }
 }
 
+/// A loaded batch on its way back to the reader thread: (line, raw row) pairs and records.
+type Trash<R> = (Vec<(u64, csv::StringRecord)>, Vec<R>);
+
 /// A boxed store call for one batch; one outcome per record, in order.
 pub(crate) type LoadFuture<'a> =
     Pin<Box<dyn Future<Output = Result<Vec<Outcome>, StoreError>> + Send + 'a>>;
@@ -264,6 +267,13 @@ pub(crate) async fn run_file<P: RowParser>(
     let batch_size = progress.opts.batch_size.max(1);
     let delimiter = table.delimiter;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Item<P::Record>>>(2);
+    // Loaded batches go back to the reader thread to be freed there: memory is
+    // cheapest to free on the thread that allocated it, and the loading side is
+    // the busier one.
+    let (trash_tx, trash_rx) = std::sync::mpsc::channel::<Trash<P::Record>>();
+    // Row buffers go back to the reader for reuse (at most a few batches' worth).
+    let pool = table.record_pool();
+    let pool_cap = batch_size.saturating_mul(3);
     let reader = tokio::task::spawn_blocking(move || {
         let mut table = table;
         let mut batch = Vec::with_capacity(batch_size);
@@ -273,6 +283,9 @@ pub(crate) async fn run_file<P: RowParser>(
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
                 if tx.blocking_send(full).is_err() {
                     return false;
+                }
+                while let Ok(done) = trash_rx.try_recv() {
+                    drop(done);
                 }
             }
             true
@@ -317,12 +330,12 @@ pub(crate) async fn run_file<P: RowParser>(
                     ),
                 });
             }
-            for ((line, record), outcome) in rows.into_iter().zip(outcomes) {
+            for ((line, record), outcome) in rows.iter().zip(outcomes) {
                 match outcome {
                     Outcome::Loaded => summary.loaded += 1,
                     Outcome::Merged => summary.merged += 1,
                     Outcome::Rejected(r) => {
-                        quarantine.push(r.into_entry(line, raw_string(&record, delimiter)))
+                        quarantine.push(r.into_entry(*line, raw_string(record, delimiter)))
                     }
                 }
             }
@@ -335,6 +348,18 @@ pub(crate) async fn run_file<P: RowParser>(
                 .map_err(|e| IngestError::store(&file, e))?;
         }
         progress.report(summary.read);
+        {
+            let mut spare = pool
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let room = pool_cap.saturating_sub(spare.len());
+            spare.extend(
+                rows.drain(..rows.len().min(room))
+                    .map(|(_, r)| r.into_byte_record()),
+            );
+        }
+        // A reader that has finished no longer takes the trash: then it is freed here.
+        let _ = trash_tx.send((rows, values));
     }
     let read = reader.await.map_err(|e| IngestError::Task {
         file: file.clone(),

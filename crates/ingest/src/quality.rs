@@ -2,7 +2,7 @@
 //!
 //! Per entity and field, from `Store::field_profiles`:
 //! completeness = present / rows; validity = 1 − flagged / (present + flagged);
-//! uniqueness = distinct / present. Plus the quarantine by import kind and
+//! uniqueness = distinct / present (identifying fields only). Plus the quarantine by import kind and
 //! reason, the import totals, and the overall information accuracy defined in
 //! docs/FORMATS.md ("Data-quality report"). Read-only.
 
@@ -36,7 +36,8 @@ pub struct FieldQuality {
     pub completeness: Option<f64>,
     /// 1 − flagged / (present + flagged); `None` when nothing was supplied.
     pub validity: Option<f64>,
-    /// distinct / present; `None` when nothing is present.
+    /// distinct / present; `None` when nothing is present or when distinct values
+    /// are not counted (every field but customers' `id_number`, `phone`, `email`).
     pub uniqueness: Option<f64>,
 }
 
@@ -97,7 +98,11 @@ pub async fn quality_report(store: &Store) -> Result<QualityReport, IngestError>
         .map(|p| FieldQuality {
             completeness: ratio(p.present, p.rows),
             validity: ratio(p.flagged, p.present + p.flagged).map(|x| 1.0 - x),
-            uniqueness: ratio(p.distinct, p.present),
+            uniqueness: if p.distinct_counted {
+                ratio(p.distinct, p.present)
+            } else {
+                None
+            },
             entity: p.entity,
             field: p.field,
             rows: p.rows,

@@ -10,7 +10,7 @@ use rapport_domain::{
     TxnCategory,
 };
 use rapport_ingest::synth::{generate, spring_festival, GenConfig, GenSummary};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -42,10 +42,11 @@ fn bank() -> &'static Bank {
     })
 }
 
-/// A CSV file as a header and rows of column → value.
+/// A CSV file as a header and rows of column → value (values trimmed, as the
+/// importer trims them), each with its physical line.
 struct Table {
-    header: Vec<String>,
     rows: Vec<HashMap<String, String>>,
+    lines: Vec<u64>,
 }
 
 impl Table {
@@ -54,25 +55,89 @@ impl Table {
     }
 }
 
-fn read(dir: &Path, kind: &str) -> Table {
+/// One line of `planted_dirt.csv`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Planted {
+    file: String,
+    line: u64,
+    key: String,
+    field: String,
+    reason: String,
+    quarantine: bool,
+}
+
+fn planted(dir: &Path) -> Vec<Planted> {
+    let mut r = csv::Reader::from_path(dir.join("planted_dirt.csv")).unwrap();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            Planted {
+                file: rec[0].to_string(),
+                line: rec[1].parse().unwrap(),
+                key: rec[2].to_string(),
+                field: rec[3].to_string(),
+                reason: rec[4].to_string(),
+                quarantine: match &rec[5] {
+                    "quarantine" => true,
+                    "flag" => false,
+                    other => panic!("action {other:?}"),
+                },
+            }
+        })
+        .collect()
+}
+
+/// The header and the number of data rows of a file, planted bad rows included.
+fn header_and_rows(dir: &Path, kind: &str) -> (Vec<String>, u64) {
     let mut r = csv::ReaderBuilder::new()
-        .flexible(false)
+        .flexible(true)
+        .from_path(dir.join(format!("{kind}.csv")))
+        .unwrap();
+    let header = r.headers().unwrap().iter().map(String::from).collect();
+    let mut n = 0;
+    for rec in r.records() {
+        rec.unwrap_or_else(|e| panic!("{kind}: {e}"));
+        n += 1;
+    }
+    (header, n)
+}
+
+/// The rows of a file that load: planted quarantine rows left out.
+fn read(dir: &Path, kind: &str) -> Table {
+    let bad: HashSet<u64> = planted(dir)
+        .into_iter()
+        .filter(|p| p.quarantine && p.file == kind)
+        .map(|p| p.line)
+        .collect();
+    read_filtered(dir, kind, &bad)
+}
+
+fn read_filtered(dir: &Path, kind: &str, skip: &HashSet<u64>) -> Table {
+    let mut r = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
         .from_path(dir.join(format!("{kind}.csv")))
         .unwrap();
     let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
-    let rows = r
-        .records()
-        .map(|rec| {
-            let rec = rec.unwrap_or_else(|e| panic!("{kind}: {e}"));
-            assert_eq!(rec.len(), header.len(), "{kind}: {rec:?}");
+    let mut rows = Vec::new();
+    let mut lines = Vec::new();
+    for rec in r.records() {
+        let rec = rec.unwrap_or_else(|e| panic!("{kind}: {e}"));
+        let line = rec.position().unwrap().line();
+        if skip.contains(&line) {
+            continue;
+        }
+        assert_eq!(rec.len(), header.len(), "{kind} line {line}: {rec:?}");
+        rows.push(
             header
                 .iter()
-                .cloned()
+                .map(|h| h.to_lowercase())
                 .zip(rec.iter().map(String::from))
-                .collect()
-        })
-        .collect();
-    Table { header, rows }
+                .collect(),
+        );
+        lines.push(line);
+    }
+    Table { rows, lines }
 }
 
 fn money(s: &str) -> i64 {
@@ -161,19 +226,40 @@ fn every_file_has_the_documented_header_and_the_summary_counts_its_rows() {
         "could not read the kinds table of docs/FORMATS.md"
     );
     for (kind, path, rows) in &b.summary.files {
-        assert_eq!(
-            path.file_name().unwrap().to_string_lossy(),
-            format!("{kind}.csv")
+        assert!(
+            path.ends_with(format!("{kind}.csv")),
+            "{kind}: {}",
+            path.display()
         );
-        let t = read(&b.path, kind);
-        assert_eq!(t.rows.len() as u64, *rows, "{kind}");
-        if kind == "ground_truth" {
-            assert_eq!(t.header, ["customer_key", "event", "start_date"]);
-        } else {
-            let want = documented
-                .get(kind)
-                .unwrap_or_else(|| panic!("{kind} is not a documented kind"));
-            assert_eq!(&t.header, want, "{kind}");
+        let (header, n) = header_and_rows(&b.path, kind);
+        assert_eq!(n, *rows, "{kind}");
+        match kind.as_str() {
+            "ground_truth" => assert_eq!(header, ["customer_key", "event", "start_date"]),
+            "planted_dirt" => assert_eq!(
+                header,
+                ["file", "line", "source_key", "field", "reason", "action"]
+            ),
+            "crm/expected_merges" => assert_eq!(header, ["crm_key", "core_key", "rule"]),
+            "crm/customers" => {
+                // Another system: its own column order and case, and a column the importer ignores.
+                let want = &documented["customers"];
+                let mut extra = Vec::new();
+                for h in &header {
+                    let h = h.to_lowercase();
+                    if !want.contains(&h) {
+                        extra.push(h);
+                    }
+                }
+                assert_eq!(extra, ["segment"]);
+                assert_ne!(&header, want);
+            }
+            _ => {
+                let name = kind.strip_prefix("crm/").unwrap_or(kind);
+                let want = documented
+                    .get(name)
+                    .unwrap_or_else(|| panic!("{kind} is not a documented kind"));
+                assert_eq!(&header, want, "{kind}");
+            }
         }
     }
     let kinds: HashSet<&str> = b.summary.files.iter().map(|f| f.0.as_str()).collect();
@@ -193,6 +279,11 @@ fn every_file_has_the_documented_header_and_the_summary_counts_its_rows() {
         "consents",
         "staff_users",
         "ground_truth",
+        "planted_dirt",
+        "crm/customers",
+        "crm/consents",
+        "crm/interactions",
+        "crm/expected_merges",
     ] {
         assert!(kinds.contains(k), "{k}.csv missing");
     }
@@ -201,25 +292,52 @@ fn every_file_has_the_documented_header_and_the_summary_counts_its_rows() {
 
 #[test]
 fn customers_have_valid_id_numbers_matching_birth_date_and_gender_and_valid_contacts() {
-    let t = read(&bank().path, "customers");
-    assert_eq!(t.rows.len() as u64, CUSTOMERS);
+    let dir = &bank().path;
+    let t = read(dir, "customers");
+    assert_eq!(
+        t.rows.len() as u64,
+        CUSTOMERS,
+        "one loadable row per customer"
+    );
+    let flags: HashSet<(u64, String)> = planted(dir)
+        .into_iter()
+        .filter(|p| !p.quarantine && p.file == "customers")
+        .map(|p| (p.line, p.field))
+        .collect();
+    let flagged = |line: u64, field: &str| flags.contains(&(line, field.to_string()));
     let mut emails = 0;
-    for r in &t.rows {
-        let id = ResidentId::parse(&r["id_number"])
-            .unwrap_or_else(|e| panic!("{}: {e}", r["id_number"]));
-        assert_eq!(
-            id.birth_date(),
-            date(&r["birth_date"]),
-            "{}",
-            r["source_key"]
-        );
-        assert_eq!(id.gender(), Gender::parse(&r["gender"]).unwrap());
-        let age = 2024 - id.birth_date().year();
+    for (r, &line) in t.rows.iter().zip(&t.lines) {
+        let gender = Gender::parse(&r["gender"]).unwrap();
+        let birth = date(&r["birth_date"]);
+        match ResidentId::parse(&r["id_number"]) {
+            Ok(id) => {
+                assert!(!flagged(line, "id_number"), "line {line}");
+                assert_eq!(id.birth_date(), birth, "{}", r["source_key"]);
+                assert_eq!(id.gender(), gender);
+            }
+            Err(e) => {
+                assert!(flagged(line, "id_number"), "line {line}: {e}");
+                assert!(matches!(
+                    e,
+                    rapport_domain::ResidentIdError::CheckDigit { .. }
+                ));
+            }
+        }
+        let age = 2024 - birth.year();
         assert!((17..=86).contains(&age), "age {age}");
-        let phone = PhoneNumber::parse(&r["phone"], "86").unwrap();
-        assert_eq!(phone.as_str().len(), 14, "{phone}");
+        match PhoneNumber::parse(&r["phone"], "86") {
+            Ok(phone) => {
+                assert!(!flagged(line, "phone"), "line {line}");
+                assert_eq!(phone.as_str().len(), 14, "{phone}");
+            }
+            Err(_) => assert!(flagged(line, "phone"), "line {line}"),
+        }
         if !r["email"].is_empty() {
-            Email::parse(&r["email"]).unwrap();
+            assert_eq!(
+                Email::parse(&r["email"]).is_err(),
+                flagged(line, "email"),
+                "line {line}"
+            );
             emails += 1;
         }
         if !r["risk_tolerance"].is_empty() {
@@ -698,36 +816,238 @@ fn a_bad_window_is_refused_and_progress_is_reported() {
     assert_eq!(s.customers, 30);
 }
 
+#[test]
+fn the_planted_dirt_is_what_the_summary_says_at_the_promised_rates() {
+    let b = bank();
+    let dir = &b.path;
+    let all = planted(dir);
+    let flags = all.iter().filter(|p| !p.quarantine).count() as u64;
+    let bad = all.iter().filter(|p| p.quarantine).count() as u64;
+    assert_eq!(flags, b.summary.flagged_fields);
+    assert_eq!(bad, b.summary.quarantine_rows);
+    let lines: HashSet<(&str, u64, &str)> = all
+        .iter()
+        .map(|p| (p.file.as_str(), p.line, p.field.as_str()))
+        .collect();
+    assert_eq!(lines.len(), all.len(), "a problem is planted once");
+
+    let count = |file: &str, reason: &str| {
+        all.iter()
+            .filter(|p| p.file == file && p.reason == reason)
+            .count()
+    };
+    let n = CUSTOMERS as f64;
+    for (reason, share) in [
+        ("id_check_digit", 0.01),
+        ("bad_phone", 0.01),
+        ("bad_email", 0.005),
+    ] {
+        let got = count("customers", reason) as f64 / n;
+        assert!(
+            got > 0.0 && got < 3.0 * share,
+            "{reason}: {got} of customers"
+        );
+    }
+    // At least one bad row in each main file, every kind of bad transaction row,
+    // and rates of a few in ten thousand.
+    for (file, reasons) in [
+        (
+            "customers",
+            &[
+                "duplicate_conflict",
+                "column_count",
+                "bad_date",
+                "missing_required",
+            ][..],
+        ),
+        (
+            "accounts",
+            &[
+                "duplicate_conflict",
+                "unknown_reference",
+                "bad_code",
+                "column_count",
+            ][..],
+        ),
+        (
+            "transactions",
+            &[
+                "bad_amount",
+                "bad_date",
+                "unknown_reference",
+                "column_count",
+                "duplicate_conflict",
+            ][..],
+        ),
+    ] {
+        for reason in reasons {
+            assert!(count(file, reason) >= 1, "{file}: no {reason}");
+        }
+    }
+    let txn_rows = b
+        .summary
+        .files
+        .iter()
+        .find(|f| f.0 == "transactions")
+        .unwrap()
+        .2;
+    let bad_txns = all.iter().filter(|p| p.file == "transactions").count() as u64;
+    assert_eq!(b.summary.transactions + bad_txns, txn_rows);
+    let rate = bad_txns as f64 / txn_rows as f64;
+    assert!((0.0001..=0.0005).contains(&rate), "{rate}");
+
+    // Quarantined rows are extra: every planted bad row that repeats a key comes after the original.
+    for p in all.iter().filter(|p| p.reason == "duplicate_conflict") {
+        let t = read(dir, &p.file);
+        let at = t.col("source_key").position(|k| k == p.key).unwrap();
+        assert!(t.lines[at] < p.line, "{p:?}");
+    }
+
+    // Spellings the cleaner must absorb.
+    let txns = read(dir, "transactions");
+    let iso = |s: &str| s.len() == 10 && s.as_bytes()[4] == b'-';
+    assert!(txns.col("booked_on").any(|d| !iso(d)));
+    assert!(txns.col("booked_on").any(|d| d.contains('年')));
+    assert!(txns.col("amount").any(|a| a.contains(',')));
+    let raw = std::fs::read_to_string(dir.join("transactions.csv")).unwrap();
+    assert!(raw.contains(",\"-") || raw.contains(",\"1") || raw.contains(",\"2"));
+    assert!(raw.lines().any(|l| l.contains(", ") || l.contains(" ,")));
+    let customers = read(dir, "customers");
+    for g in ["男", "女", "M", "F", "1", "2", "m", "f"] {
+        assert!(customers.col("gender").any(|x| x == g), "gender {g}");
+    }
+    for needle in ["-", "+86 ", "(0)", "0086"] {
+        assert!(
+            customers.col("phone").any(|p| p.contains(needle)),
+            "phone with {needle}"
+        );
+    }
+    assert!(customers
+        .col("email")
+        .any(|e| e.chars().any(|c| c.is_ascii_uppercase())));
+    assert!(b.summary.reformatted_rows > 0);
+
+    // The CRM: about 15 % of the customers, ground truth for every record.
+    let crm = read(dir, "crm/customers");
+    let expected = read(dir, "crm/expected_merges");
+    assert_eq!(crm.rows.len() as u64, b.summary.crm_customers);
+    assert_eq!(expected.rows.len(), crm.rows.len());
+    let share = crm.rows.len() as f64 / n;
+    assert!((0.1..0.25).contains(&share), "{share}");
+    let rules: Vec<&str> = expected.col("rule").collect();
+    assert_eq!(
+        rules.iter().filter(|r| **r != "none").count() as u64,
+        b.summary.expected_merges
+    );
+    for rule in [
+        "same_id_number",
+        "same_phone_and_name",
+        "same_phone_name_and_birth_date",
+    ] {
+        assert!(rules.contains(&rule), "no {rule}");
+    }
+    let namesakes = expected
+        .rows
+        .iter()
+        .filter(|r| r["rule"] == "none" && !r["core_key"].is_empty())
+        .count();
+    let prospects = expected
+        .rows
+        .iter()
+        .filter(|r| r["core_key"].is_empty())
+        .count();
+    assert!(namesakes >= 1 && prospects >= 1, "{namesakes} {prospects}");
+    assert!(crm.col("id_number").any(|i| i.contains(' ')));
+}
+
+fn count_by<'a>(items: impl Iterator<Item = &'a str>) -> BTreeMap<String, u64> {
+    let mut m = BTreeMap::new();
+    for i in items {
+        *m.entry(i.to_string()).or_default() += 1;
+    }
+    m
+}
+
 #[tokio::test]
-async fn the_generated_bank_loads_into_the_store_without_a_single_rejected_row() {
+async fn the_dirty_bank_and_its_crm_load_with_exactly_the_planted_quarantine_flags_and_merges() {
     let b = bank();
     let db = tempfile::tempdir().unwrap();
     let store = rapport_store::Store::connect(&format!("sqlite://{}/r.db", db.path().display()))
         .await
         .unwrap();
-    let report = rapport_ingest::import_dir(
-        &store,
-        &b.path,
-        "synth",
-        &rapport_ingest::ImportOptions::default(),
-    )
-    .await
-    .unwrap();
-    for f in &report.files {
-        assert_eq!(f.rejected, 0, "{f:?}");
-        let generated = b.summary.files.iter().find(|g| g.0 == f.kind).map(|g| g.2);
-        assert_eq!(Some(f.read), generated, "{f:?}");
-    }
-    assert!(report.reconciles());
+    let opts = rapport_ingest::ImportOptions::default();
+    let core = rapport_ingest::import_dir(&store, &b.path, "synth", &opts)
+        .await
+        .unwrap();
+    let crm = rapport_ingest::import_dir(&store, &b.path.join("crm"), "crm", &opts)
+        .await
+        .unwrap();
+    assert!(core.reconciles() && crm.reconciles());
     assert_eq!(
-        report.files.len(),
-        b.summary.files.len() - 1,
-        "every file but ground_truth.csv is imported"
+        core.files.len(),
+        15,
+        "every core file but ground_truth.csv and planted_dirt.csv is imported"
     );
-    let merged: u64 = report.files.iter().map(|f| f.merged).sum();
-    assert_eq!(merged, 0, "distinct customers were merged: {report:?}");
+    assert_eq!(
+        crm.files.len(),
+        3,
+        "crm/expected_merges.csv is not imported"
+    );
 
-    // Nor is any customer field flagged as invalid-but-loadable.
+    let all = planted(&b.path);
+    let generated = |path: &Path| {
+        b.summary
+            .files
+            .iter()
+            .find(|g| g.1 == path)
+            .map(|g| g.2)
+            .unwrap_or_else(|| panic!("{} was not generated", path.display()))
+    };
+    for f in &core.files {
+        assert_eq!(f.read, generated(Path::new(&f.file)), "{f:?}");
+        let bad = all
+            .iter()
+            .filter(|p| p.quarantine && p.file == f.kind)
+            .count() as u64;
+        assert_eq!(f.rejected, bad, "{f:?}");
+        assert_eq!(f.merged, 0, "{f:?}");
+    }
+    for f in &crm.files {
+        assert_eq!(f.read, generated(Path::new(&f.file)), "{f:?}");
+        assert_eq!(f.rejected, 0, "{f:?}");
+    }
+
+    // The quarantine holds exactly the planted rows, line for line, with the planted reasons.
+    let mut want: Vec<(String, u64, String, String)> = all
+        .iter()
+        .filter(|p| p.quarantine)
+        .map(|p| (p.file.clone(), p.line, p.field.clone(), p.reason.clone()))
+        .collect();
+    let mut got: Vec<(String, u64, String, String)> = store
+        .quarantine_rows(1_000_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|q| (q.kind, q.line as u64, q.field.unwrap_or_default(), q.reason))
+        .collect();
+    want.sort();
+    got.sort();
+    assert_eq!(got, want);
+
+    // Flags: exactly the planted ones, field by field.
+    let counts = store.counts().await.unwrap();
+    assert_eq!(counts.flagged_fields as u64, b.summary.flagged_fields);
+    let flags_by_field = count_by(
+        all.iter()
+            .filter(|p| !p.quarantine)
+            .map(|p| p.field.as_str()),
+    );
+    for prof in store.field_profiles().await.unwrap() {
+        if prof.entity == "customer" {
+            let want = flags_by_field.get(&prof.field).copied().unwrap_or(0);
+            assert_eq!(prof.flagged as u64, want, "{}", prof.field);
+        }
+    }
     let file = std::fs::File::open(b.path.join("customers.csv")).unwrap();
     let check = rapport_ingest::check_csv(
         rapport_ingest::CsvKind::Customers,
@@ -737,7 +1057,83 @@ async fn the_generated_bank_loads_into_the_store_without_a_single_rejected_row()
         "86",
     )
     .unwrap();
-    assert_eq!((check.rejected, check.flagged_rows), (0, 0), "{check:?}");
+    let flagged_rows: HashSet<u64> = all
+        .iter()
+        .filter(|p| !p.quarantine && p.file == "customers")
+        .map(|p| p.line)
+        .collect();
+    let parse_rejects = all
+        .iter()
+        .filter(|p| p.quarantine && p.file == "customers" && p.reason != "duplicate_conflict")
+        .count() as u64;
+    assert_eq!(
+        (check.rejected, check.flagged_rows),
+        (parse_rejects, flagged_rows.len() as u64),
+        "{check:?}"
+    );
+
+    // Identity resolution recovers the CRM ground truth exactly.
+    let mut csv_bytes = Vec::new();
+    store
+        .export_table_csv("customer_source_key", &mut csv_bytes)
+        .await
+        .unwrap();
+    let mut r = csv::Reader::from_reader(csv_bytes.as_slice());
+    let h = r.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let (source, key, customer) = (col("source"), col("source_key"), col("customer_id"));
+    let owner: HashMap<(String, String), i64> = r
+        .records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            (
+                (rec[source].to_string(), rec[key].to_string()),
+                rec[customer].parse().unwrap(),
+            )
+        })
+        .collect();
+    let merges: HashMap<String, (i64, String)> = store
+        .merges()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| {
+            assert_eq!(m.source, "crm", "{m:?}");
+            (m.source_key, (m.customer_id, m.rule))
+        })
+        .collect();
+    let expected = read(&b.path, "crm/expected_merges");
+    let core_customer = |k: &str| owner[&("synth".to_string(), k.to_string())];
+    let crm_customer = |k: &str| owner[&("crm".to_string(), k.to_string())];
+    let mut merged = 0u64;
+    for r in &expected.rows {
+        let (crm_key, core_key, rule) = (&r["crm_key"], &r["core_key"], &r["rule"]);
+        if rule == "none" {
+            assert!(!merges.contains_key(crm_key.as_str()), "{crm_key} merged");
+            if !core_key.is_empty() {
+                assert_ne!(crm_customer(crm_key), core_customer(core_key), "{crm_key}");
+            }
+        } else {
+            merged += 1;
+            let (into, got_rule) = &merges[crm_key.as_str()];
+            assert_eq!(got_rule, rule, "{crm_key}");
+            assert_eq!(*into, core_customer(core_key), "{crm_key}");
+            assert_eq!(crm_customer(crm_key), core_customer(core_key), "{crm_key}");
+        }
+    }
+    assert_eq!(merges.len() as u64, merged, "merges nobody expected");
+    assert_eq!(merged, b.summary.expected_merges);
+    let crm_customers = crm.files.iter().find(|f| f.kind == "customers").unwrap();
+    assert_eq!(
+        (crm_customers.merged, crm_customers.loaded),
+        (merged, b.summary.crm_customers - merged)
+    );
+
+    assert_eq!(
+        counts.customers as u64,
+        CUSTOMERS + b.summary.crm_customers - merged
+    );
+    assert_eq!(counts.transactions as u64, b.summary.transactions);
 }
 
 #[test]
@@ -774,8 +1170,17 @@ fn short_and_odd_windows_still_give_a_consistent_bank() {
         for (k, b) in &last {
             assert_eq!(balance[k.as_str()], *b);
         }
-        for r in &read(dir.path(), "customers").rows {
-            ResidentId::parse(&r["id_number"]).unwrap();
+        let typos: HashSet<u64> = planted(dir.path())
+            .into_iter()
+            .filter(|p| p.field == "id_number")
+            .map(|p| p.line)
+            .collect();
+        let customers = read(dir.path(), "customers");
+        for (r, line) in customers.rows.iter().zip(&customers.lines) {
+            assert_eq!(
+                ResidentId::parse(&r["id_number"]).is_err(),
+                typos.contains(line)
+            );
         }
         for r in &accounts.rows {
             assert!(date(&r["opened_on"]) < cfg.end, "{r:?}");

@@ -11,10 +11,11 @@
 //! costs nothing extra; only the keys it skipped are looked up, in bulk, to
 //! tell `Unchanged` from `Conflict`. Never decides content: records arrive clean.
 
-use crate::dialect::{on_conn, OnConflict, Val};
+use crate::dialect::{on_conn, OnConflict, Tx, Val};
 use crate::import::*;
+use crate::keys::KeyState;
 use crate::session::{AccountRef, SessionInner};
-use crate::{Result, StoreError};
+use crate::{FastMap, Result, StoreError};
 use futures::TryStreamExt;
 use rapport_domain::*;
 use sqlx::Row;
@@ -303,6 +304,27 @@ impl<'a> Batch<'a> {
 }
 
 impl SessionInner {
+    /// Learns, once per session, whether `table` held rows of `source` before
+    /// (only PostgreSQL uses it: SQLite's inserts skip stored keys by themselves).
+    async fn ensure_key_state(&mut self, table: &'static str, source: &str) -> Result<()> {
+        let id = (table, source.to_string());
+        if self.cache.keys.contains_key(&id) {
+            return Ok(());
+        }
+        let stored_before = match &mut self.tx {
+            Tx::Sqlite(_) => true,
+            Tx::Postgres(t) => {
+                let sql = format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE source = $1)");
+                sqlx::query_scalar::<_, bool>(&sql)
+                    .bind(source)
+                    .fetch_one(&mut **t)
+                    .await?
+            }
+        };
+        self.cache.keys.insert(id, KeyState::new(stored_before));
+        Ok(())
+    }
+
     /// Inserts the candidates of `batch` into `table` (keyed by `(source,
     /// source_key)`), skipping keys already stored, and fills in the outcomes.
     async fn load_batch(
@@ -315,7 +337,8 @@ impl SessionInner {
         for g in &batch.groups {
             // The first row of a key in the batch is the one inserted; later rows
             // with the same key are compared with whatever ends up stored.
-            let mut first: HashMap<&str, usize> = HashMap::with_capacity(g.cands.len());
+            let mut first: FastMap<&str, usize> =
+                FastMap::with_capacity_and_hasher(g.cands.len(), Default::default());
             let mut dups: Vec<(usize, usize)> = Vec::new();
             for (pos, c) in g.cands.iter().enumerate() {
                 match first.get(c.key.as_ref()) {
@@ -339,9 +362,20 @@ impl SessionInner {
                 Cow::Owned(v)
             };
             // Keys that were already stored, with their stored fingerprints.
+            self.ensure_key_state(table, g.source).await?;
+            let Some(state) = self.cache.keys.get_mut(&(table, g.source.to_string())) else {
+                return Err(StoreError::NotFound(format!("key state of {table}")));
+            };
             let stored = self
                 .tx
-                .insert_skipping_existing(table, cols, &vals, g.source)
+                .insert_skipping_existing(
+                    table,
+                    cols,
+                    &vals,
+                    g.source,
+                    state,
+                    &mut self.cache.copies,
+                )
                 .await?;
             // The fingerprint now stored under each key of the batch.
             let effective = |c: &Candidate<'_>| -> (Option<RowOutcome>, i64) {

@@ -87,8 +87,13 @@ pub struct FieldProfile {
     pub present: i64,
     /// Rows where the field was supplied but invalid (flagged and stored as missing).
     pub flagged: i64,
-    /// Distinct present values (for uniqueness of identifying fields).
+    /// Distinct present values, counted only for identifying fields
+    /// (`distinct_counted`); 0 for the others.
     pub distinct: i64,
+    /// Whether `distinct` was counted: only for the identifying fields of
+    /// customers (`id_number`, `phone`, `email`), where uniqueness matters and
+    /// the sort it needs is affordable; never for transactions.
+    pub distinct_counted: bool,
 }
 
 impl Store {

@@ -28,7 +28,7 @@ pub static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres
 /// How long a SQLite connection waits for another writer before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// SQLite page cache per connection (negative = KiB): index inserts stay in memory.
-const SQLITE_CACHE_KIB: &str = "-65536";
+pub(crate) const SQLITE_CACHE_KIB: &str = "-65536";
 
 pub(crate) async fn connect(url: &str) -> Result<Store> {
     if let Some(path) = url

@@ -10,6 +10,13 @@
 //! consents. A few per cent of customers are planted into distress or
 //! attrition; `ground_truth.csv` says who and from which day.
 //!
+//! Like a real bank's extracts the files are dirty (see `dirt`): spellings the
+//! cleaner must normalise, invalid-but-loadable customer fields that are
+//! flagged, a few rows that must be quarantined, all listed in
+//! `planted_dirt.csv`; and a second source system, the CRM, is written to
+//! `crm/` (see `crm`) with `crm/expected_merges.csv` as the ground truth of
+//! identity resolution.
+//!
 //! How: every customer is drawn from their own ChaCha8 stream (key = seed,
 //! stream = customer index), so output depends only on the configuration —
 //! never on thread count or chunk size. Worker threads render chunks of
@@ -20,6 +27,8 @@
 
 mod calendar;
 mod catalog;
+mod crm;
+mod dirt;
 mod geo;
 mod ledger;
 mod people;
@@ -28,8 +37,10 @@ mod service;
 
 pub use calendar::{mid_autumn, spring_festival};
 
-use calendar::{iso, offset, Calendar, N_SPEND};
+use calendar::{offset, Calendar, N_SPEND};
 use chrono::NaiveDate;
+use crm::{CrmKeys, CrmTables, Known, Link};
+use dirt::{IdStyle, LedgerTail, Planted, Schedule};
 use geo::{BranchNetwork, CITIES};
 use ledger::{Fate, LedgerTables};
 use people::{IncomeKind, Person};
@@ -77,12 +88,30 @@ impl Default for GenConfig {
 pub struct GenSummary {
     /// (kind, path, data rows) for every file written.
     pub files: Vec<(String, PathBuf, u64)>,
+    /// Core customers (not counting planted bad customer rows).
     pub customers: u64,
+    /// Transactions that load (transactions.csv holds these plus the planted bad rows).
     pub transactions: u64,
     /// Customers planted into distress.
     pub distressed: u64,
     /// Customers planted into attrition.
     pub churned: u64,
+    /// Customer fields planted invalid-but-loadable (flagged and stored as
+    /// missing on import): ID numbers with a typo, short mobiles, malformed
+    /// e-mails. One line each in `planted_dirt.csv`.
+    pub flagged_fields: u64,
+    /// Rows planted to be quarantined on import, over all files (one line each
+    /// in `planted_dirt.csv`). They are extra rows: `customers` and
+    /// `transactions` do not count them.
+    pub quarantine_rows: u64,
+    /// Rows written in a non-canonical but accepted spelling (other date
+    /// formats, grouped amounts, stray spaces, phone and gender codes …).
+    pub reformatted_rows: u64,
+    /// Customer records of the CRM (`crm/customers.csv`).
+    pub crm_customers: u64,
+    /// CRM records expected to join a core customer (`crm/expected_merges.csv`
+    /// rows whose rule is not `none`).
+    pub expected_merges: u64,
     pub elapsed_secs: f64,
 }
 
@@ -129,10 +158,15 @@ enum Kind {
     SurveyResponses,
     Consents,
     GroundTruth,
+    PlantedDirt,
+    CrmCustomers,
+    CrmConsents,
+    CrmInteractions,
+    CrmExpectedMerges,
 }
 
 impl Kind {
-    const ALL: [Kind; 16] = [
+    const ALL: [Kind; 21] = [
         Kind::Branches,
         Kind::Products,
         Kind::StaffUsers,
@@ -149,6 +183,11 @@ impl Kind {
         Kind::SurveyResponses,
         Kind::Consents,
         Kind::GroundTruth,
+        Kind::PlantedDirt,
+        Kind::CrmCustomers,
+        Kind::CrmConsents,
+        Kind::CrmInteractions,
+        Kind::CrmExpectedMerges,
     ];
 
     fn name(self) -> &'static str {
@@ -169,6 +208,11 @@ impl Kind {
             Kind::SurveyResponses => "survey_responses",
             Kind::Consents => "consents",
             Kind::GroundTruth => "ground_truth",
+            Kind::PlantedDirt => "planted_dirt",
+            Kind::CrmCustomers => "crm/customers",
+            Kind::CrmConsents => "crm/consents",
+            Kind::CrmInteractions => "crm/interactions",
+            Kind::CrmExpectedMerges => "crm/expected_merges",
         }
     }
 
@@ -191,6 +235,11 @@ impl Kind {
             Kind::SurveyResponses => "source_key,customer_key,survey,kind,answered_on,question,score,answer_text",
             Kind::Consents => "source_key,customer_key,channel,purpose,granted,recorded_on,revoked_on",
             Kind::GroundTruth => "customer_key,event,start_date",
+            Kind::PlantedDirt => "file,line,source_key,field,reason,action",
+            Kind::CrmCustomers => crm::CUSTOMERS_HEADER,
+            Kind::CrmConsents => crm::CONSENTS_HEADER,
+            Kind::CrmInteractions => crm::INTERACTIONS_HEADER,
+            Kind::CrmExpectedMerges => crm::EXPECTED_HEADER,
         }
     }
 }
@@ -207,6 +256,8 @@ pub(crate) struct World {
     pub seed: u64,
     pub key_width: usize,
     pub end: NaiveDate,
+    pub schedule: Schedule,
+    pub crm_keys: CrmKeys,
 }
 
 /// The rows of one chunk of customers, one buffer per per-customer file.
@@ -225,11 +276,21 @@ struct Chunk {
     survey_responses: Rows,
     consents: Rows,
     ground_truth: Rows,
-    /// Where each customer's ID number starts in `customers.buf`.
-    id_offsets: Vec<usize>,
+    crm_customers: Rows,
+    crm_consents: Rows,
+    crm_interactions: Rows,
+    crm_expected: Rows,
+    /// Every valid ID number written, with where it is spelled.
+    id_sites: Vec<IdSite>,
+    /// What was planted, by row within this chunk.
+    planted: Vec<Planted>,
     done: u64,
     distressed: u64,
     churned: u64,
+    flagged: u64,
+    quarantined_txns: u64,
+    reformatted_customers: u64,
+    expected_merges: u64,
 }
 
 impl Chunk {
@@ -248,8 +309,69 @@ impl Chunk {
             Kind::SurveyResponses => &self.survey_responses,
             Kind::Consents => &self.consents,
             Kind::GroundTruth => &self.ground_truth,
-            Kind::Branches | Kind::Products | Kind::StaffUsers => return None,
+            Kind::CrmCustomers => &self.crm_customers,
+            Kind::CrmConsents => &self.crm_consents,
+            Kind::CrmInteractions => &self.crm_interactions,
+            Kind::CrmExpectedMerges => &self.crm_expected,
+            Kind::Branches | Kind::Products | Kind::StaffUsers | Kind::PlantedDirt => return None,
         })
+    }
+
+    /// Rows written in a non-canonical spelling.
+    fn reformatted(&self) -> u64 {
+        self.reformatted_customers
+            + [
+                &self.accounts,
+                &self.transactions,
+                &self.holdings,
+                &self.loans,
+                &self.cards,
+                &self.card_statements,
+                &self.standing_orders,
+                &self.interactions,
+                &self.cases,
+                &self.survey_responses,
+                &self.consents,
+            ]
+            .iter()
+            .map(|r| r.varied)
+            .sum::<u64>()
+    }
+}
+
+/// Which buffer an ID number was written to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IdTable {
+    Customers,
+    Crm,
+}
+
+/// One place an ID number is spelled.
+#[derive(Debug, Clone, Copy)]
+struct IdLoc {
+    table: IdTable,
+    at: usize,
+    style: IdStyle,
+}
+
+/// One person's valid ID number and every place it is written (the core row,
+/// a bad copy of it, the CRM record), so that a patch reaches them all.
+#[derive(Debug, Clone, Copy, Default)]
+struct IdSite {
+    locs: [Option<IdLoc>; 3],
+}
+
+impl IdSite {
+    fn new(table: IdTable, at: usize, style: IdStyle) -> Self {
+        let mut s = IdSite::default();
+        s.add(table, at, style);
+        s
+    }
+
+    fn add(&mut self, table: IdTable, at: usize, style: IdStyle) {
+        if let Some(slot) = self.locs.iter_mut().find(|l| l.is_none()) {
+            *slot = Some(IdLoc { table, at, style });
+        }
     }
 }
 
@@ -258,6 +380,14 @@ const BANK_STREAM: u64 = u64::MAX;
 
 fn customer_rng(seed: u64, index: u64) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(index);
+    rng
+}
+
+/// The stream of planted dirt and the CRM, one per customer, apart from the
+/// simulation's so that the money story does not depend on it.
+fn dirt_rng(seed: u64, index: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xD1A7_0F5E_ED00_0000);
     rng.set_stream(index);
     rng
 }
@@ -289,10 +419,29 @@ fn draw_fate<R: Rng>(rng: &mut R, cal: &Calendar, person: &Person) -> Fate {
 
 fn render_customer(world: &World, index: u64, chunk: &mut Chunk) {
     let mut rng = customer_rng(world.seed, index);
+    let mut dirt = dirt_rng(world.seed, index);
     let ck = rows::customer_digits(index, world.key_width);
     let person = people::draw_person(&mut rng, &world.net, world.cal.start, world.end);
     let fate = draw_fate(&mut rng, &world.cal, &person);
     let branch = world.net.branch_of(person.city, person.district);
+
+    for rows in [
+        &mut chunk.accounts,
+        &mut chunk.transactions,
+        &mut chunk.holdings,
+        &mut chunk.loans,
+        &mut chunk.cards,
+        &mut chunk.card_statements,
+        &mut chunk.standing_orders,
+        &mut chunk.interactions,
+        &mut chunk.cases,
+        &mut chunk.survey_responses,
+        &mut chunk.consents,
+    ] {
+        rows.vary(dirt.random());
+    }
+    let (accounts_from, accounts_before) = (chunk.accounts.byte_len(), chunk.accounts.count);
+    let (txns_from, txns_before) = (chunk.transactions.byte_len(), chunk.transactions.count);
 
     let facts = ledger::simulate(
         world,
@@ -326,29 +475,74 @@ fn render_customer(world: &World, index: u64, chunk: &mut Chunk) {
         },
     );
 
-    let city = &CITIES[person.city];
-    let (risk, assessed) = match person.risk {
-        Some((r, on)) => (r.as_str(), Some(iso(on))),
-        None => ("", None),
+    // The customer's row, spelled as the core system's extract spells it.
+    let schedule = &world.schedule;
+    let namesake = dirt::slot(index, schedule.namesakes, dirt::NAMESAKE_EVERY).is_some();
+    let face = dirt::draw_face(&mut dirt, &person, index, namesake);
+    let key = format!("C{ck}");
+    let row = dirt::CustomerRow {
+        key: &key,
+        person: &person,
+        face: &face,
+        city: CITIES[person.city].name,
+        branch: &branch.code,
     };
-    let row_start = chunk.customers.buf.len();
-    chunk
-        .customers
-        .row()
-        .key("C", &ck, None)
-        .text(&person.name)
-        .text(person.gender.as_str())
-        .date(&iso(person.birth))
-        .text(person.id.as_str())
-        .text(&person.phone)
-        .opt_text(person.email.as_deref())
-        .text(city.name)
-        .text(person.occupation.label)
-        .opt_money(person.annual_income)
-        .text(risk)
-        .opt_date(assessed.as_ref())
-        .text(&branch.code)
-        .end();
+    let row_index = chunk.customers.count;
+    let id_at = dirt::write_customer(&mut chunk.customers, &row);
+    chunk.reformatted_customers += u64::from(face.varied);
+    for (field, reason) in face.flags() {
+        chunk.flagged += 1;
+        chunk.planted.push(Planted {
+            kind: Kind::Customers,
+            row: row_index,
+            key: key.clone(),
+            field,
+            reason,
+            quarantine: false,
+        });
+    }
+    let mut site = face
+        .id_valid
+        .then(|| IdSite::new(IdTable::Customers, id_at, IdStyle::Plain));
+    if let Some(ordinal) = dirt::slot(index, schedule.customers, dirt::CUSTOMER_BAD_ROW_EVERY) {
+        let (at, planted) = dirt::write_bad_customer(
+            &mut chunk.customers,
+            &mut dirt,
+            ordinal,
+            &row,
+            world.cal.start,
+        );
+        if let Some(s) = site.as_mut() {
+            s.add(IdTable::Customers, at, IdStyle::Plain);
+        }
+        chunk.planted.push(planted);
+    }
+
+    // Bad account and transaction rows, after the customer's own.
+    let account_slot = dirt::slot(index, schedule.accounts, dirt::ACCOUNT_BAD_ROW_EVERY);
+    let txn_slot = dirt::slot(index, schedule.transactions, dirt::TXN_BAD_ROW_EVERY);
+    if account_slot.is_some() || txn_slot.is_some() {
+        let accounts = dirt::first_and_last_line(&chunk.accounts.buf, accounts_from);
+        let txns = dirt::first_and_last_line(&chunk.transactions.buf, txns_from);
+        let tail = LedgerTail {
+            ck: &ck,
+            branch: &branch.code,
+            first_account: accounts.map(|l| dirt::split_line(l.0)).unwrap_or_default(),
+            last_txn: txns.map(|l| dirt::split_line(l.1)),
+            accounts: chunk.accounts.count - accounts_before,
+            transactions: chunk.transactions.count - txns_before,
+            day: world.cal.days[dirt.random_range(0..world.cal.len())].date,
+        };
+        if let Some(ordinal) = account_slot.filter(|_| tail.accounts > 0) {
+            let p = dirt::write_bad_account(&mut chunk.accounts, &mut dirt, ordinal, &tail);
+            chunk.planted.push(p);
+        }
+        if let Some(ordinal) = txn_slot.filter(|_| tail.accounts > 0) {
+            let p = dirt::write_bad_txn(&mut chunk.transactions, &mut dirt, ordinal, &tail);
+            chunk.planted.push(p);
+            chunk.quarantined_txns += 1;
+        }
+    }
 
     match fate {
         Fate::Distress { start } => {
@@ -373,13 +567,68 @@ fn render_customer(world: &World, index: u64, chunk: &mut Chunk) {
         }
         Fate::Healthy => {}
     }
-    let id = person.id.as_str().as_bytes();
-    if let Some(at) = chunk.customers.buf[row_start..]
-        .windows(id.len())
-        .position(|w| w == id)
-    {
-        chunk.id_offsets.push(row_start + at);
+
+    // The CRM: what it knows of this customer, and perhaps a prospect.
+    let link = if namesake {
+        Some(Link::Namesake)
+    } else if dirt.random_bool(crm::KNOWN_SHARE) {
+        let by_id = dirt.random_bool(crm::BY_ID_SHARE);
+        match (by_id, face.id_valid, face.phone_valid) {
+            (true, true, _) | (false, true, false) => Some(Link::SameId),
+            (_, _, true) => Some(if dirt.random_bool(0.5) {
+                Link::SamePhoneNameAndBirthDate
+            } else {
+                Link::SamePhoneAndName
+            }),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    let mut crm_tables = CrmTables {
+        customers: &mut chunk.crm_customers,
+        consents: &mut chunk.crm_consents,
+        interactions: &mut chunk.crm_interactions,
+        expected: &mut chunk.crm_expected,
+    };
+    let mut fresh = Vec::new();
+    if let Some(link) = link {
+        let known = Known {
+            index,
+            core_key: &key,
+            person: &person,
+            branch: &branch.code,
+        };
+        let (same, new) = crm::write_known(
+            world,
+            &world.crm_keys,
+            &mut dirt,
+            &known,
+            link,
+            &mut crm_tables,
+        );
+        if let (Some(s), Some((at, style))) = (site.as_mut(), same) {
+            s.add(IdTable::Crm, at, style);
+        }
+        fresh.extend(new);
+        chunk.expected_merges += u64::from(link.merges());
     }
+    if dirt.random_bool(crm::PROSPECT_SHARE) {
+        fresh.extend(crm::write_prospect(
+            world,
+            &world.crm_keys,
+            &world.net,
+            &mut dirt,
+            index,
+            &mut crm_tables,
+        ));
+    }
+    chunk.id_sites.extend(site);
+    chunk.id_sites.extend(
+        fresh
+            .into_iter()
+            .map(|(at, style)| IdSite::new(IdTable::Crm, at, style)),
+    );
     chunk.done += 1;
 }
 
@@ -397,14 +646,16 @@ fn render_chunk(world: &World, first: u64, last: u64) -> Chunk {
     chunk
 }
 
-/// Every ID number written so far (as the number of its first 17 digits).
+/// Every valid ID number written so far (as the number of its first 17 digits).
 ///
-/// Two customers drawn independently can get the same region, birth date and
+/// Two people drawn independently can get the same region, birth date and
 /// sequence number (about 3 in 10,000 at a million customers); the import
 /// would then merge two different people. The writer, which sees chunks in
 /// order, gives the later one the next free sequence number of the same
-/// gender, patching the row in place, so the output stays deterministic.
-/// Costs about 16 bytes per customer.
+/// gender, patching every place the number is written (the core row, a bad
+/// copy of it, the CRM record) in place, so the output stays deterministic
+/// and the CRM keeps agreeing with the core. CRM namesakes and prospects are
+/// registered too. Costs about 16 bytes per person.
 #[derive(Default)]
 struct IdRegister {
     seen: HashSet<u64>,
@@ -412,14 +663,12 @@ struct IdRegister {
 
 impl IdRegister {
     fn make_unique(&mut self, chunk: &mut Chunk) {
-        for &at in &chunk.id_offsets {
-            let Some(field) = chunk.customers.buf.get_mut(at..at + 18) else {
+        for i in 0..chunk.id_sites.len() {
+            let site = chunk.id_sites[i];
+            let Some(first) = site.locs[0] else {
                 continue;
             };
-            let Ok(body) = std::str::from_utf8(&field[..17]) else {
-                continue;
-            };
-            let Ok(mut number) = body.parse::<u64>() else {
+            let Some(mut number) = chunk.id_bytes(first).and_then(dirt::id_body) else {
                 continue;
             };
             if self.seen.insert(number) {
@@ -438,9 +687,33 @@ impl IdRegister {
             self.seen.insert(number);
             let body = format!("{number:017}");
             let check = ResidentId::check_char(&body).unwrap_or('0');
-            field[..17].copy_from_slice(body.as_bytes());
-            field[17] = check as u8;
+            let id = format!("{body}{check}");
+            for loc in site.locs.iter().flatten() {
+                let styled = dirt::styled_id(&id, loc.style);
+                let buf = match loc.table {
+                    IdTable::Customers => &mut chunk.customers.buf,
+                    IdTable::Crm => &mut chunk.crm_customers.buf,
+                };
+                if let Some(field) = buf.get_mut(loc.at..loc.at + styled.len()) {
+                    field.copy_from_slice(styled.as_bytes());
+                }
+            }
         }
+    }
+}
+
+impl Chunk {
+    /// The bytes of an ID number as spelled at `loc`.
+    fn id_bytes(&self, loc: IdLoc) -> Option<&[u8]> {
+        let len = match loc.style {
+            IdStyle::Spaced => 20,
+            IdStyle::Plain | IdStyle::Lower => 18,
+        };
+        let buf = match loc.table {
+            IdTable::Customers => &self.customers.buf,
+            IdTable::Crm => &self.crm_customers.buf,
+        };
+        buf.get(loc.at..loc.at + len)
     }
 }
 
@@ -505,6 +778,8 @@ struct Outputs {
 
 impl Outputs {
     fn create(dir: &Path) -> Result<Self, GenError> {
+        let crm = dir.join("crm");
+        std::fs::create_dir_all(&crm).map_err(|source| GenError::Io { path: crm, source })?;
         let mut files = Vec::new();
         for kind in Kind::ALL {
             let path = dir.join(format!("{}.csv", kind.name()));
@@ -538,13 +813,33 @@ impl Outputs {
         Ok(())
     }
 
+    /// Data rows written so far to the file of `kind`.
+    fn count(&self, kind: Kind) -> u64 {
+        self.files.iter().find(|f| f.0 == kind).map_or(0, |f| f.3)
+    }
+
+    /// Writes a chunk, and the lines of `planted_dirt.csv` for what it planted
+    /// (every generated row is one physical line, the header line 1).
     fn write_chunk(&mut self, chunk: &Chunk) -> Result<(), GenError> {
+        let mut manifest = Rows::default();
+        for p in &chunk.planted {
+            let line = 2 + self.count(p.kind) + p.row;
+            manifest
+                .styled(rows::Style::Plain)
+                .raw(p.kind.name())
+                .int(line as i64)
+                .raw(&p.key)
+                .raw(p.field)
+                .raw(p.reason)
+                .raw(if p.quarantine { "quarantine" } else { "flag" })
+                .end();
+        }
         for kind in Kind::ALL {
             if let Some(rows) = chunk.rows(kind) {
                 self.write(kind, rows)?;
             }
         }
-        Ok(())
+        self.write(Kind::PlantedDirt, &manifest)
     }
 
     fn finish(self) -> Result<Vec<(String, PathBuf, u64)>, GenError> {
@@ -592,6 +887,8 @@ impl World {
             spend_rate: SPEND_PER_DAY / mean_intensity,
             net: BranchNetwork::new(),
             seed: cfg.seed,
+            schedule: Schedule::new(cfg.seed),
+            crm_keys: CrmKeys::new(cfg.seed, cfg.customers),
             key_width: cfg.customers.max(1).to_string().len().max(7),
             end: cfg.end,
             cal,
@@ -638,6 +935,8 @@ pub fn generate(
         window: threads * 2 + 1,
     };
     let (mut transactions, mut distressed, mut churned, mut done) = (0u64, 0u64, 0u64, 0u64);
+    let (mut flagged_fields, mut quarantine_rows, mut reformatted_rows, mut expected_merges) =
+        (0u64, 0u64, 0u64, 0u64);
     let mut written = 0u64;
     let mut failure: Option<GenError> = None;
 
@@ -670,7 +969,11 @@ pub fn generate(
                     gate.abort();
                     break;
                 }
-                transactions += chunk.transactions.count;
+                transactions += chunk.transactions.count - chunk.quarantined_txns;
+                flagged_fields += chunk.flagged;
+                quarantine_rows += chunk.planted.iter().filter(|p| p.quarantine).count() as u64;
+                reformatted_rows += chunk.reformatted();
+                expected_merges += chunk.expected_merges;
                 distressed += chunk.distressed;
                 churned += chunk.churned;
                 done += chunk.done;
@@ -691,6 +994,7 @@ pub fn generate(
     if !workers_ok || written < total_chunks {
         return Err(GenError::Worker);
     }
+    let crm_customers = out.count(Kind::CrmCustomers);
     let files = out.finish()?;
     Ok(GenSummary {
         files,
@@ -698,6 +1002,11 @@ pub fn generate(
         transactions,
         distressed,
         churned,
+        flagged_fields,
+        quarantine_rows,
+        reformatted_rows,
+        crm_customers,
+        expected_merges,
         elapsed_secs: t0.elapsed().as_secs_f64(),
     })
 }
@@ -723,7 +1032,11 @@ mod tests {
         let taken = ResidentId::compose(440305, birth, 1).as_str().to_string();
         let mut chunk = Chunk::default();
         for s in [&id, &taken, &id] {
-            chunk.id_offsets.push(chunk.customers.buf.len() + 2);
+            chunk.id_sites.push(IdSite::new(
+                IdTable::Customers,
+                chunk.customers.buf.len() + 2,
+                IdStyle::Plain,
+            ));
             chunk
                 .customers
                 .buf
@@ -737,6 +1050,44 @@ mod tests {
         assert_eq!(moved.as_ref().map(|m| m.birth_date()), Ok(birth));
         assert_eq!(moved.map(|m| m.gender()), Ok(rapport_domain::Gender::Male));
         assert_eq!(&ids[2][14..17], "003", "999 → 001 (taken) → 003");
+    }
+
+    #[test]
+    fn a_patched_id_number_reaches_its_crm_copies_in_their_spelling() {
+        let birth = NaiveDate::from_ymd_opt(1990, 3, 4).unwrap_or_default();
+        let id = ResidentId::compose(110105, birth, 998).as_str().to_string();
+        let mut chunk = Chunk::default();
+        // Someone else already has the number; then our customer, with a CRM copy spaced.
+        chunk
+            .id_sites
+            .push(IdSite::new(IdTable::Customers, 0, IdStyle::Plain));
+        chunk
+            .customers
+            .buf
+            .extend_from_slice(format!("{id}\n").as_bytes());
+        let core_at = chunk.customers.buf.len() + 2;
+        chunk
+            .customers
+            .buf
+            .extend_from_slice(format!("C,{id}\n").as_bytes());
+        let crm_at = 4;
+        let spaced = dirt::styled_id(&id, IdStyle::Spaced);
+        chunk
+            .crm_customers
+            .buf
+            .extend_from_slice(format!("CRM,{spaced},x\n").as_bytes());
+        let mut site = IdSite::new(IdTable::Customers, core_at, IdStyle::Plain);
+        site.add(IdTable::Crm, crm_at, IdStyle::Spaced);
+        chunk.id_sites.push(site);
+        IdRegister::default().make_unique(&mut chunk);
+        let core = String::from_utf8_lossy(&chunk.customers.buf[core_at..core_at + 18]).to_string();
+        let crm = String::from_utf8_lossy(&chunk.crm_customers.buf).to_string();
+        assert_ne!(core, id);
+        assert!(ResidentId::parse(&core).is_ok());
+        assert_eq!(
+            crm,
+            format!("CRM,{},x\n", dirt::styled_id(&core, IdStyle::Spaced))
+        );
     }
 
     #[test]

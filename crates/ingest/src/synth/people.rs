@@ -277,7 +277,7 @@ pub fn draw_name<R: Rng>(
     )
 }
 
-fn draw_phone<R: Rng>(rng: &mut R) -> String {
+pub fn draw_phone<R: Rng>(rng: &mut R) -> String {
     let mut s = String::with_capacity(11);
     let prefix = *pick(rng, MOBILE_PREFIXES);
     s.push_str(prefix);

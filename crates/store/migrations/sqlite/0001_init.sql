@@ -99,6 +99,10 @@ CREATE INDEX account_role_customer_idx ON account_role (customer_id);
 -- The largest table (about 100 rows per customer) has no FOREIGN KEY constraints:
 -- checking three per row would double the cost of a bulk load on PostgreSQL. The
 -- store resolves account_id and customer_id (the account's owner) before inserting.
+-- Every index costs about as much as the row itself in a bulk load, so it has only
+-- what is read: the key (source, source_key) for idempotent imports and
+-- (customer_id, booked_on) for per-customer history; by account, filter a
+-- customer's rows (an account has one owner).
 CREATE TABLE txn (
     id            INTEGER PRIMARY KEY,
     source        TEXT    NOT NULL,
@@ -115,7 +119,6 @@ CREATE TABLE txn (
     import_id     INTEGER NOT NULL,
     UNIQUE (source, source_key)
 );
-CREATE INDEX txn_account_booked_idx ON txn (account_id, booked_on);
 CREATE INDEX txn_customer_booked_idx ON txn (customer_id, booked_on);
 
 CREATE TABLE product (
