@@ -1,0 +1,13 @@
+//! Analytics errors (thiserror; callers at the edges wrap them with anyhow).
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyticsError {
+    #[error(transparent)]
+    Store(#[from] rapport_store::StoreError),
+    #[error("as-of date {0} is outside the supported range")]
+    AsOfOutOfRange(chrono::NaiveDate),
+    #[error("cannot write the feature table: {0}")]
+    Write(#[from] csv::Error),
+    #[error("cannot write the feature table: {0}")]
+    Io(#[from] std::io::Error),
+}

@@ -1,0 +1,303 @@
+//! The feature engine: streams what the features need from the store,
+//! aggregates it into arrays indexed by dense customer number, and assembles
+//! the [`FeatureTable`] (definitions in `catalog` and docs/FEATURES.md).
+//!
+//! Ownership: a customer's transactions, loans and card statements are those
+//! of the accounts the customer owns (the account's `customer_id`, or an
+//! `owner` account role), so a joint account counts fully for each owner.
+//! Cards count for their holder; cases, interactions and survey answers for
+//! their customer.
+
+mod book;
+mod catalog;
+mod products;
+mod txn;
+
+pub use catalog::{FeatureKind, FeatureSpec, FEATURES};
+
+use crate::table::{FeatureColumn, FeatureTable};
+use crate::window::{AsOf, MONTHS_BACK};
+use crate::AnalyticsError;
+use book::{Accounts, Book, Customers, OwnerRoles};
+use catalog::{Feature, CATALOG};
+use chrono::NaiveDate;
+use products::Others;
+use rapport_domain::AccountType;
+use rapport_store::{DayRange, Store, DEFAULT_SCAN_CHUNK_ROWS};
+use rayon::prelude::*;
+use std::time::Instant;
+use txn::{TxnAcc, TxnPass, NO_DAY};
+
+/// Computes the features of every customer as of `as_of` (see [`FEATURES`]).
+pub async fn compute_features(
+    store: &Store,
+    as_of: NaiveDate,
+) -> Result<FeatureTable, AnalyticsError> {
+    FeatureEngine::new(store).compute(as_of).await
+}
+
+/// Computes per-customer features from a store in bounded memory: one scan
+/// chunk plus per-customer and per-account arrays, whatever the number of
+/// transactions. CPU work runs on rayon's pool inside the scan callbacks, so
+/// call it from a batch job, not from a latency-sensitive task.
+#[derive(Debug, Clone)]
+pub struct FeatureEngine<'s> {
+    store: &'s Store,
+    chunk_rows: usize,
+}
+
+impl<'s> FeatureEngine<'s> {
+    pub fn new(store: &'s Store) -> Self {
+        FeatureEngine {
+            store,
+            chunk_rows: DEFAULT_SCAN_CHUNK_ROWS,
+        }
+    }
+
+    /// Rows per scan chunk (memory per chunk; results do not depend on it).
+    pub fn with_chunk_rows(mut self, rows: usize) -> Self {
+        self.chunk_rows = rows.max(1);
+        self
+    }
+
+    /// Every customer's features as of `as_of` (D): windows are `[D - W, D)`.
+    #[tracing::instrument(skip_all, fields(as_of = %as_of), err)]
+    pub async fn compute(&self, as_of: NaiveDate) -> Result<FeatureTable, AnalyticsError> {
+        let w = AsOf::new(as_of)?;
+        let store = self.store;
+        let rows = self.chunk_rows;
+        let t0 = Instant::now();
+
+        let mut customers = Customers::default();
+        store
+            .scan_customers(rows, |c| customers.add_chunk(c))
+            .await?;
+        let mut accounts = Accounts::default();
+        store.scan_accounts(rows, |c| accounts.add_chunk(c)).await?;
+        let mut roles = OwnerRoles::default();
+        store
+            .scan_account_roles(rows, |c| roles.add_chunk(c))
+            .await?;
+        let book = Book::new(customers, accounts, roles);
+        tracing::info!(
+            customers = book.customer_count(),
+            accounts = book.account_count(),
+            elapsed_ms = t0.elapsed().as_millis() as u64,
+            "feature book loaded"
+        );
+
+        let t1 = Instant::now();
+        let mut pass = TxnPass::new(&book, w);
+        let txns = store
+            .scan_transactions(DayRange::before(as_of), rows, |c| pass.add_chunk(c))
+            .await?;
+        tracing::info!(
+            transactions = txns,
+            elapsed_ms = t1.elapsed().as_millis() as u64,
+            "transaction pass done"
+        );
+
+        let t2 = Instant::now();
+        let mut others = Others::new(&book, w);
+        let last90 = DayRange::between(date_of(w.d90, as_of)?, as_of);
+        store
+            .scan_loans(DayRange::before(as_of), rows, |c| others.add_loans(c))
+            .await?;
+        store.scan_cards(rows, |c| others.add_cards(c)).await?;
+        store
+            .scan_card_statements(DayRange::before(as_of), rows, |c| {
+                others.add_card_statements(c)
+            })
+            .await?;
+        store
+            .scan_cases(last90, rows, |c| others.add_cases(c))
+            .await?;
+        store
+            .scan_interactions(last90, rows, |c| others.add_interactions(c))
+            .await?;
+        store
+            .scan_survey_responses(DayRange::before(as_of), rows, |c| {
+                others.add_survey_responses(c)
+            })
+            .await?;
+        tracing::info!(
+            elapsed_ms = t2.elapsed().as_millis() as u64,
+            "product, service and survey passes done"
+        );
+
+        let table = assemble(&book, w, &pass, &others);
+        tracing::info!(
+            customers = table.len(),
+            elapsed_ms = t0.elapsed().as_millis() as u64,
+            "features computed"
+        );
+        Ok(table)
+    }
+}
+
+fn date_of(day: i32, as_of: NaiveDate) -> Result<NaiveDate, AnalyticsError> {
+    rapport_store::date_of_epoch_day(day).ok_or(AnalyticsError::AsOfOutOfRange(as_of))
+}
+
+/// Minor units to major units.
+fn major(minor: i64) -> f64 {
+    minor as f64 / 100.0
+}
+
+fn ratio(num: f64, den: f64) -> Option<f64> {
+    (den != 0.0).then(|| num / den).filter(|v| v.is_finite())
+}
+
+/// Population standard deviation / mean of `xs`: `sqrt(n·Σx² − (Σx)²) / Σx`,
+/// the radicand exact in integers (so a steady series gives exactly 0);
+/// `None` when the sum is 0.
+fn coefficient_of_variation(xs: &[i64]) -> Option<f64> {
+    let n = xs.len() as i128;
+    let s1: i128 = xs.iter().map(|&x| i128::from(x)).sum();
+    let s2: i128 = xs.iter().map(|&x| i128::from(x) * i128::from(x)).sum();
+    ratio(((n * s2 - s1 * s1).max(0) as f64).sqrt(), s1 as f64)
+}
+
+/// Per-customer values several features share, computed once.
+#[derive(Debug, Clone, Copy, Default)]
+struct Derived {
+    balance_now: Option<i64>,
+    product_depth: u32,
+    tenure_months: Option<i64>,
+    credit_utilisation: Option<f64>,
+}
+
+fn derive(book: &Book, w: AsOf, pass: &TxnPass<'_>, others: &Others<'_>) -> Vec<Derived> {
+    let account_balance = pass.account_balances();
+    let accounts = &book.accounts;
+    (0..book.customer_count())
+        .into_par_iter()
+        .map(|c| {
+            let mut balance: Option<i64> = None;
+            let mut types = 0u32;
+            let mut first_opened: Option<i32> = None;
+            let (mut bills, mut limits, mut with_limit) = (0i64, 0i64, false);
+            for &a in book.owned.of(c as u32) {
+                let a = a as usize;
+                if let Some(b) = account_balance[a] {
+                    balance = Some(balance.unwrap_or(0) + b);
+                }
+                if accounts.open_at(a, w.day) {
+                    if let Some(t) = accounts.kind[a] {
+                        let bit = AccountType::ALL.iter().position(|x| *x == t).unwrap_or(0);
+                        types |= 1 << bit;
+                    }
+                }
+                if let Some(o) = accounts.opened_on[a].filter(|&o| o < w.day) {
+                    first_opened = Some(first_opened.map_or(o, |f| f.min(o)));
+                }
+                if let Some(bill) = others.latest_bill[a].get() {
+                    let limit = accounts.credit_limit[a].or(others.card_limit[a]);
+                    if let Some(limit) = limit.filter(|&l| l > 0) {
+                        bills += bill;
+                        limits += limit;
+                        with_limit = true;
+                    }
+                }
+            }
+            Derived {
+                balance_now: balance,
+                product_depth: types.count_ones() + others.cards_held[c] + others.active_loans[c],
+                tenure_months: first_opened.and_then(|o| w.whole_months_since(o)),
+                credit_utilisation: if with_limit {
+                    ratio(bills as f64, limits as f64)
+                } else {
+                    None
+                },
+            }
+        })
+        .collect()
+}
+
+/// The value of `feature` for customer `c`.
+fn value(
+    feature: Feature,
+    c: usize,
+    book: &Book,
+    w: AsOf,
+    t: &TxnAcc,
+    others: &Others<'_>,
+    d: &Derived,
+) -> Option<f64> {
+    let count = |n: u32| Some(f64::from(n));
+    let months_inflow: i64 = t.month_inflow.iter().sum();
+    let monthly_income = major(months_inflow) / MONTHS_BACK as f64;
+    match feature {
+        Feature::TxnCount30 => count(t.count_30),
+        Feature::TxnCount90 => count(t.count_90),
+        Feature::Inflow90 => Some(major(t.inflow_90)),
+        Feature::Outflow90 => Some(major(t.outflow_90)),
+        Feature::MaxOutflow90 => Some(major(t.max_outflow_90)),
+        Feature::DaysSinceLastTxn => (t.last_day != NO_DAY).then(|| f64::from(w.day - t.last_day)),
+        Feature::BalanceNow => d.balance_now.map(major),
+        Feature::SalaryMonths6 => count(t.salary_months.count_ones()),
+        Feature::AvgMonthlyInflow6m => Some(monthly_income),
+        Feature::LiquidityMonths => {
+            let balance = major(d.balance_now?);
+            ratio(balance, major(t.outflow_90) / 3.0)
+        }
+        Feature::InflowCv6m => coefficient_of_variation(&t.month_inflow),
+        Feature::InflowTrend3m => {
+            let (older, recent) = t.month_inflow.split_at(MONTHS_BACK / 2);
+            let sum = |s: &[i64]| major(s.iter().sum());
+            ratio(sum(recent), sum(older))
+        }
+        Feature::DebtServiceRatio => ratio(major(others.active_loan_payment[c]), monthly_income),
+        Feature::CreditUtilisation => d.credit_utilisation,
+        Feature::MaxDaysPastDue => others.max_days_past_due[c].map(|v| v as f64),
+        Feature::ProductDepth => count(d.product_depth),
+        Feature::TenureMonths => d.tenure_months.map(|v| v as f64),
+        Feature::AgeYears => book.customers.birth_date[c]
+            .and_then(|b| w.whole_years_since(b))
+            .map(|v| v as f64),
+        Feature::DigitalShare90 => ratio(f64::from(t.digital_90), f64::from(t.count_90)),
+        Feature::CashWithdrawals30 => count(t.cash_withdrawals_30),
+        Feature::CashWithdrawals90 => count(t.cash_withdrawals_90),
+        Feature::CashWithdrawalTrend => ratio(
+            f64::from(t.cash_withdrawals_30),
+            f64::from(t.cash_withdrawals_90) / 3.0,
+        ),
+        Feature::Complaints90 => count(others.complaints_90[c]),
+        Feature::Interactions90 => count(others.interactions_90[c]),
+        Feature::LastNps => others.last_nps[c].get().map(|v| v as f64),
+    }
+}
+
+fn assemble(book: &Book, w: AsOf, pass: &TxnPass<'_>, others: &Others<'_>) -> FeatureTable {
+    let d = derive(book, w, pass, others);
+    let n = book.customer_count();
+    let columns = CATALOG
+        .iter()
+        .map(|(feature, spec)| FeatureColumn {
+            name: spec.name.to_string(),
+            values: (0..n)
+                .into_par_iter()
+                .map(|c| value(*feature, c, book, w, &pass.customers[c], others, &d[c]))
+                .collect(),
+        })
+        .collect();
+    FeatureTable {
+        as_of: w.date,
+        customer_ids: book.customers.ids.clone(),
+        customer_keys: book.customers.keys.clone(),
+        columns,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_steady_income_has_a_coefficient_of_variation_of_exactly_zero() {
+        assert_eq!(coefficient_of_variation(&[1_234_567; 6]), Some(0.0));
+        assert_eq!(coefficient_of_variation(&[0; 6]), None);
+        // Population sd of (0, 2) is 1, mean 1.
+        assert_eq!(coefficient_of_variation(&[0, 2]), Some(1.0));
+    }
+}
