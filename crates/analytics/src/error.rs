@@ -6,6 +6,8 @@ pub enum AnalyticsError {
     Store(#[from] rapport_store::StoreError),
     #[error("as-of date {0} is outside the supported range")]
     AsOfOutOfRange(chrono::NaiveDate),
+    #[error("no account with store id {0}")]
+    UnknownAccount(i64),
     #[error("cannot write the feature table: {0}")]
     Write(#[from] csv::Error),
     #[error("cannot write the feature table: {0}")]

@@ -26,6 +26,9 @@ mod window;
 
 pub use dense::DenseIndex;
 pub use error::AnalyticsError;
-pub use features::{compute_features, FeatureEngine, FeatureKind, FeatureSpec, FEATURES};
+pub use features::{
+    compute_features, FeatureEngine, FeatureKind, FeatureSpec, LiveTxn, TxnHistories, FEATURES,
+    HORIZON_DAYS, TRANSACTION_FEATURES,
+};
 pub use table::{FeatureColumn, FeatureTable};
 pub use window::AsOf;

@@ -384,6 +384,18 @@ async fn hand_built_story(url: &str) {
         ("interactions_90", Some(1.0)),
         // N2 and N3 on the same day: the larger key N3; N4 is on D.
         ("last_nps", Some(6.0)),
+        // T5 (-50, online) is the only transaction on D-1.
+        ("txn_count_1", Some(1.0)),
+        ("outflow_1", Some(50.0)),
+        ("max_outflow_1", Some(50.0)),
+        // T9, the salary of 2024-07-01.
+        ("days_since_salary", Some(14.0)),
+        // As of D-30 = 2024-06-15: A1 after T2 (6000; T1 is on D-30 itself), A2 had no
+        // transaction before but has some since (0), A4 after X1 (5020; closed after D-30),
+        // A5 with no transaction at all (its balance column, 300).
+        ("balance_30_ago", Some(11_320.0)),
+        // No holdings: the deposits.
+        ("aum", Some(5_321.0)),
     ];
     for (name, want) in rich {
         assert_close(&t, "C1", name, *want);

@@ -458,6 +458,16 @@ scan_chunk!(
 );
 
 scan_chunk!(
+    /// Product holdings (`holding`): wealth, funds, insurance … with their amount.
+    HoldingChunk {
+        customer_id: Vec<i64> = int("customer_id"),
+        opened_on: Vec<Option<i32>> = opt_day("opened_on"),
+        closed_on: Vec<Option<i32>> = opt_day("closed_on"),
+        amount: Vec<Option<i64>> = opt_int("amount"),
+    }
+);
+
+scan_chunk!(
     /// Monthly card statements (`card_statement`); `statement_month` is the month's first day.
     CardStatementChunk {
         account_id: Vec<i64> = int("account_id"),
@@ -882,6 +892,15 @@ impl Store {
         mut f: impl FnMut(&CardChunk) + Send,
     ) -> Result<u64> {
         scan(self, &table("card"), chunk_rows, &mut f).await
+    }
+
+    /// Streams every product holding, in id order.
+    pub async fn scan_holdings(
+        &self,
+        chunk_rows: usize,
+        mut f: impl FnMut(&HoldingChunk) + Send,
+    ) -> Result<u64> {
+        scan(self, &table("holding"), chunk_rows, &mut f).await
     }
 
     /// Streams the card statements whose `statement_month` is in `range` (order as for transactions).

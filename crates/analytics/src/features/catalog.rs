@@ -59,6 +59,12 @@ pub(crate) enum Feature {
     Complaints90,
     Interactions90,
     LastNps,
+    TxnCount1,
+    Outflow1,
+    MaxOutflow1,
+    DaysSinceSalary,
+    Balance30Ago,
+    Aum,
 }
 
 const fn spec(
@@ -302,6 +308,63 @@ pub(crate) const CATALOG: &[(Feature, FeatureSpec)] = &[
             Score,
             "score (0-10)",
             "score of the latest nps survey answer with a score before D; empty when none",
+        ),
+    ),
+    (
+        Feature::TxnCount1,
+        spec(
+            "txn_count_1",
+            Count,
+            "transactions",
+            "transactions booked in [D-1, D) (the last day) on the customer's accounts",
+        ),
+    ),
+    (
+        Feature::Outflow1,
+        spec(
+            "outflow_1",
+            Money,
+            "major currency units",
+            "sum of -amount over transactions in [D-1, D) with amount < 0",
+        ),
+    ),
+    (
+        Feature::MaxOutflow1,
+        spec(
+            "max_outflow_1",
+            Money,
+            "major currency units",
+            "largest -amount over transactions in [D-1, D) with amount < 0; 0 when none",
+        ),
+    ),
+    (
+        Feature::DaysSinceSalary,
+        spec(
+            "days_since_salary",
+            Days,
+            "days",
+            "D minus the latest booked_on before D of a salary transaction; empty when none",
+        ),
+    ),
+    (
+        Feature::Balance30Ago,
+        spec(
+            "balance_30_ago",
+            Money,
+            "major currency units",
+            "balance_now as of D-30 over the deposit accounts opened before D-30 (or undated) \
+             and not closed before it; an account with no transaction before D-30 counts 0 when \
+             it has transactions in [D-30, D), else its balance column; empty when no account",
+        ),
+    ),
+    (
+        Feature::Aum,
+        spec(
+            "aum",
+            Money,
+            "major currency units",
+            "assets under management: balance_now plus the amounts of the product holdings \
+             open at D (opened before D or undated, not closed before D); empty when neither",
         ),
     ),
 ];

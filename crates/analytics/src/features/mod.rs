@@ -10,10 +10,12 @@
 
 mod book;
 mod catalog;
+mod history;
 mod products;
 mod txn;
 
 pub use catalog::{FeatureKind, FeatureSpec, FEATURES};
+pub use history::{LiveTxn, TxnHistories, HORIZON_DAYS, TRANSACTION_FEATURES};
 
 use crate::table::{FeatureColumn, FeatureTable};
 use crate::window::{AsOf, MONTHS_BACK};
@@ -25,6 +27,7 @@ use products::Others;
 use rapport_domain::AccountType;
 use rapport_store::{DayRange, Store, DEFAULT_SCAN_CHUNK_ROWS};
 use rayon::prelude::*;
+use std::sync::Arc;
 use std::time::Instant;
 use txn::{TxnAcc, TxnPass, NO_DAY};
 
@@ -68,17 +71,7 @@ impl<'s> FeatureEngine<'s> {
         let rows = self.chunk_rows;
         let t0 = Instant::now();
 
-        let mut customers = Customers::default();
-        store
-            .scan_customers(rows, |c| customers.add_chunk(c))
-            .await?;
-        let mut accounts = Accounts::default();
-        store.scan_accounts(rows, |c| accounts.add_chunk(c)).await?;
-        let mut roles = OwnerRoles::default();
-        store
-            .scan_account_roles(rows, |c| roles.add_chunk(c))
-            .await?;
-        let book = Book::new(customers, accounts, roles);
+        let book = Arc::new(load_book(store, rows).await?);
         tracing::info!(
             customers = book.customer_count(),
             accounts = book.account_count(),
@@ -98,28 +91,7 @@ impl<'s> FeatureEngine<'s> {
         );
 
         let t2 = Instant::now();
-        let mut others = Others::new(&book, w);
-        let last90 = DayRange::between(date_of(w.d90, as_of)?, as_of);
-        store
-            .scan_loans(DayRange::before(as_of), rows, |c| others.add_loans(c))
-            .await?;
-        store.scan_cards(rows, |c| others.add_cards(c)).await?;
-        store
-            .scan_card_statements(DayRange::before(as_of), rows, |c| {
-                others.add_card_statements(c)
-            })
-            .await?;
-        store
-            .scan_cases(last90, rows, |c| others.add_cases(c))
-            .await?;
-        store
-            .scan_interactions(last90, rows, |c| others.add_interactions(c))
-            .await?;
-        store
-            .scan_survey_responses(DayRange::before(as_of), rows, |c| {
-                others.add_survey_responses(c)
-            })
-            .await?;
+        let others = load_others(store, &book, w, rows).await?;
         tracing::info!(
             elapsed_ms = t2.elapsed().as_millis() as u64,
             "product, service and survey passes done"
@@ -133,6 +105,57 @@ impl<'s> FeatureEngine<'s> {
         );
         Ok(table)
     }
+}
+
+/// Customers, accounts and ownership, in dense numbering.
+pub(crate) async fn load_book(store: &Store, rows: usize) -> Result<Book, AnalyticsError> {
+    let mut customers = Customers::default();
+    store
+        .scan_customers(rows, |c| customers.add_chunk(c))
+        .await?;
+    let mut accounts = Accounts::default();
+    store.scan_accounts(rows, |c| accounts.add_chunk(c)).await?;
+    let mut roles = OwnerRoles::default();
+    store
+        .scan_account_roles(rows, |c| roles.add_chunk(c))
+        .await?;
+    Ok(Book::new(customers, accounts, roles))
+}
+
+/// Loans, cards, statements, cases, interactions, survey answers and holdings as of `w`.
+pub(crate) async fn load_others(
+    store: &Store,
+    book: &Arc<Book>,
+    w: AsOf,
+    rows: usize,
+) -> Result<Others, AnalyticsError> {
+    let as_of = w.date;
+    let mut others = Others::new(Arc::clone(book), w);
+    let last90 = DayRange::between(date_of(w.d90, as_of)?, as_of);
+    store
+        .scan_loans(DayRange::before(as_of), rows, |c| others.add_loans(c))
+        .await?;
+    store.scan_cards(rows, |c| others.add_cards(c)).await?;
+    store
+        .scan_card_statements(DayRange::before(as_of), rows, |c| {
+            others.add_card_statements(c)
+        })
+        .await?;
+    store
+        .scan_cases(last90, rows, |c| others.add_cases(c))
+        .await?;
+    store
+        .scan_interactions(last90, rows, |c| others.add_interactions(c))
+        .await?;
+    store
+        .scan_survey_responses(DayRange::before(as_of), rows, |c| {
+            others.add_survey_responses(c)
+        })
+        .await?;
+    store
+        .scan_holdings(rows, |c| others.add_holdings(c))
+        .await?;
+    Ok(others)
 }
 
 fn date_of(day: i32, as_of: NaiveDate) -> Result<NaiveDate, AnalyticsError> {
@@ -160,68 +183,90 @@ fn coefficient_of_variation(xs: &[i64]) -> Option<f64> {
 
 /// Per-customer values several features share, computed once.
 #[derive(Debug, Clone, Copy, Default)]
-struct Derived {
+pub(crate) struct Derived {
     balance_now: Option<i64>,
+    balance_30_ago: Option<i64>,
     product_depth: u32,
     tenure_months: Option<i64>,
     credit_utilisation: Option<f64>,
 }
 
-fn derive(book: &Book, w: AsOf, pass: &TxnPass<'_>, others: &Others<'_>) -> Vec<Derived> {
+fn derive(book: &Book, w: AsOf, pass: &TxnPass<'_>, others: &Others) -> Vec<Derived> {
     let account_balance = pass.account_balances();
-    let accounts = &book.accounts;
+    let account_balance_30 = pass.account_balances_30();
     (0..book.customer_count())
         .into_par_iter()
         .map(|c| {
-            let mut balance: Option<i64> = None;
-            let mut types = 0u32;
-            let mut first_opened: Option<i32> = None;
-            let (mut bills, mut limits, mut with_limit) = (0i64, 0i64, false);
-            for &a in book.owned.of(c as u32) {
-                let a = a as usize;
-                if let Some(b) = account_balance[a] {
-                    balance = Some(balance.unwrap_or(0) + b);
-                }
-                if accounts.open_at(a, w.day) {
-                    if let Some(t) = accounts.kind[a] {
-                        let bit = AccountType::ALL.iter().position(|x| *x == t).unwrap_or(0);
-                        types |= 1 << bit;
-                    }
-                }
-                if let Some(o) = accounts.opened_on[a].filter(|&o| o < w.day) {
-                    first_opened = Some(first_opened.map_or(o, |f| f.min(o)));
-                }
-                if let Some(bill) = others.latest_bill[a].get() {
-                    let limit = accounts.credit_limit[a].or(others.card_limit[a]);
-                    if let Some(limit) = limit.filter(|&l| l > 0) {
-                        bills += bill;
-                        limits += limit;
-                        with_limit = true;
-                    }
-                }
-            }
-            Derived {
-                balance_now: balance,
-                product_depth: types.count_ones() + others.cards_held[c] + others.active_loans[c],
-                tenure_months: first_opened.and_then(|o| w.whole_months_since(o)),
-                credit_utilisation: if with_limit {
-                    ratio(bills as f64, limits as f64)
-                } else {
-                    None
-                },
-            }
+            derive_one(book, w, c, others, |a| {
+                (account_balance[a], account_balance_30[a])
+            })
         })
         .collect()
 }
 
+/// The derived values of customer `c`, given each owned account's
+/// contribution to balance_now and balance_30_ago.
+pub(crate) fn derive_one(
+    book: &Book,
+    w: AsOf,
+    c: usize,
+    others: &Others,
+    balances: impl Fn(usize) -> (Option<i64>, Option<i64>),
+) -> Derived {
+    let accounts = &book.accounts;
+    let mut balance: Option<i64> = None;
+    let mut balance_30: Option<i64> = None;
+    let mut types = 0u32;
+    let mut first_opened: Option<i32> = None;
+    let (mut bills, mut limits, mut with_limit) = (0i64, 0i64, false);
+    for &a in book.owned.of(c as u32) {
+        let a = a as usize;
+        let (now, ago) = balances(a);
+        if let Some(b) = now {
+            balance = Some(balance.unwrap_or(0) + b);
+        }
+        if let Some(b) = ago {
+            balance_30 = Some(balance_30.unwrap_or(0) + b);
+        }
+        if accounts.open_at(a, w.day) {
+            if let Some(t) = accounts.kind[a] {
+                let bit = AccountType::ALL.iter().position(|x| *x == t).unwrap_or(0);
+                types |= 1 << bit;
+            }
+        }
+        if let Some(o) = accounts.opened_on[a].filter(|&o| o < w.day) {
+            first_opened = Some(first_opened.map_or(o, |f| f.min(o)));
+        }
+        if let Some(bill) = others.latest_bill[a].get() {
+            let limit = accounts.credit_limit[a].or(others.card_limit[a]);
+            if let Some(limit) = limit.filter(|&l| l > 0) {
+                bills += bill;
+                limits += limit;
+                with_limit = true;
+            }
+        }
+    }
+    Derived {
+        balance_now: balance,
+        balance_30_ago: balance_30,
+        product_depth: types.count_ones() + others.cards_held[c] + others.active_loans[c],
+        tenure_months: first_opened.and_then(|o| w.whole_months_since(o)),
+        credit_utilisation: if with_limit {
+            ratio(bills as f64, limits as f64)
+        } else {
+            None
+        },
+    }
+}
+
 /// The value of `feature` for customer `c`.
-fn value(
+pub(crate) fn value(
     feature: Feature,
     c: usize,
     book: &Book,
     w: AsOf,
     t: &TxnAcc,
-    others: &Others<'_>,
+    others: &Others,
     d: &Derived,
 ) -> Option<f64> {
     let count = |n: u32| Some(f64::from(n));
@@ -265,10 +310,24 @@ fn value(
         Feature::Complaints90 => count(others.complaints_90[c]),
         Feature::Interactions90 => count(others.interactions_90[c]),
         Feature::LastNps => others.last_nps[c].get().map(|v| v as f64),
+        Feature::TxnCount1 => count(t.count_1),
+        Feature::Outflow1 => Some(major(t.outflow_1)),
+        Feature::MaxOutflow1 => Some(major(t.max_outflow_1)),
+        Feature::DaysSinceSalary => {
+            (t.last_salary_day != NO_DAY).then(|| f64::from(w.day - t.last_salary_day))
+        }
+        Feature::Balance30Ago => d.balance_30_ago.map(major),
+        Feature::Aum => {
+            let holdings = others.holdings_open[c];
+            match d.balance_now {
+                Some(b) => Some(major(b + holdings)),
+                None => (holdings != 0).then(|| major(holdings)),
+            }
+        }
     }
 }
 
-fn assemble(book: &Book, w: AsOf, pass: &TxnPass<'_>, others: &Others<'_>) -> FeatureTable {
+fn assemble(book: &Book, w: AsOf, pass: &TxnPass<'_>, others: &Others) -> FeatureTable {
     let d = derive(book, w, pass, others);
     let n = book.customer_count();
     let columns = CATALOG

@@ -7,8 +7,10 @@ use super::txn::NO_DAY;
 use crate::window::{add_months, AsOf};
 use rapport_domain::{CaseKind, SurveyKind};
 use rapport_store::{
-    CardChunk, CardStatementChunk, CaseChunk, InteractionChunk, LoanChunk, SurveyResponseChunk,
+    CardChunk, CardStatementChunk, CaseChunk, HoldingChunk, InteractionChunk, LoanChunk,
+    SurveyResponseChunk,
 };
+use std::sync::Arc;
 
 /// The latest dated value of something, ties broken by the larger source key.
 #[derive(Debug, Clone)]
@@ -47,8 +49,8 @@ fn max_opt(a: Option<i64>, b: i64) -> Option<i64> {
 }
 
 /// Per-customer (and per-account) results of the smaller tables.
-pub(crate) struct Others<'a> {
-    book: &'a Book,
+pub(crate) struct Others {
+    book: Arc<Book>,
     w: AsOf,
     /// Sum of monthly_payment of the loans active at D (minor units), per customer.
     pub active_loan_payment: Vec<i64>,
@@ -64,10 +66,12 @@ pub(crate) struct Others<'a> {
     pub complaints_90: Vec<u32>,
     pub interactions_90: Vec<u32>,
     pub last_nps: Vec<Latest>,
+    /// Amount of the product holdings open at D (minor units), per customer.
+    pub holdings_open: Vec<i64>,
 }
 
-impl<'a> Others<'a> {
-    pub fn new(book: &'a Book, w: AsOf) -> Self {
+impl Others {
+    pub fn new(book: Arc<Book>, w: AsOf) -> Self {
         let (nc, na) = (book.customer_count(), book.account_count());
         Others {
             book,
@@ -81,6 +85,7 @@ impl<'a> Others<'a> {
             complaints_90: vec![0; nc],
             interactions_90: vec![0; nc],
             last_nps: vec![Latest::default(); nc],
+            holdings_open: vec![0; nc],
         }
     }
 
@@ -205,6 +210,21 @@ impl<'a> Others<'a> {
             };
             if let Some(i) = self.book.customer_index.get(c.customer_id[r]) {
                 self.last_nps[i as usize].offer(day, c.source_key.get(r), score);
+            }
+        }
+    }
+
+    /// Product holdings; one counts when open at D: opened before D (or
+    /// undated) and not closed before D (as for accounts).
+    pub fn add_holdings(&mut self, c: &HoldingChunk) {
+        for r in 0..c.len() {
+            let opened = c.opened_on[r].is_none_or(|o| o < self.w.day);
+            let open = opened && c.closed_on[r].is_none_or(|x| x >= self.w.day);
+            let (true, Some(amount)) = (open, c.amount[r]) else {
+                continue;
+            };
+            if let Some(i) = self.book.customer_index.get(c.customer_id[r]) {
+                self.holdings_open[i as usize] += amount;
             }
         }
     }

@@ -15,7 +15,7 @@ use rapport_domain::{Channel, TxnCategory};
 use rapport_store::TxnChunk;
 use rayon::prelude::*;
 
-const SALARY: u8 = 1;
+pub(crate) const SALARY: u8 = 1;
 const CASH_WITHDRAWAL: u8 = 2;
 const DIGITAL: u8 = 4;
 
@@ -25,12 +25,18 @@ pub(crate) const NO_DAY: i32 = i32::MIN;
 /// What one customer's transactions add up to.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct TxnAcc {
+    /// Transactions on the last day, [D-1, D).
+    pub count_1: u32,
+    pub outflow_1: i64,
+    pub max_outflow_1: i64,
     pub count_30: u32,
     pub count_90: u32,
     pub digital_90: u32,
     pub cash_withdrawals_30: u32,
     pub cash_withdrawals_90: u32,
     pub last_day: i32,
+    /// The latest day with a salary transaction (`NO_DAY` when none).
+    pub last_salary_day: i32,
     /// Bit k: month slot k had a salary transaction.
     pub salary_months: u8,
     pub inflow_90: i64,
@@ -43,12 +49,16 @@ pub(crate) struct TxnAcc {
 impl Default for TxnAcc {
     fn default() -> Self {
         TxnAcc {
+            count_1: 0,
+            outflow_1: 0,
+            max_outflow_1: 0,
             count_30: 0,
             count_90: 0,
             digital_90: 0,
             cash_withdrawals_30: 0,
             cash_withdrawals_90: 0,
             last_day: NO_DAY,
+            last_salary_day: NO_DAY,
             salary_months: 0,
             inflow_90: 0,
             outflow_90: 0,
@@ -60,11 +70,14 @@ impl Default for TxnAcc {
 
 impl TxnAcc {
     #[inline]
-    fn add(&mut self, w: &AsOf, day: i32, amount: i64, flags: u8) {
+    pub(crate) fn add(&mut self, w: &AsOf, day: i32, amount: i64, flags: u8) {
         if day >= w.day {
             return;
         }
         self.last_day = self.last_day.max(day);
+        if flags & SALARY != 0 {
+            self.last_salary_day = self.last_salary_day.max(day);
+        }
         if day >= w.d90 {
             self.count_90 += 1;
             if amount > 0 {
@@ -84,6 +97,13 @@ impl TxnAcc {
                 self.count_30 += 1;
                 if cash {
                     self.cash_withdrawals_30 += 1;
+                }
+                if day >= w.day - 1 {
+                    self.count_1 += 1;
+                    if amount < 0 {
+                        self.outflow_1 -= amount;
+                        self.max_outflow_1 = self.max_outflow_1.max(-amount);
+                    }
                 }
             }
         }
@@ -116,6 +136,19 @@ impl Default for AccountLast {
     }
 }
 
+impl AccountLast {
+    /// Keeps the transaction if it is later (by day, then larger source key).
+    #[inline]
+    pub(crate) fn offer(&mut self, day: i32, key: &str, balance_after: Option<i64>) {
+        if day > self.day || (day == self.day && key > self.key.as_str()) {
+            self.day = day;
+            self.balance_after = balance_after;
+            self.key.clear();
+            self.key.push_str(key);
+        }
+    }
+}
+
 /// The state of the transaction pass.
 pub(crate) struct TxnPass<'a> {
     book: &'a Book,
@@ -123,13 +156,16 @@ pub(crate) struct TxnPass<'a> {
     pub customers: Vec<TxnAcc>,
     /// Account → its slot in `last`, or `NONE` when its balance is not tracked.
     pub tracked: Vec<u32>,
+    /// Latest transaction before D of each tracked account.
     pub last: Vec<AccountLast>,
+    /// Latest transaction before D-30 of each tracked account.
+    pub last_30: Vec<AccountLast>,
     threads: usize,
     rows_account: Vec<u32>,
     rows_flags: Vec<u8>,
 }
 
-fn category_flags(v: &str) -> u8 {
+pub(crate) fn category_flags(v: &str) -> u8 {
     if v == TxnCategory::Salary.as_str() {
         SALARY
     } else if v == TxnCategory::CashWithdrawal.as_str() {
@@ -139,7 +175,7 @@ fn category_flags(v: &str) -> u8 {
     }
 }
 
-fn channel_flags(v: &str) -> u8 {
+pub(crate) fn channel_flags(v: &str) -> u8 {
     let digital = [Channel::Online, Channel::Mobile, Channel::Wechat];
     if digital.iter().any(|c| c.as_str() == v) {
         DIGITAL
@@ -159,12 +195,13 @@ fn shard_len(n: usize, parts: usize) -> usize {
 }
 
 impl<'a> TxnPass<'a> {
-    /// Tracks the latest balance of the deposit accounts not closed before D.
+    /// Tracks the latest balance (before D and before D-30) of the deposit
+    /// accounts not closed before D-30.
     pub fn new(book: &'a Book, w: AsOf) -> Self {
         let mut tracked = vec![NONE; book.account_count()];
         let mut n = 0u32;
         for (a, slot) in tracked.iter_mut().enumerate() {
-            if book.accounts.is_deposit(a) && book.accounts.not_closed_before(a, w.day) {
+            if book.accounts.is_deposit(a) && book.accounts.not_closed_before(a, w.d30) {
                 *slot = n;
                 n += 1;
             }
@@ -175,6 +212,7 @@ impl<'a> TxnPass<'a> {
             customers: vec![TxnAcc::default(); book.customer_count()],
             tracked,
             last: vec![AccountLast::default(); n as usize],
+            last_30: vec![AccountLast::default(); n as usize],
             threads: rayon::current_num_threads(),
             rows_account: Vec::new(),
             rows_flags: Vec::new(),
@@ -210,6 +248,7 @@ impl<'a> TxnPass<'a> {
         let tracked = &self.tracked;
         let customers = &mut self.customers;
         let last = &mut self.last;
+        let last_30 = &mut self.last_30;
         let cust_shard = shard_len(customers.len(), self.threads);
         let last_shard = shard_len(last.len(), self.threads);
         rayon::join(
@@ -238,9 +277,12 @@ impl<'a> TxnPass<'a> {
                     });
             },
             || {
-                last.par_chunks_mut(last_shard)
+                let lasts = last.par_chunks_mut(last_shard);
+                let lasts_30 = last_30.par_chunks_mut(last_shard);
+                lasts
+                    .zip(lasts_30)
                     .enumerate()
-                    .for_each(|(k, lasts)| {
+                    .for_each(|(k, (lasts, lasts_30))| {
                         let lo = (k * last_shard) as u32;
                         let hi = lo + lasts.len() as u32;
                         for (r, &a) in rows_account.iter().enumerate() {
@@ -254,13 +296,11 @@ impl<'a> TxnPass<'a> {
                             if day >= w.day {
                                 continue;
                             }
-                            let l = &mut lasts[(s - lo) as usize];
                             let key = chunk.source_key.get(r);
-                            if day > l.day || (day == l.day && key > l.key.as_str()) {
-                                l.day = day;
-                                l.balance_after = chunk.balance_after[r];
-                                l.key.clear();
-                                l.key.push_str(key);
+                            let i = (s - lo) as usize;
+                            lasts[i].offer(day, key, chunk.balance_after[r]);
+                            if day < w.d30 {
+                                lasts_30[i].offer(day, key, chunk.balance_after[r]);
                             }
                         }
                     });
@@ -268,26 +308,72 @@ impl<'a> TxnPass<'a> {
         );
     }
 
-    /// Each account's contribution to balance_now (minor units): for a tracked
-    /// account, the balance_after of its latest transaction before D, else (no
-    /// transaction, or a missing balance_after) its `balance`; `None` for an
-    /// untracked account or when both are missing.
+    /// Each account's contribution to balance_now (minor units): see
+    /// [`account_balance`]; `None` for an untracked account.
     pub fn account_balances(&self) -> Vec<Option<i64>> {
         let accounts = &self.book.accounts;
         (0..self.tracked.len())
             .into_par_iter()
             .map(|a| {
-                let s = self.tracked[a];
-                if s == NONE {
-                    return None;
-                }
-                let latest = self
-                    .last
-                    .get(s as usize)
-                    .filter(|l| l.day != NO_DAY)
-                    .and_then(|l| l.balance_after);
-                latest.or(accounts.balance[a])
+                let s = *self.tracked.get(a)?;
+                let (last, last_30) = (self.last.get(s as usize)?, self.last_30.get(s as usize)?);
+                account_balance(accounts, a, self.w, last, last_30, false)
             })
             .collect()
     }
+
+    /// Each account's contribution to balance_30_ago (minor units).
+    pub fn account_balances_30(&self) -> Vec<Option<i64>> {
+        let accounts = &self.book.accounts;
+        (0..self.tracked.len())
+            .into_par_iter()
+            .map(|a| {
+                let s = *self.tracked.get(a)?;
+                let (last, last_30) = (self.last.get(s as usize)?, self.last_30.get(s as usize)?);
+                account_balance(accounts, a, self.w, last, last_30, true)
+            })
+            .collect()
+    }
+}
+
+/// The balance of deposit account `a` at D (`thirty_ago` false) or at D-30,
+/// given its latest transactions before D (`last`) and before D-30
+/// (`last_30`), in minor units.
+///
+/// At D (balance_now, the definition): accounts not closed before D;
+/// the balance_after of the latest transaction before D, or the account's
+/// `balance` column when it has none (or its balance_after is missing).
+/// At D-30 (balance_30_ago): accounts not closed before D-30 and not opened
+/// on or after D-30; the balance_after of the latest transaction before
+/// D-30; when there is none, 0 if the account has transactions in
+/// [D-30, D) (it was empty before), else its `balance` column.
+pub(crate) fn account_balance(
+    accounts: &super::book::Accounts,
+    a: usize,
+    w: AsOf,
+    last: &AccountLast,
+    last_30: &AccountLast,
+    thirty_ago: bool,
+) -> Option<i64> {
+    if !accounts.is_deposit(a) {
+        return None;
+    }
+    if !thirty_ago {
+        if !accounts.not_closed_before(a, w.day) {
+            return None;
+        }
+        let latest = (last.day != NO_DAY).then_some(last.balance_after).flatten();
+        return latest.or(accounts.balance[a]);
+    }
+    let opened_later = accounts.opened_on[a].is_some_and(|o| o >= w.d30);
+    if !accounts.not_closed_before(a, w.d30) || opened_later {
+        return None;
+    }
+    if last_30.day != NO_DAY {
+        return last_30.balance_after.or(accounts.balance[a]);
+    }
+    if last.day != NO_DAY {
+        return Some(0);
+    }
+    accounts.balance[a]
 }

@@ -1,0 +1,351 @@
+//! Per-customer transaction histories for the live early-warning path: the
+//! state a transaction arriving on its own updates, so that the customer's
+//! transaction features can be recomputed at once without a batch run.
+//!
+//! Bootstrapped from the store as of a date D0 (one scan of every
+//! transaction before D0, like the batch engine), it keeps, per customer, the
+//! transactions of the last [`HORIZON_DAYS`] days (every window a feature
+//! looks at: 90 days, the six whole months before the as-of month, the
+//! balance 30 days ago) and folds what is older into a few carried values
+//! (latest day, latest salary day, each deposit account's latest balance).
+//! [`TxnHistories::features`] replays one customer's kept transactions
+//! through the batch engine's own accumulator and value functions, so the
+//! live values are the batch values by construction, not by a second
+//! implementation.
+//!
+//! What is not a transaction (loans, cards, statements, cases, surveys,
+//! holdings) stays as of D0: the live path refreshes transaction features
+//! only; the nightly batch refreshes the rest.
+//!
+//! Must never write to the store or evaluate rules (the alert engine does).
+
+use super::book::Book;
+use super::products::Others;
+use super::txn::{account_balance, category_flags, channel_flags, AccountLast, TxnAcc, NO_DAY};
+use super::{derive_one, load_book, load_others, value, CATALOG};
+use crate::window::AsOf;
+use crate::AnalyticsError;
+use chrono::NaiveDate;
+use rapport_store::{epoch_day, DayRange, Store, DEFAULT_SCAN_CHUNK_ROWS};
+use std::sync::Arc;
+
+/// Days of transactions kept per customer: the six whole months before the
+/// as-of month reach back at most 7 × 31 days; the rest of the windows less.
+pub const HORIZON_DAYS: i32 = 250;
+
+/// The features computed from transactions alone: the ones the live path
+/// keeps current (the rest are as of the bootstrap date).
+pub const TRANSACTION_FEATURES: &[&str] = &[
+    "txn_count_1",
+    "txn_count_30",
+    "txn_count_90",
+    "inflow_90",
+    "outflow_90",
+    "outflow_1",
+    "max_outflow_1",
+    "max_outflow_90",
+    "days_since_last_txn",
+    "days_since_salary",
+    "balance_now",
+    "balance_30_ago",
+    "salary_months_6",
+    "avg_monthly_inflow_6m",
+    "liquidity_months",
+    "inflow_cv_6m",
+    "inflow_trend_3m",
+    "digital_share_90",
+    "cash_withdrawals_30",
+    "cash_withdrawals_90",
+    "cash_withdrawal_trend",
+];
+
+/// One transaction arriving on the live path (store ids, minor units).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveTxn {
+    pub account_id: i64,
+    pub booked_on: NaiveDate,
+    /// Minor units; positive in, negative out.
+    pub amount: i64,
+    pub balance_after: Option<i64>,
+    pub category: String,
+    pub channel: String,
+    pub source_key: String,
+}
+
+/// A kept transaction of one customer.
+#[derive(Debug, Clone)]
+struct Kept {
+    day: i32,
+    account: u32,
+    amount: i64,
+    balance_after: Option<i64>,
+    flags: u8,
+    key: Box<str>,
+}
+
+/// What one customer's transactions older than the horizon left behind.
+#[derive(Debug, Clone, Copy)]
+struct Carried {
+    last_day: i32,
+    last_salary_day: i32,
+}
+
+impl Default for Carried {
+    fn default() -> Self {
+        Carried {
+            last_day: NO_DAY,
+            last_salary_day: NO_DAY,
+        }
+    }
+}
+
+/// Every customer's recent transactions and carried state.
+pub struct TxnHistories {
+    book: Arc<Book>,
+    /// Non-transaction inputs as of the bootstrap date.
+    others: Others,
+    kept: Vec<Vec<Kept>>,
+    carried: Vec<Carried>,
+    /// Per account: the latest transaction older than the horizon.
+    account_carried: Vec<AccountLast>,
+    /// The latest booking day seen (the horizon moves with it).
+    newest_day: i32,
+    pushed: u64,
+}
+
+impl std::fmt::Debug for TxnHistories {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TxnHistories")
+            .field("customers", &self.book.customer_count())
+            .field("accounts", &self.book.account_count())
+            .field("pushed", &self.pushed)
+            .finish()
+    }
+}
+
+impl TxnHistories {
+    /// The state after every transaction booked before `as_of`.
+    #[tracing::instrument(skip_all, fields(as_of = %as_of), err)]
+    pub async fn load(store: &Store, as_of: NaiveDate) -> Result<Self, AnalyticsError> {
+        let w = AsOf::new(as_of)?;
+        let rows = DEFAULT_SCAN_CHUNK_ROWS;
+        let book = Arc::new(load_book(store, rows).await?);
+        let others = load_others(store, &book, w, rows).await?;
+        let mut h = TxnHistories {
+            kept: vec![Vec::new(); book.customer_count()],
+            carried: vec![Carried::default(); book.customer_count()],
+            account_carried: vec![AccountLast::default(); book.account_count()],
+            newest_day: NO_DAY,
+            pushed: 0,
+            book,
+            others,
+        };
+        let mut failure = None;
+        store
+            .scan_transactions(DayRange::before(as_of), rows, |c| {
+                let cat: Vec<u8> = c
+                    .category
+                    .values()
+                    .iter()
+                    .map(|v| category_flags(v))
+                    .collect();
+                let chan: Vec<u8> = c
+                    .channel
+                    .values()
+                    .iter()
+                    .map(|v| channel_flags(v))
+                    .collect();
+                for r in 0..c.len() {
+                    let flag = |codes: &[u32], table: &[u8]| {
+                        codes
+                            .get(r)
+                            .and_then(|&k| table.get(k as usize))
+                            .copied()
+                            .unwrap_or(0)
+                    };
+                    let Some(a) = h.book.account_index.get(c.account_id[r]) else {
+                        continue;
+                    };
+                    let kept = Kept {
+                        day: c.booked_on[r],
+                        account: a,
+                        amount: c.amount[r],
+                        balance_after: c.balance_after[r],
+                        flags: flag(&c.category.codes, &cat) | flag(&c.channel.codes, &chan),
+                        key: c.source_key.get(r).into(),
+                    };
+                    if let Err(e) = h.insert(kept) {
+                        failure.get_or_insert(e);
+                    }
+                }
+            })
+            .await?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        h.newest_day = h.newest_day.max(w.day - 1);
+        h.prune_all();
+        Ok(h)
+    }
+
+    /// Adds one transaction; returns the store ids of the customers owning
+    /// its account (whose features it changes).
+    pub fn push(&mut self, txn: LiveTxn) -> Result<Vec<i64>, AnalyticsError> {
+        let a = self
+            .book
+            .account_index
+            .get(txn.account_id)
+            .ok_or(AnalyticsError::UnknownAccount(txn.account_id))?;
+        let kept = Kept {
+            day: epoch_day(txn.booked_on),
+            account: a,
+            amount: txn.amount,
+            balance_after: txn.balance_after,
+            flags: category_flags(&txn.category) | channel_flags(&txn.channel),
+            key: txn.source_key.into(),
+        };
+        let owners = self.insert(kept)?;
+        for &c in &owners {
+            self.prune(c as usize);
+        }
+        let ids = &self.book.customers.ids;
+        Ok(owners
+            .iter()
+            .filter_map(|&c| ids.get(c as usize).copied())
+            .collect())
+    }
+
+    /// Transactions added by [`Self::push`] since the bootstrap.
+    pub fn pushed(&self) -> u64 {
+        self.pushed
+    }
+
+    /// The store ids of the customers owning the account with store id `account_id`.
+    pub fn owners_of(&self, account_id: i64) -> Vec<i64> {
+        let Some(a) = self.book.account_index.get(account_id) else {
+            return Vec::new();
+        };
+        let ids = &self.book.customers.ids;
+        self.book
+            .owners
+            .of(a)
+            .iter()
+            .filter_map(|&c| ids.get(c as usize).copied())
+            .collect()
+    }
+
+    /// Every feature of the catalogue for the customer with store id
+    /// `customer_id` as of `as_of` (windows `[as_of − W, as_of)`), in catalogue
+    /// order: the transaction features from the kept history, the others as
+    /// of the bootstrap date. `None` for an unknown customer or an as-of date
+    /// older than the kept horizon.
+    pub fn features(
+        &self,
+        customer_id: i64,
+        as_of: NaiveDate,
+    ) -> Option<Vec<(&'static str, Option<f64>)>> {
+        let c = self.book.customer_index.get(customer_id)? as usize;
+        let w = AsOf::new(as_of).ok()?;
+        let cutoff = self.newest_day.saturating_sub(HORIZON_DAYS);
+        if self.newest_day != NO_DAY && cutoff > w.month_starts[0].min(w.d90) {
+            return None;
+        }
+        let kept = self.kept.get(c)?;
+        let carried = self.carried.get(c)?;
+        let mut acc = TxnAcc::default();
+        for k in kept {
+            acc.add(&w, k.day, k.amount, k.flags);
+        }
+        if carried.last_day != NO_DAY && carried.last_day < w.day {
+            acc.last_day = acc.last_day.max(carried.last_day);
+        }
+        if carried.last_salary_day != NO_DAY && carried.last_salary_day < w.day {
+            acc.last_salary_day = acc.last_salary_day.max(carried.last_salary_day);
+        }
+        let book = &*self.book;
+        let balances = |a: usize| {
+            let mut last = self.account_carried[a].clone();
+            let mut last_30 = last.clone();
+            if last.day >= w.day {
+                last = AccountLast::default();
+            }
+            if last_30.day >= w.d30 {
+                last_30 = AccountLast::default();
+            }
+            for k in kept.iter().filter(|k| k.account as usize == a) {
+                if k.day < w.day {
+                    last.offer(k.day, &k.key, k.balance_after);
+                }
+                if k.day < w.d30 {
+                    last_30.offer(k.day, &k.key, k.balance_after);
+                }
+            }
+            (
+                account_balance(&book.accounts, a, w, &last, &last_30, false),
+                account_balance(&book.accounts, a, w, &last, &last_30, true),
+            )
+        };
+        let derived = derive_one(book, w, c, &self.others, balances);
+        Some(
+            CATALOG
+                .iter()
+                .map(|(f, spec)| {
+                    (
+                        spec.name,
+                        value(*f, c, book, w, &acc, &self.others, &derived),
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    /// Files a transaction under every owner of its account, in day order.
+    fn insert(&mut self, k: Kept) -> Result<Vec<u32>, AnalyticsError> {
+        let owners: Vec<u32> = self.book.owners.of(k.account).to_vec();
+        self.newest_day = self.newest_day.max(k.day);
+        self.pushed += 1;
+        for &c in &owners {
+            let list = self
+                .kept
+                .get_mut(c as usize)
+                .ok_or(AnalyticsError::UnknownAccount(i64::from(k.account)))?;
+            let at = list.partition_point(|x| x.day <= k.day);
+            list.insert(at, k.clone());
+        }
+        if owners.is_empty() {
+            // No owner: only the account's balance matters.
+            if let Some(l) = self.account_carried.get_mut(k.account as usize) {
+                l.offer(k.day, &k.key, k.balance_after);
+            }
+        }
+        Ok(owners)
+    }
+
+    fn prune_all(&mut self) {
+        for c in 0..self.kept.len() {
+            self.prune(c);
+        }
+    }
+
+    /// Folds customer `c`'s transactions older than the horizon into the carried values.
+    fn prune(&mut self, c: usize) {
+        let cutoff = self.newest_day.saturating_sub(HORIZON_DAYS);
+        let Some(list) = self.kept.get_mut(c) else {
+            return;
+        };
+        let old = list.partition_point(|k| k.day < cutoff);
+        if old == 0 {
+            return;
+        }
+        let carried = &mut self.carried[c];
+        for k in list.drain(..old) {
+            carried.last_day = carried.last_day.max(k.day);
+            if k.flags & super::txn::SALARY != 0 {
+                carried.last_salary_day = carried.last_salary_day.max(k.day);
+            }
+            if let Some(l) = self.account_carried.get_mut(k.account as usize) {
+                l.offer(k.day, &k.key, k.balance_after);
+            }
+        }
+    }
+}
