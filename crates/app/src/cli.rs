@@ -46,6 +46,20 @@ pub enum Command {
     /// Benchmarks that print figures side by side with peer engines.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Scores every customer as of a date: features, health scores, segments,
+    /// early-warning rules and alerts, all stored for that date.
+    Score(ScoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// The as-of date D (windows are [D - W, D)); default: the day after the
+    /// latest transaction in the store.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Rows per scan chunk (memory per chunk; results do not depend on it).
+    #[arg(long)]
+    pub chunk_rows: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -138,6 +152,26 @@ pub enum ExportCommand {
     /// A whole table as CSV (to --out, or stdout without --json).
     Table {
         table: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Every customer's features as of a date: `customer_key`, then the
+    /// features of docs/FEATURES.md (computed, not stored).
+    Features {
+        /// The as-of date D; default: the day after the latest transaction.
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Output file (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// The stored health scores of a date:
+    /// `customer_key,score,band,factor_1,factor_2,factor_3`.
+    Scores {
+        /// The as-of date of a `rapport score` run; default: the latest scored date.
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Output file (default: stdout).
         #[arg(long)]
         out: Option<PathBuf>,
     },

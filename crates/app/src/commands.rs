@@ -41,10 +41,11 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Bench(crate::cli::BenchCommand::Import(args)) => {
             crate::bench::bench_import(&cfg, json, args).await
         }
+        Command::Score(args) => crate::score_cmd::score(&cfg, json, args).await,
     }
 }
 
-async fn open(url: &str) -> Result<Store> {
+pub(crate) async fn open(url: &str) -> Result<Store> {
     Store::connect(url)
         .await
         .with_context(|| format!("opening the store {}", redact_url(url)))
@@ -258,7 +259,15 @@ pub async fn load_generated(
 }
 
 async fn export(cfg: &Config, json: bool, cmd: ExportCommand) -> Result<()> {
-    let ExportCommand::Table { table, out } = cmd;
+    let (table, out) = match cmd {
+        ExportCommand::Table { table, out } => (table, out),
+        ExportCommand::Features { as_of, out } => {
+            return crate::score_cmd::export_features(cfg, json, as_of, out).await
+        }
+        ExportCommand::Scores { as_of, out } => {
+            return crate::score_cmd::export_scores(cfg, json, as_of, out).await
+        }
+    };
     let store = open(&cfg.database.url).await?;
     let rows = match &out {
         Some(path) => {

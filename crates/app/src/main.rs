@@ -13,6 +13,8 @@ mod cli;
 mod commands;
 mod config;
 mod output;
+mod score_cmd;
+mod scoring;
 
 use clap::Parser;
 

@@ -22,6 +22,8 @@ mod report_queries;
 mod reports;
 mod scan;
 mod schema;
+mod scores;
+mod segments;
 mod session;
 
 pub use error::StoreError;
@@ -29,6 +31,8 @@ pub use import::*;
 pub use reports::*;
 pub use scan::*;
 pub use schema::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+pub use segments::{SegmentRow, SegmentSize};
+pub use scores::{BandMove, HealthScoreRow, ScoreRunRow};
 
 use sqlx::{PgPool, SqlitePool};
 
