@@ -18,9 +18,15 @@
 //!
 //! Error policy: thiserror here ([`AnalyticsError`]); anyhow only at the edges.
 
+pub mod alerts;
 mod dense;
 mod error;
+pub mod expr;
 mod features;
+pub mod health;
+pub mod holiday;
+pub mod live;
+pub mod segment;
 mod table;
 mod window;
 
@@ -30,5 +36,7 @@ pub use features::{
     compute_features, FeatureEngine, FeatureKind, FeatureSpec, LiveTxn, TxnHistories, FEATURES,
     HORIZON_DAYS, TRANSACTION_FEATURES,
 };
+pub use health::{Band, HealthFactor, HealthScore, Scorecard, ScorecardError};
+pub use segment::{SegmentConfig, SegmentError, SegmentInput, Segmentation};
 pub use table::{FeatureColumn, FeatureTable};
 pub use window::AsOf;

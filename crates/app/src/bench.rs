@@ -2,6 +2,12 @@
 //! DuckDB's `read_csv` and `sqlite3 .import` on the same transactions file in
 //! the same run. The peers are external programs (python3 with duckdb, the
 //! sqlite3 shell); a missing peer is reported as such, never guessed.
+//! `rapport bench score` (the scoring benchmark against DuckDB and the
+//! agreement check of the core features) lives in `score`.
+
+mod score;
+
+pub use score::bench_score;
 
 use crate::cli::BenchImportArgs;
 use crate::config::{redact_url, Config};

@@ -49,6 +49,27 @@ pub enum Command {
     /// Scores every customer as of a date: features, health scores, segments,
     /// early-warning rules and alerts, all stored for that date.
     Score(ScoreArgs),
+    /// Early-warning alerts: list them, show one, move them through the
+    /// workflow (ack, action, close).
+    #[command(subcommand)]
+    Alert(crate::alert_cmd::AlertCommand),
+    /// The live early-warning path: NDJSON transactions on stdin, raised
+    /// alerts as NDJSON on stdout (and stored); throughput and latency on stderr.
+    Stream(crate::stream_cmd::StreamArgs),
+    /// Checks the health score and the alerts against labelled data
+    /// (figures for docs/VALIDATION.md).
+    #[command(subcommand)]
+    Validate(ValidateCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ValidateCommand {
+    /// AUC of the untrained scorecard for next-month defaults on a store
+    /// loaded with the Taiwan card statements (`import card-statements`).
+    Taiwan,
+    /// AUC of the owner's score at each loan's start for bad loans (B/D) on
+    /// a store loaded with Berka (`import berka`).
+    Berka,
 }
 
 #[derive(Debug, Args)]
@@ -60,12 +81,49 @@ pub struct ScoreArgs {
     /// Rows per scan chunk (memory per chunk; results do not depend on it).
     #[arg(long)]
     pub chunk_rows: Option<usize>,
+    /// A scorecard TOML file instead of the shipped default (docs/SCORECARD.md).
+    #[arg(long)]
+    pub scorecard: Option<PathBuf>,
+    /// A segments TOML file instead of the shipped default (docs/SEGMENTS.md).
+    #[arg(long)]
+    pub segments: Option<PathBuf>,
+    /// An early-warning rules TOML file instead of the shipped pack (docs/RULES.md).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Bulk-load speed against DuckDB read_csv and sqlite3 .import on the same transactions file.
     Import(BenchImportArgs),
+    /// Scoring speed and peak memory; DuckDB computes the core features from the same store
+    /// in the same run, and both outputs must agree (exit 1 when they do not).
+    Score(BenchScoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchScoreArgs {
+    #[arg(long, default_value_t = 100_000)]
+    pub customers: u64,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// The as-of date D (YYYY-MM-DD); default: the day after the generated history ends.
+    #[arg(long)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Working directory (bank, SQLite store, exported tables); a bank and store already
+    /// there from the same --customers and --seed are reused. Default: a temporary one.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Keep the exported tables and DuckDB's output (and the temporary directory).
+    #[arg(long)]
+    pub keep: bool,
+    /// Rows per scan chunk of the feature engine.
+    #[arg(long)]
+    pub chunk_rows: Option<usize>,
+    /// Also time the store's scan of the transactions alone, with no computation (the
+    /// floor under the feature stage).
+    #[arg(long)]
+    pub scan_floor: bool,
 }
 
 #[derive(Debug, Args)]
@@ -192,6 +250,35 @@ pub enum ReportCommand {
     Counts,
     /// Import history with per-file counts.
     Imports,
+    /// Holiday demand per segment and category group: past uplifts, a
+    /// forecast with its interval, and the customers likely to need a service
+    /// (saved as segments of kind `holiday`). See docs/HOLIDAYS.md.
+    Holiday(HolidayReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HolidayReportArgs {
+    /// new_year | spring_festival | qingming | labour_day | dragon_boat | mid_autumn | national_day
+    #[arg(long)]
+    pub holiday: String,
+    /// The year of the holiday to forecast.
+    #[arg(long)]
+    pub year: i32,
+    /// Days before the first day off counted in the holiday window (default 3).
+    #[arg(long)]
+    pub pre_holiday_days: Option<u32>,
+    /// A holiday calendar (TOML, format of crates/analytics/config/holidays.toml) replacing the built-in one.
+    #[arg(long)]
+    pub holidays: Option<std::path::PathBuf>,
+    /// Use transactions before this date only (default: all; YYYY-MM-DD).
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Do not save the need segments.
+    #[arg(long)]
+    pub no_save: bool,
+    /// Rows per scan chunk (memory per chunk; results do not depend on it).
+    #[arg(long)]
+    pub chunk_rows: Option<usize>,
 }
 
 #[derive(Debug, Args)]

@@ -41,7 +41,18 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Bench(crate::cli::BenchCommand::Import(args)) => {
             crate::bench::bench_import(&cfg, json, args).await
         }
+        Command::Bench(crate::cli::BenchCommand::Score(args)) => {
+            crate::bench::bench_score(&cfg, json, args).await
+        }
         Command::Score(args) => crate::score_cmd::score(&cfg, json, args).await,
+        Command::Alert(cmd) => crate::alert_cmd::run(&cfg, json, cmd).await,
+        Command::Stream(args) => crate::stream_cmd::run(&cfg, json, args).await,
+        Command::Validate(crate::cli::ValidateCommand::Taiwan) => {
+            crate::validate::taiwan(&cfg, json).await
+        }
+        Command::Validate(crate::cli::ValidateCommand::Berka) => {
+            crate::validate::berka(&cfg, json).await
+        }
     }
 }
 
@@ -367,6 +378,9 @@ async fn report(cfg: &Config, json: bool, cmd: ReportCommand) -> Result<()> {
                 }
                 s.trim_end().to_string()
             })
+        }
+        ReportCommand::Holiday(args) => {
+            crate::holiday_cmd::report_holiday(&store, json, args).await
         }
         ReportCommand::Imports => {
             let imports = store.imports().await?;

@@ -8,13 +8,17 @@
 //!
 //! Error policy: anyhow at this edge; library errors keep their context chain.
 
+mod alert_cmd;
 mod bench;
 mod cli;
 mod commands;
 mod config;
+mod holiday_cmd;
 mod output;
 mod score_cmd;
 mod scoring;
+mod stream_cmd;
+mod validate;
 
 use clap::Parser;
 

@@ -14,6 +14,10 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 
+fn read(path: &std::path::Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
 /// The as-of date given, or the day after the latest transaction in the store.
 pub(crate) async fn resolve_as_of(store: &Store, given: Option<&str>) -> Result<NaiveDate> {
     if let Some(s) = given {
@@ -32,6 +36,39 @@ pub async fn score(cfg: &Config, json: bool, args: ScoreArgs) -> Result<()> {
     let as_of = resolve_as_of(&store, args.as_of.as_deref()).await?;
     let opts = ScoringOptions {
         chunk_rows: args.chunk_rows,
+        scorecard: match &args.scorecard {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading the scorecard {}", path.display()))?;
+                Some(
+                    rapport_analytics::Scorecard::from_toml(&text)
+                        .with_context(|| format!("scorecard {}", path.display()))?,
+                )
+            }
+            None => None,
+        },
+        segments: match &args.segments {
+            Some(path) => {
+                let text = read(path)?;
+                let name = path.display().to_string();
+                Some(
+                    rapport_analytics::segment::SegmentConfig::from_named_toml(&text, &name)
+                        .map_err(|e| anyhow::anyhow!("{e}"))?,
+                )
+            }
+            None => None,
+        },
+        rules: match &args.rules {
+            Some(path) => {
+                let text = read(path)?;
+                let name = path.display().to_string();
+                Some(
+                    rapport_analytics::alerts::RuleSet::from_toml(&text, &name)
+                        .map_err(|e| anyhow::anyhow!("{e}"))?,
+                )
+            }
+            None => None,
+        },
     };
     let report = run_scoring(&store, as_of, &opts).await;
     store.close().await;
@@ -47,7 +84,10 @@ pub(crate) fn render_report(r: &ScoringReport) -> String {
     );
     let n = r.customers.max(1) as f64;
     s.push_str("band        customers   share\n");
-    for (band, count) in &r.bands {
+    let order = |b: &str| ["healthy", "watch", "at_risk"].iter().position(|x| *x == b);
+    let mut bands: Vec<(&String, &u64)> = r.bands.iter().collect();
+    bands.sort_by_key(|(b, _)| (order(b).unwrap_or(usize::MAX), (*b).clone()));
+    for (band, count) in bands {
         s.push_str(&format!(
             "{band:<10} {count:>10} {:>6.1}%\n",
             *count as f64 * 100.0 / n
@@ -92,6 +132,23 @@ pub(crate) fn render_report(r: &ScoringReport) -> String {
                 s.push('\n');
             }
         }
+    }
+    s.push_str("\nsegment                          customers  description\n");
+    for seg in &r.segments {
+        s.push_str(&format!(
+            "{:<32} {:>9}  {}\n",
+            seg.code, seg.customers, seg.description
+        ));
+    }
+    if let Some(note) = &r.clustering_note {
+        s.push_str(&format!("clustering skipped: {note}\n"));
+    }
+    s.push_str(&format!(
+        "\nalerts raised: {} (customers newly assigned to an RM: {})\n",
+        r.alerts.raised, r.rm_assigned
+    ));
+    for (rule, n) in &r.alerts.by_rule {
+        s.push_str(&format!("  {rule:<30} {n:>8}\n"));
     }
     s.push_str("\nstage                 seconds        rows\n");
     for st in &r.stages {

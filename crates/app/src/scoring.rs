@@ -9,7 +9,11 @@
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
-use rapport_analytics::{FeatureEngine, FeatureTable};
+use rapport_analytics::alerts::{
+    raise_batch_alerts, AlertRunSummary, RuleInputs, RuleSet, Standing,
+};
+use rapport_analytics::segment::{self, SegmentConfig, SegmentInput};
+use rapport_analytics::{FeatureEngine, FeatureTable, HealthScore, Scorecard};
 use rapport_store::{BandMove, HealthScoreRow, Store};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -20,6 +24,22 @@ use std::time::Instant;
 pub struct ScoringOptions {
     /// Rows per scan chunk (memory per chunk); `None` = the engine's default.
     pub chunk_rows: Option<usize>,
+    /// The health scorecard; `None` = the shipped default.
+    pub scorecard: Option<Scorecard>,
+    /// Segment definitions (tiers, clustering, rule segments); `None` = the shipped default.
+    pub segments: Option<SegmentConfig>,
+    /// Early-warning rules; `None` = the shipped pack.
+    pub rules: Option<RuleSet>,
+}
+
+/// One stored segment of the run.
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentSummary {
+    pub code: String,
+    pub kind: String,
+    pub name: String,
+    pub customers: u64,
+    pub description: String,
 }
 
 /// Time and rows of one stage.
@@ -46,6 +66,12 @@ pub struct ScoringReport {
     /// The previous scored date and the migration from it.
     pub previous_as_of: Option<NaiveDate>,
     pub migration: Vec<BandMove>,
+    pub segments: Vec<SegmentSummary>,
+    /// Why clustering was skipped, when it was.
+    pub clustering_note: Option<String>,
+    pub alerts: AlertRunSummary,
+    /// Customers newly assigned to an RM of their branch in this run.
+    pub rm_assigned: u64,
     pub total_seconds: f64,
 }
 
@@ -88,6 +114,13 @@ pub async fn features(
         .with_context(|| format!("computing features as of {as_of}"))
 }
 
+/// Scores every row of `table` with the default scorecard; returns the
+/// scorecard's id ("name@hash") and the scores, row by row.
+pub fn score_health(table: &FeatureTable) -> Result<(String, Vec<HealthScore>)> {
+    let card = Scorecard::default_card();
+    Ok((card.id(), card.score_table(table)))
+}
+
 /// Runs the whole pipeline for `as_of` and stores its results.
 #[tracing::instrument(skip_all, fields(as_of = %as_of), err)]
 pub async fn run_scoring(
@@ -96,17 +129,103 @@ pub async fn run_scoring(
     opts: &ScoringOptions,
 ) -> Result<ScoringReport> {
     let mut stages = Stages::new();
-    let scorecard = "features-only".to_string();
+    let card = opts
+        .scorecard
+        .clone()
+        .unwrap_or_else(Scorecard::default_card);
+    let scorecard = card.id();
     let run_id = store.begin_score_run(as_of, &scorecard).await?;
 
     let t = Instant::now();
     let table = features(store, as_of, opts).await?;
     stages.record("features", t, table.len() as u64);
 
-    let scores: Vec<HealthScoreRow> = Vec::new();
+    let t = Instant::now();
+    let health = card.score_table(&table);
+    let scores: Vec<HealthScoreRow> = table
+        .customer_ids
+        .iter()
+        .zip(&health)
+        .map(|(&customer_id, h)| {
+            Ok(HealthScoreRow {
+                customer_id,
+                score: h.score,
+                band: h.band.as_str().to_string(),
+                factors: serde_json::to_string(&h.factors)?,
+            })
+        })
+        .collect::<Result<_>>()?;
+    stages.record("health", t, scores.len() as u64);
+
     let t = Instant::now();
     let saved = store.save_health_scores(run_id, as_of, &scores).await?;
     stages.record("store scores", t, saved);
+
+    let t = Instant::now();
+    let seg_config = opts
+        .segments
+        .clone()
+        .unwrap_or_else(SegmentConfig::default_config);
+    let seg_input = SegmentInput::with_health(&table, &health)?;
+    let segmentation = segment::assign(&seg_config, &seg_input)?;
+    stages.record("segments", t, table.len() as u64);
+
+    let t = Instant::now();
+    let mut segments = Vec::with_capacity(segmentation.segments.len());
+    let mut members_stored = 0u64;
+    for seg in &segmentation.segments {
+        let description = seg.bilingual_description();
+        let id = store
+            .upsert_segment(
+                &seg.code,
+                seg.kind.as_str(),
+                &seg.name,
+                &seg.definition,
+                &description,
+            )
+            .await?;
+        let ids = seg.member_ids(&table);
+        members_stored += store.replace_segment_membership(id, as_of, &ids).await?;
+        segments.push(SegmentSummary {
+            code: seg.code.clone(),
+            kind: seg.kind.as_str().to_string(),
+            name: seg.name.clone(),
+            customers: ids.len() as u64,
+            description: seg.description.clone(),
+        });
+    }
+    stages.record("store segments", t, members_stored);
+    let clustering_note = match &segmentation.clustering {
+        segment::ClusteringOutcome::Skipped { reason } => Some(reason.clone()),
+        _ => None,
+    };
+
+    let t = Instant::now();
+    let rm_assigned = store.assign_unassigned_customers_to_branch_rms().await?;
+    let rules = match &opts.rules {
+        Some(r) => r.clone(),
+        None => RuleSet::builtin().context("the shipped rule pack")?,
+    };
+    let standings: Vec<Standing> = health
+        .iter()
+        .zip(&segmentation.tier_of_row)
+        .map(|(h, tier)| Standing {
+            score: Some(h.score),
+            band: Some(h.band.as_str().to_string()),
+            tier: Some(tier.as_str().to_string()),
+        })
+        .collect();
+    let alerts = raise_batch_alerts(
+        store,
+        &rules,
+        &RuleInputs {
+            table: &table,
+            standings: &standings,
+        },
+    )
+    .await
+    .context("raising early-warning alerts")?;
+    stages.record("alerts", t, alerts.raised);
 
     let mut bands: BTreeMap<String, u64> = BTreeMap::new();
     let mut histogram = [0u64; 10];
@@ -136,6 +255,10 @@ pub async fn run_scoring(
         histogram,
         previous_as_of,
         migration,
+        segments,
+        clustering_note,
+        alerts,
+        rm_assigned,
         total_seconds: stages.started.elapsed().as_secs_f64(),
         stages: stages.list,
     };

@@ -13,6 +13,7 @@
 //!
 //! Error policy: thiserror here; `StoreError::NotFound` is its own variant.
 
+mod alerts;
 mod dialect;
 mod error;
 mod import;
@@ -26,13 +27,17 @@ mod scores;
 mod segments;
 mod session;
 
+pub use alerts::{
+    AlertEventRow, AlertFilter, AlertRoute, AlertRow, AlertStatus, AlertTransitionError,
+    EvidenceTxn, NewAlert,
+};
 pub use error::StoreError;
 pub use import::*;
 pub use reports::*;
 pub use scan::*;
 pub use schema::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
-pub use segments::{SegmentRow, SegmentSize};
 pub use scores::{BandMove, HealthScoreRow, ScoreRunRow};
+pub use segments::{SegmentRow, SegmentSize};
 
 use sqlx::{PgPool, SqlitePool};
 

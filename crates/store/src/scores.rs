@@ -317,6 +317,37 @@ impl Store {
         Ok(row.and_then(|(d,)| d))
     }
 
+    /// The outcomes labelled `label` (validation only, never a feature):
+    /// (customer id, value).
+    pub async fn outcomes(&self, label: &str) -> Result<Vec<(i64, i64)>> {
+        Ok(match self {
+            Store::Sqlite(p) => {
+                sqlx::query_as("SELECT customer_id, value FROM outcome WHERE label = ? ORDER BY id")
+                    .bind(label)
+                    .fetch_all(p)
+                    .await?
+            }
+            Store::Postgres(p) => {
+                sqlx::query_as(
+                    "SELECT customer_id, value FROM outcome WHERE label = $1 ORDER BY id",
+                )
+                .bind(label)
+                .fetch_all(p)
+                .await?
+            }
+        })
+    }
+
+    /// Every loan's owner, start and outcome (validation only):
+    /// (customer id, granted_on, outcome `good` | `bad`).
+    pub async fn loan_outcomes(&self) -> Result<Vec<(i64, NaiveDate, String)>> {
+        let sql = "SELECT customer_id, granted_on, outcome FROM loan ORDER BY id";
+        Ok(match self {
+            Store::Sqlite(p) => sqlx::query_as(sql).fetch_all(p).await?,
+            Store::Postgres(p) => sqlx::query_as(sql).fetch_all(p).await?,
+        })
+    }
+
     /// Assigns every customer without an RM to an RM of the customer's
     /// branch (staff role `rm`), round robin in customer id order; returns
     /// how many were assigned. Customers of a branch without RMs stay

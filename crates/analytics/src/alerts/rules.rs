@@ -1,0 +1,410 @@
+//! Early-warning rules: their TOML form (`[[rule]]`), loading with every
+//! expression and message placeholder checked against the known variables,
+//! and the built-in pack (`config/rules.toml`, documented in docs/RULES.md).
+//!
+//! A transaction rule (`trigger = "transaction"`) also runs on the live path,
+//! so loading holds it to two more conditions that make the live path and the
+//! batch raise exactly the same alerts: it may only read features computed
+//! from transactions (`TRANSACTION_FEATURES`, the ones the live path keeps
+//! current), and it must be *day-monotone*: once it is true after some
+//! transaction of a day, no later transaction of that day can make it false
+//! (checked by [`day_direction`] over the expression).
+//!
+//! Must never evaluate rules over customers (see `alerts::evaluate_batch`)
+//! or touch the store.
+
+use crate::expr::{Direction, Expr, ExprError, VarType};
+use crate::{FeatureKind, FEATURES, TRANSACTION_FEATURES};
+use rapport_domain::Severity;
+use serde::Deserialize;
+use std::fmt;
+
+/// The built-in rule pack, embedded at build time.
+pub const BUILTIN_RULES_TOML: &str = include_str!("../../config/rules.toml");
+
+/// Variables a rule can read besides the features.
+pub const STANDING_VARIABLES: &[(&str, VarType)] = &[
+    ("score", VarType::Num),
+    ("band", VarType::Str),
+    ("tier", VarType::Str),
+];
+
+/// When a rule is evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// Once per as-of date for every customer (the batch run).
+    Daily,
+    /// For customers with transactions on the last day `[D-1, D)`, in the
+    /// batch run and on the live path after each arriving transaction.
+    Transaction,
+}
+
+/// A message template: literal text with `{variable}` placeholders.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageTemplate {
+    source: String,
+    parts: Vec<MessagePart>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum MessagePart {
+    Text(String),
+    Variable(String),
+}
+
+impl MessageTemplate {
+    /// Parses `{name}` placeholders; `{{` and `}}` are literal braces.
+    pub fn parse(src: &str) -> Result<Self, String> {
+        let mut parts = Vec::new();
+        let mut text = String::new();
+        let mut chars = src.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '{' if chars.peek() == Some(&'{') => {
+                    chars.next();
+                    text.push('{');
+                }
+                '}' if chars.peek() == Some(&'}') => {
+                    chars.next();
+                    text.push('}');
+                }
+                '{' => {
+                    let mut name = String::new();
+                    loop {
+                        match chars.next() {
+                            Some('}') => break,
+                            Some(c) if c.is_ascii_alphanumeric() || c == '_' => name.push(c),
+                            Some(c) => {
+                                return Err(format!(
+                                    "placeholder `{{{name}` has `{c}`: only letters, digits and `_`"
+                                ))
+                            }
+                            None => return Err(format!("placeholder `{{{name}` is not closed")),
+                        }
+                    }
+                    if name.is_empty() {
+                        return Err("empty placeholder `{}`".to_string());
+                    }
+                    if !text.is_empty() {
+                        parts.push(MessagePart::Text(std::mem::take(&mut text)));
+                    }
+                    parts.push(MessagePart::Variable(name));
+                }
+                '}' => return Err("a lone `}` (write `}}` for a brace)".to_string()),
+                c => text.push(c),
+            }
+        }
+        if !text.is_empty() {
+            parts.push(MessagePart::Text(text));
+        }
+        Ok(MessageTemplate {
+            source: src.to_string(),
+            parts,
+        })
+    }
+
+    /// The placeholders, in order.
+    pub fn variables(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            MessagePart::Variable(v) => Some(v.as_str()),
+            MessagePart::Text(_) => None,
+        })
+    }
+
+    /// Fills the placeholders with `value(name)`.
+    pub fn render(&self, value: impl Fn(&str) -> String) -> String {
+        let mut out = String::with_capacity(self.source.len() + 16);
+        for p in &self.parts {
+            match p {
+                MessagePart::Text(t) => out.push_str(t),
+                MessagePart::Variable(v) => out.push_str(&value(v)),
+            }
+        }
+        out
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+}
+
+/// One early-warning rule, loaded and checked.
+#[derive(Debug, Clone)]
+pub struct EarlyWarningRule {
+    /// Stable snake_case identifier (stored with each alert).
+    pub code: String,
+    pub name: String,
+    pub when: Expr,
+    pub severity: Severity,
+    /// A customer+rule alerted within this many days before D is not alerted again.
+    pub cooldown_days: u32,
+    pub message: MessageTemplate,
+    pub trigger: Trigger,
+    /// Days of triggering transactions `[D - evidence_days, D)` attached as evidence.
+    pub evidence_days: u32,
+}
+
+/// A loaded, checked set of rules (codes unique).
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    pub rules: Vec<EarlyWarningRule>,
+}
+
+/// A rule file that cannot be used, with what to fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleError {
+    #[error("{origin}: {message}")]
+    Toml { origin: String, message: String },
+    #[error("{origin} rule {code:?}: {problem}")]
+    Rule {
+        origin: String,
+        code: String,
+        problem: String,
+    },
+    #[error("{origin} rule {code:?}: {error}")]
+    Expression {
+        origin: String,
+        code: String,
+        error: ExprError,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    #[serde(default)]
+    rule: Vec<RuleToml>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleToml {
+    code: String,
+    name: String,
+    when: String,
+    severity: String,
+    cooldown_days: u32,
+    message: String,
+    #[serde(default = "default_trigger")]
+    trigger: Trigger,
+    evidence_days: Option<u32>,
+}
+
+fn default_trigger() -> Trigger {
+    Trigger::Daily
+}
+
+/// The type of a variable rules may read (`None` when unknown).
+pub fn variable_type(name: &str) -> Option<VarType> {
+    if FEATURES.iter().any(|f| f.name == name) {
+        return Some(VarType::Num);
+    }
+    STANDING_VARIABLES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
+}
+
+impl RuleSet {
+    /// The built-in pack (config/rules.toml).
+    pub fn builtin() -> Result<RuleSet, RuleError> {
+        RuleSet::from_toml(BUILTIN_RULES_TOML, "rules.toml")
+    }
+
+    /// Loads and checks rules from TOML text; `origin` names the file in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<RuleSet, RuleError> {
+        let file: RuleFile = toml::from_str(text).map_err(|e| RuleError::Toml {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        let mut rules: Vec<EarlyWarningRule> = Vec::with_capacity(file.rule.len());
+        for r in file.rule {
+            let rule = load_rule(r, origin)?;
+            if rules.iter().any(|x| x.code == rule.code) {
+                return Err(RuleError::Rule {
+                    origin: origin.to_string(),
+                    code: rule.code,
+                    problem: "the code is used by an earlier rule".to_string(),
+                });
+            }
+            rules.push(rule);
+        }
+        Ok(RuleSet { rules })
+    }
+
+    /// Only the rules with `trigger`.
+    pub fn with_trigger(&self, trigger: Trigger) -> RuleSet {
+        RuleSet {
+            rules: self
+                .rules
+                .iter()
+                .filter(|r| r.trigger == trigger)
+                .cloned()
+                .collect(),
+        }
+    }
+
+    pub fn get(&self, code: &str) -> Option<&EarlyWarningRule> {
+        self.rules.iter().find(|r| r.code == code)
+    }
+}
+
+fn load_rule(r: RuleToml, origin: &str) -> Result<EarlyWarningRule, RuleError> {
+    let problem = |p: String| RuleError::Rule {
+        origin: origin.to_string(),
+        code: r.code.clone(),
+        problem: p,
+    };
+    if r.code.is_empty()
+        || !r
+            .code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(problem(
+            "the code must be snake_case (a-z, 0-9, _)".to_string(),
+        ));
+    }
+    let severity = Severity::parse(&r.severity).map_err(|e| problem(e.to_string()))?;
+    let expression_error = |error: ExprError| RuleError::Expression {
+        origin: origin.to_string(),
+        code: r.code.clone(),
+        error,
+    };
+    let when = Expr::parse(&r.when).map_err(expression_error)?;
+    when.check(&variable_type).map_err(expression_error)?;
+    let message =
+        MessageTemplate::parse(&r.message).map_err(|m| problem(format!("message: {m}")))?;
+    for v in message.variables() {
+        if variable_type(v).is_none() {
+            return Err(problem(format!(
+                "message: unknown placeholder `{{{v}}}` (a feature, score, band or tier)"
+            )));
+        }
+    }
+    if r.trigger == Trigger::Transaction {
+        for v in when.variables() {
+            if !TRANSACTION_FEATURES.contains(&v) {
+                return Err(problem(format!(
+                    "a transaction rule may only read features computed from transactions \
+                     (the live path keeps no others current); `{v}` is not one"
+                )));
+            }
+        }
+        if !matches!(day_direction(&when), Direction::Up | Direction::Constant) {
+            return Err(problem(
+                "a transaction rule must only become true as the day's transactions arrive \
+                 (never true, then false again later that day), so that the live path and the \
+                 batch agree: compare features that only grow (txn_count_1, outflow_1, \
+                 max_outflow_1, …) with `>`/`>=` against constants or features fixed within the \
+                 day (balance_30_ago); see docs/RULES.md"
+                    .to_string(),
+            ));
+        }
+    }
+    let evidence_days = r.evidence_days.unwrap_or(match r.trigger {
+        Trigger::Transaction => 1,
+        Trigger::Daily => 30,
+    });
+    Ok(EarlyWarningRule {
+        code: r.code,
+        name: r.name,
+        when,
+        severity,
+        cooldown_days: r.cooldown_days,
+        message,
+        trigger: r.trigger,
+        evidence_days,
+    })
+}
+
+/// How each transaction feature moves when a transaction of the last day
+/// `[D-1, D)` is added (a value that goes from missing to present counts as
+/// moving in its direction; none of these goes from present to missing).
+pub fn feature_day_direction(name: &str) -> Direction {
+    match name {
+        // Counts and sums over windows that contain the last day only grow;
+        // the six-month inflow average grows when the last day ends a month.
+        "txn_count_1"
+        | "txn_count_30"
+        | "txn_count_90"
+        | "inflow_90"
+        | "outflow_90"
+        | "outflow_1"
+        | "max_outflow_1"
+        | "max_outflow_90"
+        | "salary_months_6"
+        | "avg_monthly_inflow_6m"
+        | "cash_withdrawals_30"
+        | "cash_withdrawals_90" => Direction::Up,
+        // c30 / (c90 / 3) with c30 <= c90: adding a withdrawal to both never
+        // lowers it, (c30 + 1) / (c90 + 1) >= c30 / c90.
+        "cash_withdrawal_trend" => Direction::Up,
+        // D minus the latest day: a transaction on the last day sets it to 1.
+        "days_since_last_txn" | "days_since_salary" => Direction::Down,
+        // As of D-30: transactions of the last day do not touch it.
+        "balance_30_ago" => Direction::Constant,
+        _ => Direction::Any,
+    }
+}
+
+/// The day direction of a condition: `Up` or `Constant` means that once it
+/// is true after some transaction of a day, it stays true that day.
+pub fn day_direction(expr: &Expr) -> Direction {
+    expr.direction(&feature_day_direction)
+}
+
+/// Formats a variable's value for a message: money with thousands
+/// separators and two decimals, ratios and shares as percentages, counts,
+/// days and months as whole numbers; `n/a` when missing.
+pub fn format_value(name: &str, value: &crate::expr::Value) -> String {
+    use crate::expr::Value;
+    let x = match value {
+        Value::Null => return "n/a".to_string(),
+        Value::Str(s) => return s.clone(),
+        Value::Bool(b) => return b.to_string(),
+        Value::Num(x) => *x,
+    };
+    let kind = FEATURES.iter().find(|f| f.name == name).map(|f| f.kind);
+    match kind {
+        Some(FeatureKind::Money) => money(x),
+        Some(FeatureKind::Ratio) => format!("{:.0}%", x * 100.0),
+        Some(FeatureKind::Months) if x.fract() != 0.0 => format!("{x:.1}"),
+        Some(FeatureKind::Count | FeatureKind::Days | FeatureKind::Months | FeatureKind::Years) => {
+            format!("{x:.0}")
+        }
+        Some(FeatureKind::Score) | None => {
+            if x.fract() == 0.0 {
+                format!("{x:.0}")
+            } else {
+                format!("{x:.1}")
+            }
+        }
+    }
+}
+
+fn money(x: f64) -> String {
+    let cents = (x * 100.0).round();
+    let negative = cents < 0.0;
+    let cents = cents.abs() as u128;
+    let (whole, frac) = (cents / 100, cents % 100);
+    let digits = whole.to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(d);
+    }
+    format!("{}{grouped}.{frac:02}", if negative { "-" } else { "" })
+}
+
+impl fmt::Display for Trigger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Trigger::Daily => "daily",
+            Trigger::Transaction => "transaction",
+        })
+    }
+}

@@ -1,0 +1,203 @@
+//! A factor's words for people: "liquidity: 0.4 months of spending covered".
+//!
+//! Owns the label templates of a scorecard's terms (`{value}`, `{percent}`)
+//! and how numbers are written in them. A [`FactorLabel`] keeps the template
+//! and the value and writes the text only when it is displayed or
+//! serialised: scoring a million customers then costs no string per factor.
+//! Must never decide points or which factors are shown.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+/// A term's label templates (validated when the scorecard was loaded).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LabelTemplate {
+    /// "liquidity: " — the component's name for people, then a colon.
+    pub prefix: String,
+    /// For a known value: `{value}` or `{percent}` stand for it.
+    pub known: String,
+    /// For a missing value.
+    pub missing: String,
+}
+
+impl LabelTemplate {
+    fn write(&self, value: Option<f64>, out: &mut String) {
+        out.push_str(&self.prefix);
+        let Some(v) = value else {
+            out.push_str(&self.missing);
+            return;
+        };
+        let mut rest = self.known.as_str();
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open..];
+            if let Some(tail) = after.strip_prefix("{value}") {
+                push_short_number(out, v);
+                rest = tail;
+            } else if let Some(tail) = after.strip_prefix("{percent}") {
+                push_short_number(out, (v * 100.0).round());
+                rest = tail;
+            } else {
+                out.push('{');
+                rest = &after[1..];
+            }
+        }
+        out.push_str(rest);
+    }
+}
+
+/// The label of a [`crate::HealthFactor`]: displayed, compared and
+/// serialised as its text (a JSON string); read back from JSON as that text.
+#[derive(Clone)]
+pub struct FactorLabel(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Template {
+        template: Arc<LabelTemplate>,
+        value: Option<f64>,
+    },
+    Text(String),
+}
+
+impl FactorLabel {
+    pub(crate) fn new(template: Arc<LabelTemplate>, value: Option<f64>) -> FactorLabel {
+        FactorLabel(Repr::Template { template, value })
+    }
+
+    /// The label's text.
+    pub fn text(&self) -> Cow<'_, str> {
+        match &self.0 {
+            Repr::Text(t) => Cow::Borrowed(t),
+            Repr::Template { template, value } => {
+                let mut out = String::with_capacity(template.prefix.len() + template.known.len());
+                template.write(*value, &mut out);
+                Cow::Owned(out)
+            }
+        }
+    }
+}
+
+impl From<String> for FactorLabel {
+    fn from(text: String) -> Self {
+        FactorLabel(Repr::Text(text))
+    }
+}
+
+impl fmt::Display for FactorLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text())
+    }
+}
+
+impl fmt::Debug for FactorLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.text(), f)
+    }
+}
+
+impl PartialEq for FactorLabel {
+    fn eq(&self, other: &Self) -> bool {
+        self.text() == other.text()
+    }
+}
+
+impl PartialEq<str> for FactorLabel {
+    fn eq(&self, other: &str) -> bool {
+        self.text() == other
+    }
+}
+
+impl PartialEq<&str> for FactorLabel {
+    fn eq(&self, other: &&str) -> bool {
+        self.text() == *other
+    }
+}
+
+impl Serialize for FactorLabel {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text())
+    }
+}
+
+impl<'de> Deserialize<'de> for FactorLabel {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(FactorLabel::from)
+    }
+}
+
+/// Appends a number for people: whole numbers as such, else 1 decimal from 1
+/// up, 2 below and none from 100 up (trailing zeros dropped).
+fn push_short_number(out: &mut String, v: f64) {
+    use std::fmt::Write;
+    let decimals: u32 = if v.fract() == 0.0 || v.abs() >= 100.0 {
+        0
+    } else if v.abs() >= 1.0 {
+        1
+    } else {
+        2
+    };
+    let scale = 10u64.pow(decimals);
+    let scaled = (v * scale as f64).round();
+    if !scaled.is_finite() || scaled.abs() >= 1e15 {
+        let _ = write!(out, "{v:.0}");
+        return;
+    }
+    if scaled < 0.0 {
+        out.push('-');
+    }
+    let magnitude = scaled.abs() as u64;
+    let _ = write!(out, "{}", magnitude / scale);
+    let (mut fraction, mut digits) = (magnitude % scale, decimals);
+    while digits > 0 && fraction % 10 == 0 {
+        fraction /= 10;
+        digits -= 1;
+    }
+    if digits > 0 {
+        let _ = write!(out, ".{fraction:0width$}", width = digits as usize);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn short_number(v: f64) -> String {
+        let mut out = String::new();
+        push_short_number(&mut out, v);
+        out
+    }
+
+    #[test]
+    fn short_numbers_drop_needless_decimals() {
+        assert_eq!(short_number(0.4), "0.4");
+        assert_eq!(short_number(0.456), "0.46");
+        assert_eq!(short_number(0.999), "1");
+        assert_eq!(short_number(0.004), "0");
+        assert_eq!(short_number(3.0), "3");
+        assert_eq!(short_number(12.34), "12.3");
+        assert_eq!(short_number(12.04), "12");
+        assert_eq!(short_number(1234.5), "1235");
+        assert_eq!(short_number(-0.25), "-0.25");
+        assert_eq!(short_number(-7.0), "-7");
+        assert_eq!(short_number(1e20), "100000000000000000000");
+    }
+
+    #[test]
+    fn a_label_fills_value_and_percent_and_has_its_own_words_for_missing() {
+        let template = Arc::new(LabelTemplate {
+            prefix: "debt burden: ".into(),
+            known: "{percent}% used, {value} as a ratio, {other} kept".into(),
+            missing: "no card".into(),
+        });
+        let known = FactorLabel::new(template.clone(), Some(0.953));
+        assert_eq!(
+            known.to_string(),
+            "debt burden: 95% used, 0.95 as a ratio, {other} kept"
+        );
+        assert_eq!(FactorLabel::new(template, None), "debt burden: no card");
+        assert_eq!(FactorLabel::from("x".to_string()), "x");
+    }
+}

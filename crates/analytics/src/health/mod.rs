@@ -1,0 +1,99 @@
+//! Customer health: a configurable scorecard (TOML) turns a customer's
+//! features into a score from 0 to 100, a band and the top factors that pull
+//! the score down. docs/SCORECARD.md documents the file and the arithmetic.
+//!
+//! Owns the scorecard definition and its validation (`definition`), the
+//! shipped default (`crates/analytics/config/scorecard.toml`, embedded), the
+//! scoring of a [`crate::FeatureTable`] (`scorecard`) and the factors' labels
+//! (`label`). Must never touch
+//! the store, read files or decide anything about persistence: the caller
+//! reads a user's scorecard file and stores the results.
+
+mod definition;
+mod label;
+mod scorecard;
+
+pub use definition::{ScorecardError, ScorecardProblem};
+pub use label::FactorLabel;
+pub use scorecard::{Scorecard, DEFAULT_SCORECARD_TOML};
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+/// The health band of a score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Band {
+    Healthy,
+    Watch,
+    AtRisk,
+}
+
+impl Band {
+    /// Every band, healthiest first.
+    pub const ALL: [Band; 3] = [Band::Healthy, Band::Watch, Band::AtRisk];
+
+    /// The stored code: `healthy`, `watch` or `at_risk`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Band::Healthy => "healthy",
+            Band::Watch => "watch",
+            Band::AtRisk => "at_risk",
+        }
+    }
+}
+
+impl fmt::Display for Band {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A band code that is not `healthy`, `watch` or `at_risk`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown band {0:?} (expected healthy, watch or at_risk)")]
+pub struct UnknownBand(pub String);
+
+impl FromStr for Band {
+    type Err = UnknownBand;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Band::ALL
+            .into_iter()
+            .find(|b| b.as_str() == s)
+            .ok_or_else(|| UnknownBand(s.to_string()))
+    }
+}
+
+/// One customer's health as of a date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthScore {
+    /// 0–100, rounded to one decimal; higher is healthier.
+    pub score: f64,
+    /// The band of the rounded score.
+    pub band: Band,
+    /// The terms that cost the most points, largest first; at most three,
+    /// only terms that cost something (a perfect score has none).
+    pub factors: Vec<HealthFactor>,
+}
+
+/// One term of the scorecard and what it did to a customer's score.
+/// Serialised as JSON in `health_score.factors`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthFactor {
+    /// Component name, e.g. `liquidity` (shared, not copied, per factor).
+    pub component: Arc<str>,
+    /// Feature name, e.g. `liquidity_months`.
+    pub feature: Arc<str>,
+    /// The feature's value; `None` when missing (the term's `missing` points applied).
+    pub value: Option<f64>,
+    /// The term's points, 0–100 (rounded to one decimal).
+    pub points: f64,
+    /// Score points this term costs: its share of the weight × (100 − points),
+    /// rounded to two decimals. The score is 100 minus the sum over all terms.
+    pub impact: f64,
+    /// For people: "liquidity: 0.4 months of spending covered" (written out
+    /// when displayed or serialised).
+    pub label: FactorLabel,
+}

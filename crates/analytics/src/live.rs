@@ -1,0 +1,124 @@
+//! The live early-warning engine: a transaction arriving on its own updates
+//! its owners' incremental state ([`TxnHistories`]) and raises the
+//! transaction rules' alerts at once, without a batch run.
+//!
+//! Semantics (docs/RULES.md, "Live path"): a transaction booked on day d is
+//! judged on its owners' state as of D = d + 1 (windows `[D − W, D)`, so it
+//! and every earlier transaction of day d count), which is the state the
+//! batch sees at D once the day is complete. Transaction rules are checked
+//! at load time to be day-monotone (once true after a transaction of d, true
+//! for the rest of d), so whether a customer+rule fires on day d does not
+//! depend on whether it is decided after the first matching transaction
+//! (live) or after the last transaction of the day (batch): both raise the
+//! same alerts, with `raised_on` = D. Cool-downs are the batch's.
+//!
+//! Must never evaluate daily rules (the nightly batch does), read features
+//! other than the transaction features, or write to the store (the caller
+//! stores what it returns).
+
+use crate::alerts::{AlertHit, Cooldowns, EarlyWarningRule, RuleSet, RuleSlots, Slot, Trigger};
+use crate::expr::Value;
+use crate::{AnalyticsError, LiveTxn, TxnHistories, FEATURES};
+use chrono::NaiveDate;
+use rapport_store::Store;
+
+/// Evaluates transaction rules as transactions arrive.
+#[derive(Debug)]
+pub struct LiveEngine {
+    histories: TxnHistories,
+    rules: Vec<(EarlyWarningRule, RuleSlots)>,
+    cooldowns: Cooldowns,
+    values: Vec<Value>,
+    taken: u64,
+}
+
+impl LiveEngine {
+    /// An engine over `histories` running the transaction rules of `rules`.
+    pub fn new(histories: TxnHistories, rules: &RuleSet, cooldowns: Cooldowns) -> Self {
+        let rules = rules
+            .with_trigger(Trigger::Transaction)
+            .rules
+            .into_iter()
+            .map(|r| {
+                let slots = RuleSlots::new(&r);
+                (r, slots)
+            })
+            .collect();
+        LiveEngine {
+            histories,
+            rules,
+            cooldowns,
+            values: Vec::new(),
+            taken: 0,
+        }
+    }
+
+    /// Bootstraps from the store: every transaction before `as_of`, and the
+    /// cool-down state of every alert stored so far.
+    pub async fn bootstrap(
+        store: &Store,
+        as_of: NaiveDate,
+        rules: &RuleSet,
+    ) -> Result<Self, AnalyticsError> {
+        let histories = TxnHistories::load(store, as_of).await?;
+        // Every stored alert (a date any stored one is before, valid on both backends).
+        let end_of_time = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(as_of);
+        let cooldowns = Cooldowns::load(store, end_of_time).await?;
+        Ok(LiveEngine::new(histories, rules, cooldowns))
+    }
+
+    /// The transaction rules this engine runs.
+    pub fn rules(&self) -> impl Iterator<Item = &EarlyWarningRule> {
+        self.rules.iter().map(|(r, _)| r)
+    }
+
+    /// Takes one transaction: updates its owners' state and returns the
+    /// alerts it raises (at most one per owner and rule; none within a
+    /// cool-down). An account the bootstrap did not know is an error.
+    pub fn on_transaction(&mut self, txn: LiveTxn) -> Result<Vec<AlertHit>, AnalyticsError> {
+        let as_of = txn
+            .booked_on
+            .succ_opt()
+            .ok_or(AnalyticsError::AsOfOutOfRange(txn.booked_on))?;
+        let owners = self.histories.push(txn)?;
+        self.taken += 1;
+        let mut hits = Vec::new();
+        for customer in owners {
+            let Some(features) = self.histories.features(customer, as_of) else {
+                continue;
+            };
+            for (rule, slots) in &self.rules {
+                if !self
+                    .cooldowns
+                    .allows(customer, &rule.code, rule.cooldown_days, as_of)
+                {
+                    continue;
+                }
+                self.values.clear();
+                self.values.extend(slots.slots.iter().map(|s| {
+                    match s {
+                        Slot::Feature(i) => Value::num(
+                            features
+                                .get(*i)
+                                .filter(|(name, _)| {
+                                    FEATURES.get(*i).is_some_and(|f| f.name == *name)
+                                })
+                                .and_then(|(_, v)| *v),
+                        ),
+                        Slot::Score | Slot::Band | Slot::Tier => Value::Null,
+                    }
+                }));
+                if let Some(hit) = slots.evaluate(rule, &self.values, customer, usize::MAX, as_of) {
+                    self.cooldowns.record(customer, &rule.code, as_of);
+                    hits.push(hit);
+                }
+            }
+        }
+        Ok(hits)
+    }
+
+    /// Transactions taken since the bootstrap.
+    pub fn transactions(&self) -> u64 {
+        self.taken
+    }
+}

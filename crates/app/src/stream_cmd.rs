@@ -1,0 +1,370 @@
+//! `rapport stream`: the live early-warning path until the API takes
+//! transactions. Reads NDJSON transactions on stdin, feeds each to the
+//! `LiveEngine`, stores every alert it raises (origin `live`) and writes it
+//! as one NDJSON line on stdout; at the end prints throughput and alert
+//! latency (p50/p99) on stderr.
+//!
+//! A bad line is reported on stderr with its line number and field,
+//! counted and skipped: never a crash. Never stores the transactions
+//! themselves (importers do) and never runs daily rules.
+
+use crate::commands::open;
+use crate::config::Config;
+use crate::score_cmd::resolve_as_of;
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use clap::Args;
+use rapport_analytics::alerts::{alert_record, AlertHit, RuleSet};
+use rapport_analytics::live::LiveEngine;
+use rapport_analytics::LiveTxn;
+use rapport_store::{AlertRoute, EvidenceTxn, Store};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Args)]
+pub struct StreamArgs {
+    /// The state the stream starts from: every transaction booked before
+    /// this date (default: the day after the latest stored transaction).
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// A rules file (TOML) instead of the built-in pack; its transaction rules run.
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+}
+
+/// A line that cannot be used: which field and why.
+#[derive(Debug)]
+struct BadLine {
+    field: &'static str,
+    problem: String,
+}
+
+fn bad(field: &'static str, problem: impl Into<String>) -> BadLine {
+    BadLine {
+        field,
+        problem: problem.into(),
+    }
+}
+
+/// A transaction line, with its account still as (source, key).
+#[derive(Debug)]
+struct StreamTxn {
+    account_source: String,
+    account_key: String,
+    booked_on: NaiveDate,
+    amount: i64,
+    balance_after: Option<i64>,
+    category: String,
+    channel: String,
+    source_key: String,
+}
+
+pub async fn run(cfg: &Config, json: bool, args: StreamArgs) -> Result<()> {
+    let store = open(&cfg.database.url).await?;
+    let result = stream(&store, json, args).await;
+    store.close().await;
+    result
+}
+
+async fn stream(store: &Store, json: bool, args: StreamArgs) -> Result<()> {
+    let as_of = resolve_as_of(store, args.as_of.as_deref()).await?;
+    let rules = match &args.rules {
+        None => RuleSet::builtin()?,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the rules file {}", path.display()))?;
+            RuleSet::from_toml(&text, &path.display().to_string())?
+        }
+    };
+    let t0 = Instant::now();
+    let mut engine = LiveEngine::bootstrap(store, as_of, &rules).await?;
+    let rule_codes: Vec<&str> = engine.rules().map(|r| r.code.as_str()).collect();
+    eprintln!(
+        "live engine ready as of {as_of} in {:.1}s; transaction rules: {}",
+        t0.elapsed().as_secs_f64(),
+        rule_codes.join(", ")
+    );
+
+    let mut accounts: HashMap<(String, String), Option<i64>> = HashMap::new();
+    // stdin is read on its own thread (blocking reads), each line stamped
+    // with the moment it was read: latency counts from there.
+    let (send, mut received) =
+        tokio::sync::mpsc::channel::<std::io::Result<(String, Instant)>>(1024);
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let stamped = line.map(|l| (l, Instant::now()));
+            if send.blocking_send(stamped).is_err() {
+                break;
+            }
+        }
+    });
+    let mut stdout = std::io::stdout().lock();
+    let (mut line_no, mut taken, mut skipped, mut raised) = (0u64, 0u64, 0u64, 0u64);
+    let mut latencies: Vec<Duration> = Vec::new();
+    let started = Instant::now();
+    while let Some(next) = received.recv().await {
+        let (line, read_at) = next.context("reading stdin")?;
+        line_no += 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed = match parse_line(&line) {
+            Ok(t) => t,
+            Err(b) => {
+                eprintln!("line {line_no}: {}: {}", b.field, b.problem);
+                skipped += 1;
+                continue;
+            }
+        };
+        let key = (parsed.account_source.clone(), parsed.account_key.clone());
+        let account_id = match accounts.get(&key) {
+            Some(id) => *id,
+            None => {
+                let id = store.account_id_by_key(&key.0, &key.1).await?;
+                accounts.insert(key, id);
+                id
+            }
+        };
+        let Some(account_id) = account_id else {
+            eprintln!(
+                "line {line_no}: account: no account {:?} of source {:?} in the store",
+                parsed.account_key, parsed.account_source
+            );
+            skipped += 1;
+            continue;
+        };
+        let evidence = EvidenceTxn {
+            booked_on: parsed.booked_on,
+            amount: parsed.amount,
+            category: parsed.category.clone(),
+            channel: parsed.channel.clone(),
+            source_key: parsed.source_key.clone(),
+        };
+        let txn = LiveTxn {
+            account_id,
+            booked_on: parsed.booked_on,
+            amount: parsed.amount,
+            balance_after: parsed.balance_after,
+            category: parsed.category,
+            channel: parsed.channel,
+            source_key: parsed.source_key,
+        };
+        let hits = match engine.on_transaction(txn) {
+            Ok(h) => h,
+            Err(e) => {
+                eprintln!("line {line_no}: account: {e}");
+                skipped += 1;
+                continue;
+            }
+        };
+        taken += 1;
+        for hit in hits {
+            let line = store_and_describe(store, &hit, &evidence).await?;
+            writeln!(stdout, "{line}")?;
+            stdout.flush()?;
+            latencies.push(read_at.elapsed());
+            raised += 1;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    let pct = |p: f64| -> f64 {
+        if latencies.is_empty() {
+            return 0.0;
+        }
+        let i = ((latencies.len() as f64 - 1.0) * p).round() as usize;
+        latencies
+            .get(i.min(latencies.len() - 1))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    let rate = if elapsed > 0.0 {
+        taken as f64 / elapsed
+    } else {
+        0.0
+    };
+    let summary = json!({
+        "lines": line_no,
+        "transactions": taken,
+        "skipped": skipped,
+        "alerts": raised,
+        "seconds": elapsed,
+        "transactions_per_second": rate,
+        "alert_latency_ms_p50": pct(0.5),
+        "alert_latency_ms_p99": pct(0.99),
+    });
+    if json {
+        eprintln!("{summary}");
+    } else {
+        eprintln!(
+            "{taken} transactions ({skipped} lines skipped) in {elapsed:.2}s: {rate:.0} transactions/s; \
+             {raised} alerts, latency p50 {:.2} ms, p99 {:.2} ms",
+            pct(0.5),
+            pct(0.99)
+        );
+    }
+    Ok(())
+}
+
+/// Stores a live alert (routed like batch alerts, the transaction as
+/// evidence) and returns its NDJSON line.
+async fn store_and_describe(store: &Store, hit: &AlertHit, txn: &EvidenceTxn) -> Result<String> {
+    let routes = store.alert_routes(&[hit.customer_id]).await?;
+    let route = routes
+        .get(&hit.customer_id)
+        .cloned()
+        .unwrap_or_else(AlertRoute::central);
+    let record = alert_record(hit, "live", std::slice::from_ref(txn), &route);
+    let id = store.insert_alert(&record).await?;
+    let evidence: Value = serde_json::from_str(&record.evidence).unwrap_or(Value::Null);
+    Ok(json!({
+        "id": id,
+        "customer_id": record.customer_id,
+        "rule": record.rule,
+        "severity": record.severity,
+        "raised_on": record.raised_on.to_string(),
+        "origin": record.origin,
+        "message": record.message,
+        "assignee_id": record.assignee_id,
+        "queue": record.queue,
+        "evidence": evidence,
+    })
+    .to_string())
+}
+
+fn parse_line(line: &str) -> Result<StreamTxn, BadLine> {
+    let v: Value = serde_json::from_str(line).map_err(|e| bad("json", e.to_string()))?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| bad("json", "expected an object"))?;
+    let text = |field: &'static str| -> Result<String, BadLine> {
+        match obj.get(field) {
+            Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+            Some(Value::Number(n)) if field == "account" || field == "source_key" => {
+                Ok(n.to_string())
+            }
+            Some(_) => Err(bad(field, "expected a non-empty string")),
+            None => Err(bad(field, "missing")),
+        }
+    };
+    let account_source = match obj.get("source") {
+        None | Some(Value::Null) => "core".to_string(),
+        Some(_) => text("source")?,
+    };
+    let booked_on = text("booked_on")?;
+    let booked_on = NaiveDate::parse_from_str(&booked_on, "%Y-%m-%d").map_err(|_| {
+        bad(
+            "booked_on",
+            format!("{booked_on:?} is not a date YYYY-MM-DD"),
+        )
+    })?;
+    let amount = match obj.get("amount") {
+        None | Some(Value::Null) => return Err(bad("amount", "missing")),
+        Some(v) => minor_units(v).map_err(|p| bad("amount", p))?,
+    };
+    let balance_after = match obj.get("balance_after") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(minor_units(v).map_err(|p| bad("balance_after", p))?),
+    };
+    Ok(StreamTxn {
+        account_source,
+        account_key: text("account")?,
+        booked_on,
+        amount,
+        balance_after,
+        category: text("category")?.to_ascii_lowercase(),
+        channel: text("channel")?.to_ascii_lowercase(),
+        source_key: text("source_key")?,
+    })
+}
+
+/// Major units (a decimal string or a JSON number, at most 2 decimals) to
+/// exact minor units.
+fn minor_units(v: &Value) -> Result<i64, String> {
+    let text = match v {
+        Value::String(s) => s.trim().to_string(),
+        Value::Number(n) => n.to_string(),
+        _ => return Err("expected a decimal string or a number".to_string()),
+    };
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(&text)),
+    };
+    let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let frac = frac.trim_end_matches('0');
+    if whole.is_empty() && frac.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(format!("{text:?} is not a decimal amount"));
+    }
+    if frac.len() > 2 {
+        return Err(format!("{text:?} has more than 2 decimals"));
+    }
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole
+            .parse()
+            .map_err(|_| format!("{text:?} is too large"))?
+    };
+    let cents: i64 = format!("{frac:0<2}")
+        .parse()
+        .map_err(|_| format!("{text:?} is not a decimal amount"))?;
+    let minor = whole
+        .checked_mul(100)
+        .and_then(|w| w.checked_add(cents))
+        .ok_or_else(|| format!("{text:?} is too large"))?;
+    Ok(if negative { -minor } else { minor })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_in_major_units_become_exact_minor_units() {
+        assert_eq!(minor_units(&json!("-5000.00")), Ok(-500_000));
+        assert_eq!(minor_units(&json!("12.3")), Ok(1_230));
+        assert_eq!(minor_units(&json!(0.07)), Ok(7));
+        assert_eq!(minor_units(&json!(42)), Ok(4_200));
+        assert_eq!(minor_units(&json!("1.230")), Ok(123));
+        assert!(minor_units(&json!("1.234")).is_err());
+        assert!(minor_units(&json!("1e3")).is_err());
+        assert!(minor_units(&json!("abc")).is_err());
+        assert!(minor_units(&json!(true)).is_err());
+    }
+
+    #[test]
+    fn a_bad_line_names_the_field() {
+        let field = |line: &str| parse_line(line).err().map(|b| b.field);
+        assert_eq!(field("not json"), Some("json"));
+        assert_eq!(
+            field(
+                r#"{"account":"A","booked_on":"2024-02-30","amount":"1","category":"fee","channel":"online","source_key":"k"}"#
+            ),
+            Some("booked_on")
+        );
+        assert_eq!(
+            field(
+                r#"{"account":"A","booked_on":"2024-02-01","amount":"1.001","category":"fee","channel":"online","source_key":"k"}"#
+            ),
+            Some("amount")
+        );
+        assert_eq!(
+            field(
+                r#"{"booked_on":"2024-02-01","amount":"1","category":"fee","channel":"online","source_key":"k"}"#
+            ),
+            Some("account")
+        );
+        let ok = parse_line(
+            r#"{"account":"A","booked_on":"2024-02-01","amount":-3.5,"balance_after":null,"category":"Fee","channel":"online","source_key":"k"}"#,
+        );
+        assert!(
+            matches!(ok, Ok(StreamTxn { amount: -350, ref category, .. }) if category == "fee")
+        );
+    }
+}
