@@ -1,9 +1,13 @@
-//! Analytics: per-customer features as of a date, computed from columnar
-//! scans of the store (the basis of health scores, segments and alerts).
+//! Analytics: everything computed about customers as of a date.
 //!
-//! Owns the feature engine ([`FeatureEngine`], [`compute_features`]), the
-//! feature catalogue ([`FEATURES`], documented in docs/FEATURES.md) and the
-//! feature table with its CSV form ([`FeatureTable`]).
+//! Owns the feature engine ([`FeatureEngine`], [`compute_features`]) with
+//! its catalogue ([`FEATURES`], docs/FEATURES.md) and the per-customer
+//! transaction histories of the live path ([`TxnHistories`]); the rule
+//! expression language ([`expr`]); the health scorecard ([`health`],
+//! docs/SCORECARD.md); segmentation ([`segment`], docs/SEGMENTS.md); the
+//! early-warning rules, batch and live ([`alerts`], [`live`],
+//! docs/RULES.md); holiday demand ([`holiday`], docs/HOLIDAYS.md). Shipped
+//! defaults live in `config/*.toml`, embedded at compile time.
 //!
 //! How: the store streams each table in bounded-memory chunks of columns
 //! (`rapport_store::Store::scan_*`); customer and account ids are mapped to
@@ -12,9 +16,11 @@
 //! rayon threads by customer range. Memory is the per-customer and
 //! per-account state plus one chunk, whatever the number of transactions.
 //!
-//! Must never write to the store, parse or clean source data, or decide
-//! content rules beyond the feature definitions (which live in
-//! `features::catalog` and docs/FEATURES.md, and nowhere else).
+//! Writes to the store only through the store's typed alert API (batch and
+//! live alerts with their evidence); scores and segment memberships are
+//! stored by the app's pipeline. Must never parse or clean source data, and
+//! keeps every content rule in its definitions (feature catalogue,
+//! scorecard, rules and segment files), nowhere else.
 //!
 //! Error policy: thiserror here ([`AnalyticsError`]); anyhow only at the edges.
 

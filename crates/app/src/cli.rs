@@ -70,6 +70,26 @@ pub enum ValidateCommand {
     /// AUC of the owner's score at each loan's start for bad loans (B/D) on
     /// a store loaded with Berka (`import berka`).
     Berka,
+    /// Scoring runs over a period of a store loaded with a generated bank,
+    /// then its alerts against the planted ground truth: precision, recall,
+    /// median lead time.
+    Synthetic {
+        /// The generator's ground_truth.csv.
+        #[arg(long)]
+        ground_truth: PathBuf,
+        /// Source name the bank was imported under.
+        #[arg(long, default_value = "synth")]
+        source: String,
+        /// First as-of date.
+        #[arg(long, default_value = "2024-01-01")]
+        from: String,
+        /// End of the period (excluded).
+        #[arg(long, default_value = "2025-01-01")]
+        to: String,
+        /// Days between scoring runs.
+        #[arg(long, default_value_t = 1)]
+        every: u32,
+    },
 }
 
 #[derive(Debug, Args)]

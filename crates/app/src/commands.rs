@@ -53,6 +53,28 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Validate(crate::cli::ValidateCommand::Berka) => {
             crate::validate::berka(&cfg, json).await
         }
+        Command::Validate(crate::cli::ValidateCommand::Synthetic {
+            ground_truth,
+            source,
+            from,
+            to,
+            every,
+        }) => {
+            let date = |s: &str| {
+                NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .with_context(|| format!("{s:?}: expected a date as YYYY-MM-DD"))
+            };
+            crate::validate::synthetic(
+                &cfg,
+                json,
+                &ground_truth,
+                &source,
+                date(&from)?,
+                date(&to)?,
+                every,
+            )
+            .await
+        }
     }
 }
 
@@ -461,16 +483,25 @@ async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
     pb.finish_and_clear();
     let report = report?;
     let quality = rapport_ingest::quality_report(&store).await?;
-    let counts = store.counts().await?;
+    if !json {
+        eprintln!("scoring every customer (features, health, segments, alerts) …");
+    }
+    let as_of = crate::score_cmd::resolve_as_of(&store, None).await?;
+    let scoring =
+        crate::scoring::run_scoring(&store, as_of, &crate::scoring::ScoringOptions::default())
+            .await;
+    let counts = store.counts().await;
     store.close().await;
+    let (scoring, counts) = (scoring?, counts?);
     let secs = started.elapsed().as_secs_f64();
-    let out = json!({ "database": redact_url(&url), "generated": summary, "import": report, "counts": counts, "quality": quality, "elapsed_secs": secs });
+    let out = json!({ "database": redact_url(&url), "generated": summary, "import": report, "counts": counts, "quality": quality, "scoring": scoring, "elapsed_secs": secs });
     emit(json, &out, || {
         format!(
-            "{}\n\n{}\n\ndemo store: {} ({} customers, {} transactions, {} identity merges, {} rows in quarantine) in {:.1}s\n\
-             next: rapport --db {} report counts | report merges | report quarantine",
+            "{}\n\n{}\n\n{}\n\ndemo store: {} ({} customers, {} transactions, {} identity merges, {} rows in quarantine) in {:.1}s\n\
+             next: rapport --db {} alert list | export scores --out scores.csv | report counts",
             render_import(&report),
             quality.render_text(),
+            crate::score_cmd::render_report(&scoring),
             redact_url(&url),
             counts.customers,
             counts.transactions,

@@ -1,6 +1,7 @@
 //! The `rapport` binary: one command per job (init, import, gen, export,
-//! report, demo). Parses the command line, loads the typed configuration,
-//! opens the store and hands off to the library crates.
+//! report, score, validate, alert, stream, demo, bench). Parses the command
+//! line, loads the typed configuration, opens the store and hands off to the
+//! library crates.
 //!
 //! Output policy: with `--json` every command prints exactly one JSON object
 //! on stdout and nothing else there; human-readable output, progress bars and

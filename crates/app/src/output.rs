@@ -6,9 +6,11 @@ use serde::Serialize;
 use std::io::IsTerminal;
 
 pub fn init_logging(json: bool, verbose: u8) {
+    // sqlx logs every statement over a second at warn with its whole text
+    // (multi-row inserts of thousands of rows): only its errors by default.
     let default = match verbose {
-        0 => "warn",
-        1 => "info",
+        0 => "warn,sqlx=error",
+        1 => "info,sqlx=warn",
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("RAPPORT_LOG")

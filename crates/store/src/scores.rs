@@ -348,6 +348,37 @@ impl Store {
         })
     }
 
+    /// Every alert as (customer id, rule, raised_on), oldest first (validation).
+    pub async fn alert_facts(&self) -> Result<Vec<(i64, String, NaiveDate)>> {
+        let sql = "SELECT customer_id, rule, raised_on FROM alert ORDER BY raised_on, id";
+        Ok(match self {
+            Store::Sqlite(p) => sqlx::query_as(sql).fetch_all(p).await?,
+            Store::Postgres(p) => sqlx::query_as(sql).fetch_all(p).await?,
+        })
+    }
+
+    /// The customer id of every source key of `source`: (source_key, customer id).
+    pub async fn customer_ids_of_source(&self, source: &str) -> Result<Vec<(String, i64)>> {
+        Ok(match self {
+            Store::Sqlite(p) => {
+                sqlx::query_as(
+                    "SELECT source_key, customer_id FROM customer_source_key WHERE source = ?",
+                )
+                .bind(source)
+                .fetch_all(p)
+                .await?
+            }
+            Store::Postgres(p) => {
+                sqlx::query_as(
+                    "SELECT source_key, customer_id FROM customer_source_key WHERE source = $1",
+                )
+                .bind(source)
+                .fetch_all(p)
+                .await?
+            }
+        })
+    }
+
     /// Assigns every customer without an RM to an RM of the customer's
     /// branch (staff role `rm`), round robin in customer id order; returns
     /// how many were assigned. Customers of a branch without RMs stay
