@@ -62,6 +62,32 @@ pub enum Command {
     Validate(ValidateCommand),
 }
 
+#[derive(Debug, Args)]
+pub struct SyntheticArgs {
+    /// The generator's ground_truth.csv.
+    #[arg(long)]
+    pub ground_truth: PathBuf,
+    /// Source name the bank was imported under.
+    #[arg(long, default_value = "synth")]
+    pub source: String,
+    /// First as-of date.
+    #[arg(long, default_value = "2024-01-01")]
+    pub from: String,
+    /// End of the period (excluded).
+    #[arg(long, default_value = "2025-01-01")]
+    pub to: String,
+    /// Days between scoring runs.
+    #[arg(long, default_value_t = 1)]
+    pub every: u32,
+    /// Evaluate the alerts already in the store; run no scoring.
+    #[arg(long)]
+    pub evaluate_only: bool,
+    /// Leave a rule's alerts out of the figures (repeatable), e.g. dormancy,
+    /// which flags inactivity rather than trouble.
+    #[arg(long = "exclude-rule")]
+    pub exclude_rules: Vec<String>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ValidateCommand {
     /// AUC of the untrained scorecard for next-month defaults on a store
@@ -73,23 +99,7 @@ pub enum ValidateCommand {
     /// Scoring runs over a period of a store loaded with a generated bank,
     /// then its alerts against the planted ground truth: precision, recall,
     /// median lead time.
-    Synthetic {
-        /// The generator's ground_truth.csv.
-        #[arg(long)]
-        ground_truth: PathBuf,
-        /// Source name the bank was imported under.
-        #[arg(long, default_value = "synth")]
-        source: String,
-        /// First as-of date.
-        #[arg(long, default_value = "2024-01-01")]
-        from: String,
-        /// End of the period (excluded).
-        #[arg(long, default_value = "2025-01-01")]
-        to: String,
-        /// Days between scoring runs.
-        #[arg(long, default_value_t = 1)]
-        every: u32,
-    },
+    Synthetic(SyntheticArgs),
 }
 
 #[derive(Debug, Args)]

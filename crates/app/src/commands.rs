@@ -53,27 +53,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Validate(crate::cli::ValidateCommand::Berka) => {
             crate::validate::berka(&cfg, json).await
         }
-        Command::Validate(crate::cli::ValidateCommand::Synthetic {
-            ground_truth,
-            source,
-            from,
-            to,
-            every,
-        }) => {
-            let date = |s: &str| {
-                NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                    .with_context(|| format!("{s:?}: expected a date as YYYY-MM-DD"))
-            };
-            crate::validate::synthetic(
-                &cfg,
-                json,
-                &ground_truth,
-                &source,
-                date(&from)?,
-                date(&to)?,
-                every,
-            )
-            .await
+        Command::Validate(crate::cli::ValidateCommand::Synthetic(args)) => {
+            crate::validate::synthetic(&cfg, json, &args).await
         }
     }
 }

@@ -253,15 +253,18 @@ fn median(v: &mut [i64]) -> Option<f64> {
 /// Synthetic: scoring runs every `every` days over [from, to) on a store
 /// loaded with a generated bank, then the stored alerts against the
 /// planted ground truth.
-pub async fn synthetic(
-    cfg: &Config,
-    json: bool,
-    ground_truth: &std::path::Path,
-    source: &str,
-    from: NaiveDate,
-    to: NaiveDate,
-    every: u32,
-) -> Result<()> {
+pub async fn synthetic(cfg: &Config, json: bool, args: &crate::cli::SyntheticArgs) -> Result<()> {
+    let date = |s: &str| {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .with_context(|| format!("{s:?}: expected a date as YYYY-MM-DD"))
+    };
+    let (from, to, every) = (date(&args.from)?, date(&args.to)?, args.every);
+    let (source, evaluate_only, exclude_rules) = (
+        args.source.as_str(),
+        args.evaluate_only,
+        &args.exclude_rules,
+    );
+    let ground_truth = args.ground_truth.as_path();
     if from >= to || every == 0 {
         bail!("need --from before --to and --every of at least 1 day");
     }
@@ -288,7 +291,7 @@ pub async fn synthetic(
     let started = std::time::Instant::now();
     let mut runs = 0u64;
     let mut day = from;
-    while day < to {
+    while day < to && !evaluate_only {
         crate::scoring::run_scoring(&store, day, &ScoringOptions::default()).await?;
         runs += 1;
         day = day
@@ -311,7 +314,7 @@ pub async fn synthetic(
     let mut alerted: HashMap<i64, bool> = HashMap::new();
     let mut by_rule: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     for (c, rule, on) in &facts {
-        if *on < from || *on >= to || already(*c) {
+        if *on < from || *on >= to || already(*c) || exclude_rules.contains(rule) {
             continue;
         }
         let ok = related(*c, *on);
@@ -382,11 +385,11 @@ pub async fn synthetic(
         "check": "synthetic", "from": from, "to": to, "every_days": every, "runs": runs,
         "scoring_seconds": scoring_secs, "customers": ids.len(), "ground_truth_unknown_keys": unknown,
         "alerted_customers": alerted_customers, "alerted_in_trouble": true_customers,
-        "precision": precision, "events": report_events, "rules": rules,
+        "precision": precision, "excluded_rules": exclude_rules, "events": report_events, "rules": rules,
     });
     emit(json, &out, || {
         let mut s = format!(
-            "synthetic bank: {runs} scoring runs every {every} day(s) over [{from}, {to}) in {scoring_secs:.0}s\n\
+            "synthetic bank: {runs} scoring runs every {every} day(s) over [{from}, {to}) in {scoring_secs:.0}s; rules left out: {exclude_rules:?}\n\
              customers alerted: {alerted_customers}, of whom in planted trouble: {true_customers} (precision {:.3})\n",
             precision
         );
