@@ -120,6 +120,11 @@ pub struct ScoreArgs {
     /// An early-warning rules TOML file instead of the shipped pack (docs/RULES.md).
     #[arg(long)]
     pub rules: Option<PathBuf>,
+    /// When back-scoring history: the date the extract's point-in-time
+    /// columns (loan days past due) describe; loans' arrears are ignored
+    /// before it (docs/FEATURES.md).
+    #[arg(long)]
+    pub extract_date: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

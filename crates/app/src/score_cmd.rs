@@ -34,7 +34,15 @@ pub(crate) async fn resolve_as_of(store: &Store, given: Option<&str>) -> Result<
 pub async fn score(cfg: &Config, json: bool, args: ScoreArgs) -> Result<()> {
     let store = open(&cfg.database.url).await?;
     let as_of = resolve_as_of(&store, args.as_of.as_deref()).await?;
+    let extract_date = match &args.extract_date {
+        Some(s) => Some(
+            NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .with_context(|| format!("--extract-date {s:?}: expected a date as YYYY-MM-DD"))?,
+        ),
+        None => None,
+    };
     let opts = ScoringOptions {
+        extract_date,
         chunk_rows: args.chunk_rows,
         scorecard: match &args.scorecard {
             Some(path) => {

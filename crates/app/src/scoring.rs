@@ -30,6 +30,10 @@ pub struct ScoringOptions {
     pub segments: Option<SegmentConfig>,
     /// Early-warning rules; `None` = the shipped pack.
     pub rules: Option<RuleSet>,
+    /// The date the extract's point-in-time columns describe (loan arrears);
+    /// set it when scoring back-dated as-of dates (see
+    /// `FeatureEngine::with_extract_date`).
+    pub extract_date: Option<NaiveDate>,
 }
 
 /// One stored segment of the run.
@@ -104,7 +108,7 @@ pub async fn features(
     as_of: NaiveDate,
     opts: &ScoringOptions,
 ) -> Result<FeatureTable> {
-    let mut engine = FeatureEngine::new(store);
+    let mut engine = FeatureEngine::new(store).with_extract_date(opts.extract_date);
     if let Some(rows) = opts.chunk_rows {
         engine = engine.with_chunk_rows(rows);
     }

@@ -292,7 +292,12 @@ pub async fn synthetic(cfg: &Config, json: bool, args: &crate::cli::SyntheticArg
     let mut runs = 0u64;
     let mut day = from;
     while day < to && !evaluate_only {
-        crate::scoring::run_scoring(&store, day, &ScoringOptions::default()).await?;
+        // Loan arrears in the extract describe its last day: not visible before it.
+        let opts = ScoringOptions {
+            extract_date: Some(to),
+            ..ScoringOptions::default()
+        };
+        crate::scoring::run_scoring(&store, day, &opts).await?;
         runs += 1;
         day = day
             .checked_add_days(chrono::Days::new(u64::from(every)))

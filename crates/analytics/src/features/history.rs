@@ -130,7 +130,7 @@ impl TxnHistories {
         let w = AsOf::new(as_of)?;
         let rows = DEFAULT_SCAN_CHUNK_ROWS;
         let book = Arc::new(load_book(store, rows).await?);
-        let others = load_others(store, &book, w, rows).await?;
+        let others = load_others(store, &book, w, rows, true).await?;
         let mut h = TxnHistories {
             kept: vec![Vec::new(); book.customer_count()],
             carried: vec![Carried::default(); book.customer_count()],

@@ -47,6 +47,7 @@ pub async fn compute_features(
 pub struct FeatureEngine<'s> {
     store: &'s Store,
     chunk_rows: usize,
+    extract_date: Option<NaiveDate>,
 }
 
 impl<'s> FeatureEngine<'s> {
@@ -54,12 +55,23 @@ impl<'s> FeatureEngine<'s> {
         FeatureEngine {
             store,
             chunk_rows: DEFAULT_SCAN_CHUNK_ROWS,
+            extract_date: None,
         }
     }
 
     /// Rows per scan chunk (memory per chunk; results do not depend on it).
     pub fn with_chunk_rows(mut self, rows: usize) -> Self {
         self.chunk_rows = rows.max(1);
+        self
+    }
+
+    /// The date the store's point-in-time columns describe (a loan's
+    /// `days_past_due`): before it, they would leak the future into a
+    /// back-dated as-of, so loans then add nothing to `max_days_past_due`
+    /// (time-stamped card statements still do). `None` (the default): the
+    /// columns are taken as current for every as-of date.
+    pub fn with_extract_date(mut self, date: Option<NaiveDate>) -> Self {
+        self.extract_date = date;
         self
     }
 
@@ -91,7 +103,8 @@ impl<'s> FeatureEngine<'s> {
         );
 
         let t2 = Instant::now();
-        let others = load_others(store, &book, w, rows).await?;
+        let visible = self.extract_date.is_none_or(|x| as_of >= x);
+        let others = load_others(store, &book, w, rows, visible).await?;
         tracing::info!(
             elapsed_ms = t2.elapsed().as_millis() as u64,
             "product, service and survey passes done"
@@ -128,9 +141,11 @@ pub(crate) async fn load_others(
     book: &Arc<Book>,
     w: AsOf,
     rows: usize,
+    loan_arrears_visible: bool,
 ) -> Result<Others, AnalyticsError> {
     let as_of = w.date;
     let mut others = Others::new(Arc::clone(book), w);
+    others.loan_arrears_visible = loan_arrears_visible;
     let last90 = DayRange::between(date_of(w.d90, as_of)?, as_of);
     store
         .scan_loans(DayRange::before(as_of), rows, |c| others.add_loans(c))

@@ -68,6 +68,9 @@ pub(crate) struct Others {
     pub last_nps: Vec<Latest>,
     /// Amount of the product holdings open at D (minor units), per customer.
     pub holdings_open: Vec<i64>,
+    /// Whether loans' `days_past_due` (a point-in-time column of the
+    /// extract) may be used at D; false when D is before the extract's date.
+    pub loan_arrears_visible: bool,
 }
 
 impl Others {
@@ -86,6 +89,7 @@ impl Others {
             interactions_90: vec![0; nc],
             last_nps: vec![Latest::default(); nc],
             holdings_open: vec![0; nc],
+            loan_arrears_visible: true,
         }
     }
 
@@ -102,7 +106,9 @@ impl Others {
             let (payment, dpd) = (c.monthly_payment[r], c.days_past_due[r]);
             let owners = self.book.owners_or(c.account_id[r], c.customer_id[r]);
             owners.for_each(|i| {
-                self.max_days_past_due[i] = max_opt(self.max_days_past_due[i], dpd);
+                if self.loan_arrears_visible {
+                    self.max_days_past_due[i] = max_opt(self.max_days_past_due[i], dpd);
+                }
                 if active {
                     self.active_loan_payment[i] += payment;
                     self.active_loans[i] += 1;
