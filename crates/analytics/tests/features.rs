@@ -257,6 +257,25 @@ async fn hand_built_story(url: &str) {
     // The default chunk size gives the same table.
     assert_eq!(compute_features(&store, as_of).await.unwrap(), t);
 
+    // Back-dated to 2023-06-01, before any statement: only loans L1 (0) and L2 (15)
+    // are known. Loan arrears are a point-in-time column of the extract, so with
+    // an extract date after the as-of date they are not seen.
+    let back = d(2023, 6, 1);
+    let current = compute_features(&store, back).await.unwrap();
+    assert_close(&current, "C1", "max_days_past_due", Some(15.0));
+    let backdated = FeatureEngine::new(&store)
+        .with_extract_date(Some(d(2024, 8, 1)))
+        .compute(back)
+        .await
+        .unwrap();
+    assert_close(&backdated, "C1", "max_days_past_due", None);
+    let on_extract = FeatureEngine::new(&store)
+        .with_extract_date(Some(back))
+        .compute(back)
+        .await
+        .unwrap();
+    assert_close(&on_extract, "C1", "max_days_past_due", Some(15.0));
+
     let core: &[(&str, [Option<f64>; 8])] = &[
         // txn_count_30, txn_count_90, inflow_90, outflow_90, max_outflow_90,
         // days_since_last_txn, balance_now, salary_months_6

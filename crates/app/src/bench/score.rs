@@ -332,6 +332,16 @@ pub async fn bench_score(cfg: &Config, json: bool, args: BenchScoreArgs) -> Resu
         }
     }
 
+    // VmHWM was reset before each measured stage: the run's peak is the largest of them.
+    let process_peak = [
+        preparation_peak,
+        feature_stage.peak_rss_bytes,
+        whole_scoring.peak_rss_bytes,
+        peak_rss_bytes(),
+    ]
+    .into_iter()
+    .max()
+    .flatten();
     let report = ScoreBenchReport {
         customers_generated: generator.customers,
         seed: generator.seed,
@@ -351,7 +361,7 @@ pub async fn bench_score(cfg: &Config, json: bool, args: BenchScoreArgs) -> Resu
         scan_floor,
         whole_scoring,
         duckdb,
-        rapport_process_peak_rss_bytes: preparation_peak.max(peak_rss_bytes()),
+        rapport_process_peak_rss_bytes: process_peak,
         agreement,
         agrees,
         work_dir: work_dir.display().to_string(),
