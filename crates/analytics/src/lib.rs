@@ -32,6 +32,7 @@ mod features;
 pub mod health;
 pub mod holiday;
 pub mod live;
+pub mod metrics;
 pub mod segment;
 mod table;
 mod window;

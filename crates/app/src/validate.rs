@@ -20,38 +20,10 @@ use crate::output::emit;
 use crate::scoring::{features, score_health, ScoringOptions};
 use anyhow::{bail, Context, Result};
 use chrono::{Datelike, NaiveDate};
+use rapport_analytics::metrics::auc;
 use serde::Serialize;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
-
-/// Area under the ROC curve of `risk` for `bad` (Mann–Whitney, ties count
-/// half); `None` unless both classes are present.
-pub fn auc(pairs: &[(f64, bool)]) -> Option<f64> {
-    let mut v: Vec<(f64, bool)> = pairs.iter().copied().filter(|p| p.0.is_finite()).collect();
-    v.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (mut rank_sum_bad, mut bad, mut i) = (0.0f64, 0u64, 0usize);
-    while i < v.len() {
-        let mut j = i;
-        while j < v.len() && v[j].0 == v[i].0 {
-            j += 1;
-        }
-        // Ranks i+1 ..= j share their average.
-        let avg = (i + 1 + j) as f64 / 2.0;
-        for p in &v[i..j] {
-            if p.1 {
-                rank_sum_bad += avg;
-                bad += 1;
-            }
-        }
-        i = j;
-    }
-    let good = v.len() as u64 - bad;
-    if bad == 0 || good == 0 {
-        return None;
-    }
-    let (b, g) = (bad as f64, good as f64);
-    Some((rank_sum_bad - b * (b + 1.0) / 2.0) / (b * g))
-}
 
 /// Bad rate per band.
 #[derive(Debug, Clone, Serialize)]
@@ -101,7 +73,23 @@ pub async fn taiwan(cfg: &Config, json: bool) -> Result<()> {
     }
     let a = auc(&pairs);
     let rates = band_rates(&bands);
-    let out = json!({ "check": "taiwan", "as_of": as_of, "scorecard": card, "customers": pairs.len(), "defaults": bands.iter().filter(|b| b.1).count(), "auc": a, "bands": rates });
+    // Each scorecard feature on its own (higher value = riskier), for the record.
+    let mut by_feature: Vec<(String, u64, f64)> = Vec::new();
+    for name in rapport_analytics::Scorecard::default_card().features() {
+        let Some(column) = table.column(name) else {
+            continue;
+        };
+        let known: Vec<(f64, bool)> = table
+            .customer_ids
+            .iter()
+            .zip(column)
+            .filter_map(|(id, v)| Some(((*v)?, *label.get(id)?)))
+            .collect();
+        if let Some(f) = auc(&known) {
+            by_feature.push((name.to_string(), known.len() as u64, f));
+        }
+    }
+    let out = json!({ "check": "taiwan", "as_of": as_of, "scorecard": card, "customers": pairs.len(), "defaults": bands.iter().filter(|b| b.1).count(), "auc": a, "bands": rates, "feature_auc": by_feature });
     emit(json, &out, || {
         let mut s = format!(
             "Taiwan card defaults, untrained scorecard {card}, as of {as_of}: {} customers, AUC {}\n",
@@ -116,6 +104,10 @@ pub async fn taiwan(cfg: &Config, json: bool) -> Result<()> {
                 r.bad,
                 r.bad_rate * 100.0
             ));
+        }
+        s.push_str("  each feature alone (higher = riskier): customers known, AUC\n");
+        for (name, n, f) in &by_feature {
+            s.push_str(&format!("    {name:<24} {n:>7} {f:.3}\n"));
         }
         s
     })
@@ -315,7 +307,8 @@ pub async fn synthetic(cfg: &Config, json: bool, args: &crate::cli::SyntheticArg
             .get(&c)
             .is_some_and(|p| in_window(p) && (on - p.start).num_days() >= -EARLY_TOLERANCE_DAYS)
     };
-    let mut first_alert: HashMap<i64, NaiveDate> = HashMap::new();
+    // Facts come oldest first, so the first counted alert of a customer is kept.
+    let mut first_alert: HashMap<i64, (NaiveDate, String)> = HashMap::new();
     let mut alerted: HashMap<i64, bool> = HashMap::new();
     let mut by_rule: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     for (c, rule, on) in &facts {
@@ -329,10 +322,7 @@ pub async fn synthetic(cfg: &Config, json: bool, args: &crate::cli::SyntheticArg
         let a = alerted.entry(*c).or_insert(false);
         *a |= ok;
         if ok {
-            first_alert
-                .entry(*c)
-                .and_modify(|d| *d = (*d).min(*on))
-                .or_insert(*on);
+            first_alert.entry(*c).or_insert((*on, rule.clone()));
         }
     }
     let alerted_customers = alerted.len() as u64;
@@ -352,9 +342,14 @@ pub async fn synthetic(cfg: &Config, json: bool, args: &crate::cli::SyntheticArg
         let mut delays = Vec::new();
         let mut in_time = 0u64;
         let mut detected = 0u64;
+        let mut first_rules: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
         for (c, p) in &positives {
-            if let Some(first) = first_alert.get(c) {
+            if let Some((first, rule)) = first_alert.get(c) {
                 detected += 1;
+                first_rules
+                    .entry(rule.as_str())
+                    .or_default()
+                    .push((*first - p.start).num_days());
                 let outcome = p.start + chrono::Duration::days(outcome_offset(&p.event));
                 let lead = (outcome - *first).num_days();
                 if lead >= 0 {
@@ -364,6 +359,12 @@ pub async fn synthetic(cfg: &Config, json: bool, args: &crate::cli::SyntheticArg
                 delays.push((*first - p.start).num_days());
             }
         }
+        let first_rules: Vec<serde_json::Value> = first_rules
+            .into_iter()
+            .map(|(rule, mut days)| {
+                json!({ "rule": rule, "customers": days.len(), "median_days_after_start": median(&mut days) })
+            })
+            .collect();
         let n = positives.len() as f64;
         report_events.push(json!({
             "event": event,
@@ -375,6 +376,7 @@ pub async fn synthetic(cfg: &Config, json: bool, args: &crate::cli::SyntheticArg
             "median_lead_days": median(&mut leads),
             "median_days_after_start": median(&mut delays),
             "outcome_offset_days": outcome_offset(event),
+            "first_alert_rules": first_rules,
         }));
     }
     let rules: Vec<RulePrecision> = by_rule
@@ -408,6 +410,14 @@ pub async fn synthetic(cfg: &Config, json: bool, args: &crate::cli::SyntheticArg
                 e["recall_before_outcome"].as_f64().unwrap_or(0.0),
                 e["median_lead_days"], e["median_days_after_start"],
             ));
+            for f in e["first_alert_rules"].as_array().into_iter().flatten() {
+                s.push_str(&format!(
+                    "      first alert {:<24} {:>5} customers, median {} days after the start\n",
+                    f["rule"].as_str().unwrap_or(""),
+                    f["customers"],
+                    f["median_days_after_start"]
+                ));
+            }
         }
         s.push_str("  rule                           alerts  on troubled  precision\n");
         for r in &rules {
@@ -418,23 +428,4 @@ pub async fn synthetic(cfg: &Config, json: bool, args: &crate::cli::SyntheticArg
         }
         s
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn auc_is_one_for_a_perfect_ranking_a_half_for_ties_and_none_for_one_class() {
-        let perfect = [(0.9, true), (0.8, true), (0.2, false), (0.1, false)];
-        assert_eq!(auc(&perfect), Some(1.0));
-        let reversed = [(0.1, true), (0.9, false)];
-        assert_eq!(auc(&reversed), Some(0.0));
-        let tied = [(0.5, true), (0.5, false)];
-        assert_eq!(auc(&tied), Some(0.5));
-        // One of the two bads outranks the one good, the other ties it: (1 + 0.5) / 2.
-        let mixed = [(0.9, true), (0.4, true), (0.4, false)];
-        assert_eq!(auc(&mixed), Some(0.75));
-        assert_eq!(auc(&[(0.3, true)]), None);
-    }
 }

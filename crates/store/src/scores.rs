@@ -10,7 +10,7 @@
 use crate::{Result, Store};
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
-use sqlx::Row;
+use sqlx::Row as _;
 
 /// One customer's stored health score.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -106,23 +106,23 @@ impl Store {
 
     /// The finished scoring runs, newest first.
     pub async fn score_runs(&self) -> Result<Vec<ScoreRunRow>> {
+        type Row = (i64, NaiveDate, String, i64, String);
         let sql = "SELECT id, as_of, scorecard, customers, summary FROM score_run \
                    WHERE finished_at IS NOT NULL ORDER BY id DESC";
-        let rows = match self {
-            Store::Sqlite(p) => sqlx::query(sql)
-                .fetch_all(p)
-                .await?
-                .iter()
-                .map(score_run_row)
-                .collect::<std::result::Result<Vec<_>, _>>()?,
-            Store::Postgres(p) => sqlx::query(sql)
-                .fetch_all(p)
-                .await?
-                .iter()
-                .map(score_run_row)
-                .collect::<std::result::Result<Vec<_>, _>>()?,
+        let rows: Vec<Row> = match self {
+            Store::Sqlite(p) => sqlx::query_as(sql).fetch_all(p).await?,
+            Store::Postgres(p) => sqlx::query_as(sql).fetch_all(p).await?,
         };
-        Ok(rows)
+        Ok(rows
+            .into_iter()
+            .map(|(id, as_of, scorecard, customers, summary)| ScoreRunRow {
+                id,
+                as_of,
+                scorecard,
+                customers,
+                summary,
+            })
+            .collect())
     }
 
     /// Replaces the health scores of `as_of` with `rows` (one transaction).
@@ -199,30 +199,36 @@ impl Store {
 
     /// The health scores of `as_of`, in customer id order.
     pub async fn health_scores(&self, as_of: NaiveDate) -> Result<Vec<HealthScoreRow>> {
-        let read = |r: &dyn RowLike| -> Result<HealthScoreRow> { r.health() };
-        let rows = match self {
-            Store::Sqlite(p) => sqlx::query(
-                "SELECT customer_id, score, band, factors FROM health_score \
-                 WHERE as_of = ? ORDER BY customer_id",
-            )
-            .bind(as_of)
-            .fetch_all(p)
-            .await?
-            .iter()
-            .map(|r| read(r))
-            .collect::<Result<Vec<_>>>()?,
-            Store::Postgres(p) => sqlx::query(
-                "SELECT customer_id, score, band, factors FROM health_score \
-                 WHERE as_of = $1 ORDER BY customer_id",
-            )
-            .bind(as_of)
-            .fetch_all(p)
-            .await?
-            .iter()
-            .map(|r| read(r))
-            .collect::<Result<Vec<_>>>()?,
+        type Row = (i64, f64, String, String);
+        let rows: Vec<Row> = match self {
+            Store::Sqlite(p) => {
+                sqlx::query_as(
+                    "SELECT customer_id, score, band, factors FROM health_score \
+                     WHERE as_of = ? ORDER BY customer_id",
+                )
+                .bind(as_of)
+                .fetch_all(p)
+                .await?
+            }
+            Store::Postgres(p) => {
+                sqlx::query_as(
+                    "SELECT customer_id, score, band, factors FROM health_score \
+                     WHERE as_of = $1 ORDER BY customer_id",
+                )
+                .bind(as_of)
+                .fetch_all(p)
+                .await?
+            }
         };
-        Ok(rows)
+        Ok(rows
+            .into_iter()
+            .map(|(customer_id, score, band, factors)| HealthScoreRow {
+                customer_id,
+                score,
+                band,
+                factors,
+            })
+            .collect())
     }
 
     /// One customer's score history, oldest first: (as_of, score, band).
@@ -449,47 +455,4 @@ impl Store {
         }
         Ok(pairs.len() as u64)
     }
-}
-
-/// Reads a health score row from either backend's row type.
-trait RowLike {
-    fn health(&self) -> Result<HealthScoreRow>;
-}
-
-impl RowLike for sqlx::sqlite::SqliteRow {
-    fn health(&self) -> Result<HealthScoreRow> {
-        Ok(HealthScoreRow {
-            customer_id: self.try_get(0)?,
-            score: self.try_get(1)?,
-            band: self.try_get(2)?,
-            factors: self.try_get(3)?,
-        })
-    }
-}
-
-impl RowLike for sqlx::postgres::PgRow {
-    fn health(&self) -> Result<HealthScoreRow> {
-        Ok(HealthScoreRow {
-            customer_id: self.try_get(0)?,
-            score: self.try_get(1)?,
-            band: self.try_get(2)?,
-            factors: self.try_get(3)?,
-        })
-    }
-}
-
-fn score_run_row<R: Row>(r: &R) -> std::result::Result<ScoreRunRow, sqlx::Error>
-where
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> NaiveDate: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    usize: sqlx::ColumnIndex<R>,
-{
-    Ok(ScoreRunRow {
-        id: r.try_get(0)?,
-        as_of: r.try_get(1)?,
-        scorecard: r.try_get(2)?,
-        customers: r.try_get(3)?,
-        summary: r.try_get(4)?,
-    })
 }

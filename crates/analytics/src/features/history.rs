@@ -205,6 +205,7 @@ impl TxnHistories {
             key: txn.source_key.into(),
         };
         let owners = self.insert(kept)?;
+        self.pushed += 1;
         for &c in &owners {
             self.prune(c as usize);
         }
@@ -303,7 +304,6 @@ impl TxnHistories {
     fn insert(&mut self, k: Kept) -> Result<Vec<u32>, AnalyticsError> {
         let owners: Vec<u32> = self.book.owners.of(k.account).to_vec();
         self.newest_day = self.newest_day.max(k.day);
-        self.pushed += 1;
         for &c in &owners {
             let list = self
                 .kept
