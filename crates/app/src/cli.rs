@@ -19,6 +19,9 @@ pub struct Cli {
     /// Print exactly one JSON object on stdout.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Logs as JSON lines on stderr (also: RAPPORT_LOG_JSON=1).
+    #[arg(long, global = true)]
+    pub log_json: bool,
     /// More log output on stderr (-v info, -vv debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -30,6 +33,14 @@ pub struct Cli {
 pub enum Command {
     /// Create (or migrate) the store.
     Init,
+    /// Serve the web UI and the REST API (and run the scheduler).
+    Serve(ServeArgs),
+    /// Staff accounts: add, passwd, enable/disable, list.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens for machines: create, list, revoke.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Load data: canonical CSV, a directory of canonical CSV, Berka, Taiwan card statements.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -325,6 +336,72 @@ pub struct DemoArgs {
     /// Keep an existing demo store instead of starting afresh.
     #[arg(long)]
     pub keep: bool,
+    /// Prepare the store and the demo users, then stop instead of serving.
+    #[arg(long)]
+    pub no_serve: bool,
+    /// Address to serve on (default: web.listen, 127.0.0.1:8080).
+    #[arg(long)]
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to bind (default: web.listen, 127.0.0.1:8080).
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// Do not run the scheduler in this process (run `rapport worker` elsewhere).
+    #[arg(long)]
+    pub no_jobs: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a member of staff; prints a generated password unless --password-stdin.
+    Add {
+        username: String,
+        /// admin | manager | rm | agent | risk | analyst | auditor
+        #[arg(long)]
+        role: String,
+        /// Branch code (managers and RMs of a branch); omit for head office.
+        #[arg(long)]
+        branch: Option<String>,
+        /// Display name (default: the user name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password (generated and printed unless --password-stdin).
+    Passwd {
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Enable or disable a user (disabling ends their sessions and tokens).
+    Disable {
+        username: String,
+    },
+    Enable {
+        username: String,
+    },
+    /// List users with role and branch.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user; the token is printed once and never stored.
+    Create {
+        #[arg(long)]
+        user: String,
+        #[arg(long, default_value = "api")]
+        name: String,
+    },
+    /// List tokens (never the secrets).
+    List,
+    /// Revoke a token by id.
+    Revoke { id: i64 },
 }
 
 #[cfg(test)]

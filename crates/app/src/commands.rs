@@ -38,6 +38,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Export(cmd) => export(&cfg, json, cmd).await,
         Command::Report(cmd) => report(&cfg, json, cmd).await,
         Command::Demo(args) => demo(&cfg, json, args).await,
+        Command::Serve(args) => crate::web_cmd::serve(&cfg, args).await,
+        Command::User(cmd) => crate::web_cmd::user(&cfg, json, cmd).await,
+        Command::Token(cmd) => crate::web_cmd::token(&cfg, json, cmd).await,
         Command::Bench(crate::cli::BenchCommand::Import(args)) => {
             crate::bench::bench_import(&cfg, json, args).await
         }
@@ -472,14 +475,39 @@ async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
         crate::scoring::run_scoring(&store, as_of, &crate::scoring::ScoringOptions::default())
             .await;
     let counts = store.counts().await;
-    store.close().await;
-    let (scoring, counts) = (scoring?, counts?);
+    let accounts = match (&scoring, &counts) {
+        (Ok(_), Ok(_)) => crate::web_cmd::demo_accounts(&store).await,
+        _ => Ok(Vec::new()),
+    };
+    let (scoring, counts, accounts) = match (scoring, counts, accounts) {
+        (Ok(s), Ok(c), Ok(a)) => (s, c, a),
+        (s, c, a) => {
+            store.close().await;
+            s?;
+            c?;
+            a?;
+            bail!("unreachable: one of the demo steps failed");
+        }
+    };
     let secs = started.elapsed().as_secs_f64();
-    let out = json!({ "database": redact_url(&url), "generated": summary, "import": report, "counts": counts, "quality": quality, "scoring": scoring, "elapsed_secs": secs });
+    let listen = args
+        .listen
+        .clone()
+        .unwrap_or_else(|| cfg.web.listen.clone());
+    let users: Vec<_> = accounts
+        .iter()
+        .map(|(role, user, password)| json!({ "role": role, "username": user, "password": password }))
+        .collect();
+    let out = json!({ "database": redact_url(&url), "generated": summary, "import": report, "counts": counts, "quality": quality, "scoring": scoring, "users": users, "url": format!("http://{listen}/"), "elapsed_secs": secs });
+    let mut sign_in =
+        format!("sign in at http://{listen}/ with one of these demo accounts (one per role):\n");
+    for (role, user, password) in &accounts {
+        sign_in.push_str(&format!("  {role:<8} {user:<16} {password}\n"));
+    }
     emit(json, &out, || {
         format!(
             "{}\n\n{}\n\n{}\n\ndemo store: {} ({} customers, {} transactions, {} identity merges, {} rows in quarantine) in {:.1}s\n\
-             next: rapport --db {} alert list | export scores --out scores.csv | report counts",
+             next: rapport --db {} alert list | export scores --out scores.csv | report counts\n\n{}",
             render_import(&report),
             quality.render_text(),
             crate::score_cmd::render_report(&scoring),
@@ -489,7 +517,19 @@ async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
             counts.merges,
             counts.quarantined,
             secs,
-            redact_url(&url)
+            redact_url(&url),
+            sign_in.trim_end()
         )
-    })
+    })?;
+    if args.no_serve {
+        store.close().await;
+        return Ok(());
+    }
+    let mut cfg = cfg.clone();
+    cfg.database.url = url.clone();
+    let banner = format!(
+        "{}\nrapport demo: serving http://{listen}/ (Ctrl-C to stop)",
+        sign_in.trim_end()
+    );
+    crate::web_cmd::run_server(&cfg, store, &listen, true, Some(banner)).await
 }

@@ -13,6 +13,64 @@ use std::path::Path;
 pub struct Config {
     pub database: DatabaseConfig,
     pub import: ImportConfig,
+    pub web: WebConfig,
+    pub jobs: JobsConfig,
+}
+
+/// The web server: where it listens, its default language, cookies and logs.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebConfig {
+    /// Address `rapport serve` binds, e.g. 127.0.0.1:8080.
+    pub listen: String,
+    /// Language for users who have not chosen one: zh-CN or en.
+    pub default_language: String,
+    /// Marks the session cookie Secure (set when served behind HTTPS).
+    pub secure_cookies: bool,
+    /// Hours a browser session lives.
+    pub session_hours: i64,
+    /// Failed sign-ins per user name (and per client) within 15 minutes before sign-in is refused.
+    pub max_failed_logins: i64,
+}
+
+/// The scheduler inside the binary.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Runs the scheduler in `rapport serve` (a `rapport worker` runs it regardless).
+    pub enabled: bool,
+    /// Local time of the nightly scoring, HH:MM.
+    pub nightly_scoring_at: String,
+    /// The bank's UTC offset that local times are in, e.g. +08:00.
+    pub utc_offset: String,
+    /// Seconds between looks at the schedule table.
+    pub poll_secs: i64,
+    /// Seconds a running job gets to finish at shutdown before it is abandoned.
+    pub shutdown_grace_secs: i64,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            listen: "127.0.0.1:8080".into(),
+            default_language: "zh-CN".into(),
+            secure_cookies: false,
+            session_hours: 12,
+            max_failed_logins: 5,
+        }
+    }
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig {
+            enabled: true,
+            nightly_scoring_at: "02:00".into(),
+            utc_offset: "+08:00".into(),
+            poll_secs: 30,
+            shutdown_grace_secs: 30,
+        }
+    }
 }
 
 #[derive(Clone, Deserialize, Serialize, PartialEq)]
@@ -77,6 +135,8 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("database", &self.database)
             .field("import", &self.import)
+            .field("web", &self.web)
+            .field("jobs", &self.jobs)
             .finish()
     }
 }
@@ -112,11 +172,16 @@ impl Config {
             // The default's type decides how the text is read, so "86" stays a string
             // where a string is expected and "250" becomes a number where one is.
             let field_name = field.to_lowercase();
-            let wants_integer = defaults
-                .get(&section)
-                .and_then(|s| s.get(&field_name))
-                .is_some_and(|v| v.is_integer());
-            let v = if wants_integer {
+            let default = defaults.get(&section).and_then(|s| s.get(&field_name));
+            let wants_integer = default.is_some_and(|v| v.is_integer());
+            let wants_bool = default.is_some_and(|v| v.is_bool());
+            let v = if wants_bool {
+                toml::Value::Boolean(match value.trim() {
+                    "true" | "1" | "yes" => true,
+                    "false" | "0" | "no" => false,
+                    _ => bail!("{key}: {section}.{field_name} must be true or false"),
+                })
+            } else if wants_integer {
                 toml::Value::Integer(value.trim().parse::<i64>().with_context(|| {
                     format!("{key}: {section}.{field_name} must be a whole number")
                 })?)
@@ -160,6 +225,42 @@ impl Config {
                 "import.batch_size must be between 1 and 100000 (got {})",
                 self.import.batch_size
             );
+        }
+        if !matches!(self.web.default_language.as_str(), "zh-CN" | "en") {
+            bail!(
+                "web.default_language must be \"zh-CN\" or \"en\" (got {:?})",
+                self.web.default_language
+            );
+        }
+        if self.web.listen.parse::<std::net::SocketAddr>().is_err() {
+            bail!(
+                "web.listen must be an address and port such as 127.0.0.1:8080 (got {:?})",
+                self.web.listen
+            );
+        }
+        if !(1..=24 * 30).contains(&self.web.session_hours) {
+            bail!(
+                "web.session_hours must be between 1 and 720 (got {})",
+                self.web.session_hours
+            );
+        }
+        if self.web.max_failed_logins < 1 {
+            bail!("web.max_failed_logins must be at least 1");
+        }
+        if chrono::NaiveTime::parse_from_str(&self.jobs.nightly_scoring_at, "%H:%M").is_err() {
+            bail!(
+                "jobs.nightly_scoring_at must be a time HH:MM such as 02:00 (got {:?})",
+                self.jobs.nightly_scoring_at
+            );
+        }
+        if self.jobs.utc_offset.parse::<chrono::FixedOffset>().is_err() {
+            bail!(
+                "jobs.utc_offset must be an offset such as +08:00 (got {:?})",
+                self.jobs.utc_offset
+            );
+        }
+        if self.jobs.poll_secs < 1 || self.jobs.shutdown_grace_secs < 0 {
+            bail!("jobs.poll_secs must be at least 1 and jobs.shutdown_grace_secs at least 0");
         }
         Ok(())
     }

@@ -8,24 +8,24 @@
 //! logs go to stderr (progress bars only when stderr is a terminal).
 //!
 //! Error policy: anyhow at this edge; library errors keep their context chain.
-
-mod alert_cmd;
-mod bench;
-mod cli;
-mod commands;
-mod config;
-mod holiday_cmd;
-mod output;
-mod score_cmd;
-mod scoring;
-mod stream_cmd;
-mod validate;
+//! Everything lives in the library crate (`src/lib.rs`).
 
 use clap::Parser;
+use rapport::{cli, commands, output};
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
-    output::init_logging(cli.json, cli.verbose);
+    let serving = matches!(
+        cli.command,
+        cli::Command::Serve(_)
+            | cli::Command::Demo(cli::DemoArgs {
+                no_serve: false,
+                ..
+            })
+    );
+    let json_logs =
+        cli.log_json || std::env::var("RAPPORT_LOG_JSON").is_ok_and(|v| v == "true" || v == "1");
+    output::init_logging(cli.json || json_logs, cli.verbose, serving);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -5,10 +5,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use std::io::IsTerminal;
 
-pub fn init_logging(json: bool, verbose: u8) {
+pub fn init_logging(json: bool, verbose: u8, serving: bool) {
     // sqlx logs every statement over a second at warn with its whole text
     // (multi-row inserts of thousands of rows): only its errors by default.
+    // A server logs one line per request (info) by default.
     let default = match verbose {
+        0 if serving => "info,sqlx=error",
         0 => "warn,sqlx=error",
         1 => "info,sqlx=warn",
         _ => "debug",

@@ -14,6 +14,10 @@ pub enum StoreError {
         source_name: String,
         key: String,
     },
+    /// A write that would break a uniqueness the caller must respect (e.g. a
+    /// user name already taken).
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]

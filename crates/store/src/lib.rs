@@ -13,10 +13,13 @@
 //!
 //! Error policy: thiserror here; `StoreError::NotFound` is its own variant.
 
+mod access;
 mod alerts;
+mod customers;
 mod dialect;
 mod error;
 mod import;
+mod jobs;
 mod keys;
 mod loaders;
 mod report_queries;
@@ -27,12 +30,18 @@ mod scores;
 mod segments;
 mod session;
 
+pub use access::{ApiTokenRow, AuditEntry, AuditFilter, AuditRow, StaffUser};
 pub use alerts::{
     AlertEventRow, AlertFilter, AlertRoute, AlertRow, AlertStatus, AlertTransitionError,
     EvidenceTxn, NewAlert,
 };
+pub use customers::{
+    BranchRow, Customer360, CustomerFilter, CustomerListRow, CustomerProfile, ErasureReport,
+    HealthPoint, Page, RmRow, Scope,
+};
 pub use error::StoreError;
 pub use import::*;
+pub use jobs::{JobClaim, JobRunRow, JobScheduleRow};
 pub use reports::*;
 pub use scan::*;
 pub use schema::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};

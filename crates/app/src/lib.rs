@@ -1,0 +1,21 @@
+//! The `rapport` application crate: configuration, the CLI commands, the
+//! HTTP API and server-rendered web UI, authentication, audit and jobs. The
+//! binary (`src/main.rs`) is a thin shell over it; integration tests drive
+//! the web application in-process through [`web`].
+//!
+//! Error policy: anyhow at this edge; library errors keep their context chain.
+
+pub mod alert_cmd;
+pub mod bench;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod holiday_cmd;
+pub mod jobs;
+pub mod output;
+pub mod score_cmd;
+pub mod scoring;
+pub mod stream_cmd;
+pub mod validate;
+pub mod web;
+pub mod web_cmd;

@@ -1,0 +1,739 @@
+//! Row-scoped customer reads for the web application and the API: search
+//! with filters and pagination, the customer 360, key lookup, and the
+//! data-subject rights (export everything held about one customer; erase,
+//! i.e. anonymise, their personal data).
+//!
+//! **Row scope is applied here, in SQL**: every query that can reach a
+//! customer takes a [`Scope`] and adds its condition to the `WHERE` clause.
+//! A customer outside the scope is indistinguishable from a missing one
+//! (`StoreError::NotFound`). The store never masks: callers mask by role.
+//!
+//! A customer's key is its first source key (lowest id), or `#<id>` when it
+//! has none — the same rule as `rapport export scores`.
+
+use crate::dialect::on_pool;
+use crate::{Result, Store, StoreError};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sqlx::{Column, Row, TypeInfo, ValueRef};
+
+/// Which customers a caller may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Head office: every customer.
+    All,
+    /// A branch manager: the customers of one branch (`customer.branch_id`).
+    Branch(i64),
+    /// A relationship manager: the customers assigned to them (`rm_assignment`).
+    Rm(i64),
+    /// Nobody.
+    Nothing,
+}
+
+impl Scope {
+    /// The SQL condition on the customer aliased `c`, with its parameter as `$n`.
+    fn condition(&self, n: usize) -> (String, Option<i64>) {
+        match *self {
+            Scope::All => ("TRUE".into(), None),
+            Scope::Nothing => ("FALSE".into(), None),
+            Scope::Branch(b) => (format!("c.branch_id = ${n}"), Some(b)),
+            Scope::Rm(s) => (
+                format!(
+                    "EXISTS (SELECT 1 FROM rm_assignment sa WHERE sa.customer_id = c.id \
+                     AND sa.staff_user_id = ${n})"
+                ),
+                Some(s),
+            ),
+        }
+    }
+}
+
+/// Filters of the customer list.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerFilter {
+    /// The key exactly, `#<id>`, or part of the name, phone, ID number or e-mail.
+    pub q: Option<String>,
+    /// A segment code; membership at the segment's latest date.
+    pub segment: Option<String>,
+    /// healthy | watch | at_risk at the latest scored date.
+    pub band: Option<String>,
+    pub rm_id: Option<i64>,
+    pub branch_id: Option<i64>,
+    /// 1-based.
+    pub page: i64,
+    /// 1..=200; 50 when 0.
+    pub per_page: i64,
+}
+
+/// One page of results and how many match in all.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// A customer in a list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CustomerListRow {
+    pub id: i64,
+    pub key: String,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub id_number: Option<String>,
+    pub branch_code: Option<String>,
+    pub rm_id: Option<i64>,
+    pub rm_name: Option<String>,
+    pub score: Option<f64>,
+    pub band: Option<String>,
+    pub erased: bool,
+}
+
+/// Everything the customer 360 shows (C2). Sections are rows as JSON
+/// objects, column name → value, newest first where time applies.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Customer360 {
+    pub profile: CustomerProfile,
+    pub accounts: Vec<Map<String, Value>>,
+    pub holdings: Vec<Map<String, Value>>,
+    pub loans: Vec<Map<String, Value>>,
+    pub cards: Vec<Map<String, Value>>,
+    pub recent_transactions: Vec<Map<String, Value>>,
+    pub interactions: Vec<Map<String, Value>>,
+    pub cases: Vec<Map<String, Value>>,
+    pub surveys: Vec<Map<String, Value>>,
+    pub consents: Vec<Map<String, Value>>,
+    /// Oldest first: as_of, score, band, factors (parsed JSON).
+    pub health_history: Vec<HealthPoint>,
+    pub alerts: Vec<Map<String, Value>>,
+    /// code, name, kind of the segments at their latest membership date.
+    pub segments: Vec<Map<String, Value>>,
+}
+
+/// The customer's own row, with branch and RM.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CustomerProfile {
+    pub id: i64,
+    pub key: String,
+    pub name: Option<String>,
+    pub gender: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub city: Option<String>,
+    pub occupation: Option<String>,
+    /// Minor units.
+    pub annual_income: Option<i64>,
+    pub risk_tolerance: Option<String>,
+    pub risk_assessed_on: Option<NaiveDate>,
+    pub branch_code: Option<String>,
+    pub branch_name: Option<String>,
+    pub rm_id: Option<i64>,
+    pub rm_name: Option<String>,
+    pub erased_at: Option<DateTime<Utc>>,
+    pub attributes: Value,
+    /// From the latest `tier:*` segment membership, e.g. `tier:affluent`.
+    pub tier: Option<String>,
+}
+
+/// One scored date of a customer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HealthPoint {
+    pub as_of: NaiveDate,
+    pub score: f64,
+    pub band: String,
+    pub factors: Value,
+}
+
+/// What an erasure changed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErasureReport {
+    pub customer_id: i64,
+    /// False when the customer had already been erased (nothing changed).
+    pub erased_now: bool,
+    pub interaction_notes_cleared: u64,
+    pub case_descriptions_cleared: u64,
+    pub survey_answers_cleared: u64,
+}
+
+/// A branch with its size.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BranchRow {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub city: Option<String>,
+    pub customers: i64,
+    pub rms: i64,
+}
+
+/// A relationship manager (for filters and assignment).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RmRow {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub branch_id: Option<i64>,
+    pub customers: i64,
+}
+
+/// A value bound into a dynamically built query.
+#[derive(Debug, Clone)]
+enum Bind {
+    I(i64),
+    S(String),
+    D(NaiveDate),
+}
+
+macro_rules! bind_all {
+    ($q:expr, $binds:expr) => {{
+        let mut q = $q;
+        for b in $binds {
+            q = match b {
+                Bind::I(v) => q.bind(*v),
+                Bind::S(v) => q.bind(v.clone()),
+                Bind::D(v) => q.bind(*v),
+            };
+        }
+        q
+    }};
+}
+
+const KEY_SQL: &str = "COALESCE((SELECT k.source_key FROM customer_source_key k \
+                       WHERE k.customer_id = c.id ORDER BY k.id LIMIT 1), '#' || c.id)";
+
+/// One row as a JSON object: integers, reals, booleans, text; dates and
+/// times as ISO text; JSON text columns named `attributes`, `evidence` or
+/// `factors` parsed.
+fn row_json<R: Row>(row: &R) -> Map<String, Value>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> f64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> NaiveDate: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> DateTime<Utc>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let mut m = Map::new();
+    for (i, col) in row.columns().iter().enumerate() {
+        let name = col.name().to_string();
+        let is_null = row.try_get_raw(i).map(|v| v.is_null()).unwrap_or(true);
+        let v = if is_null {
+            Value::Null
+        } else {
+            let ty = row
+                .try_get_raw(i)
+                .map(|v| v.type_info().name().to_ascii_uppercase())
+                .unwrap_or_default();
+            match ty.as_str() {
+                "INT2" | "INT4" | "INT8" | "INTEGER" | "BIGINT" => row
+                    .try_get::<i64, _>(i)
+                    .map(Value::from)
+                    .unwrap_or(Value::Null),
+                "FLOAT4" | "FLOAT8" | "REAL" | "DOUBLE PRECISION" => row
+                    .try_get::<f64, _>(i)
+                    .map(Value::from)
+                    .unwrap_or(Value::Null),
+                "BOOL" | "BOOLEAN" => row
+                    .try_get::<bool, _>(i)
+                    .map(Value::from)
+                    .unwrap_or(Value::Null),
+                "DATE" => row
+                    .try_get::<NaiveDate, _>(i)
+                    .map(|d| Value::from(d.to_string()))
+                    .unwrap_or(Value::Null),
+                "TIMESTAMPTZ" | "DATETIME" => row
+                    .try_get::<DateTime<Utc>, _>(i)
+                    .map(|d| Value::from(d.to_rfc3339()))
+                    .unwrap_or(Value::Null),
+                _ => match row.try_get::<String, _>(i) {
+                    Ok(s) if matches!(name.as_str(), "attributes" | "evidence" | "factors") => {
+                        serde_json::from_str(&s).unwrap_or(Value::String(s))
+                    }
+                    Ok(s) => Value::String(s),
+                    Err(_) => row
+                        .try_get::<i64, _>(i)
+                        .map(Value::from)
+                        .or_else(|_| row.try_get::<f64, _>(i).map(Value::from))
+                        .unwrap_or(Value::Null),
+                },
+            }
+        };
+        m.insert(name, v);
+    }
+    m
+}
+
+/// Per-customer sections of the 360: (name, SQL with `$1` = customer id).
+const SECTIONS: [(&str, &str); 10] = [
+    (
+        "accounts",
+        "SELECT a.id, a.source_key AS key, a.account_type, a.currency, a.opened_on, a.closed_on, \
+         a.balance, a.credit_limit FROM account a WHERE a.customer_id = $1 ORDER BY a.id LIMIT 100",
+    ),
+    (
+        "holdings",
+        "SELECT h.id, p.code AS product_code, p.name AS product, p.category, p.risk_level, \
+         h.opened_on, h.closed_on, h.amount FROM holding h JOIN product p ON p.id = h.product_id \
+         WHERE h.customer_id = $1 ORDER BY h.opened_on DESC, h.id LIMIT 100",
+    ),
+    (
+        "loans",
+        "SELECT l.id, l.source_key AS key, l.granted_on, l.amount, l.duration_months, \
+         l.monthly_payment, l.status, l.days_past_due FROM loan l WHERE l.customer_id = $1 \
+         ORDER BY l.granted_on DESC LIMIT 50",
+    ),
+    (
+        "cards",
+        "SELECT d.id, d.source_key AS key, d.card_type, d.issued_on, d.credit_limit \
+         FROM card d WHERE d.customer_id = $1 ORDER BY d.id LIMIT 50",
+    ),
+    (
+        "recent_transactions",
+        "SELECT t.booked_on, t.amount, t.balance_after, t.channel, t.category, t.counterparty \
+         FROM txn t WHERE t.customer_id = $1 ORDER BY t.booked_on DESC, t.id DESC LIMIT 50",
+    ),
+    (
+        "interactions",
+        "SELECT i.occurred_on, i.channel, i.kind, i.outcome, i.note FROM interaction i \
+         WHERE i.customer_id = $1 ORDER BY i.occurred_on DESC, i.id DESC LIMIT 50",
+    ),
+    (
+        "cases",
+        "SELECT s.id, s.source_key AS key, s.opened_on, s.kind, s.category, s.severity, s.status, \
+         s.description, s.closed_on FROM service_case s WHERE s.customer_id = $1 \
+         ORDER BY s.opened_on DESC, s.id DESC LIMIT 50",
+    ),
+    (
+        "surveys",
+        "SELECT r.survey, r.kind, r.answered_on, r.question, r.score, r.answer_text \
+         FROM survey_response r WHERE r.customer_id = $1 ORDER BY r.answered_on DESC, r.id DESC LIMIT 50",
+    ),
+    (
+        "consents",
+        "SELECT n.channel, n.purpose, n.granted, n.recorded_on, n.revoked_on FROM consent n \
+         WHERE n.customer_id = $1 ORDER BY n.channel, n.purpose, n.recorded_on DESC LIMIT 100",
+    ),
+    (
+        "alerts",
+        "SELECT a.id, a.rule, a.severity, a.raised_on, a.origin, a.message, a.status, \
+         a.disposition, a.assignee_id, a.queue FROM alert a WHERE a.customer_id = $1 \
+         ORDER BY a.raised_on DESC, a.id DESC LIMIT 50",
+    ),
+];
+
+/// Every table holding rows about one customer, for the data-subject export.
+const EXPORT_TABLES: [&str; 17] = [
+    "customer_source_key",
+    "account",
+    "account_role",
+    "txn",
+    "holding",
+    "loan",
+    "card",
+    "standing_order",
+    "card_statement",
+    "outcome",
+    "interaction",
+    "service_case",
+    "survey_response",
+    "consent",
+    "health_score",
+    "segment_membership",
+    "rm_assignment",
+];
+
+impl Store {
+    /// The latest date with a finished scoring run.
+    async fn latest_scored(&self) -> Result<Option<NaiveDate>> {
+        let sql = "SELECT MAX(as_of) FROM score_run WHERE finished_at IS NOT NULL";
+        Ok(on_pool!(self, p => sqlx::query_scalar(sql).fetch_one(p).await?))
+    }
+
+    /// One page of the customers in `scope` matching `f`.
+    pub async fn search_customers(
+        &self,
+        scope: &Scope,
+        f: &CustomerFilter,
+    ) -> Result<Page<CustomerListRow>> {
+        let per_page = match f.per_page {
+            0 => 50,
+            n => n.clamp(1, 200),
+        };
+        let page = f.page.max(1);
+        let latest = self.latest_scored().await?;
+        let mut binds: Vec<Bind> = Vec::new();
+        let push = |b: Bind, binds: &mut Vec<Bind>| {
+            binds.push(b);
+            binds.len()
+        };
+        let n = push(Bind::D(latest.unwrap_or_default()), &mut binds);
+        let score_join =
+            format!("LEFT JOIN health_score hs ON hs.customer_id = c.id AND hs.as_of = ${n}");
+        let mut cond = Vec::new();
+        let (sc, sv) = scope.condition(binds.len() + 1);
+        if let Some(v) = sv {
+            push(Bind::I(v), &mut binds);
+        }
+        cond.push(sc);
+        if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            if let Some(id) = q.strip_prefix('#').and_then(|d| d.parse::<i64>().ok()) {
+                let n = push(Bind::I(id), &mut binds);
+                cond.push(format!("c.id = ${n}"));
+            } else {
+                let exact = push(Bind::S(q.to_string()), &mut binds);
+                let escaped = q
+                    .to_lowercase()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                let like = push(Bind::S(format!("%{escaped}%")), &mut binds);
+                cond.push(format!(
+                    "(EXISTS (SELECT 1 FROM customer_source_key k WHERE k.source_key = ${exact} \
+                     AND k.customer_id = c.id) OR c.id_number = ${exact} \
+                     OR LOWER(c.name) LIKE ${like} ESCAPE '\\' OR c.phone LIKE ${like} ESCAPE '\\' \
+                     OR LOWER(c.email) LIKE ${like} ESCAPE '\\')"
+                ));
+            }
+        }
+        if let Some(seg) = &f.segment {
+            let n = push(Bind::S(seg.clone()), &mut binds);
+            cond.push(format!(
+                "EXISTS (SELECT 1 FROM segment s JOIN segment_membership m ON m.segment_id = s.id \
+                 WHERE s.code = ${n} AND m.customer_id = c.id AND m.as_of = \
+                 (SELECT MAX(m2.as_of) FROM segment_membership m2 WHERE m2.segment_id = s.id))"
+            ));
+        }
+        if let Some(band) = &f.band {
+            let n = push(Bind::S(band.clone()), &mut binds);
+            cond.push(format!("hs.band = ${n}"));
+        }
+        if let Some(rm) = f.rm_id {
+            let n = push(Bind::I(rm), &mut binds);
+            cond.push(format!("ra.staff_user_id = ${n}"));
+        }
+        if let Some(b) = f.branch_id {
+            let n = push(Bind::I(b), &mut binds);
+            cond.push(format!("c.branch_id = ${n}"));
+        }
+        let from = format!(
+            "FROM customer c LEFT JOIN branch b ON b.id = c.branch_id \
+             LEFT JOIN rm_assignment ra ON ra.customer_id = c.id \
+             LEFT JOIN staff_user su ON su.id = ra.staff_user_id {score_join} \
+             WHERE {}",
+            cond.join(" AND ")
+        );
+        let list = format!(
+            "SELECT c.id, {KEY_SQL}, c.name, c.phone, c.id_number, b.code, ra.staff_user_id, \
+             su.display_name, hs.score, hs.band, c.erased_at IS NOT NULL {from} \
+             ORDER BY c.id LIMIT {per_page} OFFSET {}",
+            (page - 1) * per_page
+        );
+        let count = format!("SELECT COUNT(*) {from}");
+        type Raw = (
+            i64,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+            Option<f64>,
+            Option<String>,
+            bool,
+        );
+        let (rows, total): (Vec<Raw>, i64) = on_pool!(self, p => (
+            bind_all!(sqlx::query_as(&list), &binds).fetch_all(p).await?,
+            bind_all!(sqlx::query_scalar(&count), &binds).fetch_one(p).await?,
+        ));
+        let items = rows
+            .into_iter()
+            .map(|r| CustomerListRow {
+                id: r.0,
+                key: r.1,
+                name: r.2,
+                phone: r.3,
+                id_number: r.4,
+                branch_code: r.5,
+                rm_id: r.6,
+                rm_name: r.7,
+                score: r.8,
+                band: r.9,
+                erased: r.10,
+            })
+            .collect();
+        Ok(Page {
+            items,
+            total,
+            page,
+            per_page,
+        })
+    }
+
+    /// The id of the customer with `key` (a source key or `#<id>`) within `scope`.
+    pub async fn customer_id_by_key(&self, scope: &Scope, key: &str) -> Result<i64> {
+        let (sc, sv) = scope.condition(2);
+        let id: Option<i64> =
+            if let Some(id) = key.strip_prefix('#').and_then(|d| d.parse::<i64>().ok()) {
+                let sql = format!("SELECT c.id FROM customer c WHERE c.id = $1 AND {sc}");
+                on_pool!(self, p => {
+                    let mut q = sqlx::query_scalar(&sql).bind(id);
+                    if let Some(v) = sv { q = q.bind(v); }
+                    q.fetch_optional(p).await?
+                })
+            } else {
+                let sql = format!(
+                "SELECT c.id FROM customer_source_key k JOIN customer c ON c.id = k.customer_id \
+                 WHERE k.source_key = $1 AND {sc} ORDER BY k.id LIMIT 1"
+            );
+                on_pool!(self, p => {
+                    let mut q = sqlx::query_scalar(&sql).bind(key);
+                    if let Some(v) = sv { q = q.bind(v); }
+                    q.fetch_optional(p).await?
+                })
+            };
+        id.ok_or_else(|| StoreError::NotFound(format!("customer {key}")))
+    }
+
+    /// Whether customer `id` exists and is within `scope`.
+    pub async fn customer_in_scope(&self, scope: &Scope, id: i64) -> Result<bool> {
+        let (sc, sv) = scope.condition(2);
+        let sql = format!("SELECT COUNT(*) FROM customer c WHERE c.id = $1 AND {sc}");
+        let n: i64 = on_pool!(self, p => {
+            let mut q = sqlx::query_scalar(&sql).bind(id);
+            if let Some(v) = sv { q = q.bind(v); }
+            q.fetch_one(p).await?
+        });
+        Ok(n > 0)
+    }
+
+    /// The customer 360 of `id`; NotFound when missing or outside `scope`.
+    pub async fn customer_360(&self, scope: &Scope, id: i64) -> Result<Customer360> {
+        let (sc, sv) = scope.condition(2);
+        let profile_sql = format!(
+            "SELECT c.id, {KEY_SQL} AS key, c.name, c.gender, c.birth_date, c.id_number, c.phone, \
+             c.email, c.city, c.occupation, c.annual_income, c.risk_tolerance, c.risk_assessed_on, \
+             b.code, b.name, ra.staff_user_id, su.display_name, c.erased_at, c.attributes \
+             FROM customer c LEFT JOIN branch b ON b.id = c.branch_id \
+             LEFT JOIN rm_assignment ra ON ra.customer_id = c.id \
+             LEFT JOIN staff_user su ON su.id = ra.staff_user_id \
+             WHERE c.id = $1 AND {sc}"
+        );
+        let health_sql = "SELECT as_of, score, band, factors FROM health_score \
+                          WHERE customer_id = $1 ORDER BY as_of DESC LIMIT 400";
+        let segments_sql = "SELECT s.code, s.name, s.kind FROM segment_membership m \
+                            JOIN segment s ON s.id = m.segment_id WHERE m.customer_id = $1 \
+                            AND m.as_of = (SELECT MAX(m2.as_of) FROM segment_membership m2 \
+                            WHERE m2.segment_id = s.id) ORDER BY s.kind, s.code";
+        let mut sections: Vec<Vec<Map<String, Value>>> = Vec::with_capacity(SECTIONS.len());
+        let (profile, health, segments) = on_pool!(self, p => {
+            let mut conn = p.acquire().await?;
+            let mut q = sqlx::query(&profile_sql).bind(id);
+            if let Some(v) = sv {
+                q = q.bind(v);
+            }
+            let Some(r) = q.fetch_optional(&mut *conn).await? else {
+                return Err(StoreError::NotFound(format!("customer #{id}")));
+            };
+            let attributes: Option<String> = r.try_get(18)?;
+            let profile = CustomerProfile {
+                id: r.try_get(0)?,
+                key: r.try_get(1)?,
+                name: r.try_get(2)?,
+                gender: r.try_get(3)?,
+                birth_date: r.try_get(4)?,
+                id_number: r.try_get(5)?,
+                phone: r.try_get(6)?,
+                email: r.try_get(7)?,
+                city: r.try_get(8)?,
+                occupation: r.try_get(9)?,
+                annual_income: r.try_get(10)?,
+                risk_tolerance: r.try_get(11)?,
+                risk_assessed_on: r.try_get(12)?,
+                branch_code: r.try_get(13)?,
+                branch_name: r.try_get(14)?,
+                rm_id: r.try_get(15)?,
+                rm_name: r.try_get(16)?,
+                erased_at: r.try_get(17)?,
+                attributes: attributes
+                    .and_then(|a| serde_json::from_str(&a).ok())
+                    .unwrap_or(Value::Object(Map::new())),
+                tier: None,
+            };
+            for (_, sql) in SECTIONS {
+                let rows = sqlx::query(sql).bind(id).fetch_all(&mut *conn).await?;
+                sections.push(rows.iter().map(row_json).collect());
+            }
+            let health: Vec<(NaiveDate, f64, String, String)> =
+                sqlx::query_as(health_sql).bind(id).fetch_all(&mut *conn).await?;
+            let segments = sqlx::query(segments_sql).bind(id).fetch_all(&mut *conn).await?;
+            (profile, health, segments.iter().map(row_json).collect::<Vec<_>>())
+        });
+        let mut profile = profile;
+        profile.tier = segments
+            .iter()
+            .filter_map(|s| s.get("code").and_then(Value::as_str))
+            .find(|c| c.starts_with("tier:"))
+            .map(str::to_string);
+        let mut it = sections.into_iter();
+        let mut next = || it.next().unwrap_or_default();
+        let mut health_history: Vec<HealthPoint> = health
+            .into_iter()
+            .map(|(as_of, score, band, factors)| HealthPoint {
+                as_of,
+                score,
+                band,
+                factors: serde_json::from_str(&factors).unwrap_or(Value::String(factors)),
+            })
+            .collect();
+        health_history.reverse();
+        Ok(Customer360 {
+            profile,
+            accounts: next(),
+            holdings: next(),
+            loans: next(),
+            cards: next(),
+            recent_transactions: next(),
+            interactions: next(),
+            cases: next(),
+            surveys: next(),
+            consents: next(),
+            alerts: next(),
+            health_history,
+            segments,
+        })
+    }
+
+    /// Every row the store holds about customer `id` (data-subject access):
+    /// the customer row and each customer-keyed table, plus alerts with
+    /// their events and the audit rows about the customer.
+    pub async fn export_customer(&self, id: i64) -> Result<Value> {
+        let mut out = Map::new();
+        on_pool!(self, p => {
+            let mut conn = p.acquire().await?;
+            let rows = sqlx::query("SELECT * FROM customer WHERE id = $1").bind(id).fetch_all(&mut *conn).await?;
+            let Some(customer) = rows.first().map(row_json) else {
+                return Err(StoreError::NotFound(format!("customer #{id}")));
+            };
+            out.insert("customer".into(), Value::Object(customer));
+            for table in EXPORT_TABLES {
+                let sql = format!("SELECT * FROM {table} WHERE customer_id = $1");
+                let rows = sqlx::query(&sql).bind(id).fetch_all(&mut *conn).await?;
+                out.insert(table.into(), Value::Array(rows.iter().map(|r| Value::Object(row_json(r))).collect()));
+            }
+            for (name, sql) in [
+                ("alert", "SELECT * FROM alert WHERE customer_id = $1 ORDER BY id"),
+                ("alert_event", "SELECT e.* FROM alert_event e JOIN alert a ON a.id = e.alert_id WHERE a.customer_id = $1 ORDER BY e.id"),
+                ("audit_log", "SELECT * FROM audit_log WHERE customer_id = $1 ORDER BY id"),
+            ] {
+                let rows = sqlx::query(sql).bind(id).fetch_all(&mut *conn).await?;
+                out.insert(name.into(), Value::Array(rows.iter().map(|r| Value::Object(row_json(r))).collect()));
+            }
+        });
+        Ok(Value::Object(out))
+    }
+
+    /// Erases (anonymises) customer `id`'s personal data and keeps what the
+    /// law requires a bank to retain: accounts, transactions, loans, cards,
+    /// holdings, consents (proof of consent), alerts, scores and the source
+    /// keys (the bank's own account identifiers, needed to honour retention
+    /// and to recognise the same record if it is imported again). Clears
+    /// name, ID number, phone, e-mail and attributes, keeps only the birth
+    /// year, clears free text in interactions, cases and survey answers, and
+    /// sets `erased_at`. Idempotent.
+    pub async fn erase_customer(&self, id: i64, at: DateTime<Utc>) -> Result<ErasureReport> {
+        let customer = match self {
+            Store::Sqlite(_) => {
+                "UPDATE customer SET name = NULL, id_number = NULL, phone = NULL, email = NULL, \
+                 attributes = '{}', birth_date = CASE WHEN birth_date IS NULL THEN NULL \
+                 ELSE substr(birth_date, 1, 4) || '-01-01' END, erased_at = $2 \
+                 WHERE id = $1 AND erased_at IS NULL"
+            }
+            Store::Postgres(_) => {
+                "UPDATE customer SET name = NULL, id_number = NULL, phone = NULL, email = NULL, \
+                 attributes = '{}', birth_date = date_trunc('year', birth_date)::date, erased_at = $2 \
+                 WHERE id = $1 AND erased_at IS NULL"
+            }
+        };
+        let exists = on_pool!(self, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM customer WHERE id = $1").bind(id).fetch_one(p).await?);
+        if exists == 0 {
+            return Err(StoreError::NotFound(format!("customer #{id}")));
+        }
+        let (n, a, b, c) = on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query(customer).bind(id).bind(at).execute(&mut *tx).await?.rows_affected();
+            let a = sqlx::query("UPDATE interaction SET note = NULL WHERE customer_id = $1 AND note IS NOT NULL")
+                .bind(id).execute(&mut *tx).await?.rows_affected();
+            let b = sqlx::query("UPDATE service_case SET description = NULL WHERE customer_id = $1 AND description IS NOT NULL")
+                .bind(id).execute(&mut *tx).await?.rows_affected();
+            let c = sqlx::query("UPDATE survey_response SET answer_text = NULL WHERE customer_id = $1 AND answer_text IS NOT NULL")
+                .bind(id).execute(&mut *tx).await?.rows_affected();
+            tx.commit().await?;
+            (n, a, b, c)
+        });
+        Ok(ErasureReport {
+            customer_id: id,
+            erased_now: n > 0,
+            interaction_notes_cleared: a,
+            case_descriptions_cleared: b,
+            survey_answers_cleared: c,
+        })
+    }
+
+    /// Every branch with its number of customers and RMs.
+    pub async fn branches(&self) -> Result<Vec<BranchRow>> {
+        let sql = "SELECT b.id, b.code, b.name, b.city, \
+                   (SELECT COUNT(*) FROM customer c WHERE c.branch_id = b.id), \
+                   (SELECT COUNT(*) FROM staff_user u WHERE u.branch_id = b.id AND u.role = 'rm') \
+                   FROM branch b ORDER BY b.code";
+        let rows: Vec<(i64, String, String, Option<String>, i64, i64)> =
+            on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await?);
+        Ok(rows
+            .into_iter()
+            .map(|(id, code, name, city, customers, rms)| BranchRow {
+                id,
+                code,
+                name,
+                city,
+                customers,
+                rms,
+            })
+            .collect())
+    }
+
+    /// The RMs whose customers `scope` can see (all RMs of a branch for a
+    /// branch scope, oneself for an RM), with their number of customers.
+    pub async fn relationship_managers(&self, scope: &Scope) -> Result<Vec<RmRow>> {
+        let (cond, v) = match *scope {
+            Scope::All => ("TRUE".to_string(), None),
+            Scope::Nothing => ("FALSE".to_string(), None),
+            Scope::Branch(b) => ("u.branch_id = $1".to_string(), Some(b)),
+            Scope::Rm(s) => ("u.id = $1".to_string(), Some(s)),
+        };
+        let sql = format!(
+            "SELECT u.id, u.username, u.display_name, u.branch_id, \
+             (SELECT COUNT(*) FROM rm_assignment r WHERE r.staff_user_id = u.id) \
+             FROM staff_user u WHERE u.role = 'rm' AND {cond} ORDER BY u.username"
+        );
+        let rows: Vec<(i64, String, String, Option<i64>, i64)> = on_pool!(self, p => {
+            let mut q = sqlx::query_as(&sql);
+            if let Some(v) = v { q = q.bind(v); }
+            q.fetch_all(p).await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(id, username, display_name, branch_id, customers)| RmRow {
+                id,
+                username,
+                display_name,
+                branch_id,
+                customers,
+            })
+            .collect())
+    }
+}
