@@ -350,8 +350,10 @@ const EXPORT_TABLES: [&str; 17] = [
 impl Store {
     /// The latest date with a finished scoring run.
     async fn latest_scored(&self) -> Result<Option<NaiveDate>> {
-        let sql = "SELECT MAX(as_of) FROM score_run WHERE finished_at IS NOT NULL";
-        Ok(on_pool!(self, p => sqlx::query_scalar(sql).fetch_one(p).await?))
+        // ORDER BY … LIMIT 1 rather than MAX(): SQLite then returns the typed column.
+        let sql = "SELECT as_of FROM score_run WHERE finished_at IS NOT NULL \
+                   ORDER BY as_of DESC LIMIT 1";
+        Ok(on_pool!(self, p => sqlx::query_scalar(sql).fetch_optional(p).await?))
     }
 
     /// One page of the customers in `scope` matching `f`.

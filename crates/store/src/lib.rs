@@ -16,6 +16,7 @@
 mod access;
 mod alerts;
 mod customers;
+mod dashboard;
 mod dialect;
 mod error;
 mod import;
@@ -39,6 +40,7 @@ pub use customers::{
     BranchRow, Customer360, CustomerFilter, CustomerListRow, CustomerProfile, ErasureReport,
     HealthPoint, Page, RmRow, Scope,
 };
+pub use dashboard::{Dashboard, KpiCounts, ScopedAlertFilter};
 pub use error::StoreError;
 pub use import::*;
 pub use jobs::{JobClaim, JobRunRow, JobScheduleRow};

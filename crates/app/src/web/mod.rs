@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod charts;
 pub mod error;
 pub mod i18n;
 pub mod masking;

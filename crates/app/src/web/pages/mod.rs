@@ -28,9 +28,29 @@ const LOGIN_CSRF_COOKIE: &str = "rapport_login";
 /// Failed sign-ins are counted over this window.
 const THROTTLE_WINDOW_MINUTES: i64 = 15;
 
+pub mod admin;
+pub mod alerts;
+pub mod audit_log;
+pub mod customers;
+pub mod dashboard;
+pub mod quality;
+pub mod segments;
+pub mod workbench;
+
 /// Every catalogue slice of the UI (the layout's and each page's).
 pub fn all_texts() -> Vec<&'static [Text]> {
-    vec![super::i18n::TEXTS]
+    vec![
+        super::i18n::TEXTS,
+        COLUMN_TEXTS,
+        dashboard::TEXTS,
+        customers::TEXTS,
+        alerts::TEXTS,
+        workbench::TEXTS,
+        segments::TEXTS,
+        quality::TEXTS,
+        audit_log::TEXTS,
+        admin::TEXTS,
+    ]
 }
 
 /// The page routes.
@@ -39,6 +59,153 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .route("/lang", post(set_language))
+        .merge(dashboard::routes())
+        .merge(customers::routes())
+        .merge(alerts::routes())
+        .merge(workbench::routes())
+        .merge(segments::routes())
+        .merge(quality::routes())
+        .merge(audit_log::routes())
+        .merge(admin::routes())
+}
+
+/// Column headings of the tables built from store rows.
+pub const COLUMN_TEXTS: &[Text] = &[
+    ("col.id", "编号", "Id"),
+    ("col.key", "编号", "Key"),
+    ("col.account_type", "账户类型", "Account type"),
+    ("col.currency", "币种", "Currency"),
+    ("col.opened_on", "开立日", "Opened"),
+    ("col.closed_on", "关闭日", "Closed"),
+    ("col.balance", "余额", "Balance"),
+    ("col.credit_limit", "授信额度", "Credit limit"),
+    ("col.product_code", "产品代码", "Product code"),
+    ("col.product", "产品", "Product"),
+    ("col.category", "类别", "Category"),
+    ("col.risk_level", "风险等级", "Risk level"),
+    ("col.amount", "金额", "Amount"),
+    ("col.granted_on", "放款日", "Granted"),
+    ("col.duration_months", "期限(月)", "Months"),
+    ("col.monthly_payment", "月供", "Monthly payment"),
+    ("col.status", "状态", "Status"),
+    ("col.days_past_due", "逾期天数", "Days past due"),
+    ("col.card_type", "卡种", "Card type"),
+    ("col.issued_on", "发卡日", "Issued"),
+    ("col.booked_on", "记账日", "Booked"),
+    ("col.balance_after", "交易后余额", "Balance after"),
+    ("col.channel", "渠道", "Channel"),
+    ("col.counterparty", "交易对手", "Counterparty"),
+    ("col.occurred_on", "日期", "Date"),
+    ("col.kind", "类型", "Kind"),
+    ("col.outcome", "结果", "Outcome"),
+    ("col.note", "备注", "Note"),
+    ("col.severity", "严重程度", "Severity"),
+    ("col.description", "描述", "Description"),
+    ("col.survey", "问卷", "Survey"),
+    ("col.answered_on", "作答日", "Answered"),
+    ("col.question", "问题", "Question"),
+    ("col.score", "得分", "Score"),
+    ("col.answer_text", "回答", "Answer"),
+    ("col.purpose", "用途", "Purpose"),
+    ("col.granted", "已授权", "Granted"),
+    ("col.recorded_on", "记录日", "Recorded"),
+    ("col.revoked_on", "撤回日", "Revoked"),
+    ("col.rule", "规则", "Rule"),
+    ("col.raised_on", "触发日", "Raised"),
+    ("col.origin", "来源", "Origin"),
+    ("col.message", "说明", "Message"),
+    ("col.disposition", "处置结论", "Disposition"),
+    ("col.assignee_id", "处理人", "Assignee"),
+    ("col.queue", "队列", "Queue"),
+];
+
+/// A table of strings built from store rows (JSON objects).
+pub struct Table {
+    pub cols: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Columns of free text that may carry personal details; hidden while masked.
+const FREE_TEXT: [&str; 4] = ["note", "description", "answer_text", "counterparty"];
+
+/// Builds a table from rows; `masked` hides free-text columns.
+pub fn table(
+    t: &Tr,
+    rows: &[serde_json::Map<String, serde_json::Value>],
+    skip: &[&str],
+    masked: bool,
+) -> Table {
+    let names: Vec<String> = rows
+        .first()
+        .map(|r| {
+            r.keys()
+                .filter(|k| !skip.contains(&k.as_str()))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let cols = names
+        .iter()
+        .map(|n| {
+            let key = format!("col.{n}");
+            if super::i18n::has(&key) {
+                t.s(&key).to_string()
+            } else {
+                n.clone()
+            }
+        })
+        .collect();
+    let rows = rows
+        .iter()
+        .map(|r| {
+            names
+                .iter()
+                .map(|n| match r.get(n) {
+                    None | Some(serde_json::Value::Null) => String::new(),
+                    Some(_) if masked && FREE_TEXT.contains(&n.as_str()) => "***".into(),
+                    Some(serde_json::Value::String(s)) => s.clone(),
+                    Some(v) => v.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    Table { cols, rows }
+}
+
+/// Money in minor units as major units with two decimals.
+pub fn money(minor: i64) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let m = minor.unsigned_abs();
+    let major = (m / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in major.chars().enumerate() {
+        if i > 0 && (major.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}{grouped}.{:02}", m % 100)
+}
+
+/// Percent-encodes a path segment (customer keys may hold any character).
+pub fn enc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// A query string value, or None when empty.
+pub fn opt(s: &Option<String>) -> Option<String> {
+    s.as_ref()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 /// One entry of the navigation bar.
