@@ -38,7 +38,7 @@ pub struct StreamArgs {
 
 /// A line that cannot be used: which field and why.
 #[derive(Debug)]
-struct BadLine {
+pub(crate) struct BadLine {
     field: &'static str,
     problem: String,
 }
@@ -52,7 +52,7 @@ fn bad(field: &'static str, problem: impl Into<String>) -> BadLine {
 
 /// A transaction line, with its account still as (source, key).
 #[derive(Debug)]
-struct StreamTxn {
+pub(crate) struct StreamTxn {
     account_source: String,
     account_key: String,
     booked_on: NaiveDate,
@@ -211,7 +211,11 @@ async fn stream(store: &Store, json: bool, args: StreamArgs) -> Result<()> {
 
 /// Stores a live alert (routed like batch alerts, the transaction as
 /// evidence) and returns its NDJSON line.
-async fn store_and_describe(store: &Store, hit: &AlertHit, txn: &EvidenceTxn) -> Result<String> {
+pub(crate) async fn store_and_describe(
+    store: &Store,
+    hit: &AlertHit,
+    txn: &EvidenceTxn,
+) -> Result<String> {
     let routes = store.alert_routes(&[hit.customer_id]).await?;
     let route = routes
         .get(&hit.customer_id)
@@ -235,7 +239,7 @@ async fn store_and_describe(store: &Store, hit: &AlertHit, txn: &EvidenceTxn) ->
     .to_string())
 }
 
-fn parse_line(line: &str) -> Result<StreamTxn, BadLine> {
+pub(crate) fn parse_line(line: &str) -> Result<StreamTxn, BadLine> {
     let v: Value = serde_json::from_str(line).map_err(|e| bad("json", e.to_string()))?;
     let obj = v
         .as_object()
@@ -367,4 +371,87 @@ mod tests {
             matches!(ok, Ok(StreamTxn { amount: -350, ref category, .. }) if category == "fee")
         );
     }
+}
+
+/// What one batch fed to the live engine did.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct FeedReport {
+    /// Lines read (blank lines excluded).
+    pub lines: u64,
+    pub accepted: u64,
+    /// Each refused line with the field and the reason; lines = accepted + rejected.
+    pub rejected: Vec<Value>,
+    /// The alerts raised (as `rapport stream` prints them).
+    pub alerts: Vec<Value>,
+}
+
+/// Feeds NDJSON lines (the `rapport stream` format) to a live engine, storing
+/// every alert raised. Bad lines are rejected with their line number, field
+/// and reason; nothing is dropped silently.
+pub async fn feed_lines(
+    store: &Store,
+    engine: &mut LiveEngine,
+    accounts: &mut HashMap<(String, String), Option<i64>>,
+    text: &str,
+) -> Result<FeedReport> {
+    let mut r = FeedReport::default();
+    for (i, line) in text.lines().enumerate() {
+        let line_no = i + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        r.lines += 1;
+        let parsed = match parse_line(line) {
+            Ok(t) => t,
+            Err(b) => {
+                r.rejected
+                    .push(json!({ "line": line_no, "field": b.field, "reason": b.problem }));
+                continue;
+            }
+        };
+        let key = (parsed.account_source.clone(), parsed.account_key.clone());
+        let account_id = match accounts.get(&key) {
+            Some(id) => *id,
+            None => {
+                let id = store.account_id_by_key(&key.0, &key.1).await?;
+                accounts.insert(key, id);
+                id
+            }
+        };
+        let Some(account_id) = account_id else {
+            r.rejected.push(json!({ "line": line_no, "field": "account", "reason": "no such account in the store" }));
+            continue;
+        };
+        let evidence = EvidenceTxn {
+            booked_on: parsed.booked_on,
+            amount: parsed.amount,
+            category: parsed.category.clone(),
+            channel: parsed.channel.clone(),
+            source_key: parsed.source_key.clone(),
+        };
+        let txn = LiveTxn {
+            account_id,
+            booked_on: parsed.booked_on,
+            amount: parsed.amount,
+            balance_after: parsed.balance_after,
+            category: parsed.category,
+            channel: parsed.channel,
+            source_key: parsed.source_key,
+        };
+        let hits = match engine.on_transaction(txn) {
+            Ok(h) => h,
+            Err(e) => {
+                r.rejected
+                    .push(json!({ "line": line_no, "field": "account", "reason": e.to_string() }));
+                continue;
+            }
+        };
+        r.accepted += 1;
+        for hit in hits {
+            let described = store_and_describe(store, &hit, &evidence).await?;
+            r.alerts
+                .push(serde_json::from_str(&described).unwrap_or(Value::String(described)));
+        }
+    }
+    Ok(r)
 }

@@ -7,6 +7,7 @@
 //! Start-up is testable: [`router`] hands tests the whole application over a
 //! store; [`serve`] binds it to a listener and shuts down cleanly.
 
+pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod charts;
@@ -41,7 +42,16 @@ pub struct AppState {
     pub metrics: Arc<ops::Metrics>,
     pub default_lang: i18n::Lang,
     tokens: TokenCache,
+    /// The live early-warning engine fed by `POST /api/v1/transactions`,
+    /// bootstrapped on first use, with its account-key cache.
+    pub live: Arc<tokio::sync::Mutex<Option<LiveState>>>,
 }
+
+/// The live engine and the account ids it has looked up by (source, key).
+pub type LiveState = (
+    rapport_analytics::live::LiveEngine,
+    HashMap<(String, String), Option<i64>>,
+);
 
 impl AppState {
     /// Builds the state; starts the audit writer on the current runtime.
@@ -54,6 +64,7 @@ impl AppState {
             metrics: Arc::new(ops::Metrics::new()),
             default_lang,
             tokens: Arc::new(Mutex::new(HashMap::new())),
+            live: Arc::new(tokio::sync::Mutex::new(None)),
         }
     }
 
@@ -100,6 +111,7 @@ pub fn router(state: AppState) -> Router {
     let secure = state.cfg.web.secure_cookies;
     Router::new()
         .merge(pages::routes())
+        .merge(api::routes())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
