@@ -19,7 +19,7 @@ fn read(path: &std::path::Path) -> Result<String> {
 }
 
 /// The as-of date given, or the day after the latest transaction in the store.
-pub(crate) async fn resolve_as_of(store: &Store, given: Option<&str>) -> Result<NaiveDate> {
+pub async fn resolve_as_of(store: &Store, given: Option<&str>) -> Result<NaiveDate> {
     if let Some(s) = given {
         return NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .with_context(|| format!("--as-of {s:?}: expected a date as YYYY-MM-DD"));

@@ -113,10 +113,17 @@ impl Store {
              WHERE h.as_of = $1 AND $2 = $2 AND {sc} GROUP BY h.band ORDER BY h.band"
         );
         let hist_sql = format!(
-            "SELECT CAST(h.score AS INTEGER) / 10, COUNT(*) FROM health_score h \
+            "SELECT CAST(h.score AS BIGINT) / 10, COUNT(*) FROM health_score h \
              JOIN customer c ON c.id = h.customer_id WHERE h.as_of = $1 AND $2 = $2 AND {sc} \
-             GROUP BY CAST(h.score AS INTEGER) / 10"
+             GROUP BY CAST(h.score AS BIGINT) / 10"
         );
+        // PostgreSQL rounds a float cast to an integer; SQLite truncates.
+        let hist_sql = match self {
+            Store::Sqlite(_) => hist_sql,
+            Store::Postgres(_) => {
+                hist_sql.replace("CAST(h.score AS BIGINT)", "CAST(FLOOR(h.score) AS BIGINT)")
+            }
+        };
         let migration_sql = format!(
             "SELECT a.band, b.band, COUNT(*) FROM health_score a \
              JOIN health_score b ON b.customer_id = a.customer_id AND b.as_of = $2 \
