@@ -41,6 +41,21 @@ pub enum Command {
     /// API tokens for machines: create, list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Run only the scheduler (nightly scoring, housekeeping) until Ctrl-C or SIGTERM;
+    /// any number of workers and servers can share one store.
+    Worker,
+    /// Scheduled jobs: list them with their last runs, or run one now.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+    /// Online backup of the SQLite store into FILE (a consistent snapshot, verified).
+    Backup { file: PathBuf },
+    /// Replace the SQLite store with a verified backup (stop the server first).
+    Restore {
+        file: PathBuf,
+        /// Replace an existing store.
+        #[arg(long)]
+        force: bool,
+    },
     /// Load data: canonical CSV, a directory of canonical CSV, Berka, Taiwan card statements.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -387,6 +402,14 @@ pub enum UserCommand {
     },
     /// List users with role and branch.
     List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// The schedule and the latest runs.
+    List,
+    /// Run a job now in this process (recorded like a scheduled run).
+    Run { name: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -41,6 +41,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => crate::web_cmd::serve(&cfg, args).await,
         Command::User(cmd) => crate::web_cmd::user(&cfg, json, cmd).await,
         Command::Token(cmd) => crate::web_cmd::token(&cfg, json, cmd).await,
+        Command::Worker => crate::ops_cmd::worker(&cfg).await,
+        Command::Jobs(cmd) => crate::ops_cmd::jobs(&cfg, json, cmd).await,
+        Command::Backup { file } => crate::ops_cmd::backup(&cfg, json, &file).await,
+        Command::Restore { file, force } => crate::ops_cmd::restore(&cfg, json, &file, force).await,
         Command::Bench(crate::cli::BenchCommand::Import(args)) => {
             crate::bench::bench_import(&cfg, json, args).await
         }

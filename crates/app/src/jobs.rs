@@ -218,6 +218,45 @@ pub async fn run_scheduler(
     run_jobs(&store, &jobs, &cfg, &worker_id, &mut shutdown).await
 }
 
+/// Claims and runs, once, every job that is due now (and not held elsewhere).
+pub async fn run_due_once(
+    store: &Store,
+    jobs: &[Box<dyn Job>],
+    cfg: &JobsConfig,
+    worker_id: &str,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+) -> Result<()> {
+    let grace = std::time::Duration::from_secs(cfg.shutdown_grace_secs.max(0) as u64);
+    for j in jobs {
+        if *shutdown.borrow() {
+            break;
+        }
+        let now = Utc::now();
+        let claim = store
+            .claim_due_job(
+                j.name(),
+                worker_id,
+                now,
+                now + Duration::seconds(LEASE_SECS),
+            )
+            .await;
+        match claim {
+            Ok(Some(c)) => {
+                if let Err(e) = run_claimed(store, j.as_ref(), c, shutdown, grace).await {
+                    tracing::error!(
+                        job = j.name(),
+                        error = format!("{e:#}"),
+                        "recording a job run failed"
+                    );
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(job = j.name(), error = %e, "claiming a job failed"),
+        }
+    }
+    Ok(())
+}
+
 /// The scheduler loop over an explicit job list (tests pass their own jobs).
 pub async fn run_jobs(
     store: &Store,
@@ -230,40 +269,13 @@ pub async fn run_jobs(
     for j in jobs {
         store.ensure_job(j.name(), j.next_run(now)).await?;
     }
-    let grace = std::time::Duration::from_secs(cfg.shutdown_grace_secs.max(0) as u64);
     let poll = std::time::Duration::from_secs(cfg.poll_secs.max(1) as u64);
     tracing::info!(worker = worker_id, jobs = jobs.len(), "scheduler started");
     loop {
         if *shutdown.borrow() {
             break;
         }
-        for j in jobs {
-            if *shutdown.borrow() {
-                break;
-            }
-            let now = Utc::now();
-            let claim = store
-                .claim_due_job(
-                    j.name(),
-                    worker_id,
-                    now,
-                    now + Duration::seconds(LEASE_SECS),
-                )
-                .await;
-            match claim {
-                Ok(Some(c)) => {
-                    if let Err(e) = run_claimed(store, j.as_ref(), c, shutdown, grace).await {
-                        tracing::error!(
-                            job = j.name(),
-                            error = format!("{e:#}"),
-                            "recording a job run failed"
-                        );
-                    }
-                }
-                Ok(None) => {}
-                Err(e) => tracing::error!(job = j.name(), error = %e, "claiming a job failed"),
-            }
-        }
+        run_due_once(store, jobs, cfg, worker_id, shutdown).await?;
         tokio::select! {
             _ = tokio::time::sleep(poll) => {}
             r = shutdown.changed() => { if r.is_err() { break; } }

@@ -149,7 +149,7 @@ impl Store {
         let prev = previous_as_of.unwrap_or(day);
         let sla_cutoff = Utc::now() - Duration::hours(24);
         type Pairs = Vec<(String, i64)>;
-        let (customers, bands, hist, migration, alerts_per_day, open_alerts, alerts_past_sla): (
+        type Figures = (
             i64,
             Pairs,
             Vec<(i64, i64)>,
@@ -157,7 +157,8 @@ impl Store {
             Vec<(NaiveDate, String, i64)>,
             Pairs,
             i64,
-        ) = on_pool!(self, p => (
+        );
+        let (customers, bands, hist, migration, alerts_per_day, open_alerts, alerts_past_sla): Figures = on_pool!(self, p => (
             with_scope!(sqlx::query_scalar(&customers_sql).bind(1i64).bind(1i64), sv).fetch_one(p).await?,
             with_scope!(sqlx::query_as(&bands_sql).bind(day).bind(1i64), sv).fetch_all(p).await?,
             with_scope!(sqlx::query_as(&hist_sql).bind(day).bind(1i64), sv).fetch_all(p).await?,

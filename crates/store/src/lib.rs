@@ -15,6 +15,7 @@
 
 mod access;
 mod alerts;
+mod backup;
 mod customers;
 mod dashboard;
 mod dialect;
@@ -36,6 +37,7 @@ pub use alerts::{
     AlertEventRow, AlertFilter, AlertRoute, AlertRow, AlertStatus, AlertTransitionError,
     EvidenceTxn, NewAlert,
 };
+pub use backup::{check_sqlite_file, StoreFileCheck};
 pub use customers::{
     BranchRow, Customer360, CustomerFilter, CustomerListRow, CustomerProfile, ErasureReport,
     HealthPoint, Page, RmRow, Scope,

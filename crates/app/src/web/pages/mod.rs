@@ -179,7 +179,7 @@ pub fn money(minor: i64) -> String {
     let major = (m / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in major.chars().enumerate() {
-        if i > 0 && (major.len() - i) % 3 == 0 {
+        if i > 0 && (major.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
