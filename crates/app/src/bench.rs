@@ -5,6 +5,7 @@
 //! `rapport bench score` (the scoring benchmark against DuckDB and the
 //! agreement check of the core features) lives in `score`.
 
+pub mod api;
 mod score;
 
 pub use score::bench_score;

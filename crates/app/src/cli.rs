@@ -160,6 +160,35 @@ pub enum BenchCommand {
     /// Scoring speed and peak memory; DuckDB computes the core features from the same store
     /// in the same run, and both outputs must agree (exit 1 when they do not).
     Score(BenchScoreArgs),
+    /// API load: concurrent clients request the customer 360 JSON of random customers
+    /// from a running server; requests/s and latency percentiles (exit 1 on any error).
+    Api(ApiBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ApiBenchArgs {
+    /// The server's base URL.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// An API token (`rapport token create --user NAME`).
+    #[arg(long, env = "RAPPORT_TOKEN")]
+    pub token: String,
+    /// Customer keys, one per line (default: sampled from the store named by --db).
+    #[arg(long)]
+    pub keys: Option<PathBuf>,
+    /// Keys sampled from the store.
+    #[arg(long, default_value_t = 100_000)]
+    pub sample: i64,
+    #[arg(long, default_value_t = 64)]
+    pub clients: usize,
+    #[arg(long = "duration", default_value_t = 30.0)]
+    pub duration_secs: f64,
+    #[arg(long = "warmup", default_value_t = 5.0)]
+    pub warmup_secs: f64,
+    #[arg(long, default_value = "/api/v1/customers/{key}")]
+    pub path_template: String,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]

@@ -48,6 +48,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Bench(crate::cli::BenchCommand::Import(args)) => {
             crate::bench::bench_import(&cfg, json, args).await
         }
+        Command::Bench(crate::cli::BenchCommand::Api(args)) => {
+            crate::bench::api::bench_api(&cfg, json, args).await
+        }
         Command::Bench(crate::cli::BenchCommand::Score(args)) => {
             crate::bench::bench_score(&cfg, json, args).await
         }

@@ -738,4 +738,27 @@ impl Store {
             })
             .collect())
     }
+
+    /// Up to `n` customer keys (first source key of each customer), sampled
+    /// deterministically by `seed` (for load benchmarks).
+    pub async fn sample_customer_keys(&self, n: i64, seed: u64) -> Result<Vec<String>> {
+        let sql = "SELECT k.source_key FROM customer_source_key k \
+                   WHERE k.id IN (SELECT MIN(id) FROM customer_source_key GROUP BY customer_id)";
+        let mut keys: Vec<String> =
+            on_pool!(self, p => sqlx::query_scalar(sql).fetch_all(p).await?);
+        let n = usize::try_from(n.max(0)).unwrap_or(0);
+        if keys.len() > n {
+            // A deterministic partial Fisher-Yates shuffle (xorshift; no rand dependency here).
+            let mut x = seed | 1;
+            for i in 0..n {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let j = i + (x % (keys.len() - i) as u64) as usize;
+                keys.swap(i, j);
+            }
+            keys.truncate(n);
+        }
+        Ok(keys)
+    }
 }
