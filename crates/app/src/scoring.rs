@@ -270,5 +270,8 @@ pub async fn run_scoring(
     store
         .finish_score_run(run_id, report.customers as i64, &summary)
         .await?;
+    // Fresh planner statistics for the rows just written (the 360 and the
+    // dashboard read them by customer).
+    store.optimize().await?;
     Ok(report)
 }

@@ -56,6 +56,11 @@ pub async fn run_server(
         .await
         .with_context(|| format!("binding {listen} (is another server running there?)"))?;
     let addr = listener.local_addr()?;
+    // Planner statistics for whatever loaded the store (a bounded ANALYZE).
+    store
+        .optimize()
+        .await
+        .context("refreshing the planner statistics")?;
     let state = AppState::new(store.clone(), cfg.clone());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let scheduler = if jobs && cfg.jobs.enabled {

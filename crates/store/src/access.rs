@@ -113,6 +113,30 @@ impl Store {
         Ok(())
     }
 
+    /// Refreshes the query planner's statistics. On SQLite a bounded
+    /// `ANALYZE` (`analysis_limit`, a fraction of a second on millions of
+    /// rows): without statistics SQLite picks a primary-key index led by the
+    /// date over the per-customer index and a customer 360 scans millions of
+    /// memberships. On PostgreSQL `ANALYZE` of the tables scoring rewrites
+    /// (autovacuum covers the rest).
+    pub async fn optimize(&self) -> Result<()> {
+        match self {
+            Store::Sqlite(p) => {
+                let mut c = p.acquire().await?;
+                sqlx::query("PRAGMA analysis_limit = 1000")
+                    .execute(&mut *c)
+                    .await?;
+                sqlx::query("ANALYZE").execute(&mut *c).await?;
+            }
+            Store::Postgres(p) => {
+                sqlx::query("ANALYZE health_score, segment_membership, alert, rm_assignment")
+                    .execute(p)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     /// The user signing in as `username`, if there is one.
     pub async fn staff_user_by_name(&self, username: &str) -> Result<Option<StaffUser>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE u.username = $1");

@@ -17,6 +17,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sqlx::{Column, Row, TypeInfo, ValueRef};
+use std::sync::LazyLock;
 
 /// Which customers a caller may see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -326,6 +327,96 @@ const SECTIONS: [(&str, &str); 10] = [
     ),
 ];
 
+/// The health history of the 360, newest first (reversed by the caller).
+const HEALTH_360_SQL: &str = "SELECT h.as_of, h.score, h.band, h.factors FROM health_score h \
+     WHERE h.customer_id = $1 ORDER BY h.as_of DESC LIMIT 400";
+
+/// The customer's memberships at their latest membership date (both lookups
+/// on the (customer_id, as_of) index).
+const SEGMENTS_360_SQL: &str = "SELECT s.code, s.name, s.kind FROM segment_membership m \
+     JOIN segment s ON s.id = m.segment_id WHERE m.customer_id = $1 \
+     AND m.as_of = (SELECT MAX(m2.as_of) FROM segment_membership m2 \
+     WHERE m2.customer_id = $1) ORDER BY s.kind, s.code";
+
+/// The output column names of a section's SELECT list (`a.x AS y` → `y`,
+/// `a.x` → `x`). The section lists are plain column references.
+fn select_names(sql: &str) -> Vec<&str> {
+    let list = sql
+        .strip_prefix("SELECT ")
+        .and_then(|rest| rest.split(" FROM ").next())
+        .unwrap_or_default();
+    list.split(',')
+        .map(|c| {
+            let c = c.trim();
+            match c.rsplit_once(" AS ") {
+                Some((_, alias)) => alias.trim(),
+                None => c.rsplit_once('.').map_or(c, |(_, n)| n),
+            }
+        })
+        .collect()
+}
+
+/// `, (subquery) , …` producing one JSON array text per 360 section, in
+/// SECTIONS order followed by the health history and the segments.
+fn json_360_columns(postgres: bool) -> String {
+    let mut out = String::new();
+    let all = SECTIONS
+        .iter()
+        .map(|(_, sql)| *sql)
+        .chain([HEALTH_360_SQL, SEGMENTS_360_SQL]);
+    for sql in all {
+        if postgres {
+            out.push_str(&format!(
+                ", (SELECT COALESCE(json_agg(x), '[]'::json)::text FROM ({sql}) x)"
+            ));
+        } else {
+            let pairs = select_names(sql)
+                .iter()
+                .map(|n| format!("'{n}', x.{n}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            out.push_str(&format!(
+                ", (SELECT json_group_array(json_object({pairs})) FROM ({sql}) x)"
+            ));
+        }
+    }
+    out
+}
+
+static SQLITE_360_COLUMNS: LazyLock<String> = LazyLock::new(|| json_360_columns(false));
+static POSTGRES_360_COLUMNS: LazyLock<String> = LazyLock::new(|| json_360_columns(true));
+
+/// One health-history element of the 360's JSON.
+fn health_point(id: i64, mut h: Map<String, Value>) -> Result<HealthPoint> {
+    let bad = |what: &str| -> StoreError {
+        sqlx::Error::Decode(format!("health history of customer #{id}: {what}").into()).into()
+    };
+    let as_of = h
+        .get("as_of")
+        .and_then(Value::as_str)
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .ok_or_else(|| bad("as_of"))?;
+    let score = h
+        .get("score")
+        .and_then(Value::as_f64)
+        .ok_or_else(|| bad("score"))?;
+    let band = match h.remove("band") {
+        Some(Value::String(b)) => b,
+        _ => return Err(bad("band")),
+    };
+    let factors = match h.remove("factors") {
+        Some(Value::String(f)) => serde_json::from_str(&f).unwrap_or(Value::String(f)),
+        Some(other) => other,
+        None => Value::Null,
+    };
+    Ok(HealthPoint {
+        as_of,
+        score,
+        band,
+        factors,
+    })
+}
+
 /// Every table holding rows about one customer, for the data-subject export.
 const EXPORT_TABLES: [&str; 17] = [
     "customer_source_key",
@@ -515,31 +606,31 @@ impl Store {
     }
 
     /// The customer 360 of `id`; NotFound when missing or outside `scope`.
+    ///
+    /// One statement answers the whole page: the profile row (with the scope
+    /// condition) plus one JSON array column per section, so a 360 costs a
+    /// single round trip to the database however many sections it has.
     pub async fn customer_360(&self, scope: &Scope, id: i64) -> Result<Customer360> {
         let (sc, sv) = scope.condition(2);
-        let profile_sql = format!(
+        let json_cols = match self {
+            Store::Sqlite(_) => &*SQLITE_360_COLUMNS,
+            Store::Postgres(_) => &*POSTGRES_360_COLUMNS,
+        };
+        let sql = format!(
             "SELECT c.id, {KEY_SQL} AS key, c.name, c.gender, c.birth_date, c.id_number, c.phone, \
              c.email, c.city, c.occupation, c.annual_income, c.risk_tolerance, c.risk_assessed_on, \
-             b.code, b.name, ra.staff_user_id, su.display_name, c.erased_at, c.attributes \
+             b.code, b.name, ra.staff_user_id, su.display_name, c.erased_at, c.attributes{json_cols} \
              FROM customer c LEFT JOIN branch b ON b.id = c.branch_id \
              LEFT JOIN rm_assignment ra ON ra.customer_id = c.id \
              LEFT JOIN staff_user su ON su.id = ra.staff_user_id \
              WHERE c.id = $1 AND {sc}"
         );
-        let health_sql = "SELECT as_of, score, band, factors FROM health_score \
-                          WHERE customer_id = $1 ORDER BY as_of DESC LIMIT 400";
-        let segments_sql = "SELECT s.code, s.name, s.kind FROM segment_membership m \
-                            JOIN segment s ON s.id = m.segment_id WHERE m.customer_id = $1 \
-                            AND m.as_of = (SELECT MAX(m2.as_of) FROM segment_membership m2 \
-                            WHERE m2.segment_id = s.id) ORDER BY s.kind, s.code";
-        let mut sections: Vec<Vec<Map<String, Value>>> = Vec::with_capacity(SECTIONS.len());
-        let (profile, health, segments) = on_pool!(self, p => {
-            let mut conn = p.acquire().await?;
-            let mut q = sqlx::query(&profile_sql).bind(id);
+        let (profile, arrays) = on_pool!(self, p => {
+            let mut q = sqlx::query(&sql).bind(id);
             if let Some(v) = sv {
                 q = q.bind(v);
             }
-            let Some(r) = q.fetch_optional(&mut *conn).await? else {
+            let Some(r) = q.fetch_optional(p).await? else {
                 return Err(StoreError::NotFound(format!("customer #{id}")));
             };
             let attributes: Option<String> = r.try_get(18)?;
@@ -567,33 +658,35 @@ impl Store {
                     .unwrap_or(Value::Object(Map::new())),
                 tier: None,
             };
-            for (_, sql) in SECTIONS {
-                let rows = sqlx::query(sql).bind(id).fetch_all(&mut *conn).await?;
-                sections.push(rows.iter().map(row_json).collect());
+            let mut arrays = Vec::with_capacity(SECTIONS.len() + 2);
+            for i in 0..SECTIONS.len() + 2 {
+                let text: Option<String> = r.try_get(19 + i)?;
+                arrays.push(text.unwrap_or_else(|| "[]".to_string()));
             }
-            let health: Vec<(NaiveDate, f64, String, String)> =
-                sqlx::query_as(health_sql).bind(id).fetch_all(&mut *conn).await?;
-            let segments = sqlx::query(segments_sql).bind(id).fetch_all(&mut *conn).await?;
-            (profile, health, segments.iter().map(row_json).collect::<Vec<_>>())
+            (profile, arrays)
         });
+        let mut sections = Vec::with_capacity(arrays.len());
+        for (i, text) in arrays.iter().enumerate() {
+            let rows: Vec<Map<String, Value>> = serde_json::from_str(text).map_err(|e| {
+                sqlx::Error::Decode(format!("360 section {i} of customer #{id}: {e}").into())
+            })?;
+            sections.push(rows);
+        }
+        let segments = sections.pop().unwrap_or_default();
+        let health = sections.pop().unwrap_or_default();
         let mut profile = profile;
         profile.tier = segments
             .iter()
             .filter_map(|s| s.get("code").and_then(Value::as_str))
             .find(|c| c.starts_with("tier:"))
             .map(str::to_string);
+        let mut health_history = Vec::with_capacity(health.len());
+        for h in health {
+            health_history.push(health_point(id, h)?);
+        }
+        health_history.reverse();
         let mut it = sections.into_iter();
         let mut next = || it.next().unwrap_or_default();
-        let mut health_history: Vec<HealthPoint> = health
-            .into_iter()
-            .map(|(as_of, score, band, factors)| HealthPoint {
-                as_of,
-                score,
-                band,
-                factors: serde_json::from_str(&factors).unwrap_or(Value::String(factors)),
-            })
-            .collect();
-        health_history.reverse();
         Ok(Customer360 {
             profile,
             accounts: next(),

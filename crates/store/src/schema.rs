@@ -30,6 +30,15 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// SQLite page cache per connection (negative = KiB): index inserts stay in memory.
 pub(crate) const SQLITE_CACHE_KIB: &str = "-65536";
 
+/// Reads go through a memory map of the database file (up to SQLite's
+/// compiled-in cap of about 2 GiB) instead of a read() call and a copy per
+/// page: the customer 360 under load spent a tenth of its time in those.
+const SQLITE_MMAP_BYTES: &str = "2147418112";
+
+/// Connections of a file-backed SQLite pool. Writers still serialise on
+/// SQLite's lock; readers (the web server) run side by side under WAL.
+const SQLITE_POOL_SIZE: u32 = 8;
+
 pub(crate) async fn connect(url: &str) -> Result<Store> {
     if let Some(path) = url
         .strip_prefix("sqlite://")
@@ -77,9 +86,10 @@ async fn connect_sqlite(url: &str, path: &str) -> Result<Store> {
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal);
+            .synchronous(SqliteSynchronous::Normal)
+            .pragma("mmap_size", SQLITE_MMAP_BYTES);
         SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(SQLITE_POOL_SIZE)
             .connect_with(opts)
             .await?
     };
