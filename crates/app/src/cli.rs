@@ -86,6 +86,10 @@ pub enum Command {
     /// (figures for docs/VALIDATION.md).
     #[command(subcommand)]
     Validate(ValidateCommand),
+    /// Predictive models: train and validate on a labelled extract, score an
+    /// extract with reasons, build the Berka loan extract.
+    #[command(subcommand)]
+    Model(crate::model_cmd::ModelCommand),
 }
 
 #[derive(Debug, Args)]

@@ -66,6 +66,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Validate(crate::cli::ValidateCommand::Synthetic(args)) => {
             crate::validate::synthetic(&cfg, json, &args).await
         }
+        Command::Model(cmd) => crate::model_cmd::run(json, cmd),
     }
 }
 

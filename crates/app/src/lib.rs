@@ -12,6 +12,7 @@ pub mod commands;
 pub mod config;
 pub mod holiday_cmd;
 pub mod jobs;
+pub mod model_cmd;
 pub mod ops_cmd;
 pub mod output;
 pub mod score_cmd;

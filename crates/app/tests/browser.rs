@@ -186,6 +186,16 @@ async fn a_relationship_manager_works_through_the_ui_in_a_real_browser() {
         .click()
         .await
         .unwrap();
+    // The list page shows customer links before the search too: wait for
+    // the results page (its URL carries the query) before taking one.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !c.current_url().await.unwrap().as_str().contains("q=") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the search did not navigate"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let link = wait_for(&c, "a.customer-link").await;
     shot(&c, 3, "search").await;
     link.click().await.unwrap();
