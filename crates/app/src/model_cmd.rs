@@ -10,7 +10,7 @@
 //! tables (no transactions), so the published target can be rerun.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -406,17 +406,7 @@ fn read_scoring_extract(
     id: Option<&str>,
 ) -> Result<(rapport_models::Dataset, LoadReport)> {
     let mut header = String::new();
-    let mut raw = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_to_end(&mut raw))
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut plain = Vec::new();
-        flate2::read::MultiGzDecoder::new(raw.as_slice())
-            .read_to_end(&mut plain)
-            .with_context(|| format!("{} is not valid gzip", path.display()))?;
-        raw = plain;
-    }
+    let raw = rapport_models::extract::read_maybe_gzip(path)?;
     BufReader::new(raw.as_slice()).read_line(&mut header)?;
     let delimiter = rapport_models::extract::detect_delimiter(&raw);
     let has_target = header
@@ -484,21 +474,8 @@ impl Table {
     fn read(dir: &Path, name: &str) -> Result<Self> {
         let plain = dir.join(format!("{name}.asc"));
         let gz = dir.join(format!("{name}.asc.gz"));
-        let (path, bytes) = if plain.exists() {
-            (
-                plain.clone(),
-                std::fs::read(&plain)
-                    .with_context(|| format!("cannot read {}", plain.display()))?,
-            )
-        } else {
-            let raw = std::fs::read(&gz)
-                .with_context(|| format!("cannot read {} (nor {name}.asc)", gz.display()))?;
-            let mut out = Vec::new();
-            flate2::read::MultiGzDecoder::new(raw.as_slice())
-                .read_to_end(&mut out)
-                .with_context(|| format!("{} is not valid gzip", gz.display()))?;
-            (gz, out)
-        };
+        let path = if plain.exists() { plain } else { gz };
+        let bytes = rapport_models::extract::read_maybe_gzip(&path)?;
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(b';')
             .from_reader(bytes.as_slice());

@@ -132,7 +132,8 @@ pub fn read_extract(path: &Path, spec: &ExtractSpec) -> Result<(Dataset, LoadRep
     read_extract_bytes(path, &bytes, spec)
 }
 
-fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>> {
+/// The bytes of `path`, gunzipped when they start with the gzip magic.
+pub fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>> {
     let io = |source| ModelError::Io {
         path: path.to_path_buf(),
         source,

@@ -14,13 +14,7 @@ pub fn stratified_folds(target: &[u8], rows: &[usize], k: usize, seed: u64) -> V
     let mut folds = vec![Vec::new(); k];
     let mut next = 0;
     for class in [1u8, 0] {
-        let mut members: Vec<usize> = rows
-            .iter()
-            .copied()
-            .filter(|&r| target[r] == class)
-            .collect();
-        members.shuffle(&mut rng);
-        for r in members {
+        for r in shuffled_class(target, rows, class, &mut rng) {
             folds[next % k].push(r);
             next += 1;
         }
@@ -42,12 +36,7 @@ pub fn stratified_split(
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
     let (mut kept, mut held) = (Vec::new(), Vec::new());
     for class in [1u8, 0] {
-        let mut members: Vec<usize> = rows
-            .iter()
-            .copied()
-            .filter(|&r| target[r] == class)
-            .collect();
-        members.shuffle(&mut rng);
+        let members = shuffled_class(target, rows, class, &mut rng);
         let cut = ((members.len() as f64 * share).round() as usize).min(members.len());
         held.extend_from_slice(&members[..cut]);
         kept.extend_from_slice(&members[cut..]);
@@ -55,6 +44,17 @@ pub fn stratified_split(
     kept.sort_unstable();
     held.sort_unstable();
     (kept, held)
+}
+
+/// The rows of `class`, in random order.
+fn shuffled_class(target: &[u8], rows: &[usize], class: u8, rng: &mut ChaCha8Rng) -> Vec<usize> {
+    let mut members: Vec<usize> = rows
+        .iter()
+        .copied()
+        .filter(|&r| target[r] == class)
+        .collect();
+    members.shuffle(rng);
+    members
 }
 
 /// Train on the earliest rows and hold out the latest `share` by `times`
