@@ -90,6 +90,10 @@ pub enum Command {
     /// extract with reasons, build the Berka loan extract.
     #[command(subcommand)]
     Model(crate::model_cmd::ModelCommand),
+    /// Next best actions: for one customer (--customer KEY) or every
+    /// customer (--all, stored); `evaluate` on held-out holdings; `outcome`
+    /// records offered / accepted / declined.
+    Recommend(crate::recommend_cmd::RecommendArgs),
 }
 
 #[derive(Debug, Args)]

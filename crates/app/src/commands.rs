@@ -66,7 +66,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Validate(crate::cli::ValidateCommand::Synthetic(args)) => {
             crate::validate::synthetic(&cfg, json, &args).await
         }
-        Command::Model(cmd) => crate::model_cmd::run(json, cmd),
+        Command::Model(cmd) => crate::model_cmd::run(&cfg, json, cmd).await,
+        Command::Recommend(args) => crate::recommend_cmd::run(&cfg, json, args).await,
     }
 }
 
@@ -424,6 +425,53 @@ async fn report(cfg: &Config, json: bool, cmd: ReportCommand) -> Result<()> {
 /// The demo store lives beside the default one, so a demo never touches real data.
 const DEMO_DB: &str = "./rapport-data/demo.db";
 
+/// The demo's models and actions: a churn model trained on the store's own
+/// history (kept and activated when there are enough events), every active
+/// model scored, every customer's next best actions stored.
+async fn demo_matching(
+    store: &rapport_store::Store,
+    as_of: chrono::NaiveDate,
+) -> Result<serde_json::Value> {
+    let trained = crate::store_models::train(
+        store,
+        &crate::store_models::StoreKind::Churn,
+        as_of,
+        90,
+        &rapport_models::TrainConfig::default(),
+        "demo",
+        true,
+    )
+    .await;
+    let trained = match trained {
+        Ok(t) => serde_json::to_value(&t)?,
+        Err(e) => json!({ "skipped": e.to_string() }),
+    };
+    let refresh = crate::matching::refresh(store, as_of, "demo").await?;
+    Ok(json!({ "churn_model": trained, "refresh": refresh }))
+}
+
+fn render_matching(m: &serde_json::Value) -> String {
+    let mut s = String::new();
+    let c = &m["churn_model"];
+    if let Some(auc) = c["auc"].as_f64() {
+        s.push_str(&format!(
+            "churn model (store history, {} customers, {} events): {} AUC {auc:.3} over {} folds, active\n",
+            c["population"], c["events"], c["best"].as_str().unwrap_or_default(), c["folds"]
+        ));
+    } else if let Some(why) = c["skipped"].as_str() {
+        s.push_str(&format!("churn model not trained: {why}\n"));
+    }
+    let r = &m["refresh"]["recommendations"];
+    if r.is_object() {
+        s.push_str(&format!(
+            "next best actions: {} for {} customers ({} retention, {} reassessment, {} sales); {} suitability decisions logged, {} blocked",
+            r["actions"], r["customers"], r["retention"], r["reassessment"], r["sales"],
+            r["decisions_logged"], r["blocked_by_suitability"]
+        ));
+    }
+    s
+}
+
 async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
     let started = std::time::Instant::now();
     // Only the demo's own file is ever deleted; a store named with --db is loaded as it is.
@@ -482,6 +530,23 @@ async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
     let scoring =
         crate::scoring::run_scoring(&store, as_of, &crate::scoring::ScoringOptions::default())
             .await;
+    let matching = match &scoring {
+        Ok(_) => {
+            if !json {
+                eprintln!("training the churn model, scoring it, ranking next best actions …");
+            }
+            demo_matching(&store, as_of).await
+        }
+        Err(_) => Ok(json!(null)),
+    };
+    let scoring = match (scoring, matching) {
+        (Ok(s), Ok(m)) => Ok((s, m)),
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    let (scoring, matching) = match scoring {
+        Ok((s, m)) => (Ok(s), m),
+        Err(e) => (Err(e), json!(null)),
+    };
     let counts = store.counts().await;
     let accounts = match (&scoring, &counts) {
         (Ok(_), Ok(_)) => crate::web_cmd::demo_accounts(&store).await,
@@ -506,7 +571,7 @@ async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
         .iter()
         .map(|(role, user, password)| json!({ "role": role, "username": user, "password": password }))
         .collect();
-    let out = json!({ "database": redact_url(&url), "generated": summary, "import": report, "counts": counts, "quality": quality, "scoring": scoring, "users": users, "url": format!("http://{listen}/"), "elapsed_secs": secs });
+    let out = json!({ "database": redact_url(&url), "generated": summary, "import": report, "counts": counts, "quality": quality, "scoring": scoring, "matching": matching, "users": users, "url": format!("http://{listen}/"), "elapsed_secs": secs });
     let mut sign_in =
         format!("sign in at http://{listen}/ with one of these demo accounts (one per role):\n");
     for (role, user, password) in &accounts {
@@ -514,11 +579,12 @@ async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
     }
     emit(json, &out, || {
         format!(
-            "{}\n\n{}\n\n{}\n\ndemo store: {} ({} customers, {} transactions, {} identity merges, {} rows in quarantine) in {:.1}s\n\
+            "{}\n\n{}\n\n{}\n{}\n\ndemo store: {} ({} customers, {} transactions, {} identity merges, {} rows in quarantine) in {:.1}s\n\
              next: rapport --db {} alert list | export scores --out scores.csv | report counts\n\n{}",
             render_import(&report),
             quality.render_text(),
             crate::score_cmd::render_report(&scoring),
+            render_matching(&matching),
             redact_url(&url),
             counts.customers,
             counts.transactions,

@@ -72,11 +72,14 @@ impl Job for NightlyScoring {
             )
             .await?;
             let v = serde_json::to_value(&report)?;
+            let refresh = crate::matching::refresh(store, as_of, "nightly_scoring").await?;
             Ok(json!({
                 "as_of": as_of,
                 "customers": v.get("customers"),
                 "bands": v.get("bands"),
                 "alerts": v.get("alerts"),
+                "models_scored": refresh.models.len(),
+                "recommendations": refresh.recommendations.actions,
             }))
         })
     }

@@ -1,5 +1,7 @@
-//! `rapport model train|score|berka-loans`: predictive models on labelled
-//! extracts (PRODUCT.md C6).
+//! `rapport model train|score|list|activate|rollback|berka-loans`:
+//! predictive models on labelled extracts and on the store's own history
+//! (PRODUCT.md C6). Store training, the registry and batch scoring into the
+//! store are in `store_models.rs`.
 //!
 //! `train` reads an extract, validates each algorithm (stratified k-fold,
 //! or a time holdout with `--time`), prints AUC, KS, Gini, lift at 10 %, PSI
@@ -23,15 +25,40 @@ use rapport_models::{
 };
 use serde_json::json;
 
+use crate::commands::open;
+use crate::config::Config;
 use crate::output::emit;
 
 #[derive(Debug, Subcommand)]
 pub enum ModelCommand {
-    /// Train and validate on a labelled extract (CSV or .csv.gz; delimiter and
-    /// quoting detected).
-    Train(TrainArgs),
-    /// Score an extract with a trained model: probability and reasons per row.
+    /// Train and validate: on a labelled extract (--data, --target; CSV or
+    /// .csv.gz, delimiter and quoting detected), or on the store's history
+    /// (--kind churn|default|propensity) and register the version.
+    Train(Box<TrainArgs>),
+    /// Score: an extract with a model file (--model, --data), or every
+    /// customer in the store with the active model of --kind.
     Score(ScoreArgs),
+    /// Registered model versions.
+    List {
+        /// Only this kind (churn, default, propensity:wealth, extract:NAME).
+        #[arg(long)]
+        kind: Option<String>,
+    },
+    /// Make a registered version the active one of its kind.
+    Activate {
+        /// The version's id (see `model list`).
+        id: i64,
+        /// Who activates it (kept in the activation history).
+        #[arg(long, default_value = "cli")]
+        by: String,
+    },
+    /// Re-activate the version that was active before the current one.
+    Rollback {
+        /// The kind to roll back.
+        kind: String,
+        #[arg(long, default_value = "cli")]
+        by: String,
+    },
     /// Build the Berka loan-default extract (bad = status B or D) from the
     /// static tables.
     BerkaLoans(BerkaLoansArgs),
@@ -40,11 +67,40 @@ pub enum ModelCommand {
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// The labelled extract.
-    #[arg(long)]
-    pub data: PathBuf,
+    #[arg(
+        long,
+        conflicts_with = "kind",
+        required_unless_present = "kind",
+        requires = "target"
+    )]
+    pub data: Option<PathBuf>,
     /// The binary target column.
     #[arg(long)]
-    pub target: String,
+    pub target: Option<String>,
+    /// Train on the store's history instead: churn, default or propensity.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// With --kind propensity: the product category (deposit, wealth, fund, …).
+    #[arg(long)]
+    pub category: Option<String>,
+    /// With --kind: the end of the outcome window (exclusive); default the
+    /// day after the latest transaction.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// With --kind: the outcome window's length; features are computed as of
+    /// its start.
+    #[arg(long, default_value_t = 90)]
+    pub horizon_days: i64,
+    /// Register the trained model in the store under this kind (extracts:
+    /// `extract:NAME`); store-trained models are always registered.
+    #[arg(long)]
+    pub register: Option<String>,
+    /// Activate the registered version at once.
+    #[arg(long)]
+    pub activate: bool,
+    /// Who trains (kept with the version).
+    #[arg(long, default_value = "cli")]
+    pub by: String,
     /// The target value that is the event (detected for 0/1, no/yes, false/true, n/y, good/bad).
     #[arg(long)]
     pub positive: Option<String>,
@@ -90,11 +146,23 @@ pub struct TrainArgs {
 #[derive(Debug, Args)]
 pub struct ScoreArgs {
     /// A model artefact written by `model train --out`.
-    #[arg(long)]
-    pub model: PathBuf,
+    #[arg(
+        long,
+        conflicts_with = "kind",
+        required_unless_present = "kind",
+        requires = "data"
+    )]
+    pub model: Option<PathBuf>,
     /// The extract to score (the target column may be absent).
     #[arg(long)]
-    pub data: PathBuf,
+    pub data: Option<PathBuf>,
+    /// Score every customer in the store with the active model of this kind.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// With --kind: the as-of date of the features; default the day after
+    /// the latest transaction.
+    #[arg(long)]
+    pub as_of: Option<String>,
     /// The row identifier column.
     #[arg(long)]
     pub id: Option<String>,
@@ -116,10 +184,50 @@ pub struct BerkaLoansArgs {
     pub out: PathBuf,
 }
 
-pub fn run(json: bool, cmd: ModelCommand) -> Result<()> {
+pub async fn run(cfg: &Config, json: bool, cmd: ModelCommand) -> Result<()> {
     match cmd {
-        ModelCommand::Train(args) => train(json, &args),
+        ModelCommand::Train(args) if args.kind.is_some() => train_store(cfg, json, &args).await,
+        ModelCommand::Train(args) => {
+            let trained = train(json, &args)?;
+            if let Some(kind) = &args.register {
+                register_extract(cfg, json, &args, kind, &trained).await?;
+            }
+            Ok(())
+        }
+        ModelCommand::Score(args) if args.kind.is_some() => score_store(cfg, json, &args).await,
         ModelCommand::Score(args) => score(json, &args),
+        ModelCommand::List { kind } => {
+            let store = open(&cfg.database.url).await?;
+            let r = crate::store_models::list(&store, json, kind.as_deref()).await;
+            store.close().await;
+            r
+        }
+        ModelCommand::Activate { id, by } => {
+            let store = open(&cfg.database.url).await?;
+            let r = store.activate_model(id, &by, chrono::Utc::now()).await;
+            store.close().await;
+            let m = r?;
+            emit(json, &json!({"activated": m}), || {
+                format!(
+                    "{} version {} (id {}) is now active",
+                    m.kind, m.version, m.id
+                )
+            })
+        }
+        ModelCommand::Rollback { kind, by } => {
+            let store = open(&cfg.database.url).await?;
+            let r = store.rollback_model(&kind, &by, chrono::Utc::now()).await;
+            store.close().await;
+            match r? {
+                Some(m) => emit(json, &json!({"activated": m}), || {
+                    format!(
+                        "rolled back: {} version {} (id {}) is active again",
+                        m.kind, m.version, m.id
+                    )
+                }),
+                None => bail!("{kind}: no earlier activation to roll back to"),
+            }
+        }
         ModelCommand::BerkaLoans(args) => {
             let rows = berka_loans(&args.dir, &args.out)?;
             emit(
@@ -147,19 +255,8 @@ fn algorithms(spec: &str) -> Result<Vec<Algorithm>> {
     }
 }
 
-pub fn train(json: bool, args: &TrainArgs) -> Result<()> {
-    let spec = ExtractSpec {
-        target: args.target.clone(),
-        positive: args.positive.clone(),
-        exclude: args.exclude.clone(),
-        id: args.id.clone(),
-        time: args.time.clone(),
-    };
-    let (data, report) = read_extract(&args.data, &spec)?;
-    if let Some(path) = &args.rejects {
-        write_rejects(path, &report)?;
-    }
-    let cfg = TrainConfig {
+fn train_config(args: &TrainArgs) -> Result<TrainConfig> {
+    Ok(TrainConfig {
         algorithms: algorithms(&args.algorithm)?,
         folds: args.folds,
         repeats: args.repeats,
@@ -172,7 +269,137 @@ pub fn train(json: bool, args: &TrainArgs) -> Result<()> {
             ..GbdtConfig::default()
         },
         ..TrainConfig::default()
+    })
+}
+
+async fn train_store(cfg: &Config, json: bool, args: &TrainArgs) -> Result<()> {
+    let kind = crate::store_models::StoreKind::parse(
+        args.kind.as_deref().unwrap_or_default(),
+        args.category.as_deref(),
+    )?;
+    let store = open(&cfg.database.url).await?;
+    let result = async {
+        let until = crate::score_cmd::resolve_as_of(&store, args.as_of.as_deref()).await?;
+        crate::store_models::train(
+            &store,
+            &kind,
+            until,
+            args.horizon_days,
+            &train_config(args)?,
+            &args.by,
+            args.activate,
+        )
+        .await
+    }
+    .await;
+    store.close().await;
+    let r = result?;
+    emit(json, &serde_json::to_value(&r)?, || {
+        format!(
+            "{} model: observation date {}, outcome window to {} ({} customers, {} events: {})\n\
+             best {}: AUC {:.4} ± {:.4}, KS {:.3}, Gini {:.3}, lift@10% {:.2} over {} folds\n\
+             registered as id {} version {}{}",
+            r.kind,
+            r.observation_date,
+            r.outcome_until,
+            r.population,
+            r.events,
+            r.label,
+            r.best,
+            r.auc,
+            r.auc_sd,
+            r.ks,
+            r.gini,
+            r.lift_at_10,
+            r.folds,
+            r.model_id,
+            r.version,
+            if r.activated {
+                " (active)"
+            } else {
+                "; activate with `rapport model activate ID`"
+            }
+        )
+    })
+}
+
+async fn register_extract(
+    cfg: &Config,
+    json: bool,
+    args: &TrainArgs,
+    kind: &str,
+    trained: &TrainedModel,
+) -> Result<()> {
+    let store = open(&cfg.database.url).await?;
+    let result = async {
+        let source = json!({ "source": "extract", "file": args.data, "target": args.target });
+        let metrics = serde_json::to_string(&trained.validation)?;
+        let row = store
+            .register_model(
+                &rapport_store::NewModelVersion {
+                    kind,
+                    algorithm: trained.model.algorithm().as_str(),
+                    trained_by: &args.by,
+                    source: &source.to_string(),
+                    metrics: &metrics,
+                    artefact: &trained.to_json()?,
+                },
+                chrono::Utc::now(),
+            )
+            .await?;
+        if args.activate {
+            store
+                .activate_model(row.id, &args.by, chrono::Utc::now())
+                .await?;
+        }
+        anyhow::Ok(row)
+    }
+    .await;
+    store.close().await;
+    let row = result?;
+    if !json {
+        println!(
+            "registered as {kind} version {} (id {})",
+            row.version, row.id
+        );
+    }
+    Ok(())
+}
+
+async fn score_store(cfg: &Config, json: bool, args: &ScoreArgs) -> Result<()> {
+    let kind = args.kind.as_deref().unwrap_or_default();
+    let store = open(&cfg.database.url).await?;
+    let result = async {
+        let as_of = crate::score_cmd::resolve_as_of(&store, args.as_of.as_deref()).await?;
+        crate::store_models::score(&store, kind, as_of, args.top).await
+    }
+    .await;
+    store.close().await;
+    let r = result?;
+    emit(json, &serde_json::to_value(&r)?, || {
+        format!(
+            "scored {} customers as of {} with {} version {} ({}): mean probability {:.3}, {} at 0.5 or above",
+            r.scored, r.as_of, r.kind, r.version, r.algorithm, r.mean_probability, r.high
+        )
+    })
+}
+
+pub fn train(json: bool, args: &TrainArgs) -> Result<TrainedModel> {
+    let (Some(data_path), Some(target)) = (&args.data, &args.target) else {
+        bail!("give --data FILE --target COL, or --kind churn|default|propensity");
     };
+    let spec = ExtractSpec {
+        target: target.clone(),
+        positive: args.positive.clone(),
+        exclude: args.exclude.clone(),
+        id: args.id.clone(),
+        time: args.time.clone(),
+    };
+    let (data, report) = read_extract(data_path, &spec)?;
+    if let Some(path) = &args.rejects {
+        write_rejects(path, &report)?;
+    }
+    let cfg = train_config(args)?;
     let validation = validate(&data, &cfg)?;
     let trained = TrainedModel::fit(validation.best, &data, &report, &validation, &cfg)?;
     if let Some(out) = &args.out {
@@ -212,7 +439,8 @@ pub fn train(json: bool, args: &TrainArgs) -> Result<()> {
     });
     emit(json, &value, || {
         human_train(&report, &validation, &trained, args.out.as_deref())
-    })
+    })?;
+    Ok(trained)
 }
 
 fn model_summary(trained: &TrainedModel) -> serde_json::Value {
@@ -349,12 +577,18 @@ fn write_rejects(path: &Path, report: &LoadReport) -> Result<()> {
 }
 
 pub fn score(json: bool, args: &ScoreArgs) -> Result<()> {
-    let text = std::fs::read_to_string(&args.model)
-        .with_context(|| format!("cannot read the model {}", args.model.display()))?;
+    let (Some(model_path), Some(data_path)) = (&args.model, &args.data) else {
+        bail!("give --model FILE --data FILE, or --kind KIND to score the store");
+    };
+    if json && args.out.is_none() {
+        bail!("--json prints the summary only: give --out FILE for the per-row scores");
+    }
+    let text = std::fs::read_to_string(model_path)
+        .with_context(|| format!("cannot read the model {}", model_path.display()))?;
     let trained = TrainedModel::from_json(&text)
-        .with_context(|| format!("{} is not a model artefact", args.model.display()))?;
+        .with_context(|| format!("{} is not a model artefact", model_path.display()))?;
     // The extract may lack the target: read it with a constant stand-in.
-    let (data, report) = read_scoring_extract(&args.data, &trained, args.id.as_deref())?;
+    let (data, report) = read_scoring_extract(data_path, &trained, args.id.as_deref())?;
     let rows: Vec<usize> = (0..data.len()).collect();
     let probabilities = trained.model.predict(&data, &rows)?;
     let reasons = trained.model.explain(&data, &rows, args.top)?;

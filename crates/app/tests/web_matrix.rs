@@ -282,6 +282,42 @@ const MATRIX: &[Case] = &[
     ),
     c(
         "GET",
+        "/api/v1/customers/{own}/recommendations",
+        "",
+        [200, 200, 200, 200, 200, 200, 200, 200, 401],
+    ),
+    c(
+        "GET",
+        "/api/v1/customers/{other}/recommendations",
+        "",
+        [200, 404, 200, 404, 200, 200, 200, 200, 401],
+    ),
+    c(
+        "POST",
+        "/api/v1/recommendations/{own_rec}/outcome",
+        r#"{"outcome":"declined","note":"matrix"}"#,
+        [403, 200, 200, 200, 200, 403, 403, 403, 401],
+    ),
+    c(
+        "POST",
+        "/api/v1/recommendations/{other_rec}/outcome",
+        r#"{"outcome":"declined"}"#,
+        [403, 404, 200, 404, 200, 403, 403, 403, 401],
+    ),
+    c(
+        "POST",
+        "/customers/{own}/recommendations/{own_rec}/outcome",
+        "csrf={csrf}&outcome=declined",
+        [403, 200, 200, 200, 200, 403, 403, 403, 303],
+    ),
+    c(
+        "POST",
+        "/customers/{other}/recommendations/{other_rec}/outcome",
+        "csrf={csrf}&outcome=declined",
+        [403, 404, 200, 404, 200, 403, 403, 403, 303],
+    ),
+    c(
+        "GET",
         "/api/v1/customers/{own}/export",
         "",
         [200, 200, 200, 403, 403, 403, 403, 403, 401],
@@ -394,6 +430,8 @@ fn fill(b: &Bank, s: &str, csrf: &str) -> String {
         .replace("{erase}", &enc(&b.erase_target.key))
         .replace("{own_alert}", &b.own_alert.to_string())
         .replace("{other_alert}", &b.other_alert.to_string())
+        .replace("{own_rec}", &b.own_rec.to_string())
+        .replace("{other_rec}", &b.other_rec.to_string())
         .replace("{rm_a_name}", &b.rm_a.username)
         .replace("{rm_a}", &b.rm_a.id.to_string())
         .replace("{csrf}", csrf)

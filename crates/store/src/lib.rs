@@ -24,6 +24,7 @@ mod import;
 mod jobs;
 mod keys;
 mod loaders;
+mod matching;
 mod report_queries;
 mod reports;
 mod scan;
@@ -46,6 +47,11 @@ pub use dashboard::{Dashboard, KpiCounts, ScopedAlertFilter};
 pub use error::StoreError;
 pub use import::*;
 pub use jobs::{JobClaim, JobRunRow, JobScheduleRow};
+pub use matching::{
+    CustomerModelScore, LoggedDecision, ModelScoreRow, ModelVersionRow, NewModelVersion,
+    NewRecommendation, OutcomeCount, ProductRow, RecommendationRow, RecommendationScope,
+    SuitabilityDecisionRow,
+};
 pub use reports::*;
 pub use scan::*;
 pub use schema::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};

@@ -383,6 +383,7 @@ scan_chunk!(
         branch_id: Vec<Option<i64>> = opt_int("c.branch_id"),
         annual_income: Vec<Option<i64>> = opt_int("c.annual_income"),
         risk_tolerance: DictColumn = dict("c.risk_tolerance"),
+        risk_assessed_on: Vec<Option<i32>> = opt_day("c.risk_assessed_on"),
         /// The day the row was created in the store (not when the customer joined the bank).
         created_on: Vec<Option<i32>> = timestamp_day("c.created_at"),
         /// Source of the customer's first source key (lowest id); NULL when none.
@@ -461,6 +462,7 @@ scan_chunk!(
     /// Product holdings (`holding`): wealth, funds, insurance … with their amount.
     HoldingChunk {
         customer_id: Vec<i64> = int("customer_id"),
+        product_id: Vec<i64> = int("product_id"),
         opened_on: Vec<Option<i32>> = opt_day("opened_on"),
         closed_on: Vec<Option<i32>> = opt_day("closed_on"),
         amount: Vec<Option<i64>> = opt_int("amount"),

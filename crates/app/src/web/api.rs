@@ -127,6 +127,8 @@ pub const ROUTES: &[ApiRoute] = &[
     ApiRoute { method: "post", path: "/api/v1/alerts/{id}/close", summary: "Close with a disposition; body {\"disposition\", \"note\"?}", permission: Some(Permission::WorkAlerts), query: &[], body: true, public: false, handler: || post(alert_close) },
     ApiRoute { method: "get", path: "/api/v1/segments", summary: "Segments with their sizes at the latest membership date", permission: Some(Permission::ViewSegments), query: &[], body: false, public: false, handler: || get(segments) },
     ApiRoute { method: "get", path: "/api/v1/dashboard", summary: "Dashboard figures of the caller's scope (bands, migration, alerts, KPI counts)", permission: None, query: &[], body: false, public: false, handler: || get(dashboard) },
+    ApiRoute { method: "get", path: "/api/v1/customers/{key}/recommendations", summary: "The customer's next best actions (ranked, with reasons in zh and en), active model scores with reasons, and the latest suitability decisions", permission: Some(Permission::ViewCustomers), query: &[], body: false, public: false, handler: || get(customer_recommendations) },
+    ApiRoute { method: "post", path: "/api/v1/recommendations/{id}/outcome", summary: "Record what became of a recommendation; body {\"outcome\": offered|accepted|declined, \"channel\"?, \"note\"?}; offering and accepting re-check suitability (422 when blocked)", permission: Some(Permission::RecordOutcomes), query: &[], body: true, public: false, handler: || post(recommendation_outcome) },
     ApiRoute { method: "post", path: "/api/v1/transactions", summary: "Feed transactions to the live early-warning path: NDJSON, one transaction per line in the `rapport stream` format; answers accepted, rejected lines with field and reason, and the alerts raised", permission: Some(Permission::FeedTransactions), query: &[], body: true, public: false, handler: || post(transactions) },
 ];
 
@@ -434,6 +436,102 @@ async fn customer_health(
     Ok(Json(
         json!({ "key": c.profile.key, "health_history": c.health_history }),
     ))
+}
+
+fn recommendation_json(r: &rapport_store::RecommendationRow) -> Value {
+    json!({
+        "id": r.id, "rank": r.rank, "action": r.action, "product": r.product_code,
+        "priority": r.priority, "status": r.status, "status_at": r.status_at,
+        "as_of": r.as_of, "generated_at": r.generated_at,
+        "detail": serde_json::from_str::<Value>(&r.detail).unwrap_or(Value::Null),
+    })
+}
+
+async fn customer_recommendations(
+    State(app): State<AppState>,
+    ApiUser(v): ApiUser,
+    Path(key): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    require(&v, Permission::ViewCustomers)?;
+    let id = app.store.customer_id_by_key(&v.scope(), &key).await?;
+    let recs = app.store.customer_recommendations(id, 20).await?;
+    let scores = app.store.customer_model_scores(id).await?;
+    let decisions = app.store.suitability_log(id, 20).await?;
+    app.audit
+        .record(entry(
+            &v,
+            "customer.view_recommendations",
+            "customer",
+            Some(key.clone()),
+            Some(id),
+            json!({ "via": "api" }),
+        ))
+        .await;
+    Ok(Json(json!({
+        "key": key,
+        "actions": recs.iter().map(recommendation_json).collect::<Vec<_>>(),
+        "model_scores": scores.iter().map(|s| json!({
+            "kind": s.kind, "version": s.version, "algorithm": s.algorithm, "as_of": s.as_of,
+            "probability": s.probability, "points": s.points,
+            "reasons": serde_json::from_str::<Value>(&s.reasons).unwrap_or(Value::Null),
+        })).collect::<Vec<_>>(),
+        "suitability": decisions,
+    })))
+}
+
+#[derive(Deserialize)]
+struct OutcomeBody {
+    outcome: String,
+    channel: Option<String>,
+    note: Option<String>,
+}
+
+async fn recommendation_outcome(
+    State(app): State<AppState>,
+    ApiUser(v): ApiUser,
+    Path(id): Path<i64>,
+    Json(body): Json<OutcomeBody>,
+) -> Result<Json<Value>, ApiError> {
+    require(&v, Permission::RecordOutcomes)?;
+    let rec = app
+        .store
+        .recommendation(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("recommendation"))?;
+    if !app
+        .store
+        .customer_in_scope(&v.scope(), rec.customer_id)
+        .await?
+    {
+        return Err(ApiError::not_found("recommendation"));
+    }
+    if !["offered", "accepted", "declined"].contains(&body.outcome.as_str()) {
+        return Err(ApiError::bad_request(
+            "invalid_parameter",
+            "outcome must be one of offered, accepted, declined",
+        ));
+    }
+    let updated = crate::recommend_cmd::record_outcome(
+        &app.store,
+        id,
+        &body.outcome,
+        &v.user.username,
+        body.channel.as_deref(),
+        body.note.as_deref(),
+    )
+    .await
+    .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "blocked", e.to_string()))?;
+    app.audit
+        .write(entry(
+            &v,
+            "recommendation.outcome",
+            "recommendation",
+            Some(id.to_string()),
+            Some(rec.customer_id),
+            json!({ "via": "api", "outcome": body.outcome, "product": rec.product_code }),
+        ))
+        .await?;
+    Ok(Json(recommendation_json(&updated)))
 }
 
 async fn customer_export(

@@ -98,6 +98,9 @@ pub enum Permission {
     EraseCustomer,
     /// Feed transactions to the live early-warning path.
     FeedTransactions,
+    /// Record what became of a recommended action (offered, accepted,
+    /// declined); the suitability rule is checked again at offer and sale.
+    RecordOutcomes,
 }
 
 impl Permission {
@@ -116,6 +119,7 @@ impl Permission {
             Permission::ExportCustomer => matches!(role, Admin | Manager),
             Permission::EraseCustomer => matches!(role, Admin),
             Permission::FeedTransactions => matches!(role, Admin),
+            Permission::RecordOutcomes => matches!(role, Rm | Manager | Agent),
         }
     }
 }

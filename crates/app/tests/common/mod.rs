@@ -47,6 +47,9 @@ pub struct Bank {
     pub erase_target: Known,
     pub own_alert: i64,
     pub other_alert: i64,
+    /// A stored next best action of `own` and one of `other`.
+    pub own_rec: i64,
+    pub other_rec: i64,
 }
 
 async fn known(store: &Store, id: i64) -> Known {
@@ -119,6 +122,9 @@ pub async fn bank(pg: bool, customers: u64) -> Option<Bank> {
     rapport::scoring::run_scoring(&store, as_of, &Default::default())
         .await
         .unwrap();
+    rapport::matching::recommend_all(&store, as_of, "test")
+        .await
+        .unwrap();
     let hq = store
         .create_staff_user("mgr_hq", "Head office manager", "manager", None, "x")
         .await
@@ -163,6 +169,20 @@ pub async fn bank(pg: bool, customers: u64) -> Option<Bank> {
         .unwrap();
     let mut mgr_hq = store.staff_user(hq).await.unwrap();
     mgr_hq.password_hash = None;
+    let rec_of = |id: i64| {
+        let store = store.clone();
+        async move {
+            store
+                .customer_recommendations(id, 0)
+                .await
+                .unwrap()
+                .first()
+                .map(|r| r.id)
+                .expect("a stored recommendation")
+        }
+    };
+    let own_rec = rec_of(own_id).await;
+    let other_rec = rec_of(other_id).await;
     let own = known(&store, own_id).await;
     let other = known(&store, other_id).await;
     let erase_target = known(&store, erase_id).await;
@@ -182,6 +202,8 @@ pub async fn bank(pg: bool, customers: u64) -> Option<Bank> {
         erase_target,
         own_alert,
         other_alert,
+        own_rec,
+        other_rec,
         state,
         store,
         _dir: dir,

@@ -88,10 +88,15 @@ pub const TEXTS: &[Text] = &[
         "实时交易接入",
         "Feed live transactions",
     ),
+    (
+        "perm.RecordOutcomes",
+        "记录推荐结果",
+        "Record recommendation outcomes",
+    ),
 ];
 
 /// Every permission with its catalogue key, in display order.
-pub const PERMISSIONS: [(Permission, &str); 12] = [
+pub const PERMISSIONS: [(Permission, &str); 13] = [
     (Permission::ViewCustomers, "perm.ViewCustomers"),
     (Permission::Unmask, "perm.Unmask"),
     (Permission::WorkAlerts, "perm.WorkAlerts"),
@@ -104,6 +109,7 @@ pub const PERMISSIONS: [(Permission, &str); 12] = [
     (Permission::ExportCustomer, "perm.ExportCustomer"),
     (Permission::EraseCustomer, "perm.EraseCustomer"),
     (Permission::FeedTransactions, "perm.FeedTransactions"),
+    (Permission::RecordOutcomes, "perm.RecordOutcomes"),
 ];
 
 pub fn routes() -> Router<AppState> {

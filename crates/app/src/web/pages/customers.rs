@@ -71,8 +71,24 @@ pub const TEXTS: &[Text] = &[
     ("c360.recommendations", "推荐", "Recommendations"),
     (
         "c360.no_recommendations",
-        "暂无推荐：产品匹配尚未启用。",
-        "None yet: product matching is not enabled.",
+        "暂无推荐：尚未运行推荐（rapport recommend --all）。",
+        "None yet: recommendations have not been run (rapport recommend --all).",
+    ),
+    ("c360.rec_retention", "客户挽留", "Retention"),
+    ("c360.rec_reassessment", "重新风险评估", "Risk reassessment"),
+    ("c360.rec_sale", "产品推荐", "Product"),
+    ("c360.rec_priority", "优先级", "Priority"),
+    ("c360.rec_channel", "渠道", "Channel"),
+    ("c360.rec_offered", "已推介", "Offered"),
+    ("c360.rec_accepted", "已接受", "Accepted"),
+    ("c360.rec_declined", "已拒绝", "Declined"),
+    ("c360.rec_proposed", "待推介", "Proposed"),
+    ("c360.rec_history", "近期结果", "Recent outcomes"),
+    ("c360.models", "模型评分", "Model scores"),
+    (
+        "c360.rec_blocked",
+        "适当性规则不允许该推介：",
+        "Blocked by the suitability rule: ",
     ),
     (
         "c360.unmask",
@@ -110,6 +126,10 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{key}/unmask", post(unmask))
         .route("/customers/{key}/export", get(export))
         .route("/customers/{key}/erase", post(erase))
+        .route(
+            "/customers/{key}/recommendations/{id}/outcome",
+            post(recommendation_outcome),
+        )
 }
 
 #[derive(Deserialize, Default)]
@@ -332,15 +352,99 @@ struct CustomerPage {
     can_erase: bool,
     erased: bool,
     erased_now: bool,
+    recs: Vec<RecView>,
+    model_scores: Vec<(String, String)>,
+    can_record: bool,
+    notice: String,
 }
 
-fn customer_page(
+/// One next best action as the 360 shows it (texts in the viewer's language).
+pub struct RecView {
+    pub id: i64,
+    pub label: String,
+    pub product: String,
+    pub priority: String,
+    pub channel: String,
+    pub status: String,
+    pub status_label: String,
+    pub reasons: Vec<String>,
+    pub open: bool,
+}
+
+/// The stored actions and active model scores of a customer, for the page.
+async fn recommendation_views(
+    app: &AppState,
+    v: &Viewer,
+    customer_id: i64,
+) -> Result<(Vec<RecView>, Vec<(String, String)>), PageError> {
+    let t = crate::web::i18n::Tr::new(app.lang_of(&v.user));
+    let zh = t.lang == crate::web::i18n::Lang::ZhCn;
+    let recs = app.store.customer_recommendations(customer_id, 5).await?;
+    let views = recs
+        .iter()
+        .map(|r| {
+            let detail: serde_json::Value =
+                serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::Null);
+            let product = detail["product"]
+                .as_object()
+                .map(|p| {
+                    let name = p
+                        .get(if zh { "name_zh" } else { "name_en" })
+                        .and_then(|x| x.as_str())
+                        .unwrap_or_default();
+                    let risk = p.get("risk").and_then(|x| x.as_str()).unwrap_or_default();
+                    format!(
+                        "{} {name} ({risk})",
+                        r.product_code.as_deref().unwrap_or_default()
+                    )
+                })
+                .unwrap_or_default();
+            let reasons = detail["reasons"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x[if zh { "zh" } else { "en" }].as_str())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            RecView {
+                id: r.id,
+                label: t.s(&format!("c360.rec_{}", r.action)).to_string(),
+                product,
+                priority: format!("{:.3}", r.priority),
+                channel: detail["channel"].as_str().unwrap_or_default().to_string(),
+                status: r.status.clone(),
+                status_label: t.s(&format!("c360.rec_{}", r.status)).to_string(),
+                reasons,
+                open: r.status == "proposed" || r.status == "offered",
+            }
+        })
+        .collect();
+    let scores = app
+        .store
+        .customer_model_scores(customer_id)
+        .await?
+        .into_iter()
+        .map(|s| {
+            (
+                format!("{} v{} ({})", s.kind, s.version, s.as_of),
+                format!("{:.1}%", s.probability * 100.0),
+            )
+        })
+        .collect();
+    Ok((views, scores))
+}
+
+async fn customer_page(
     app: &AppState,
     v: &Viewer,
     c: &Customer360,
     unmasked: bool,
     erased_now: bool,
+    notice: String,
 ) -> Result<Response, PageError> {
+    let (recs, model_scores) = recommendation_views(app, v, c.profile.id).await?;
     let href = format!("/customers/{}", enc(&c.profile.key));
     let layout = Layout::new(app, v, "/customers", &href);
     let t = layout.t;
@@ -499,6 +603,10 @@ fn customer_page(
         can_erase: v.can(Permission::EraseCustomer) && p.erased_at.is_none(),
         erased: p.erased_at.is_some(),
         erased_now,
+        recs,
+        model_scores,
+        can_record: v.can(Permission::RecordOutcomes),
+        notice,
         layout,
     };
     render(&page)
@@ -527,7 +635,7 @@ async fn show(
             json!({ "via": "ui" }),
         ))
         .await;
-    customer_page(&app, &v, &c, false, false)
+    customer_page(&app, &v, &c, false, false, String::new()).await
 }
 
 #[derive(Deserialize)]
@@ -554,7 +662,7 @@ async fn unmask(
             json!({ "via": "ui" }),
         ))
         .await?;
-    customer_page(&app, &v, &c, true, false)
+    customer_page(&app, &v, &c, true, false, String::new()).await
 }
 
 async fn export(
@@ -616,5 +724,56 @@ async fn erase(
         ))
         .await?;
     let c = app.store.customer_360(&v.scope(), id).await?;
-    customer_page(&app, &v, &c, false, true)
+    customer_page(&app, &v, &c, false, true, String::new()).await
+}
+
+#[derive(Deserialize)]
+struct OutcomeForm {
+    csrf: String,
+    outcome: String,
+}
+
+/// Records offered / accepted / declined from the 360 (suitability checked
+/// again at offer and at sale; a blocked one is shown, not recorded).
+async fn recommendation_outcome(
+    State(app): State<AppState>,
+    PageUser(v): PageUser,
+    Path((key, rec_id)): Path<(String, i64)>,
+    Form(f): Form<OutcomeForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&v, &f.csrf)?;
+    require(&v, Permission::RecordOutcomes)?;
+    let c = load(&app, &v, &key).await?;
+    let rec = app
+        .store
+        .recommendation(rec_id)
+        .await?
+        .filter(|r| r.customer_id == c.profile.id)
+        .ok_or(PageError::NotFound)?;
+    let notice = match crate::recommend_cmd::record_outcome(
+        &app.store,
+        rec.id,
+        &f.outcome,
+        &v.user.username,
+        Some("ui"),
+        None,
+    )
+    .await
+    {
+        Ok(_) => {
+            app.audit
+                .write(entry(
+                    &v,
+                    "recommendation.outcome",
+                    "recommendation",
+                    Some(rec.id.to_string()),
+                    Some(c.profile.id),
+                    json!({ "via": "ui", "outcome": f.outcome, "product": rec.product_code }),
+                ))
+                .await?;
+            String::new()
+        }
+        Err(e) => format!("{}", e),
+    };
+    customer_page(&app, &v, &c, false, false, notice).await
 }
