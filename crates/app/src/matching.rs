@@ -281,11 +281,14 @@ async fn build(
         );
         let tier = Tier::parse(tiers.tier_of_row[row].as_str());
         let bal = balance.as_ref().and_then(|b| b[row]);
+        // Investable: everything the customer has with the bank (deposits and
+        // investments), which a purchase can be funded from.
+        let investable = aum[row].or(bal);
         let facts = CustomerFacts {
             age: age_on(c.birth, as_of),
             annual_income_yuan: c.income_minor.map(|m| m / 100),
             tier,
-            investable_yuan: bal.map(|b| b.max(0.0) as i64),
+            investable_yuan: investable.map(|b| b.max(0.0) as i64),
         };
         let (hs, hb) = health
             .get(&id)
@@ -363,11 +366,23 @@ pub fn action_detail(a: &rapport_matching::Action, engine: &Engine) -> serde_jso
     })
 }
 
+/// Which suitability decisions of a result are logged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogDecisions {
+    /// Every candidate's (one customer asked for interactively).
+    All,
+    /// Those that shaped the proposal (batch runs: the proposed products and
+    /// the blocked ones that would have ranked among them), so a nightly run
+    /// over every customer does not write every candidate of every customer.
+    Decisive,
+}
+
 /// The rows to store for one customer's result.
 pub fn to_rows(
     r: &Recommendations,
     engine: &Engine,
     by: &str,
+    log: LogDecisions,
 ) -> (Vec<NewRecommendation>, Vec<SuitabilityDecisionRow>) {
     let recs = r
         .actions
@@ -382,11 +397,13 @@ pub fn to_rows(
             detail: action_detail(a, engine).to_string(),
         })
         .collect();
-    let decisions = r
-        .decisions
-        .iter()
-        .map(|(code, d)| decision_row(r.customer_id, code, d, by))
-        .collect();
+    let decisions = match log {
+        LogDecisions::All => &r.decisions,
+        LogDecisions::Decisive => &r.decisive,
+    }
+    .iter()
+    .map(|(code, d)| decision_row(r.customer_id, code, d, by))
+    .collect();
     (recs, decisions)
 }
 
@@ -443,7 +460,7 @@ pub async fn recommend_all(store: &Store, as_of: NaiveDate, by: &str) -> Result<
                 rapport_matching::ActionKind::Sale => sales += 1,
             }
         }
-        let (rr, dd) = to_rows(&r, &book.engine, by);
+        let (rr, dd) = to_rows(&r, &book.engine, by, LogDecisions::Decisive);
         recs.extend(rr);
         decisions.extend(dd);
     }
@@ -479,6 +496,8 @@ pub struct EvalReport {
     pub engine_propensity: RankingMetrics,
     pub popularity: RankingMetrics,
     pub popularity_filtered: RankingMetrics,
+    /// Most opened in the year before the cut, not held.
+    pub take_up: RankingMetrics,
     pub elapsed_ms: u128,
 }
 
@@ -544,6 +563,14 @@ pub async fn evaluate(store: &Store, share: f64, k: usize) -> Result<EvalReport>
     by_priority.levers.max_sales = k;
     let mut by_propensity = by_priority.clone();
     by_propensity.levers.rank_by = rapport_matching::RankBy::Propensity;
+    let recent: Vec<String> = book
+        .engine
+        .affinity
+        .by_take_up()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let mut take = RankingEval::new(k);
     let mut ours = RankingEval::new(k);
     let mut ours_p = RankingEval::new(k);
     let mut pop = RankingEval::new(k);
@@ -580,6 +607,12 @@ pub async fn evaluate(store: &Store, share: f64, k: usize) -> Result<EvalReport>
             .filter(|c| !v.held.iter().any(|h| h == c))
             .collect();
         pop.add(&not_held, &relevant);
+        let recent_not_held: Vec<&str> = recent
+            .iter()
+            .map(String::as_str)
+            .filter(|c| !v.held.iter().any(|h| h == c))
+            .collect();
+        take.add(&recent_not_held, &relevant);
         let allowed: Vec<&str> = not_held
             .iter()
             .copied()
@@ -608,6 +641,7 @@ pub async fn evaluate(store: &Store, share: f64, k: usize) -> Result<EvalReport>
         engine_propensity: ours_p.finish(),
         popularity: pop.finish(),
         popularity_filtered: pop_f.finish(),
+        take_up: take.finish(),
         elapsed_ms: t0.elapsed().as_millis(),
     })
 }

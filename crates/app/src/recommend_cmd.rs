@@ -4,7 +4,7 @@
 
 use crate::commands::open;
 use crate::config::Config;
-use crate::matching::{decision_row, evaluate, load_book, recommend_all, to_rows};
+use crate::matching::{decision_row, evaluate, load_book, recommend_all, to_rows, LogDecisions};
 use crate::output::emit;
 use anyhow::{bail, Context, Result};
 use chrono::Utc;
@@ -79,7 +79,7 @@ async fn dispatch(store: &Store, json: bool, args: RecommendArgs) -> Result<()> 
                     )
                 };
                 format!(
-                    "{} dated holdings; the latest {} (opened on or after {}) held out; {} customers scored\n{}\n{}\n{}\n{}",
+                    "{} dated holdings; the latest {} (opened on or after {}) held out; {} customers scored\n{}\n{}\n{}\n{}\n{}",
                     r.holdings,
                     r.holdout,
                     r.cut_date,
@@ -88,6 +88,7 @@ async fn dispatch(store: &Store, json: bool, args: RecommendArgs) -> Result<()> 
                     line("engine, by propensity", &r.engine_propensity),
                     line("popularity", &r.popularity),
                     line("popularity + suitability", &r.popularity_filtered),
+                    line("recent take-up", &r.take_up),
                 )
             })
         }
@@ -136,7 +137,7 @@ async fn one(
         .find(|v| v.customer_id == id)
         .context("the customer has no feature row")?;
     let r = book.engine.recommend(view, as_of);
-    let (recs, decisions) = to_rows(&r, &book.engine, by);
+    let (recs, decisions) = to_rows(&r, &book.engine, by, LogDecisions::All);
     let now = Utc::now();
     store
         .replace_recommendations(RecommendationScope::Customer(id), as_of, &recs, now)

@@ -177,8 +177,12 @@ pub struct Recommendations {
     pub customer_id: i64,
     /// Ranked: retention, reassessment, then sales by priority.
     pub actions: Vec<Action>,
-    /// Every suitability decision taken (allowed or blocked), for the log.
+    /// Every suitability decision taken (allowed or blocked), candidate by candidate.
     pub decisions: Vec<(String, Decision)>,
+    /// The decisions that shaped the proposal, for the log of batch runs:
+    /// those of the proposed products and of blocked products that would
+    /// otherwise have ranked among them.
+    pub decisive: Vec<(String, Decision)>,
     pub excluded: Vec<Exclusion>,
 }
 
@@ -380,11 +384,12 @@ impl Engine {
             }
         }
 
-        // Similarity: take-up among customers like you, times the co-holding lift.
+        // Similarity: expected take-up (customers like you blended with the
+        // bank-wide trend), times the co-holding lift.
         for (i, p) in self.catalogue.iter().enumerate() {
             let take_up = self.affinity.profile_take_up(&profile, &p.code);
             let lift = self.affinity.co_holding_lift(&v.held, &p.code);
-            let sim = (take_up * lift).min(1.0);
+            let sim = (self.affinity.expected_take_up(&profile, &p.code) * lift).min(1.0);
             if sim <= 0.0 {
                 continue;
             }
@@ -443,7 +448,8 @@ impl Engine {
             }
         }
 
-        let mut decisions = Vec::new();
+        let mut decisions: Vec<(String, Decision)> = Vec::new();
+        let mut blocked: Vec<(f64, usize)> = Vec::new();
         let mut excluded = Vec::new();
         let mut sales = Vec::new();
         let mut blocked_by_assessment: Vec<&Product> = Vec::new();
@@ -471,21 +477,31 @@ impl Engine {
                 today,
                 Context::Propose,
             );
+            // Propensity from data (similarity, models); needs rules raise
+            // the context weight instead of pretending to be probabilities.
+            let prop = 1.0 - (1.0 - c.similarity) * (1.0 - c.propensity);
+            let lever = self
+                .levers
+                .category
+                .get(&p.category)
+                .copied()
+                .unwrap_or(1.0);
+            let value = self.value_weight(p);
             let allowed = d.allowed;
             if !allowed {
                 excluded.push(ex("suitability", d.reason_en.clone(), d.reason_zh.clone()));
                 if d.needs_reassessment && c.similarity + c.needs + c.propensity > 0.1 {
                     blocked_by_assessment.push(p);
                 }
+                // What it would have scored, to tell whether the rule changed the proposal.
+                let would = match self.levers.rank_by {
+                    RankBy::Priority => prop * value * c.context * (1.0 + c.needs) * lever,
+                    RankBy::Propensity => prop,
+                };
+                blocked.push((would, decisions.len()));
             }
             decisions.push((p.code.clone(), d));
-            if !allowed {
-                continue;
-            }
-            // Propensity from data (similarity, models); needs rules raise
-            // the context weight instead of pretending to be probabilities.
-            let prop = 1.0 - (1.0 - c.similarity) * (1.0 - c.propensity);
-            if prop <= 0.0 {
+            if !allowed || prop <= 0.0 {
                 continue;
             }
             let mut sources = Vec::new();
@@ -534,13 +550,6 @@ impl Engine {
             }
             let context =
                 c.context * (1.0 + c.needs) * contact * if at_risk.is_some() { 0.5 } else { 1.0 };
-            let lever = self
-                .levers
-                .category
-                .get(&p.category)
-                .copied()
-                .unwrap_or(1.0);
-            let value = self.value_weight(p);
             sales.push(Action {
                 kind: ActionKind::Sale,
                 product_code: Some(p.code.clone()),
@@ -564,6 +573,24 @@ impl Engine {
                 .then_with(|| a.product_code.cmp(&b.product_code))
         });
         sales.truncate(self.levers.max_sales);
+        // The decisions that shaped the proposal: the proposed products', and
+        // those of blocked products that would have ranked among them.
+        let floor = if sales.len() < self.levers.max_sales {
+            f64::NEG_INFINITY
+        } else {
+            sales.last().map_or(f64::NEG_INFINITY, key)
+        };
+        let mut decisive: Vec<(String, Decision)> = sales
+            .iter()
+            .filter_map(|a| a.product_code.as_deref())
+            .filter_map(|code| decisions.iter().find(|(c, _)| c == code).cloned())
+            .collect();
+        decisive.extend(
+            blocked
+                .iter()
+                .filter(|(would, _)| *would >= floor)
+                .map(|(_, i)| decisions[*i].clone()),
+        );
 
         let mut actions = Vec::new();
         if let Some(reasons) = at_risk {
@@ -615,6 +642,7 @@ impl Engine {
             customer_id: v.customer_id,
             actions,
             decisions,
+            decisive,
             excluded,
         }
     }
@@ -736,6 +764,33 @@ mod tests {
             .iter()
             .any(|(c, dec)| c == "FD-R4-01" && !dec.allowed));
         assert!(r.excluded.iter().any(|x| x.filter == "held"));
+        // The batch log keeps the proposed products' decisions and only
+        // those blocked ones that would have ranked among them.
+        for a in &r.actions {
+            let code = a.product_code.as_deref().unwrap();
+            assert!(r.decisive.iter().any(|(c, d)| c == code && d.allowed));
+        }
+        assert!(r.decisive.len() < r.decisions.len());
+    }
+
+    #[test]
+    fn a_blocked_product_that_would_have_ranked_is_decisive() {
+        let e = engine();
+        let mut v = view();
+        // Co-held WM-R2-01 would lead; a C1 customer may not have it.
+        v.assessment = Some(Assessment {
+            tolerance: RiskTolerance::C1,
+            assessed_on: d(2025, 1, 10),
+        });
+        let r = e.recommend(&v, d(2025, 6, 1));
+        assert!(r
+            .actions
+            .iter()
+            .all(|a| a.product_code.as_deref() != Some("WM-R2-01")));
+        assert!(r
+            .decisive
+            .iter()
+            .any(|(c, dec)| c == "WM-R2-01" && !dec.allowed));
     }
 
     #[test]

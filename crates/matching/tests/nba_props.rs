@@ -137,11 +137,16 @@ proptest! {
             prop_assert!(p.eligibility_check(&v.facts).is_ok(), "{} ineligible", code);
             prop_assert!(!a.reasons.is_empty());
         }
-        // Every product proposed had its decision logged.
+        // Every product proposed had its decision logged, in full and in the
+        // decisive subset batch runs keep; blocked decisive ones are blocked.
         for a in &r.actions {
             if let Some(code) = a.product_code.as_deref() {
                 prop_assert!(r.decisions.iter().any(|(c, d)| c == code && d.allowed));
+                prop_assert!(r.decisive.iter().any(|(c, d)| c == code && d.allowed));
             }
+        }
+        for (code, d) in &r.decisive {
+            prop_assert!(r.decisions.iter().any(|(c, x)| c == code && x == d));
         }
     }
 }
