@@ -430,6 +430,7 @@ const DEMO_DB: &str = "./rapport-data/demo.db";
 /// model scored, every customer's next best actions stored.
 async fn demo_matching(
     store: &rapport_store::Store,
+    settings: &crate::matching::Settings,
     as_of: chrono::NaiveDate,
 ) -> Result<serde_json::Value> {
     let trained = crate::store_models::train(
@@ -446,7 +447,7 @@ async fn demo_matching(
         Ok(t) => serde_json::to_value(&t)?,
         Err(e) => json!({ "skipped": e.to_string() }),
     };
-    let refresh = crate::matching::refresh(store, as_of, "demo").await?;
+    let refresh = crate::matching::refresh(store, settings, as_of, "demo").await?;
     Ok(json!({ "churn_model": trained, "refresh": refresh }))
 }
 
@@ -535,7 +536,10 @@ async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
             if !json {
                 eprintln!("training the churn model, scoring it, ranking next best actions …");
             }
-            demo_matching(&store, as_of).await
+            match crate::matching::Settings::from_config(&cfg.matching) {
+                Ok(settings) => demo_matching(&store, &settings, as_of).await,
+                Err(e) => Err(e),
+            }
         }
         Err(_) => Ok(json!(null)),
     };

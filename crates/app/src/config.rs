@@ -15,6 +15,44 @@ pub struct Config {
     pub import: ImportConfig,
     pub web: WebConfig,
     pub jobs: JobsConfig,
+    pub matching: MatchingConfig,
+}
+
+/// Next best actions: the catalogue, the suitability policy and the levers.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MatchingConfig {
+    /// A product catalogue file (TOML, the format of the built-in one) that
+    /// replaces the built-in catalogue; empty: the built-in one.
+    pub catalogue: String,
+    /// Days a risk-tolerance assessment stays valid.
+    pub assessment_validity_days: i64,
+    /// Sales actions kept per customer.
+    pub max_sales: usize,
+    /// Churn probability from which a retention action is raised.
+    pub retention_churn: f64,
+    /// Idle cash (yuan above three months of spending) that triggers the
+    /// deposit and wealth rules.
+    pub idle_cash_yuan: f64,
+    /// Days ahead a public holiday puts travel and holiday products in context.
+    pub holiday_days: i64,
+    /// Business levers: a priority multiplier per product category
+    /// (deposit, wealth, fund, insurance, pension, loan, card, precious_metal).
+    pub levers: std::collections::BTreeMap<String, f64>,
+}
+
+impl Default for MatchingConfig {
+    fn default() -> Self {
+        MatchingConfig {
+            catalogue: String::new(),
+            assessment_validity_days: 365,
+            max_sales: 3,
+            retention_churn: 0.5,
+            idle_cash_yuan: 20_000.0,
+            holiday_days: 30,
+            levers: std::collections::BTreeMap::new(),
+        }
+    }
 }
 
 /// The web server: where it listens, its default language, cookies and logs.
@@ -137,6 +175,7 @@ impl fmt::Debug for Config {
             .field("import", &self.import)
             .field("web", &self.web)
             .field("jobs", &self.jobs)
+            .field("matching", &self.matching)
             .finish()
     }
 }
@@ -175,19 +214,25 @@ impl Config {
             let default = defaults.get(&section).and_then(|s| s.get(&field_name));
             let wants_integer = default.is_some_and(|v| v.is_integer());
             let wants_bool = default.is_some_and(|v| v.is_bool());
-            let v = if wants_bool {
-                toml::Value::Boolean(match value.trim() {
-                    "true" | "1" | "yes" => true,
-                    "false" | "0" | "no" => false,
-                    _ => bail!("{key}: {section}.{field_name} must be true or false"),
-                })
-            } else if wants_integer {
-                toml::Value::Integer(value.trim().parse::<i64>().with_context(|| {
-                    format!("{key}: {section}.{field_name} must be a whole number")
-                })?)
-            } else {
-                toml::Value::String(value)
-            };
+            let wants_float = default.is_some_and(|v| v.is_float());
+            let v =
+                if wants_bool {
+                    toml::Value::Boolean(match value.trim() {
+                        "true" | "1" | "yes" => true,
+                        "false" | "0" | "no" => false,
+                        _ => bail!("{key}: {section}.{field_name} must be true or false"),
+                    })
+                } else if wants_float {
+                    toml::Value::Float(value.trim().parse::<f64>().with_context(|| {
+                        format!("{key}: {section}.{field_name} must be a number")
+                    })?)
+                } else if wants_integer {
+                    toml::Value::Integer(value.trim().parse::<i64>().with_context(|| {
+                        format!("{key}: {section}.{field_name} must be a whole number")
+                    })?)
+                } else {
+                    toml::Value::String(value)
+                };
             t.insert(field_name, v);
         }
         let cfg: Config = toml::Value::Table(table)
@@ -262,6 +307,49 @@ impl Config {
         if self.jobs.poll_secs < 1 || self.jobs.shutdown_grace_secs < 0 {
             bail!("jobs.poll_secs must be at least 1 and jobs.shutdown_grace_secs at least 0");
         }
+        let m = &self.matching;
+        if !(1..=3_650).contains(&m.assessment_validity_days) {
+            bail!(
+                "matching.assessment_validity_days must be between 1 and 3650 (got {})",
+                m.assessment_validity_days
+            );
+        }
+        if !(1..=20).contains(&m.max_sales) {
+            bail!(
+                "matching.max_sales must be between 1 and 20 (got {})",
+                m.max_sales
+            );
+        }
+        if !(0.0..=1.0).contains(&m.retention_churn) {
+            bail!(
+                "matching.retention_churn must be a probability between 0 and 1 (got {})",
+                m.retention_churn
+            );
+        }
+        if !(m.idle_cash_yuan >= 0.0 && m.idle_cash_yuan.is_finite()) {
+            bail!("matching.idle_cash_yuan must be 0 or more");
+        }
+        if !(0..=366).contains(&m.holiday_days) {
+            bail!(
+                "matching.holiday_days must be between 0 and 366 (got {})",
+                m.holiday_days
+            );
+        }
+        for (category, lever) in &m.levers {
+            if rapport_matching::Category::parse(category).is_none() {
+                bail!(
+                    "matching.levers.{category}: not a product category ({})",
+                    rapport_matching::Category::ALL
+                        .iter()
+                        .map(|c| c.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            if !(0.0..=100.0).contains(lever) {
+                bail!("matching.levers.{category} must be between 0 and 100 (got {lever})");
+            }
+        }
         Ok(())
     }
 }
@@ -276,6 +364,32 @@ fn read_toml(path: &Path) -> Result<toml::Table> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn matching_settings_are_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("r.toml");
+        std::fs::write(
+            &path,
+            "[matching]\nmax_sales = 5\n[matching.levers]\nwealth = 1.5\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let env = vec![(
+            "RAPPORT__MATCHING__RETENTION_CHURN".to_string(),
+            "0.4".to_string(),
+        )];
+        let cfg = Config::load(Some(&path), env.into_iter()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cfg.matching.max_sales, 5);
+        assert_eq!(cfg.matching.levers.get("wealth"), Some(&1.5));
+        assert_eq!(cfg.matching.retention_churn, 0.4);
+        std::fs::write(&path, "[matching.levers]\nsavings = 2.0\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let err = Config::load(Some(&path), std::iter::empty())
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default();
+        assert!(err.contains("matching.levers.savings"), "{err}");
+    }
 
     #[test]
     fn environment_overrides_the_file_and_defaults() {

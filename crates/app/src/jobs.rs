@@ -53,6 +53,7 @@ pub fn next_daily(after: DateTime<Utc>, at: NaiveTime, offset: FixedOffset) -> D
 pub struct NightlyScoring {
     pub at: NaiveTime,
     pub offset: FixedOffset,
+    pub matching: crate::config::MatchingConfig,
 }
 
 impl Job for NightlyScoring {
@@ -72,7 +73,9 @@ impl Job for NightlyScoring {
             )
             .await?;
             let v = serde_json::to_value(&report)?;
-            let refresh = crate::matching::refresh(store, as_of, "nightly_scoring").await?;
+            let settings = crate::matching::Settings::from_config(&self.matching)?;
+            let refresh =
+                crate::matching::refresh(store, &settings, as_of, "nightly_scoring").await?;
             Ok(json!({
                 "as_of": as_of,
                 "customers": v.get("customers"),
@@ -105,7 +108,10 @@ impl Job for SessionSweep {
 }
 
 /// The jobs of this binary, as configured.
-pub fn jobs(cfg: &JobsConfig) -> Result<Vec<Box<dyn Job>>> {
+pub fn jobs(
+    cfg: &JobsConfig,
+    matching: &crate::config::MatchingConfig,
+) -> Result<Vec<Box<dyn Job>>> {
     let at = NaiveTime::parse_from_str(&cfg.nightly_scoring_at, "%H:%M")
         .with_context(|| format!("jobs.nightly_scoring_at {:?}", cfg.nightly_scoring_at))?;
     let offset: FixedOffset = cfg
@@ -113,7 +119,11 @@ pub fn jobs(cfg: &JobsConfig) -> Result<Vec<Box<dyn Job>>> {
         .parse()
         .with_context(|| format!("jobs.utc_offset {:?}", cfg.utc_offset))?;
     Ok(vec![
-        Box::new(NightlyScoring { at, offset }),
+        Box::new(NightlyScoring {
+            at,
+            offset,
+            matching: matching.clone(),
+        }),
         Box::new(SessionSweep),
     ])
 }
@@ -214,10 +224,11 @@ async fn run_claimed(
 pub async fn run_scheduler(
     store: Store,
     cfg: JobsConfig,
+    matching: crate::config::MatchingConfig,
     worker_id: String,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> Result<()> {
-    let jobs = jobs(&cfg)?;
+    let jobs = jobs(&cfg, &matching)?;
     run_jobs(&store, &jobs, &cfg, &worker_id, &mut shutdown).await
 }
 

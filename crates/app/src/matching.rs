@@ -23,6 +23,52 @@ use rapport_store::{
 use serde::Serialize;
 use std::collections::HashMap;
 
+/// The matching settings of a run: catalogue, suitability policy, levers
+/// (from `[matching]` in the configuration).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub catalogue: Catalogue,
+    pub policy: SuitabilityPolicy,
+    pub levers: Levers,
+}
+
+impl Settings {
+    /// The built-in catalogue and the default policy and levers.
+    pub fn builtin() -> Result<Settings> {
+        Settings::from_config(&crate::config::MatchingConfig::default())
+    }
+
+    /// Reads the catalogue file when one is configured.
+    pub fn from_config(cfg: &crate::config::MatchingConfig) -> Result<Settings> {
+        let catalogue = if cfg.catalogue.is_empty() {
+            Catalogue::builtin()?
+        } else {
+            let text = std::fs::read_to_string(&cfg.catalogue)
+                .with_context(|| format!("reading the catalogue {}", cfg.catalogue))?;
+            Catalogue::parse(&text).with_context(|| format!("catalogue {}", cfg.catalogue))?
+        };
+        let mut levers = Levers {
+            max_sales: cfg.max_sales,
+            retention_churn: cfg.retention_churn,
+            idle_cash_yuan: cfg.idle_cash_yuan,
+            holiday_days: cfg.holiday_days,
+            ..Levers::default()
+        };
+        for (c, v) in &cfg.levers {
+            if let Some(cat) = rapport_matching::Category::parse(c) {
+                levers.category.insert(cat, *v);
+            }
+        }
+        Ok(Settings {
+            catalogue,
+            policy: SuitabilityPolicy {
+                validity_days: cfg.assessment_validity_days,
+            },
+            levers,
+        })
+    }
+}
+
 /// Holdings opened this many days before the as-of date count as recent
 /// take-up (the "customers like you took it up" signal).
 const TAKE_UP_DAYS: i32 = 365;
@@ -183,13 +229,14 @@ enum AssessmentMode {
 /// `held_before` (exclusive) and not closed by then.
 async fn build(
     store: &Store,
+    settings: &Settings,
     raw: Raw,
     as_of: NaiveDate,
     held_before: NaiveDate,
     mode: AssessmentMode,
     with_scores: bool,
 ) -> Result<Book> {
-    let catalogue = Catalogue::builtin()?;
+    let catalogue = settings.catalogue.clone();
     let t = &raw.table;
     let n = t.len();
     let col = |name: &str| t.column(name).map(<[Option<f64>]>::to_vec);
@@ -234,7 +281,7 @@ async fn build(
         }
     }
     let cal = HolidayCalendar::embedded().ok();
-    let levers = Levers::default();
+    let levers = settings.levers.clone();
     let holiday = cal
         .as_ref()
         .and_then(|c| next_holiday(c, as_of, levers.holiday_days));
@@ -327,7 +374,7 @@ async fn build(
             )
         }),
     );
-    let engine = Engine::new(catalogue, SuitabilityPolicy::default(), affinity, levers);
+    let engine = Engine::new(catalogue, settings.policy, affinity, levers);
     Ok(Book {
         as_of,
         engine,
@@ -338,11 +385,19 @@ async fn build(
 }
 
 /// Loads the book as of `as_of` (holdings open on that day, stored assessments, active models).
-pub async fn load_book(store: &Store, as_of: NaiveDate) -> Result<Book> {
-    let catalogue = Catalogue::builtin()?;
-    let raw = load_raw(store, &catalogue, as_of).await?;
+pub async fn load_book(store: &Store, settings: &Settings, as_of: NaiveDate) -> Result<Book> {
+    let raw = load_raw(store, &settings.catalogue, as_of).await?;
     let held_before = as_of.succ_opt().unwrap_or(as_of);
-    build(store, raw, as_of, held_before, AssessmentMode::Stored, true).await
+    build(
+        store,
+        settings,
+        raw,
+        as_of,
+        held_before,
+        AssessmentMode::Stored,
+        true,
+    )
+    .await
 }
 
 /// The JSON kept with a stored action: reasons, sources, factors, channel.
@@ -445,9 +500,14 @@ pub struct BatchReport {
 
 /// Recommends for every customer as of `as_of` and stores the actions
 /// (replacing open proposals) and the suitability decisions.
-pub async fn recommend_all(store: &Store, as_of: NaiveDate, by: &str) -> Result<BatchReport> {
+pub async fn recommend_all(
+    store: &Store,
+    settings: &Settings,
+    as_of: NaiveDate,
+    by: &str,
+) -> Result<BatchReport> {
     let t0 = std::time::Instant::now();
-    let book = load_book(store, as_of).await?;
+    let book = load_book(store, settings, as_of).await?;
     let mut recs = Vec::new();
     let mut decisions = Vec::new();
     let (mut retention, mut reassessment, mut sales) = (0, 0, 0);
@@ -507,9 +567,14 @@ pub struct EvalReport {
 /// products each customer actually opened from the cut date on, against
 /// the most popular products not held (plain, and after the same
 /// eligibility and suitability filters).
-pub async fn evaluate(store: &Store, share: f64, k: usize) -> Result<EvalReport> {
+pub async fn evaluate(
+    store: &Store,
+    settings: &Settings,
+    share: f64,
+    k: usize,
+) -> Result<EvalReport> {
     let t0 = std::time::Instant::now();
-    let catalogue = Catalogue::builtin()?;
+    let catalogue = &settings.catalogue;
     // Find the cut date from the dated holdings first (features need it).
     let mut opened: Vec<i32> = Vec::new();
     store
@@ -528,7 +593,7 @@ pub async fn evaluate(store: &Store, share: f64, k: usize) -> Result<EvalReport>
     let cut = opened[cut_idx.min(opened.len() - 1)];
     let cut_date = day(cut).context("holding date out of range")?;
 
-    let raw = load_raw(store, &catalogue, cut_date).await?;
+    let raw = load_raw(store, catalogue, cut_date).await?;
     // Held-out truth: products opened on or after the cut date, per customer.
     let mut truth: HashMap<i64, Vec<String>> = HashMap::new();
     let mut holdout = 0usize;
@@ -545,6 +610,7 @@ pub async fn evaluate(store: &Store, share: f64, k: usize) -> Result<EvalReport>
     let holdings_total = opened.len();
     let book = build(
         store,
+        settings,
         raw,
         cut_date,
         cut_date,
@@ -656,14 +722,19 @@ pub struct RefreshReport {
 /// After a scoring run: every active model scores the customers as of
 /// `as_of`, then every customer's next best actions are ranked and stored
 /// (the nightly job and the demo).
-pub async fn refresh(store: &Store, as_of: NaiveDate, by: &str) -> Result<RefreshReport> {
+pub async fn refresh(
+    store: &Store,
+    settings: &Settings,
+    as_of: NaiveDate,
+    by: &str,
+) -> Result<RefreshReport> {
     let mut models = Vec::new();
     for m in store.model_versions(None).await? {
         if m.active && !m.kind.starts_with("extract:") {
             models.push(crate::store_models::score(store, &m.kind, as_of, 3).await?);
         }
     }
-    let recommendations = recommend_all(store, as_of, by).await?;
+    let recommendations = recommend_all(store, settings, as_of, by).await?;
     Ok(RefreshReport {
         models,
         recommendations,

@@ -156,6 +156,7 @@ pub async fn worker(cfg: &Config) -> Result<()> {
     let task = tokio::spawn(crate::jobs::run_scheduler(
         store.clone(),
         cfg.jobs.clone(),
+        cfg.matching.clone(),
         id,
         stopped,
     ));
@@ -170,7 +171,7 @@ pub async fn worker(cfg: &Config) -> Result<()> {
 pub async fn jobs(cfg: &Config, json: bool, cmd: JobsCommand) -> Result<()> {
     let store = open(&cfg.database.url).await?;
     let result = async {
-        let known = crate::jobs::jobs(&cfg.jobs)?;
+        let known = crate::jobs::jobs(&cfg.jobs, &cfg.matching)?;
         let now = Utc::now();
         for j in &known {
             store.ensure_job(j.name(), j.next_run(now)).await?;

@@ -4,13 +4,15 @@
 
 use crate::commands::open;
 use crate::config::Config;
-use crate::matching::{decision_row, evaluate, load_book, recommend_all, to_rows, LogDecisions};
+use crate::matching::{
+    decision_row, evaluate, load_book, recommend_all, to_rows, LogDecisions, Settings,
+};
 use crate::output::emit;
 use anyhow::{bail, Context, Result};
 use chrono::Utc;
 use clap::{Args, Subcommand};
 use rapport_domain::RiskTolerance;
-use rapport_matching::{check_product, Assessment, Catalogue, SuitabilityPolicy};
+use rapport_matching::{check_product, Assessment};
 use rapport_store::{RecommendationScope, Scope, Store};
 use serde_json::json;
 
@@ -61,16 +63,22 @@ pub enum RecommendCommand {
 }
 
 pub async fn run(cfg: &Config, json: bool, args: RecommendArgs) -> Result<()> {
+    let settings = Settings::from_config(&cfg.matching)?;
     let store = open(&cfg.database.url).await?;
-    let result = dispatch(&store, json, args).await;
+    let result = dispatch(&store, &settings, json, args).await;
     store.close().await;
     result
 }
 
-async fn dispatch(store: &Store, json: bool, args: RecommendArgs) -> Result<()> {
+async fn dispatch(
+    store: &Store,
+    settings: &Settings,
+    json: bool,
+    args: RecommendArgs,
+) -> Result<()> {
     match args.command {
         Some(RecommendCommand::Evaluate { holdout, k }) => {
-            let r = evaluate(store, holdout, k).await?;
+            let r = evaluate(store, settings, holdout, k).await?;
             emit(json, &serde_json::to_value(&r)?, || {
                 let line = |name: &str, m: &rapport_matching::RankingMetrics| {
                     format!(
@@ -98,11 +106,11 @@ async fn dispatch(store: &Store, json: bool, args: RecommendArgs) -> Result<()> 
             by,
             channel,
             note,
-        }) => outcome_cmd(store, json, id, &outcome, &by, channel, note).await,
+        }) => outcome_cmd(store, settings, json, id, &outcome, &by, channel, note).await,
         None => {
             let as_of = crate::score_cmd::resolve_as_of(store, args.as_of.as_deref()).await?;
             if args.all {
-                let r = recommend_all(store, as_of, &args.by).await?;
+                let r = recommend_all(store, settings, as_of, &args.by).await?;
                 return emit(json, &serde_json::to_value(&r)?, || {
                     format!(
                         "{} customers as of {}: {} actions stored ({} retention, {} reassessment, {} sales); {} suitability decisions logged, {} blocked; {} ms",
@@ -114,13 +122,14 @@ async fn dispatch(store: &Store, json: bool, args: RecommendArgs) -> Result<()> 
             let Some(key) = args.customer else {
                 bail!("give --customer KEY or --all (or a subcommand: evaluate, outcome)");
             };
-            one(store, json, &key, as_of, &args.by).await
+            one(store, settings, json, &key, as_of, &args.by).await
         }
     }
 }
 
 async fn one(
     store: &Store,
+    settings: &Settings,
     json: bool,
     key: &str,
     as_of: chrono::NaiveDate,
@@ -130,7 +139,7 @@ async fn one(
         .customer_id_by_key(&Scope::All, key)
         .await
         .with_context(|| format!("no customer with key {key:?}"))?;
-    let book = load_book(store, as_of).await?;
+    let book = load_book(store, settings, as_of).await?;
     let view = book
         .views
         .iter()
@@ -201,6 +210,7 @@ async fn one(
 /// suitability rule (offer, sell) and log the decision; a blocked one is refused.
 pub async fn record_outcome(
     store: &Store,
+    settings: &Settings,
     id: i64,
     outcome: &str,
     by: &str,
@@ -218,8 +228,8 @@ pub async fn record_outcome(
         .await?
         .with_context(|| format!("no recommendation {id}"))?;
     if let (Some(ctx), Some(code)) = (context, rec.product_code.as_deref()) {
-        let catalogue = Catalogue::builtin()?;
-        let product = catalogue
+        let product = settings
+            .catalogue
             .get(code)
             .with_context(|| format!("product {code} is not in the catalogue"))?;
         let (tol, assessed) = store
@@ -234,13 +244,7 @@ pub async fn record_outcome(
             _ => None,
         };
         let today = Utc::now().date_naive();
-        let d = check_product(
-            &SuitabilityPolicy::default(),
-            product,
-            assessment.as_ref(),
-            today,
-            ctx,
-        );
+        let d = check_product(&settings.policy, product, assessment.as_ref(), today, ctx);
         store
             .log_suitability(&[decision_row(rec.customer_id, code, &d, by)], Utc::now())
             .await?;
@@ -257,8 +261,10 @@ pub async fn record_outcome(
         .await?)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn outcome_cmd(
     store: &Store,
+    settings: &Settings,
     json: bool,
     id: i64,
     outcome: &str,
@@ -266,7 +272,16 @@ async fn outcome_cmd(
     channel: Option<String>,
     note: Option<String>,
 ) -> Result<()> {
-    let row = record_outcome(store, id, outcome, by, channel.as_deref(), note.as_deref()).await?;
+    let row = record_outcome(
+        store,
+        settings,
+        id,
+        outcome,
+        by,
+        channel.as_deref(),
+        note.as_deref(),
+    )
+    .await?;
     emit(json, &json!({"recommendation": row}), || {
         format!(
             "recommendation {} ({}{}) is now {}",

@@ -68,6 +68,7 @@ pub async fn run_server(
         Some(tokio::spawn(crate::jobs::run_scheduler(
             store.clone(),
             cfg.jobs.clone(),
+            cfg.matching.clone(),
             worker,
             stop_rx,
         )))

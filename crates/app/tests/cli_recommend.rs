@@ -167,6 +167,29 @@ fn models_registry_and_next_best_actions_end_to_end() {
         "{}",
         one["view"]
     );
+    // The [matching] configuration reaches the engine (here from the environment).
+    let out = Command::new(env!("CARGO_BIN_EXE_rapport"))
+        .args(["--db", &db, "--json", "recommend", "--customer", &key])
+        .env("RAPPORT__MATCHING__MAX_SALES", "1")
+        .env_remove("RAPPORT_DB")
+        .env_remove("RAPPORT_CONFIG")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let capped: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sales = capped["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["action"] == "sale")
+        .count();
+    assert!(sales <= 1, "{capped}");
+    let one = json(&db, &["recommend", "--customer", &key]);
+    let actions = one["actions"].as_array().unwrap();
     let id = actions[0]["id"].as_i64().unwrap().to_string();
     let o = json(
         &db,

@@ -196,6 +196,9 @@ pub struct Engine {
     median_value: f64,
 }
 
+/// Propensity per unit of need strength for products without take-up data.
+pub const COLD_START: f64 = 0.02;
+
 /// Remote channels a marketing message can use, in preference order.
 const REMOTE: &[SalesChannel] = &[
     SalesChannel::MobileApp,
@@ -479,7 +482,12 @@ impl Engine {
             );
             // Propensity from data (similarity, models); needs rules raise
             // the context weight instead of pretending to be probabilities.
-            let prop = 1.0 - (1.0 - c.similarity) * (1.0 - c.propensity);
+            // A product nobody has taken up yet (a new one) still reaches
+            // customers whose needs it serves, at a small cold-start
+            // propensity that data-backed candidates outrank unless a lever
+            // pushes it.
+            let prop =
+                (1.0 - (1.0 - c.similarity) * (1.0 - c.propensity)).max(COLD_START * c.needs);
             let lever = self
                 .levers
                 .category
@@ -771,6 +779,29 @@ mod tests {
             assert!(r.decisive.iter().any(|(c, d)| c == code && d.allowed));
         }
         assert!(r.decisive.len() < r.decisions.len());
+    }
+
+    #[test]
+    fn a_business_lever_moves_a_category_up() {
+        let mut e = engine();
+        let base = e.recommend(&view(), d(2025, 6, 1));
+        let cat_of = |e: &Engine, a: &Action| {
+            e.catalogue
+                .get(a.product_code.as_deref().unwrap())
+                .unwrap()
+                .category
+        };
+        assert_ne!(cat_of(&e, &base.actions[0]), crate::Category::Pension);
+        // Nobody in the book holds a pension product; the customer (52) needs
+        // one, so it is a cold-start candidate that a lever brings to the top.
+        e.levers.category.insert(crate::Category::Pension, 1_000.0);
+        let pushed = e.recommend(&view(), d(2025, 6, 1));
+        assert_eq!(cat_of(&e, &pushed.actions[0]), crate::Category::Pension);
+        assert_eq!(pushed.actions[0].lever, 1_000.0);
+        assert!(pushed.actions[0]
+            .reasons
+            .iter()
+            .any(|r| r.code == "life_stage_retirement"));
     }
 
     #[test]

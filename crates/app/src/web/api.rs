@@ -513,6 +513,7 @@ async fn recommendation_outcome(
     }
     let updated = crate::recommend_cmd::record_outcome(
         &app.store,
+        &crate::matching::Settings::from_config(&app.cfg.matching).map_err(ApiError::internal)?,
         id,
         &body.outcome,
         &v.user.username,

@@ -122,7 +122,8 @@ pub async fn bank(pg: bool, customers: u64) -> Option<Bank> {
     rapport::scoring::run_scoring(&store, as_of, &Default::default())
         .await
         .unwrap();
-    rapport::matching::recommend_all(&store, as_of, "test")
+    let settings = rapport::matching::Settings::builtin().unwrap();
+    rapport::matching::recommend_all(&store, &settings, as_of, "test")
         .await
         .unwrap();
     let hq = store

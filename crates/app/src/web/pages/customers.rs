@@ -752,6 +752,7 @@ async fn recommendation_outcome(
         .ok_or(PageError::NotFound)?;
     let notice = match crate::recommend_cmd::record_outcome(
         &app.store,
+        &crate::matching::Settings::from_config(&app.cfg.matching).map_err(PageError::Internal)?,
         rec.id,
         &f.outcome,
         &v.user.username,
