@@ -12,7 +12,7 @@
 //! tables (no transactions), so the published target can be rerun.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -394,6 +394,7 @@ pub fn train(json: bool, args: &TrainArgs) -> Result<TrainedModel> {
         exclude: args.exclude.clone(),
         id: args.id.clone(),
         time: args.time.clone(),
+        scoring: false,
     };
     let (data, report) = read_extract(data_path, &spec)?;
     if let Some(path) = &args.rejects {
@@ -587,7 +588,6 @@ pub fn score(json: bool, args: &ScoreArgs) -> Result<()> {
         .with_context(|| format!("cannot read the model {}", model_path.display()))?;
     let trained = TrainedModel::from_json(&text)
         .with_context(|| format!("{} is not a model artefact", model_path.display()))?;
-    // The extract may lack the target: read it with a constant stand-in.
     let (data, report) = read_scoring_extract(data_path, &trained, args.id.as_deref())?;
     let rows: Vec<usize> = (0..data.len()).collect();
     let probabilities = trained.model.predict(&data, &rows)?;
@@ -632,63 +632,21 @@ pub fn score(json: bool, args: &ScoreArgs) -> Result<()> {
     Ok(())
 }
 
-/// Read an extract for scoring: if the target column is absent, a
-/// constant column stands in for it (it plays no part in scoring).
+/// Read an extract for scoring: the target column may be absent, and every
+/// column the model uses is kept even when the scored rows hold one value.
 fn read_scoring_extract(
     path: &Path,
     trained: &TrainedModel,
     id: Option<&str>,
 ) -> Result<(rapport_models::Dataset, LoadReport)> {
-    let mut header = String::new();
-    let raw = rapport_models::extract::read_maybe_gzip(path)?;
-    BufReader::new(raw.as_slice()).read_line(&mut header)?;
-    let delimiter = rapport_models::extract::detect_delimiter(&raw);
-    let has_target = header
-        .trim_end()
-        .split(char::from(delimiter))
-        .any(|h| h.trim().trim_matches('"') == trained.target);
-    let (bytes, positive) = if has_target {
-        (raw, None)
-    } else {
-        // Append a stand-in target: alternate 0/1 so it reads as binary.
-        let text = String::from_utf8_lossy(&raw);
-        let mut out = String::with_capacity(text.len() + 16 * 1024);
-        for (i, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            out.push_str(line.trim_end_matches('\r'));
-            out.push(char::from(delimiter));
-            out.push_str(if i == 0 {
-                "__target"
-            } else if i % 2 == 0 {
-                "1"
-            } else {
-                "0"
-            });
-            out.push('\n');
-        }
-        (out.into_bytes(), Some("1".to_string()))
-    };
-    let target = if has_target {
-        trained.target.clone()
-    } else {
-        "__target".into()
-    };
     let spec = ExtractSpec {
-        target,
-        positive: if has_target {
-            Some(trained.positive.clone())
-        } else {
-            positive
-        },
-        exclude: Vec::new(),
+        target: trained.target.clone(),
+        positive: Some(trained.positive.clone()),
         id: id.map(str::to_string),
-        time: None,
+        scoring: true,
+        ..ExtractSpec::default()
     };
-    Ok(rapport_models::extract::read_extract_bytes(
-        path, &bytes, &spec,
-    )?)
+    Ok(read_extract(path, &spec)?)
 }
 
 /// Counts written by [`berka_loans`].

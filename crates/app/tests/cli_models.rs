@@ -117,6 +117,57 @@ fn berka_loans_extract_trains_on_a_time_holdout_and_scores_with_reasons() {
     let reasons: Value = serde_json::from_str(&rows[0][2]).unwrap();
     assert_eq!(reasons.as_array().unwrap().len(), 3);
     assert_eq!(reasons[0]["unit"], "points");
+
+    // New loans to score: no target column, and only two of them, so some
+    // columns hold one value; every row is scored the same as before.
+    let text = std::fs::read_to_string(&extract).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let bad_at = header.iter().position(|h| *h == "bad").unwrap();
+    let strip = |line: &str| {
+        line.split(',')
+            .enumerate()
+            .filter(|(i, _)| *i != bad_at)
+            .map(|(_, c)| c)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let fresh = dir.path().join("new_loans.csv");
+    let first_two: Vec<String> = std::iter::once(header.join(","))
+        .chain(lines.take(2).map(|l| l.to_string()))
+        .map(|l| strip(&l))
+        .collect();
+    std::fs::write(&fresh, first_two.join("\n") + "\n").unwrap();
+    let again = dir.path().join("again.csv");
+    let scored = rapport_json(&[
+        "model",
+        "score",
+        "--model",
+        s(&model),
+        "--data",
+        s(&fresh),
+        "--id",
+        "loan_id",
+        "--out",
+        s(&again),
+    ]);
+    assert_eq!(scored["scored"], 2);
+    let mut reader = csv::Reader::from_path(&again).unwrap();
+    let fresh_rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(fresh_rows[0][0], rows[0][0]);
+    assert_eq!(fresh_rows[0][1], rows[0][1], "same loan, same probability");
+    // --json without --out would drop the rows: refused.
+    let (code, _, stderr) = rapport(&[
+        "--json",
+        "model",
+        "score",
+        "--model",
+        s(&model),
+        "--data",
+        s(&fresh),
+    ]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("--out"), "{stderr}");
 }
 
 #[test]

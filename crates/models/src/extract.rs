@@ -31,6 +31,11 @@ pub struct ExtractSpec {
     /// A time column: evaluation then holds out the latest rows instead of
     /// folding at random. Left out of the features.
     pub time: Option<String>,
+    /// Read for scoring: the target column may be absent (when present it is
+    /// left out, its values unread; the dataset's target is all 0), and no
+    /// column is dropped for holding one value (a model needs every column
+    /// it was trained on, whatever the rows being scored).
+    pub scoring: bool,
 }
 
 /// One feature column.
@@ -234,7 +239,11 @@ pub fn read_extract_bytes(
             )
         })
     };
-    let target_at = index_of(&spec.target)?;
+    let target_at = if spec.scoring {
+        header.iter().position(|h| *h == spec.target)
+    } else {
+        Some(index_of(&spec.target)?)
+    };
     let id_at = spec.id.as_deref().map(index_of).transpose()?;
     let time_at = spec.time.as_deref().map(index_of).transpose()?;
     let mut excluded = Vec::new();
@@ -244,7 +253,7 @@ pub fn read_extract_bytes(
     }
     let feature_at: Vec<usize> = (0..header.len())
         .filter(|&i| {
-            i != target_at
+            Some(i) != target_at
                 && Some(i) != id_at
                 && Some(i) != time_at
                 && !spec.exclude.contains(&header[i])
@@ -284,8 +293,11 @@ pub fn read_extract_bytes(
             });
             continue;
         }
-        let target = record[target_at].trim();
-        if is_missing(target) {
+        let target = match target_at {
+            Some(at) if !spec.scoring => record[at].trim(),
+            _ => "",
+        };
+        if !spec.scoring && is_missing(target) {
             rejected.push(RejectedRow {
                 row,
                 field: spec.target.clone(),
@@ -316,8 +328,15 @@ pub fn read_extract_bytes(
         }
     }
 
-    let (positive, target) = binary_target(&target_raw, spec.positive.as_deref())
-        .map_err(|message| column_error(&spec.target, message))?;
+    let (positive, target) = if spec.scoring {
+        (
+            spec.positive.clone().unwrap_or_default(),
+            vec![0; target_raw.len()],
+        )
+    } else {
+        binary_target(&target_raw, spec.positive.as_deref())
+            .map_err(|message| column_error(&spec.target, message))?
+    };
     if target.is_empty() {
         return Err(ModelError::Extract {
             path: path.to_path_buf(),
@@ -347,7 +366,7 @@ pub fn read_extract_bytes(
                 levels.len() + usize::from(codes.contains(&MISSING_LEVEL))
             }
         };
-        if distinct <= 1 {
+        if distinct <= 1 && !spec.scoring {
             constant_columns.push(name);
             continue;
         }
@@ -479,6 +498,34 @@ fn type_column(values: Vec<String>) -> Column {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scoring_reads_without_the_target_and_keeps_constant_columns() {
+        let text = b"id,age,job\n1,30,admin\n2,41,admin\n";
+        let spec = ExtractSpec {
+            target: "y".into(),
+            id: Some("id".into()),
+            scoring: true,
+            ..ExtractSpec::default()
+        };
+        let (data, report) = read_extract_bytes(Path::new("s.csv"), text, &spec).unwrap();
+        assert_eq!(data.len(), 2);
+        assert_eq!(data.target, vec![0, 0]);
+        // `job` holds one value here but the model may need it.
+        assert!(data.feature("job").is_some());
+        assert!(report.constant_columns.is_empty());
+        // With the target present it is left out of the features, unread.
+        let text = b"id,age,y\n1,30,\n2,41,maybe\n";
+        let (data, report) = read_extract_bytes(Path::new("s.csv"), text, &spec).unwrap();
+        assert!(data.feature("y").is_none());
+        assert!(report.rejected.is_empty());
+        // Training still requires it.
+        let train = ExtractSpec {
+            scoring: false,
+            ..spec
+        };
+        assert!(read_extract_bytes(Path::new("s.csv"), b"id,age\n1,30\n", &train).is_err());
+    }
 
     fn spec(target: &str) -> ExtractSpec {
         ExtractSpec {
