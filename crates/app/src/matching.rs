@@ -417,6 +417,8 @@ pub fn action_detail(a: &rapport_matching::Action, engine: &Engine) -> serde_jso
         "product": product.map(|p| serde_json::json!({
             "name_en": p.name_en, "name_zh": p.name_zh, "risk": p.risk.label(),
             "category": p.category.as_str(),
+            "description_en": p.description_en, "description_zh": p.description_zh,
+            "fees_en": p.fees_en, "fees_zh": p.fees_zh,
         })),
     })
 }

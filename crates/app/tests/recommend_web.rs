@@ -119,6 +119,19 @@ async fn story(b: &Bank) {
         page.contains(&escaped(reason)) || page.contains(&escaped(reason_en)),
         "the 360 shows the reasons"
     );
+    // Product actions carry the plain-language description and fees.
+    if let Some(sale) = actions.iter().find(|a| a["product"].is_string()) {
+        let p = &sale["detail"]["product"];
+        for k in ["description_zh", "description_en", "fees_zh", "fees_en"] {
+            assert!(!p[k].as_str().unwrap_or_default().is_empty(), "{k}: {p}");
+        }
+        let zh = escaped(p["description_zh"].as_str().unwrap());
+        let en = escaped(p["description_en"].as_str().unwrap());
+        assert!(
+            page.contains(&zh) || page.contains(&en),
+            "the 360 explains the product"
+        );
+    }
 
     // Offered, then accepted (a product: suitability re-checked and logged).
     let sale = actions

@@ -363,6 +363,8 @@ pub struct RecView {
     pub id: i64,
     pub label: String,
     pub product: String,
+    /// The product in plain language and its fees, in the viewer's language.
+    pub about: String,
     pub priority: String,
     pub channel: String,
     pub status: String,
@@ -408,10 +410,22 @@ async fn recommendation_views(
                         .collect()
                 })
                 .unwrap_or_default();
+            let text = |k: &str| {
+                detail["product"][format!("{k}_{}", if zh { "zh" } else { "en" })]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let about = [text("description"), text("fees")]
+                .into_iter()
+                .filter(|x| !x.is_empty())
+                .collect::<Vec<_>>()
+                .join(if zh { "；" } else { "; " });
             RecView {
                 id: r.id,
                 label: t.s(&format!("c360.rec_{}", r.action)).to_string(),
                 product,
+                about,
                 priority: format!("{:.3}", r.priority),
                 channel: detail["channel"].as_str().unwrap_or_default().to_string(),
                 status: r.status.clone(),
