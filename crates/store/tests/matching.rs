@@ -3,6 +3,8 @@
 //! PostgreSQL when `RAPPORT_TEST_PG` names a server URL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use chrono::{NaiveDate, TimeZone, Utc};
 use rapport_store::{
     ModelScoreRow, NewModelVersion, NewRecommendation, RecommendationScope, Store,
@@ -282,30 +284,9 @@ async fn registry_scores_decisions_and_recommendations_on_sqlite() {
 
 #[tokio::test]
 async fn registry_scores_decisions_and_recommendations_on_postgres() {
-    let Ok(admin) = std::env::var("RAPPORT_TEST_PG") else {
-        eprintln!("RAPPORT_TEST_PG not set: PostgreSQL matching test skipped");
+    let Some(db) = common::pg_store("matching").await else {
         return;
     };
-    let name = format!(
-        "rapport_matching_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0)
-    );
-    let pool = sqlx::PgPool::connect(&admin).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&pool)
-        .await
-        .unwrap();
-    let (base, _) = admin.rsplit_once('/').unwrap();
-    let store = Store::connect(&format!("{base}/{name}")).await.unwrap();
-    story(&store).await;
-    store.close().await;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
+    story(&db.store).await;
+    db.drop().await;
 }
