@@ -94,6 +94,10 @@ pub enum Command {
     /// customer (--all, stored); `evaluate` on held-out holdings; `outcome`
     /// records offered / accepted / declined.
     Recommend(crate::recommend_cmd::RecommendArgs),
+    /// The contact policy: may a message go to a customer (consent,
+    /// do-not-disturb, quiet hours, caps; logged), do-not-disturb, coverage.
+    #[command(subcommand)]
+    Contact(crate::contact_cmd::ContactCommand),
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod contact_cmd;
 pub mod holiday_cmd;
 pub mod jobs;
 pub mod matching;

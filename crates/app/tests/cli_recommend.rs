@@ -226,6 +226,73 @@ fn models_registry_and_next_best_actions_end_to_end() {
         assert!(ev[who]["customers"].as_u64().unwrap() > 0);
     }
 
+    // The contact policy over the same store: coverage, a check logged with
+    // its reason, quiet hours deferring, do-not-disturb stopping marketing only.
+    let cov = json(&db, &["contact", "coverage", "--as-of", "2025-01-01"]);
+    assert_eq!(cov["customers"].as_u64(), Some(customers));
+    let share = cov["coverage"].as_f64().unwrap();
+    assert!(share > 0.5 && share <= 1.0, "{cov}");
+    assert!(cov["reachable_marketing"].as_u64() <= cov["reachable"].as_u64());
+    let check = |purpose: &str, at: &str| {
+        json(
+            &db,
+            &[
+                "contact",
+                "check",
+                "--customer",
+                &key,
+                "--channel",
+                "sms",
+                "--purpose",
+                purpose,
+                "--at",
+                at,
+            ],
+        )
+    };
+    let day = check("service", "2025-01-02T10:00");
+    let consented = day["decision"]["allowed"] == true;
+    let night = check("service", "2025-01-02T23:30");
+    if consented {
+        assert_eq!(night["decision"]["code"], "quiet_hours", "{night}");
+        assert_eq!(night["decision"]["defer_until"], "2025-01-03T08:00:00");
+    } else {
+        assert_eq!(day["decision"]["code"], "no_consent", "{day}");
+    }
+    json(
+        &db,
+        &[
+            "contact",
+            "dnd",
+            "--customer",
+            &key,
+            "--reason",
+            "asked at the branch",
+        ],
+    );
+    let m = check("marketing", "2025-01-02T10:00");
+    assert_ne!(m["decision"]["allowed"], true, "{m}");
+    assert_eq!(m["do_not_disturb"], true);
+    let s2 = check("service", "2025-01-02T10:00");
+    assert_eq!(
+        s2["decision"]["allowed"], day["decision"]["allowed"],
+        "DND leaves service alone"
+    );
+    fails(
+        &db,
+        &[
+            "contact",
+            "check",
+            "--customer",
+            &key,
+            "--channel",
+            "fax",
+            "--purpose",
+            "service",
+        ],
+        "--channel",
+    );
+
     // Incomplete commands say what is missing.
     fails(
         &db,

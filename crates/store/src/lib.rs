@@ -16,6 +16,7 @@
 mod access;
 mod alerts;
 mod backup;
+mod contact;
 mod customers;
 mod dashboard;
 mod dialect;
@@ -39,6 +40,7 @@ pub use alerts::{
     EvidenceTxn, NewAlert,
 };
 pub use backup::{check_sqlite_file, StoreFileCheck};
+pub use contact::{ConsentRow, ContactDecisionRow, LoggedContactDecision, Reachability};
 pub use customers::{
     BranchRow, Customer360, CustomerFilter, CustomerListRow, CustomerProfile, ErasureReport,
     HealthPoint, Page, RmRow, Scope,
