@@ -16,6 +16,89 @@ pub struct Config {
     pub web: WebConfig,
     pub jobs: JobsConfig,
     pub matching: MatchingConfig,
+    pub contact: ContactConfig,
+}
+
+/// The contact policy (quiet hours and marketing caps; docs/CONFIG.md).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContactConfig {
+    /// Start of the quiet period, local time HH:MM.
+    pub quiet_start: String,
+    /// End of the quiet period, local time HH:MM (may be earlier than the start: wraps midnight).
+    pub quiet_end: String,
+    /// Whether quiet hours hold back service messages too.
+    pub quiet_applies_to_service: bool,
+    /// Marketing messages per channel within `channel_cap_days` (sms, email,
+    /// app_push, wechat, phone, meeting); a channel not listed is not capped.
+    pub channel_caps: std::collections::BTreeMap<String, u32>,
+    pub channel_cap_days: u32,
+    /// Marketing messages over all channels within `overall_cap_days`.
+    pub overall_cap: u32,
+    pub overall_cap_days: u32,
+}
+
+impl Default for ContactConfig {
+    fn default() -> Self {
+        let caps = [
+            ("sms", 1),
+            ("app_push", 1),
+            ("wechat", 1),
+            ("phone", 1),
+            ("email", 2),
+        ];
+        ContactConfig {
+            quiet_start: "21:00".into(),
+            quiet_end: "08:00".into(),
+            quiet_applies_to_service: true,
+            channel_caps: caps.iter().map(|(c, n)| (c.to_string(), *n)).collect(),
+            channel_cap_days: 7,
+            overall_cap: 4,
+            overall_cap_days: 30,
+        }
+    }
+}
+
+impl ContactConfig {
+    /// The policy these settings describe (checked by `Config::validate`).
+    pub fn policy(&self) -> Result<rapport_engage::ContactPolicy> {
+        let time = |key: &str, v: &str| {
+            chrono::NaiveTime::parse_from_str(v, "%H:%M").with_context(|| {
+                format!("contact.{key} must be a time HH:MM such as 21:00 (got {v:?})")
+            })
+        };
+        let mut caps = Vec::new();
+        for (name, max) in &self.channel_caps {
+            let channel = rapport_engage::SendChannel::parse(name).with_context(|| {
+                format!(
+                    "contact.channel_caps.{name}: not a channel ({})",
+                    rapport_engage::SendChannel::ALL
+                        .iter()
+                        .map(|c| c.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?;
+            caps.push(rapport_engage::FrequencyCap {
+                channel: Some(channel),
+                max: *max,
+                days: self.channel_cap_days,
+            });
+        }
+        caps.push(rapport_engage::FrequencyCap {
+            channel: None,
+            max: self.overall_cap,
+            days: self.overall_cap_days,
+        });
+        Ok(rapport_engage::ContactPolicy {
+            quiet: rapport_engage::QuietHours {
+                start: time("quiet_start", &self.quiet_start)?,
+                end: time("quiet_end", &self.quiet_end)?,
+            },
+            quiet_applies_to_service: self.quiet_applies_to_service,
+            caps,
+        })
+    }
 }
 
 /// Next best actions: the catalogue, the suitability policy and the levers.
@@ -176,6 +259,7 @@ impl fmt::Debug for Config {
             .field("web", &self.web)
             .field("jobs", &self.jobs)
             .field("matching", &self.matching)
+            .field("contact", &self.contact)
             .finish()
     }
 }
@@ -307,6 +391,14 @@ impl Config {
         if self.jobs.poll_secs < 1 || self.jobs.shutdown_grace_secs < 0 {
             bail!("jobs.poll_secs must be at least 1 and jobs.shutdown_grace_secs at least 0");
         }
+        self.contact.policy()?;
+        if !(1..=366).contains(&self.contact.channel_cap_days)
+            || !(1..=366).contains(&self.contact.overall_cap_days)
+        {
+            bail!(
+                "contact.channel_cap_days and contact.overall_cap_days must be between 1 and 366"
+            );
+        }
         let m = &self.matching;
         if !(1..=3_650).contains(&m.assessment_validity_days) {
             bail!(
@@ -364,6 +456,42 @@ fn read_toml(path: &Path) -> Result<toml::Table> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn contact_settings_make_the_policy_and_are_checked() {
+        // The default settings are the engine's default policy.
+        let mut d = ContactConfig::default()
+            .policy()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut e = rapport_engage::ContactPolicy::default();
+        d.caps.sort_by_key(|c| c.channel);
+        e.caps.sort_by_key(|c| c.channel);
+        assert_eq!(d, e);
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("r.toml");
+        std::fs::write(
+            &path,
+            "[contact]\nquiet_start = \"22:00\"\n[contact.channel_caps]\nsms = 3\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let cfg = Config::load(Some(&path), std::iter::empty()).unwrap_or_else(|e| panic!("{e}"));
+        let p = cfg.contact.policy().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.quiet.start.format("%H:%M").to_string(), "22:00");
+        assert_eq!(p.caps.len(), 2, "only sms and the overall cap");
+        std::fs::write(&path, "[contact.channel_caps]\nfax = 1\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let err = Config::load(Some(&path), std::iter::empty())
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default();
+        assert!(err.contains("contact.channel_caps.fax"), "{err}");
+        std::fs::write(&path, "[contact]\nquiet_end = \"8am\"\n").unwrap_or_else(|e| panic!("{e}"));
+        let err = Config::load(Some(&path), std::iter::empty())
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default();
+        assert!(err.contains("contact.quiet_end"), "{err}");
+    }
 
     #[test]
     fn matching_settings_are_read_and_checked() {

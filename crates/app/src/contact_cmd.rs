@@ -14,7 +14,7 @@ use crate::output::emit;
 use anyhow::{bail, Context, Result};
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use clap::{Args, Subcommand};
-use rapport_engage::{decide, ConsentRecord, ContactPolicy, Purpose, SendChannel};
+use rapport_engage::{decide, ConsentRecord, Purpose, SendChannel};
 use rapport_store::{ContactDecisionRow, Scope, Store};
 use serde_json::json;
 
@@ -126,15 +126,7 @@ async fn dispatch(store: &Store, cfg: &Config, json: bool, cmd: ContactCommand) 
                 .with_context(|| format!("no customer with key {:?}", a.customer))?;
             let c = consents(store, id).await?;
             let dnd = store.do_not_disturb(id).await?;
-            let d = decide(
-                &ContactPolicy::default(),
-                &c,
-                dnd,
-                &[],
-                channel,
-                purpose,
-                at,
-            );
+            let d = decide(&cfg.contact.policy()?, &c, dnd, &[], channel, purpose, at);
             store
                 .log_contact_decisions(
                     &[ContactDecisionRow {

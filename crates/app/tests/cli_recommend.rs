@@ -292,6 +292,48 @@ fn models_registry_and_next_best_actions_end_to_end() {
         ],
         "--channel",
     );
+    // The bank's own quiet hours from the configuration (here the environment).
+    let with_env = |vars: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_rapport"));
+        c.args([
+            "--db",
+            &db,
+            "--json",
+            "contact",
+            "check",
+            "--customer",
+            &key,
+            "--channel",
+            "sms",
+            "--purpose",
+            "service",
+            "--at",
+            "2025-01-02T10:00",
+        ])
+        .env_remove("RAPPORT_DB")
+        .env_remove("RAPPORT_CONFIG");
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let out = with_env(&[
+        ("RAPPORT__CONTACT__QUIET_START", "09:00"),
+        ("RAPPORT__CONTACT__QUIET_END", "11:00"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    if consented {
+        assert_eq!(v["decision"]["code"], "quiet_hours", "{v}");
+        assert_eq!(v["decision"]["defer_until"], "2025-01-02T11:00:00");
+    }
+    let out = with_env(&[("RAPPORT__CONTACT__QUIET_END", "8am")]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("contact.quiet_end"));
 
     // Incomplete commands say what is missing.
     fails(
