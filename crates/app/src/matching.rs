@@ -18,7 +18,8 @@ use rapport_matching::{
     UpcomingHoliday,
 };
 use rapport_store::{
-    NewRecommendation, RecommendationScope, Store, SuitabilityDecisionRow, DEFAULT_SCAN_CHUNK_ROWS,
+    date_of_epoch_day, epoch_day, NewRecommendation, RecommendationScope, Store,
+    SuitabilityDecisionRow, DEFAULT_SCAN_CHUNK_ROWS,
 };
 use serde::Serialize;
 use std::collections::HashMap;
@@ -101,16 +102,8 @@ pub struct Book {
     pub unknown_products: Vec<String>,
 }
 
-fn day(d: i32) -> Option<NaiveDate> {
-    rapport_store::date_of_epoch_day(d)
-}
-
-fn day_num(d: NaiveDate) -> i32 {
-    rapport_store::epoch_day(d)
-}
-
 fn age_on(birth: Option<i32>, on: NaiveDate) -> Option<u32> {
-    let b = day(birth?)?;
+    let b = date_of_epoch_day(birth?)?;
     let mut years = on.year() - b.year();
     if (on.month(), on.day()) < (b.month(), b.day()) {
         years -= 1;
@@ -153,11 +146,8 @@ struct Raw {
     unknown: Vec<String>,
 }
 
-async fn load_raw(store: &Store, catalogue: &Catalogue, as_of: NaiveDate) -> Result<Raw> {
-    let table = FeatureEngine::new(store)
-        .compute(as_of)
-        .await
-        .with_context(|| format!("computing features as of {as_of}"))?;
+/// The customers, holdings and product codes next to a feature table.
+async fn load_raw(store: &Store, table: FeatureTable, holdings: Holdings) -> Result<Raw> {
     let mut customers: HashMap<i64, CustomerRow> = HashMap::with_capacity(table.len());
     store
         .scan_customers(DEFAULT_SCAN_CHUNK_ROWS, |c| {
@@ -177,6 +167,24 @@ async fn load_raw(store: &Store, catalogue: &Catalogue, as_of: NaiveDate) -> Res
             }
         })
         .await?;
+    Ok(Raw {
+        table,
+        customers,
+        holdings: holdings.by_customer,
+        codes: holdings.codes,
+        unknown: holdings.unknown,
+    })
+}
+
+/// Every holding of a catalogue product, by customer, read once.
+struct Holdings {
+    by_customer: HashMap<i64, Vec<HoldingFact>>,
+    /// The catalogue code of each store product id (None: not in the catalogue).
+    codes: Vec<Option<String>>,
+    unknown: Vec<String>,
+}
+
+async fn load_holdings(store: &Store, catalogue: &Catalogue) -> Result<Holdings> {
     let products = store.products().await?;
     let max_id = products.iter().map(|p| p.id).max().unwrap_or(0);
     let mut codes: Vec<Option<String>> = vec![None; usize::try_from(max_id).unwrap_or(0) + 1];
@@ -188,13 +196,13 @@ async fn load_raw(store: &Store, catalogue: &Catalogue, as_of: NaiveDate) -> Res
             unknown.push(p.code.clone());
         }
     }
-    let mut holdings: HashMap<i64, Vec<HoldingFact>> = HashMap::new();
+    let mut by_customer: HashMap<i64, Vec<HoldingFact>> = HashMap::new();
     store
         .scan_holdings(DEFAULT_SCAN_CHUNK_ROWS, |h| {
             for i in 0..h.len() {
                 let pid = h.product_id[i] as usize;
                 if codes.get(pid).is_some_and(Option::is_some) {
-                    holdings
+                    by_customer
                         .entry(h.customer_id[i])
                         .or_default()
                         .push(HoldingFact {
@@ -206,13 +214,18 @@ async fn load_raw(store: &Store, catalogue: &Catalogue, as_of: NaiveDate) -> Res
             }
         })
         .await?;
-    Ok(Raw {
-        table,
-        customers,
-        holdings,
+    Ok(Holdings {
+        by_customer,
         codes,
         unknown,
     })
+}
+
+async fn features(store: &Store, as_of: NaiveDate) -> Result<FeatureTable> {
+    FeatureEngine::new(store)
+        .compute(as_of)
+        .await
+        .with_context(|| format!("computing features as of {as_of}"))
 }
 
 /// How the risk assessment is read.
@@ -285,7 +298,7 @@ async fn build(
     let holiday = cal
         .as_ref()
         .and_then(|c| next_holiday(c, as_of, levers.holiday_days));
-    let cut = day_num(held_before);
+    let cut = epoch_day(held_before);
     let recent_from = cut - TAKE_UP_DAYS;
     let mut recent: Vec<Vec<String>> = Vec::with_capacity(n);
 
@@ -297,10 +310,12 @@ async fn build(
                 tolerance: tol,
                 assessed_on: d,
             }),
-            (Some(tol), Some(a), AssessmentMode::Stored) => day(a).map(|d| Assessment {
-                tolerance: tol,
-                assessed_on: d,
-            }),
+            (Some(tol), Some(a), AssessmentMode::Stored) => {
+                date_of_epoch_day(a).map(|d| Assessment {
+                    tolerance: tol,
+                    assessed_on: d,
+                })
+            }
             _ => None,
         };
         let held: Vec<String> = raw
@@ -386,7 +401,14 @@ async fn build(
 
 /// Loads the book as of `as_of` (holdings open on that day, stored assessments, active models).
 pub async fn load_book(store: &Store, settings: &Settings, as_of: NaiveDate) -> Result<Book> {
-    let raw = load_raw(store, &settings.catalogue, as_of).await?;
+    book_from(store, settings, features(store, as_of).await?).await
+}
+
+/// The book on a feature table already computed (its `as_of`).
+async fn book_from(store: &Store, settings: &Settings, table: FeatureTable) -> Result<Book> {
+    let as_of = table.as_of;
+    let holdings = load_holdings(store, &settings.catalogue).await?;
+    let raw = load_raw(store, table, holdings).await?;
     let held_before = as_of.succ_opt().unwrap_or(as_of);
     build(
         store,
@@ -508,8 +530,19 @@ pub async fn recommend_all(
     as_of: NaiveDate,
     by: &str,
 ) -> Result<BatchReport> {
+    recommend_all_from(store, settings, features(store, as_of).await?, by).await
+}
+
+/// [`recommend_all`] on a feature table already computed.
+async fn recommend_all_from(
+    store: &Store,
+    settings: &Settings,
+    table: FeatureTable,
+    by: &str,
+) -> Result<BatchReport> {
     let t0 = std::time::Instant::now();
-    let book = load_book(store, settings, as_of).await?;
+    let as_of = table.as_of;
+    let book = book_from(store, settings, table).await?;
     let mut recs = Vec::new();
     let mut decisions = Vec::new();
     let (mut retention, mut reassessment, mut sales) = (0, 0, 0);
@@ -577,25 +610,26 @@ pub async fn evaluate(
 ) -> Result<EvalReport> {
     let t0 = std::time::Instant::now();
     let catalogue = &settings.catalogue;
-    // Find the cut date from the dated holdings first (features need it).
-    let mut opened: Vec<i32> = Vec::new();
-    store
-        .scan_holdings(DEFAULT_SCAN_CHUNK_ROWS, |h| {
-            opened.extend(h.opened_on.iter().flatten().copied());
-        })
-        .await?;
+    // The cut date from the dated holdings (read once), then the features as of it.
+    let holdings = load_holdings(store, catalogue).await?;
+    let mut opened: Vec<i32> = holdings
+        .by_customer
+        .values()
+        .flatten()
+        .filter_map(|h| h.opened)
+        .collect();
     anyhow::ensure!(
         opened.len() >= 20,
-        "the store has {} dated holdings: too few to hold any out",
+        "the store has {} dated holdings of catalogue products: too few to hold any out",
         opened.len()
     );
     opened.sort_unstable();
     let share = share.clamp(0.01, 0.9);
     let cut_idx = ((opened.len() as f64) * (1.0 - share)).floor() as usize;
     let cut = opened[cut_idx.min(opened.len() - 1)];
-    let cut_date = day(cut).context("holding date out of range")?;
+    let cut_date = date_of_epoch_day(cut).context("holding date out of range")?;
 
-    let raw = load_raw(store, catalogue, cut_date).await?;
+    let raw = load_raw(store, features(store, cut_date).await?, holdings).await?;
     // Held-out truth: products opened on or after the cut date, per customer.
     let mut truth: HashMap<i64, Vec<String>> = HashMap::new();
     let mut holdout = 0usize;
@@ -730,13 +764,15 @@ pub async fn refresh(
     as_of: NaiveDate,
     by: &str,
 ) -> Result<RefreshReport> {
+    // One feature pass serves every model and the ranking.
+    let table = features(store, as_of).await?;
     let mut models = Vec::new();
     for m in store.model_versions(None).await? {
         if m.active && !m.kind.starts_with("extract:") {
-            models.push(crate::store_models::score(store, &m.kind, as_of, 3).await?);
+            models.push(crate::store_models::score_table(store, &m.kind, &table, 3).await?);
         }
     }
-    let recommendations = recommend_all(store, settings, as_of, by).await?;
+    let recommendations = recommend_all_from(store, settings, table, by).await?;
     Ok(RefreshReport {
         models,
         recommendations,

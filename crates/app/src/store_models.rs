@@ -296,7 +296,7 @@ async fn labels(
                 })
                 .map(|p| p.id)
                 .collect();
-            let (dn, un) = (day_num(d), day_num(until));
+            let (dn, un) = (rapport_store::epoch_day(d), rapport_store::epoch_day(until));
             let mut holds: HashSet<i64> = HashSet::new();
             let mut opened: HashSet<i64> = HashSet::new();
             store
@@ -327,10 +327,6 @@ async fn labels(
     Ok((rows, target))
 }
 
-fn day_num(d: NaiveDate) -> i32 {
-    rapport_store::epoch_day(d)
-}
-
 /// What batch scoring did.
 #[derive(Debug, Clone, Serialize)]
 pub struct StoreScoreReport {
@@ -353,6 +349,18 @@ pub async fn score(
     as_of: NaiveDate,
     top: usize,
 ) -> Result<StoreScoreReport> {
+    let table = FeatureEngine::new(store).compute(as_of).await?;
+    score_table(store, kind, &table, top).await
+}
+
+/// [`score`] on a feature table already computed (as of its `as_of`).
+pub async fn score_table(
+    store: &Store,
+    kind: &str,
+    table: &FeatureTable,
+    top: usize,
+) -> Result<StoreScoreReport> {
+    let as_of = table.as_of;
     let active = store.active_model(kind).await?.with_context(|| {
         format!("no active {kind} model: train one and `rapport model activate ID`")
     })?;
@@ -366,7 +374,6 @@ pub async fn score(
             row.id, row.version
         )
     })?;
-    let table = FeatureEngine::new(store).compute(as_of).await?;
     let by_name: HashMap<&str, &rapport_analytics::FeatureColumn> =
         table.columns.iter().map(|c| (c.name.as_str(), c)).collect();
     let all: Vec<usize> = (0..table.len()).collect();

@@ -251,14 +251,11 @@ fn models_registry_and_next_best_actions_end_to_end() {
         )
     };
     let day = check("service", "2025-01-02T10:00");
-    let consented = day["decision"]["allowed"] == true;
+    // Every generated customer agrees to service calls with the account.
+    assert_eq!(day["decision"]["allowed"], true, "{day}");
     let night = check("service", "2025-01-02T23:30");
-    if consented {
-        assert_eq!(night["decision"]["code"], "quiet_hours", "{night}");
-        assert_eq!(night["decision"]["defer_until"], "2025-01-03T08:00:00");
-    } else {
-        assert_eq!(day["decision"]["code"], "no_consent", "{day}");
-    }
+    assert_eq!(night["decision"]["code"], "quiet_hours", "{night}");
+    assert_eq!(night["decision"]["defer_until"], "2025-01-03T08:00:00");
     json(
         &db,
         &[
@@ -327,10 +324,8 @@ fn models_registry_and_next_best_actions_end_to_end() {
         String::from_utf8_lossy(&out.stderr)
     );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    if consented {
-        assert_eq!(v["decision"]["code"], "quiet_hours", "{v}");
-        assert_eq!(v["decision"]["defer_until"], "2025-01-02T11:00:00");
-    }
+    assert_eq!(v["decision"]["code"], "quiet_hours", "{v}");
+    assert_eq!(v["decision"]["defer_until"], "2025-01-02T11:00:00");
     let out = with_env(&[("RAPPORT__CONTACT__QUIET_END", "8am")]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("contact.quiet_end"));
