@@ -216,6 +216,18 @@ async fn a_relationship_manager_works_through_the_ui_in_a_real_browser() {
         .click()
         .await
         .unwrap();
+    // The form posts and redirects back to the queue of new alerts; wait for
+    // that page (where the acknowledged row is gone) before navigating on, or
+    // the redirect may land after our own navigation and replace it.
+    let row_css = format!("tr.alert-row[data-alert=\"{id}\"]");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while c.find(Locator::Css(&row_css)).await.is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the acknowledged alert {id} stayed in the queue of new alerts"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     c.goto(&format!("{base}/alerts/{id}")).await.unwrap();
     let status = wait_for(&c, ".alert-status").await;
     assert_eq!(
