@@ -98,6 +98,11 @@ pub enum Command {
     /// do-not-disturb, quiet hours, caps; logged), do-not-disturb, coverage.
     #[command(subcommand)]
     Contact(crate::contact_cmd::ContactCommand),
+    /// Campaigns: save, preview (counts eligible and blocked), launch into
+    /// the outbox, dispatch (SMTP, HTTP gateway, call and meeting tasks),
+    /// report with the uplift over the control group.
+    #[command(subcommand)]
+    Campaign(crate::campaign_cmd::CampaignCommand),
 }
 
 #[derive(Debug, Args)]

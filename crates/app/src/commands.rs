@@ -69,6 +69,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Model(cmd) => crate::model_cmd::run(&cfg, json, cmd).await,
         Command::Recommend(args) => crate::recommend_cmd::run(&cfg, json, args).await,
         Command::Contact(cmd) => crate::contact_cmd::run(&cfg, json, cmd).await,
+        Command::Campaign(cmd) => crate::campaign_cmd::run(&cfg, json, cmd).await,
     }
 }
 

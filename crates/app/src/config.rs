@@ -17,6 +17,51 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub matching: MatchingConfig,
     pub contact: ContactConfig,
+    pub campaigns: CampaignsConfig,
+    /// The SMTP relay for e-mail (absent: e-mail messages wait in the outbox).
+    pub smtp: Option<rapport_channels::SmtpConfig>,
+    /// The HTTP gateway for SMS, app push and WeChat (absent: they wait).
+    pub gateway: Option<rapport_channels::GatewayConfig>,
+}
+
+/// Campaigns and the dispatcher (docs/CONFIG.md).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CampaignsConfig {
+    /// The address customers reach the web server at, for survey links.
+    pub public_url: String,
+    /// Base of meeting video links (a room name is appended); empty = the
+    /// meeting channel cannot be used.
+    pub video_base_url: String,
+    /// Days a one-time survey link stays valid.
+    pub survey_valid_days: u32,
+    /// Attempts per message before it fails.
+    pub max_attempts: u32,
+    /// The first retry waits this long; each further one twice as long.
+    pub backoff_base_secs: u64,
+    pub backoff_max_secs: u64,
+    /// How long a dispatcher holds a claimed message before another may take it.
+    pub lease_secs: u64,
+    /// Messages claimed per round.
+    pub batch: i64,
+    /// Who gets call tasks of customers without an RM.
+    pub call_centre: String,
+}
+
+impl Default for CampaignsConfig {
+    fn default() -> Self {
+        CampaignsConfig {
+            public_url: "http://127.0.0.1:8080".into(),
+            video_base_url: String::new(),
+            survey_valid_days: 30,
+            max_attempts: 5,
+            backoff_base_secs: 60,
+            backoff_max_secs: 3600,
+            lease_secs: 300,
+            batch: 500,
+            call_centre: "call_centre".into(),
+        }
+    }
 }
 
 /// The contact policy (quiet hours and marketing caps; docs/CONFIG.md).
@@ -260,6 +305,9 @@ impl fmt::Debug for Config {
             .field("jobs", &self.jobs)
             .field("matching", &self.matching)
             .field("contact", &self.contact)
+            .field("campaigns", &self.campaigns)
+            .field("smtp", &self.smtp)
+            .field("gateway", &self.gateway)
             .finish()
     }
 }
@@ -392,6 +440,40 @@ impl Config {
             bail!("jobs.poll_secs must be at least 1 and jobs.shutdown_grace_secs at least 0");
         }
         self.contact.policy()?;
+        let c = &self.campaigns;
+        if !(c.public_url.starts_with("http://") || c.public_url.starts_with("https://")) {
+            bail!(
+                "campaigns.public_url must start with http:// or https:// (got {:?})",
+                c.public_url
+            );
+        }
+        let video_ok = c.video_base_url.is_empty()
+            || c.video_base_url.starts_with("http://")
+            || c.video_base_url.starts_with("https://");
+        if !video_ok {
+            bail!(
+                "campaigns.video_base_url must start with https:// (got {:?})",
+                c.video_base_url
+            );
+        }
+        if !(1..=20).contains(&c.max_attempts) {
+            bail!(
+                "campaigns.max_attempts must be between 1 and 20 (got {})",
+                c.max_attempts
+            );
+        }
+        if c.backoff_base_secs == 0 || c.backoff_max_secs < c.backoff_base_secs {
+            bail!("campaigns.backoff_base_secs must be at least 1 and at most campaigns.backoff_max_secs");
+        }
+        if c.lease_secs < 10 || !(1..=10_000).contains(&c.batch) || c.survey_valid_days == 0 {
+            bail!("campaigns.lease_secs must be at least 10, campaigns.batch between 1 and 10000, campaigns.survey_valid_days at least 1");
+        }
+        if let Some(s) = &self.smtp {
+            rapport_channels::SmtpChannel::new(s).map_err(|e| anyhow::anyhow!("smtp: {e}"))?;
+        }
+        if let Some(g) = &self.gateway {
+            rapport_channels::HttpGateway::new(g).map_err(|e| anyhow::anyhow!("gateway: {e}"))?;
+        }
         if !(1..=366).contains(&self.contact.channel_cap_days)
             || !(1..=366).contains(&self.contact.overall_cap_days)
         {

@@ -4,9 +4,8 @@
 //! `--at`, local time) and logs the decision with its reason; `dnd` records
 //! a customer's do-not-disturb choice; `coverage` is the share of customers
 //! reachable by at least one live consent (the channel-coverage KPI).
-//! The rules are `rapport_engage::decide`; the sent-message history the caps
-//! count is the campaign outbox, which issue 6's campaigns will write: until
-//! then no sends are recorded and the caps count none.
+//! The rules are `rapport_engage::decide`; the history the caps count is
+//! the campaign outbox (queued, sent, delivered and responded messages).
 
 use crate::commands::open;
 use crate::config::Config;
@@ -14,7 +13,7 @@ use crate::output::emit;
 use anyhow::{bail, Context, Result};
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use clap::{Args, Subcommand};
-use rapport_engage::{decide, ConsentRecord, Purpose, SendChannel};
+use rapport_engage::{decide, ConsentRecord, Purpose, SendChannel, SentMessage};
 use rapport_store::{ContactDecisionRow, Scope, Store};
 use serde_json::json;
 
@@ -98,6 +97,33 @@ pub async fn consents(store: &Store, customer_id: i64) -> Result<Vec<ConsentReco
         .collect())
 }
 
+/// The customer's messages the caps count, over the longest cap window before `at`.
+pub async fn send_history(
+    store: &Store,
+    policy: &rapport_engage::ContactPolicy,
+    customer_id: i64,
+    at: NaiveDateTime,
+) -> Result<Vec<SentMessage>> {
+    let days = policy
+        .caps
+        .iter()
+        .map(|c| i64::from(c.days))
+        .max()
+        .unwrap_or(0);
+    Ok(store
+        .customer_send_history(customer_id, at - chrono::Duration::days(days + 1))
+        .await?
+        .into_iter()
+        .filter_map(|(ch, p, when)| {
+            Some(SentMessage {
+                channel: SendChannel::parse(&ch)?,
+                purpose: Purpose::parse(&p)?,
+                at: when,
+            })
+        })
+        .collect())
+}
+
 async fn dispatch(store: &Store, cfg: &Config, json: bool, cmd: ContactCommand) -> Result<()> {
     match cmd {
         ContactCommand::Check(a) => {
@@ -126,7 +152,9 @@ async fn dispatch(store: &Store, cfg: &Config, json: bool, cmd: ContactCommand) 
                 .with_context(|| format!("no customer with key {:?}", a.customer))?;
             let c = consents(store, id).await?;
             let dnd = store.do_not_disturb(id).await?;
-            let d = decide(&cfg.contact.policy()?, &c, dnd, &[], channel, purpose, at);
+            let policy = cfg.contact.policy()?;
+            let history = send_history(store, &policy, id, at).await?;
+            let d = decide(&policy, &c, dnd, &history, channel, purpose, at);
             store
                 .log_contact_decisions(
                     &[ContactDecisionRow {
@@ -147,7 +175,7 @@ async fn dispatch(store: &Store, cfg: &Config, json: bool, cmd: ContactCommand) 
             emit(
                 json,
                 &json!({ "customer": a.customer, "at": at, "do_not_disturb": dnd,
-                         "consents": c, "decision": d, "sends_counted": 0 }),
+                         "consents": c, "decision": d, "sends_counted": history.len() }),
                 || {
                     format!(
                         "{} {} to {} at {}: {} ({}) — {} / {}",

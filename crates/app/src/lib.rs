@@ -7,10 +7,14 @@
 
 pub mod alert_cmd;
 pub mod bench;
+pub mod campaign;
+pub mod campaign_cmd;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod contact_cmd;
+pub mod dispatch;
 pub mod holiday_cmd;
 pub mod jobs;
 pub mod matching;

@@ -1,5 +1,6 @@
-//! Rapport engagement rules (PRODUCT.md C8): who may be contacted, on which
-//! channel, for which purpose, and when.
+//! Rapport engagement rules (PRODUCT.md C8, C10, C11): who may be contacted,
+//! on which channel, for which purpose, and when; how a campaign picks its
+//! audience; the service-level clock of a case; survey results.
 //!
 //! Owns the contact policy: consent per customer × channel × purpose (the
 //! latest record wins; a revocation ends it), do-not-disturb, quiet hours,
@@ -9,7 +10,11 @@
 //! Must never do IO or read the clock: the time of the send, the consents
 //! and the send history are parameters.
 
+pub mod campaign;
+pub mod case;
 pub mod policy;
+pub mod sla;
+pub mod survey;
 
 pub use policy::{
     decide, ConsentRecord, ContactPolicy, FrequencyCap, Purpose, QuietHours, SendChannel,

@@ -102,7 +102,7 @@ impl SendChannel {
         }
     }
 
-    fn label_zh(self) -> &'static str {
+    pub fn label_zh(self) -> &'static str {
         match self {
             SendChannel::Sms => "短信",
             SendChannel::Email => "电子邮件",

@@ -16,6 +16,7 @@
 mod access;
 mod alerts;
 mod backup;
+mod campaign;
 mod contact;
 mod customers;
 mod dashboard;
@@ -40,6 +41,10 @@ pub use alerts::{
     EvidenceTxn, NewAlert,
 };
 pub use backup::{check_sqlite_file, StoreFileCheck};
+pub use campaign::{
+    CampaignFigures, CampaignRow, ContactPoint, ContactTaskRow, MemberRow, NewCampaign,
+    NewInvitation, NewMessage, OutboxRow,
+};
 pub use contact::{ConsentRow, ContactDecisionRow, LoggedContactDecision, Reachability};
 pub use customers::{
     BranchRow, Customer360, CustomerFilter, CustomerListRow, CustomerProfile, ErasureReport,

@@ -240,15 +240,20 @@ impl Bank {
     /// Drops the PostgreSQL database, if any.
     pub async fn cleanup(self) {
         self.state.audit.flush().await;
-        self.store.close().await;
-        if let Some((admin, name)) = &self.pg {
-            let pool = sqlx::PgPool::connect(admin).await.unwrap();
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&pool)
-                .await
-                .unwrap();
-            pool.close().await;
-        }
+        drop_store(self.store, self.pg).await;
+    }
+}
+
+/// Closes a store from [`fresh_store`] and drops its PostgreSQL database, if any.
+pub async fn drop_store(store: Store, pg: Option<(String, String)>) {
+    store.close().await;
+    if let Some((admin, name)) = &pg {
+        let pool = sqlx::PgPool::connect(admin).await.unwrap();
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
     }
 }
 
