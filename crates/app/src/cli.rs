@@ -103,6 +103,15 @@ pub enum Command {
     /// report with the uplift over the control group.
     #[command(subcommand)]
     Campaign(crate::campaign_cmd::CampaignCommand),
+    /// Cases and complaints: open, workflow steps, SLA sweep with
+    /// escalations, metrics, improvement items.
+    #[command(subcommand)]
+    Case(crate::case_cmd::CaseCommand),
+    /// Surveys: a one-time link for a customer (invite), and what the
+    /// stored answers add up to (results: NPS, CSAT, Kano, importance ×
+    /// urgency, themes).
+    #[command(subcommand)]
+    Survey(crate::survey_cmd::SurveyCommand),
 }
 
 #[derive(Debug, Args)]

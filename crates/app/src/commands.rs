@@ -70,6 +70,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Recommend(args) => crate::recommend_cmd::run(&cfg, json, args).await,
         Command::Contact(cmd) => crate::contact_cmd::run(&cfg, json, cmd).await,
         Command::Campaign(cmd) => crate::campaign_cmd::run(&cfg, json, cmd).await,
+        Command::Case(cmd) => crate::case_cmd::run(&cfg, json, cmd).await,
+        Command::Survey(cmd) => crate::survey_cmd::run(&cfg, json, cmd).await,
     }
 }
 

@@ -18,10 +18,51 @@ pub struct Config {
     pub matching: MatchingConfig,
     pub contact: ContactConfig,
     pub campaigns: CampaignsConfig,
+    pub cases: CasesConfig,
     /// The SMTP relay for e-mail (absent: e-mail messages wait in the outbox).
     pub smtp: Option<rapport_channels::SmtpConfig>,
     /// The HTTP gateway for SMS, app push and WeChat (absent: they wait).
     pub gateway: Option<rapport_channels::GatewayConfig>,
+}
+
+/// Cases and complaints: the SLA targets and escalation (docs/CONFIG.md).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CasesConfig {
+    /// `business` (working hours on working days, holidays off) or `calendar`.
+    pub basis: String,
+    /// First response target in minutes of the clock (default 24 h).
+    pub first_response_minutes: i64,
+    /// Resolution target per severity (low, medium, high, critical) in minutes.
+    pub resolution_minutes: std::collections::BTreeMap<String, i64>,
+    /// Share of a target after which the supervisor is warned (0–1).
+    pub warn_at: f64,
+    /// Who escalations go to when a case names no supervisor.
+    pub escalate_to: String,
+    /// Working days after resolution the follow-up visit is due.
+    pub follow_up_days: u32,
+}
+
+impl Default for CasesConfig {
+    fn default() -> Self {
+        let r = rapport_engage::sla::ResolutionTargets::default();
+        CasesConfig {
+            basis: "business".into(),
+            first_response_minutes: 24 * 60,
+            resolution_minutes: [
+                ("critical", r.critical),
+                ("high", r.high),
+                ("medium", r.medium),
+                ("low", r.low),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect(),
+            warn_at: 0.8,
+            escalate_to: "complaints_supervisor".into(),
+            follow_up_days: 2,
+        }
+    }
 }
 
 /// Campaigns and the dispatcher (docs/CONFIG.md).
@@ -306,6 +347,7 @@ impl fmt::Debug for Config {
             .field("matching", &self.matching)
             .field("contact", &self.contact)
             .field("campaigns", &self.campaigns)
+            .field("cases", &self.cases)
             .field("smtp", &self.smtp)
             .field("gateway", &self.gateway)
             .finish()
@@ -467,6 +509,27 @@ impl Config {
         }
         if c.lease_secs < 10 || !(1..=10_000).contains(&c.batch) || c.survey_valid_days == 0 {
             bail!("campaigns.lease_secs must be at least 10, campaigns.batch between 1 and 10000, campaigns.survey_valid_days at least 1");
+        }
+        let k = &self.cases;
+        if rapport_engage::sla::Basis::parse(&k.basis).is_none() {
+            bail!(
+                "cases.basis must be business or calendar (got {:?})",
+                k.basis
+            );
+        }
+        if !(1..=525_600).contains(&k.first_response_minutes) {
+            bail!("cases.first_response_minutes must be between 1 and 525600");
+        }
+        for (sev, m) in &k.resolution_minutes {
+            if rapport_engage::sla::Severity::parse(sev).is_none() || !(1..=5_256_000).contains(m) {
+                bail!("cases.resolution_minutes.{sev}: a severity (low, medium, high, critical) with minutes between 1 and 5256000");
+            }
+        }
+        if !(k.warn_at > 0.0 && k.warn_at < 1.0) {
+            bail!("cases.warn_at must be between 0 and 1 (got {})", k.warn_at);
+        }
+        if k.escalate_to.trim().is_empty() || k.follow_up_days > 60 {
+            bail!("cases.escalate_to must not be empty and cases.follow_up_days at most 60");
         }
         if let Some(s) = &self.smtp {
             rapport_channels::SmtpChannel::new(s).map_err(|e| anyhow::anyhow!("smtp: {e}"))?;

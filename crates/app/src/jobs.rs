@@ -107,11 +107,54 @@ impl Job for SessionSweep {
     }
 }
 
+/// Sends what is due from the campaign outbox, every minute.
+pub struct OutboxDispatch {
+    pub cfg: crate::config::Config,
+}
+
+impl Job for OutboxDispatch {
+    fn name(&self) -> &'static str {
+        "outbox_dispatch"
+    }
+    fn next_run(&self, after: DateTime<Utc>) -> DateTime<Utc> {
+        after + Duration::minutes(1)
+    }
+    fn run<'a>(&'a self, store: &'a Store) -> JobFuture<'a> {
+        Box::pin(async move {
+            let clock = crate::clock::Clock::from_config(&self.cfg, None)?;
+            let d = crate::dispatch::Dispatcher::from_config(store.clone(), &self.cfg)?;
+            Ok(serde_json::to_value(d.drain(&clock).await?)?)
+        })
+    }
+}
+
+/// Checks every open case's SLA and raises the escalations due, every five minutes.
+pub struct CaseSlaSweep {
+    pub cfg: crate::config::Config,
+}
+
+impl Job for CaseSlaSweep {
+    fn name(&self) -> &'static str {
+        "case_sla_sweep"
+    }
+    fn next_run(&self, after: DateTime<Utc>) -> DateTime<Utc> {
+        after + Duration::minutes(5)
+    }
+    fn run<'a>(&'a self, store: &'a Store) -> JobFuture<'a> {
+        Box::pin(async move {
+            let clock = crate::clock::Clock::from_config(&self.cfg, None)?;
+            let settings = crate::cases::CaseSettings::from_config(&self.cfg)?;
+            Ok(serde_json::to_value(
+                crate::cases::sweep(store, &settings, &clock).await?,
+            )?)
+        })
+    }
+}
+
 /// The jobs of this binary, as configured.
-pub fn jobs(
-    cfg: &JobsConfig,
-    matching: &crate::config::MatchingConfig,
-) -> Result<Vec<Box<dyn Job>>> {
+pub fn jobs(config: &crate::config::Config) -> Result<Vec<Box<dyn Job>>> {
+    let cfg = &config.jobs;
+    let matching = &config.matching;
     let at = NaiveTime::parse_from_str(&cfg.nightly_scoring_at, "%H:%M")
         .with_context(|| format!("jobs.nightly_scoring_at {:?}", cfg.nightly_scoring_at))?;
     let offset: FixedOffset = cfg
@@ -125,6 +168,12 @@ pub fn jobs(
             matching: matching.clone(),
         }),
         Box::new(SessionSweep),
+        Box::new(OutboxDispatch {
+            cfg: config.clone(),
+        }),
+        Box::new(CaseSlaSweep {
+            cfg: config.clone(),
+        }),
     ])
 }
 
@@ -223,13 +272,12 @@ async fn run_claimed(
 /// Claims and runs due jobs every `poll_secs` until `shutdown` turns true.
 pub async fn run_scheduler(
     store: Store,
-    cfg: JobsConfig,
-    matching: crate::config::MatchingConfig,
+    config: crate::config::Config,
     worker_id: String,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> Result<()> {
-    let jobs = jobs(&cfg, &matching)?;
-    run_jobs(&store, &jobs, &cfg, &worker_id, &mut shutdown).await
+    let jobs = jobs(&config)?;
+    run_jobs(&store, &jobs, &config.jobs, &worker_id, &mut shutdown).await
 }
 
 /// Claims and runs, once, every job that is due now (and not held elsewhere).

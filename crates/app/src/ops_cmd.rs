@@ -155,8 +155,7 @@ pub async fn worker(cfg: &Config) -> Result<()> {
     eprintln!("rapport worker {id}: running the scheduler (Ctrl-C to stop)");
     let task = tokio::spawn(crate::jobs::run_scheduler(
         store.clone(),
-        cfg.jobs.clone(),
-        cfg.matching.clone(),
+        cfg.clone(),
         id,
         stopped,
     ));
@@ -171,7 +170,7 @@ pub async fn worker(cfg: &Config) -> Result<()> {
 pub async fn jobs(cfg: &Config, json: bool, cmd: JobsCommand) -> Result<()> {
     let store = open(&cfg.database.url).await?;
     let result = async {
-        let known = crate::jobs::jobs(&cfg.jobs, &cfg.matching)?;
+        let known = crate::jobs::jobs(cfg)?;
         let now = Utc::now();
         for j in &known {
             store.ensure_job(j.name(), j.next_run(now)).await?;

@@ -67,8 +67,7 @@ pub async fn run_server(
         let worker = format!("serve-{}-{}", std::process::id(), addr.port());
         Some(tokio::spawn(crate::jobs::run_scheduler(
             store.clone(),
-            cfg.jobs.clone(),
-            cfg.matching.clone(),
+            cfg.clone(),
             worker,
             stop_rx,
         )))

@@ -258,6 +258,48 @@ async fn run(pg: bool) {
     assert!(p2.counts.reconciles());
     assert_eq!(p2.counts.blocked_cap, by("app_push"), "{:?}", p2.counts);
 
+    // The gateway reports a delivery through the signed receipt endpoint;
+    // an unsigned or wrongly signed receipt is refused.
+    let gw_msg = messages
+        .iter()
+        .find(|m| m.channel != "email")
+        .expect("a gateway message");
+    let app = rapport::web::router(rapport::web::AppState::new(store.clone(), cfg.clone())).layer(
+        axum::extract::connect_info::MockConnectInfo(std::net::SocketAddr::from((
+            [127, 0, 0, 1],
+            4000,
+        ))),
+    );
+    let body = format!(
+        r#"{{"idempotency_key":"{}","status":"delivered"}}"#,
+        gw_msg.idempotency_key
+    );
+    let receipt = |sig: String, ts: i64| {
+        axum::http::Request::builder()
+            .method("POST")
+            .uri("/api/v1/gateway/receipts")
+            .header("content-type", "application/json")
+            .header(rapport_channels::HEADER_TIMESTAMP, ts.to_string())
+            .header(rapport_channels::HEADER_SIGNATURE, sig)
+            .body(axum::body::Body::from(body.clone()))
+            .unwrap()
+    };
+    let ts = chrono::Utc::now().timestamp();
+    let (status, _) = common::send(&app, receipt("sha256=00".into(), ts)).await;
+    assert_eq!(status.as_u16(), 401);
+    let good = format!(
+        "sha256={}",
+        rapport_channels::sign(SECRET.as_bytes(), ts, body.as_bytes())
+    );
+    let (status, text) = common::send(&app, receipt(good, ts)).await;
+    assert_eq!(status.as_u16(), 200, "{text}");
+    let m = store
+        .message_by_key(&gw_msg.idempotency_key)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.status, "delivered");
+
     // A response and the report.
     let first_msg = &messages[0];
     let moved = store

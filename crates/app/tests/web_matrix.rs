@@ -317,6 +317,66 @@ const MATRIX: &[Case] = &[
         [403, 404, 200, 404, 200, 403, 403, 403, 303],
     ),
     c(
+        "POST",
+        "/api/v1/cases",
+        r#"{"customer":"{own_raw}","category":"fees","severity":"low","subject":"matrix","description":"matrix"}"#,
+        [403, 200, 200, 200, 200, 200, 403, 403, 401],
+    ),
+    c(
+        "POST",
+        "/api/v1/cases",
+        r#"{"customer":"{other_raw}","category":"fees","severity":"low","subject":"matrix","description":"matrix"}"#,
+        [403, 404, 200, 404, 200, 200, 403, 403, 401],
+    ),
+    c(
+        "GET",
+        "/api/v1/cases/{own_case}",
+        "",
+        [403, 200, 200, 200, 200, 200, 403, 403, 401],
+    ),
+    c(
+        "GET",
+        "/api/v1/cases/{other_case}",
+        "",
+        [403, 404, 200, 404, 200, 200, 403, 403, 401],
+    ),
+    c(
+        "POST",
+        "/api/v1/cases/{own_case}/actions",
+        r#"{"action":"escalate","to":"mgr_hq","reason":"matrix"}"#,
+        [403, 200, 200, 200, 200, 200, 403, 403, 401],
+    ),
+    c(
+        "POST",
+        "/api/v1/cases/{other_case}/actions",
+        r#"{"action":"escalate","to":"mgr_hq","reason":"matrix"}"#,
+        [403, 404, 200, 404, 200, 200, 403, 403, 401],
+    ),
+    c(
+        "GET",
+        "/api/v1/campaigns",
+        "",
+        [403, 403, 200, 403, 403, 403, 403, 403, 401],
+    ),
+    c(
+        "GET",
+        "/api/v1/campaigns/{campaign}/preview",
+        "",
+        [403, 403, 200, 403, 403, 403, 403, 403, 401],
+    ),
+    c(
+        "POST",
+        "/api/v1/campaigns/no_such_campaign/launch",
+        "",
+        [403, 403, 404, 403, 403, 403, 403, 403, 401],
+    ),
+    c(
+        "POST",
+        "/api/v1/gateway/receipts",
+        r#"{"idempotency_key":"x","status":"delivered"}"#,
+        [401, 401, 401, 401, 401, 401, 401, 401, 401],
+    ),
+    c(
         "GET",
         "/api/v1/customers/{own}/export",
         "",
@@ -432,6 +492,11 @@ fn fill(b: &Bank, s: &str, csrf: &str) -> String {
         .replace("{other_alert}", &b.other_alert.to_string())
         .replace("{own_rec}", &b.own_rec.to_string())
         .replace("{other_rec}", &b.other_rec.to_string())
+        .replace("{own_case}", &b.own_case.to_string())
+        .replace("{other_case}", &b.other_case.to_string())
+        .replace("{campaign}", &b.campaign)
+        .replace("{own_raw}", &b.own.key)
+        .replace("{other_raw}", &b.other.key)
         .replace("{rm_a_name}", &b.rm_a.username)
         .replace("{rm_a}", &b.rm_a.id.to_string())
         .replace("{csrf}", csrf)

@@ -463,6 +463,47 @@ impl Store {
         Ok(ids)
     }
 
+    /// Queues one message outside a campaign (e.g. the survey after a case),
+    /// with its `queued` event and optional survey link; a repeated
+    /// idempotency key is a conflict, so the message is queued once.
+    pub async fn enqueue_message(
+        &self,
+        m: &NewMessage,
+        invitation: Option<&NewInvitation>,
+        detail: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let msg_sql = "INSERT INTO outbox_message (campaign_id, customer_id, channel, purpose, \
+                       idempotency_key, address, lang, subject, body, status, scheduled_at, \
+                       window_end, attempts, next_attempt_at, queued_at) SELECT NULL, $1, $2, $3, \
+                       $4, $5, $6, $7, $8, 'queued', $9, $10, 0, $9, $11 WHERE NOT EXISTS \
+                       (SELECT 1 FROM outbox_message WHERE idempotency_key = $4) RETURNING id";
+        let event_sql = "INSERT INTO outbox_event (message_id, at, status, attempt, detail) \
+                         VALUES ($1, $2, 'queued', 0, $3)";
+        let invitation_sql = "INSERT INTO survey_invitation (token_sha256, survey, customer_id, \
+                              campaign_id, created_at, expires_at) VALUES ($1, $2, $3, NULL, $4, $5)";
+        let id = on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let id: Option<i64> = sqlx::query_scalar(msg_sql).bind(m.customer_id).bind(&m.channel)
+                .bind(&m.purpose).bind(&m.idempotency_key).bind(&m.address).bind(&m.lang)
+                .bind(&m.subject).bind(&m.body).bind(m.scheduled_at).bind(m.window_end).bind(now)
+                .fetch_optional(&mut *tx).await?;
+            let Some(id) = id else {
+                return Err(StoreError::Conflict(format!(
+                    "message {} is already queued", m.idempotency_key
+                )));
+            };
+            sqlx::query(event_sql).bind(id).bind(now).bind(detail).execute(&mut *tx).await?;
+            if let Some(i) = invitation {
+                sqlx::query(invitation_sql).bind(&i.token_sha256).bind(&i.survey)
+                    .bind(i.customer_id).bind(now).bind(i.expires_at).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            id
+        });
+        Ok(id)
+    }
+
     /// Claims up to `limit` messages due at local time `now_local` (queued
     /// and past their next attempt) for `worker` until `lease_until`; a
     /// message another worker holds under a live lease is skipped.

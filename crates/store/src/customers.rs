@@ -418,7 +418,7 @@ fn health_point(id: i64, mut h: Map<String, Value>) -> Result<HealthPoint> {
 }
 
 /// Every table holding rows about one customer, for the data-subject export.
-const EXPORT_TABLES: [&str; 17] = [
+const EXPORT_TABLES: [&str; 26] = [
     "customer_source_key",
     "account",
     "account_role",
@@ -436,6 +436,15 @@ const EXPORT_TABLES: [&str; 17] = [
     "health_score",
     "segment_membership",
     "rm_assignment",
+    "contact_preference",
+    "contact_decision",
+    "campaign_member",
+    "outbox_message",
+    "contact_task",
+    "survey_invitation",
+    "survey_answer",
+    "support_case",
+    "recommendation",
 ];
 
 impl Store {
@@ -725,6 +734,7 @@ impl Store {
                 ("alert", "SELECT * FROM alert WHERE customer_id = $1 ORDER BY id"),
                 ("alert_event", "SELECT e.* FROM alert_event e JOIN alert a ON a.id = e.alert_id WHERE a.customer_id = $1 ORDER BY e.id"),
                 ("audit_log", "SELECT * FROM audit_log WHERE customer_id = $1 ORDER BY id"),
+                ("case_event", "SELECT e.* FROM case_event e JOIN support_case c ON c.id = e.case_id WHERE c.customer_id = $1 ORDER BY e.id"),
             ] {
                 let rows = sqlx::query(sql).bind(id).fetch_all(&mut *conn).await?;
                 out.insert(name.into(), Value::Array(rows.iter().map(|r| Value::Object(row_json(r))).collect()));
@@ -739,8 +749,10 @@ impl Store {
     /// keys (the bank's own account identifiers, needed to honour retention
     /// and to recognise the same record if it is imported again). Clears
     /// name, ID number, phone, e-mail and attributes, keeps only the birth
-    /// year, clears free text in interactions, cases and survey answers, and
-    /// sets `erased_at`. Idempotent.
+    /// year, clears free text in interactions, cases (imported and handled
+    /// here) and survey answers, cancels queued messages and clears the
+    /// address and text of sent ones and of call tasks, and sets
+    /// `erased_at`. Idempotent.
     pub async fn erase_customer(&self, id: i64, at: DateTime<Utc>) -> Result<ErasureReport> {
         let customer = match self {
             Store::Sqlite(_) => {
@@ -768,8 +780,23 @@ impl Store {
                 .bind(id).execute(&mut *tx).await?.rows_affected();
             let c = sqlx::query("UPDATE survey_response SET answer_text = NULL WHERE customer_id = $1 AND answer_text IS NOT NULL")
                 .bind(id).execute(&mut *tx).await?.rows_affected();
+            let c2 = sqlx::query("UPDATE survey_answer SET answer_text = NULL WHERE customer_id = $1 AND answer_text IS NOT NULL")
+                .bind(id).execute(&mut *tx).await?.rows_affected();
+            let b2 = sqlx::query("UPDATE support_case SET subject = '[erased]', description = '[erased]', \
+                 resolution = CASE WHEN resolution IS NULL THEN NULL ELSE '[erased]' END \
+                 WHERE customer_id = $1 AND description <> '[erased]'")
+                .bind(id).execute(&mut *tx).await?.rows_affected();
+            // Queued messages are not sent any more; sent ones lose address and text.
+            sqlx::query("UPDATE outbox_message SET status = 'cancelled', last_error = 'customer erased' \
+                 WHERE customer_id = $1 AND status = 'queued'")
+                .bind(id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE outbox_message SET address = '', subject = NULL, body = '[erased]', \
+                 response = NULL WHERE customer_id = $1 AND body <> '[erased]'")
+                .bind(id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE contact_task SET script = '[erased]' WHERE customer_id = $1")
+                .bind(id).execute(&mut *tx).await?;
             tx.commit().await?;
-            (n, a, b, c)
+            (n, a, b + b2, c + c2)
         });
         Ok(ErasureReport {
             customer_id: id,

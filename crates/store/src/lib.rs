@@ -17,6 +17,7 @@ mod access;
 mod alerts;
 mod backup;
 mod campaign;
+mod cases;
 mod contact;
 mod customers;
 mod dashboard;
@@ -34,6 +35,7 @@ mod schema;
 mod scores;
 mod segments;
 mod session;
+mod survey;
 
 pub use access::{ApiTokenRow, AuditEntry, AuditFilter, AuditRow, StaffUser};
 pub use alerts::{
@@ -45,6 +47,7 @@ pub use campaign::{
     CampaignFigures, CampaignRow, ContactPoint, ContactTaskRow, MemberRow, NewCampaign,
     NewInvitation, NewMessage, OutboxRow,
 };
+pub use cases::{CaseChange, CaseEventRow, CaseRow, EscalationRow, ImprovementRow, NewCase};
 pub use contact::{ConsentRow, ContactDecisionRow, LoggedContactDecision, Reachability};
 pub use customers::{
     BranchRow, Customer360, CustomerFilter, CustomerListRow, CustomerProfile, ErasureReport,
@@ -64,6 +67,7 @@ pub use scan::*;
 pub use schema::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 pub use scores::{BandMove, HealthScoreRow, ScoreRunRow};
 pub use segments::{SegmentRow, SegmentSize};
+pub use survey::{InvitationRow, NewSurveyAnswer, SurveyAnswerRow};
 
 use sqlx::{PgPool, SqlitePool};
 

@@ -129,6 +129,13 @@ pub const ROUTES: &[ApiRoute] = &[
     ApiRoute { method: "get", path: "/api/v1/dashboard", summary: "Dashboard figures of the caller's scope (bands, migration, alerts, KPI counts)", permission: None, query: &[], body: false, public: false, handler: || get(dashboard) },
     ApiRoute { method: "get", path: "/api/v1/customers/{key}/recommendations", summary: "The customer's next best actions (ranked, with reasons in zh and en), active model scores with reasons, and the latest suitability decisions", permission: Some(Permission::ViewCustomers), query: &[], body: false, public: false, handler: || get(customer_recommendations) },
     ApiRoute { method: "post", path: "/api/v1/recommendations/{id}/outcome", summary: "Record what became of a recommendation; body {\"outcome\": offered|accepted|declined, \"channel\"?, \"note\"?}; offering and accepting re-check suitability (422 when blocked)", permission: Some(Permission::RecordOutcomes), query: &[], body: true, public: false, handler: || post(recommendation_outcome) },
+    ApiRoute { method: "post", path: "/api/v1/cases", summary: "Open a case; body {\"customer\", \"kind\"?: complaint|request|inquiry, \"category\", \"severity\": low|medium|high|critical, \"subject\", \"description\", \"supervisor\"?}; 422 names the field", permission: Some(Permission::WorkCases), query: &[], body: true, public: false, handler: || post(super::api_engage::case_open) },
+    ApiRoute { method: "get", path: "/api/v1/cases/{id}", summary: "A case with its SLA status (first response, resolution), escalations and history", permission: Some(Permission::WorkCases), query: &[], body: false, public: false, handler: || get(super::api_engage::case_get) },
+    ApiRoute { method: "post", path: "/api/v1/cases/{id}/actions", summary: "One workflow step; body {\"action\": assign|start|respond|wait|replied|resolve|close|reopen|escalate, \"to\"?, \"root_cause\"?, \"resolution\"?, \"reason\"?}; a refused step is 422 in zh and en", permission: Some(Permission::WorkCases), query: &[], body: true, public: false, handler: || post(super::api_engage::case_step) },
+    ApiRoute { method: "get", path: "/api/v1/campaigns", summary: "Campaigns with their status and launch counts (bank-wide managers)", permission: Some(Permission::RunCampaigns), query: &[], body: false, public: false, handler: || get(super::api_engage::campaigns) },
+    ApiRoute { method: "get", path: "/api/v1/campaigns/{key}/preview", summary: "The counts a launch would queue now: eligible, control, blocked by suitability, address, consent, do-not-disturb, quiet hours, cap", permission: Some(Permission::RunCampaigns), query: &[], body: false, public: false, handler: || get(super::api_engage::campaign_preview) },
+    ApiRoute { method: "post", path: "/api/v1/campaigns/{key}/launch", summary: "Launch a draft campaign: members, outbox messages, survey links, decisions (once; 409 after)", permission: Some(Permission::RunCampaigns), query: &[], body: false, public: false, handler: || post(super::api_engage::campaign_launch) },
+    ApiRoute { method: "post", path: "/api/v1/gateway/receipts", summary: "Delivery receipts from the SMS/push/WeChat gateway; body {\"idempotency_key\", \"status\": delivered|failed|responded, \"response\"?, \"detail\"?} signed with the gateway secret (X-Rapport-Timestamp, X-Rapport-Signature), else 401", permission: None, query: &[], body: true, public: true, handler: || post(super::api_engage::gateway_receipt) },
     ApiRoute { method: "post", path: "/api/v1/transactions", summary: "Feed transactions to the live early-warning path: NDJSON, one transaction per line in the `rapport stream` format; answers accepted, rejected lines with field and reason, and the alerts raised", permission: Some(Permission::FeedTransactions), query: &[], body: true, public: false, handler: || post(transactions) },
 ];
 
@@ -141,7 +148,7 @@ pub fn routes() -> Router<AppState> {
     r
 }
 
-fn require(v: &Viewer, p: Permission) -> Result<(), ApiError> {
+pub(super) fn require(v: &Viewer, p: Permission) -> Result<(), ApiError> {
     if v.can(p) {
         Ok(())
     } else {

@@ -101,6 +101,10 @@ pub enum Permission {
     /// Record what became of a recommended action (offered, accepted,
     /// declined); the suitability rule is checked again at offer and sale.
     RecordOutcomes,
+    /// Open cases and complaints and work them through their states.
+    WorkCases,
+    /// Preview and launch campaigns.
+    RunCampaigns,
 }
 
 impl Permission {
@@ -120,6 +124,8 @@ impl Permission {
             Permission::EraseCustomer => matches!(role, Admin),
             Permission::FeedTransactions => matches!(role, Admin),
             Permission::RecordOutcomes => matches!(role, Rm | Manager | Agent),
+            Permission::WorkCases => matches!(role, Rm | Manager | Agent | Risk),
+            Permission::RunCampaigns => matches!(role, Manager),
         }
     }
 }

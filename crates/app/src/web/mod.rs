@@ -8,6 +8,7 @@
 //! store; [`serve`] binds it to a listener and shuts down cleanly.
 
 pub mod api;
+pub mod api_engage;
 pub mod audit;
 pub mod auth;
 pub mod charts;

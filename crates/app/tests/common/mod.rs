@@ -50,6 +50,10 @@ pub struct Bank {
     /// A stored next best action of `own` and one of `other`.
     pub own_rec: i64,
     pub other_rec: i64,
+    /// An open case of `own` and one of `other`; a saved draft campaign.
+    pub own_case: i64,
+    pub other_case: i64,
+    pub campaign: String,
 }
 
 async fn known(store: &Store, id: i64) -> Known {
@@ -184,9 +188,46 @@ pub async fn bank(pg: bool, customers: u64) -> Option<Bank> {
     };
     let own_rec = rec_of(own_id).await;
     let other_rec = rec_of(other_id).await;
+    let clock = rapport::clock::Clock::system(chrono::FixedOffset::east_opt(8 * 3600).unwrap());
+    let open_case = |key: String| {
+        let store = store.clone();
+        let clock = clock.clone();
+        async move {
+            rapport::cases::open(
+                &store,
+                &clock,
+                &rapport::cases::Intake {
+                    customer_key: key,
+                    intake: "test".into(),
+                    kind: "complaint".into(),
+                    category: "fees".into(),
+                    severity: "medium".into(),
+                    subject: "test case".into(),
+                    description: "a test complaint".into(),
+                    supervisor: None,
+                    by: "test".into(),
+                },
+            )
+            .await
+            .unwrap()
+            .id
+        }
+    };
     let own = known(&store, own_id).await;
     let other = known(&store, other_id).await;
     let erase_target = known(&store, erase_id).await;
+    let own_case = open_case(own.key.clone()).await;
+    let other_case = open_case(other.key.clone()).await;
+    let campaign_text = rapport_engage::campaign::NATIONAL_DAY
+        .replace("national_day_2026", "web_test_campaign")
+        .replace(
+            "audience = { holiday_need = { holiday = \"national_day\", need = \"travel\" } }",
+            "audience = \"all\"",
+        );
+    let campaign = rapport::campaign::save(&store, &campaign_text, "test", &clock)
+        .await
+        .unwrap()
+        .key;
     let state = AppState::new(store.clone(), Config::default());
     Some(Bank {
         admin: by_name("admin01"),
@@ -205,6 +246,9 @@ pub async fn bank(pg: bool, customers: u64) -> Option<Bank> {
         other_alert,
         own_rec,
         other_rec,
+        own_case,
+        other_case,
+        campaign,
         state,
         store,
         _dir: dir,

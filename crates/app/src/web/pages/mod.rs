@@ -35,6 +35,7 @@ pub mod customers;
 pub mod dashboard;
 pub mod quality;
 pub mod segments;
+pub mod survey;
 pub mod workbench;
 
 /// Every catalogue slice of the UI (the layout's and each page's).
@@ -50,6 +51,7 @@ pub fn all_texts() -> Vec<&'static [Text]> {
         quality::TEXTS,
         audit_log::TEXTS,
         admin::TEXTS,
+        survey::TEXTS,
     ]
 }
 
@@ -67,6 +69,7 @@ pub fn routes() -> Router<AppState> {
         .merge(quality::routes())
         .merge(audit_log::routes())
         .merge(admin::routes())
+        .merge(survey::routes())
 }
 
 /// Column headings of the tables built from store rows.
