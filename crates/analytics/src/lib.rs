@@ -31,6 +31,7 @@ pub mod expr;
 mod features;
 pub mod health;
 pub mod holiday;
+pub mod kpi;
 pub mod live;
 pub mod metrics;
 pub mod segment;

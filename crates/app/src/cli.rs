@@ -107,6 +107,13 @@ pub enum Command {
     /// escalations, metrics, improvement items.
     #[command(subcommand)]
     Case(crate::case_cmd::CaseCommand),
+    /// Relationship management: assign key customers to RMs by branch and
+    /// capacity, cadence tasks per tier, the contact log, RM tasks and KPIs.
+    #[command(subcommand)]
+    Rm(crate::rm_cmd::RmCommand),
+    /// The KPI dashboard: every KPI with its target and monthly trend, a
+    /// view by segment, branch or RM (--view), CSV export (--csv).
+    Kpi(crate::kpi_cmd::KpiArgs),
     /// Surveys: a one-time link for a customer (invite), and what the
     /// stored answers add up to (results: NPS, CSAT, Kano, importance ×
     /// urgency, themes).

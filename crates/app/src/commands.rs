@@ -71,6 +71,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Contact(cmd) => crate::contact_cmd::run(&cfg, json, cmd).await,
         Command::Campaign(cmd) => crate::campaign_cmd::run(&cfg, json, cmd).await,
         Command::Case(cmd) => crate::case_cmd::run(&cfg, json, cmd).await,
+        Command::Rm(cmd) => crate::rm_cmd::run(&cfg, json, cmd).await,
+        Command::Kpi(a) => crate::kpi_cmd::run(&cfg, json, a).await,
         Command::Survey(cmd) => crate::survey_cmd::run(&cfg, json, cmd).await,
     }
 }
@@ -477,6 +479,25 @@ fn render_matching(m: &serde_json::Value) -> String {
     s
 }
 
+fn render_engagement(e: &serde_json::Value) -> String {
+    let Some(p) = e.get("preview") else {
+        return match e.get("error").and_then(|v| v.as_str()) {
+            Some(err) => format!("engagement step skipped: {err}"),
+            None => String::new(),
+        };
+    };
+    let c = &p["counts"];
+    format!(
+        "campaigns saved as drafts: {}\nNational Day 2026 campaign previewed at {}: audience {} ({}), eligible {}, to send {}, control {}, blocked by consent {}, cap {}, suitability {}, do-not-disturb {}, quiet hours {}, no address {}\n\
+         launch it: rapport campaign launch national_day_2026 --now 2026-09-21T10:00",
+        e["campaigns"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default(),
+        p["at"].as_str().unwrap_or(""),
+        c["audience"], p["audience_source"].as_str().unwrap_or(""), c["eligible"], c["to_send"], c["control"],
+        c["blocked_consent"], c["blocked_cap"], c["blocked_suitability"], c["blocked_do_not_disturb"],
+        c["blocked_quiet_hours"], c["blocked_no_address"]
+    )
+}
+
 async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
     let started = std::time::Instant::now();
     // Only the demo's own file is ever deleted; a store named with --db is loaded as it is.
@@ -555,6 +576,22 @@ async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
         Ok((s, m)) => (Ok(s), m),
         Err(e) => (Err(e), json!(null)),
     };
+    let engagement = if scoring.is_ok() {
+        if !json {
+            eprintln!(
+                "forecasting National Day 2026 demand, saving the shipped campaigns, previewing …"
+            );
+        }
+        match crate::holiday_cmd::demo_engagement(&store, cfg).await {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!("engagement step skipped: {e:#}");
+                json!({ "error": format!("{e:#}") })
+            }
+        }
+    } else {
+        json!(null)
+    };
     let counts = store.counts().await;
     let accounts = match (&scoring, &counts) {
         (Ok(_), Ok(_)) => crate::web_cmd::demo_accounts(&store).await,
@@ -579,7 +616,7 @@ async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
         .iter()
         .map(|(role, user, password)| json!({ "role": role, "username": user, "password": password }))
         .collect();
-    let out = json!({ "database": redact_url(&url), "generated": summary, "import": report, "counts": counts, "quality": quality, "scoring": scoring, "matching": matching, "users": users, "url": format!("http://{listen}/"), "elapsed_secs": secs });
+    let out = json!({ "database": redact_url(&url), "generated": summary, "import": report, "counts": counts, "quality": quality, "scoring": scoring, "matching": matching, "engagement": engagement, "users": users, "url": format!("http://{listen}/"), "elapsed_secs": secs });
     let mut sign_in =
         format!("sign in at http://{listen}/ with one of these demo accounts (one per role):\n");
     for (role, user, password) in &accounts {
@@ -587,12 +624,13 @@ async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
     }
     emit(json, &out, || {
         format!(
-            "{}\n\n{}\n\n{}\n{}\n\ndemo store: {} ({} customers, {} transactions, {} identity merges, {} rows in quarantine) in {:.1}s\n\
-             next: rapport --db {} alert list | export scores --out scores.csv | report counts\n\n{}",
+            "{}\n\n{}\n\n{}\n{}\n{}\n\ndemo store: {} ({} customers, {} transactions, {} identity merges, {} rows in quarantine) in {:.1}s\n\
+             next: rapport --db {} alert list | export scores --out scores.csv | report counts | kpi --view branch\n\n{}",
             render_import(&report),
             quality.render_text(),
             crate::score_cmd::render_report(&scoring),
             render_matching(&matching),
+            render_engagement(&engagement),
             redact_url(&url),
             counts.customers,
             counts.transactions,

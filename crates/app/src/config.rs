@@ -19,10 +19,45 @@ pub struct Config {
     pub contact: ContactConfig,
     pub campaigns: CampaignsConfig,
     pub cases: CasesConfig,
+    pub kpi: KpiConfig,
+    pub rm: RmConfig,
     /// The SMTP relay for e-mail (absent: e-mail messages wait in the outbox).
     pub smtp: Option<rapport_channels::SmtpConfig>,
     /// The HTTP gateway for SMS, app push and WeChat (absent: they wait).
     pub gateway: Option<rapport_channels::GatewayConfig>,
+}
+
+/// KPI targets and the dashboard's windows (docs/CONFIG.md).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct KpiConfig {
+    /// Target per KPI (shares as fractions; product depth in products).
+    pub targets: std::collections::BTreeMap<String, f64>,
+    /// Days of the tiles' and views' window, ending on the last day of data.
+    pub window_days: i64,
+    /// Months of trend.
+    pub trend_months: usize,
+}
+
+impl Default for KpiConfig {
+    fn default() -> Self {
+        let targets = [
+            ("channel_coverage", 0.90),
+            ("demand_response_24h", 0.95),
+            ("information_accuracy", 0.95),
+            ("satisfaction", 0.85),
+            ("churn_rate", 0.02),
+            ("churn_reduction", 0.20),
+            ("repeat_purchase_rate", 0.30),
+            ("referral_rate", 0.05),
+            ("product_depth", 3.0),
+        ];
+        KpiConfig {
+            targets: targets.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            window_days: 90,
+            trend_months: 12,
+        }
+    }
 }
 
 /// Cases and complaints: the SLA targets and escalation (docs/CONFIG.md).
@@ -62,6 +97,47 @@ impl Default for CasesConfig {
             escalate_to: "complaints_supervisor".into(),
             follow_up_days: 2,
         }
+    }
+}
+
+/// Relationship management: key customers, RM capacity and the contact
+/// cadence per tier (docs/CONFIG.md).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RmConfig {
+    /// The tiers whose members are key customers (mass, affluent, high_net_worth).
+    pub key_tiers: Vec<String>,
+    /// Key customers an RM takes at most (an `rm_capacity` row overrides it per RM).
+    pub capacity: u32,
+    /// Days between contacts per tier (a tier not listed keeps its default);
+    /// every key tier needs one.
+    pub cadence_days: std::collections::BTreeMap<String, u32>,
+    /// Days ahead of the due day a cadence task is created.
+    pub lead_days: u32,
+}
+
+impl Default for RmConfig {
+    fn default() -> Self {
+        RmConfig {
+            key_tiers: vec!["high_net_worth".into(), "affluent".into()],
+            capacity: 150,
+            cadence_days: [("high_net_worth", 30), ("affluent", 90)]
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
+            lead_days: 7,
+        }
+    }
+}
+
+impl RmConfig {
+    /// Days between contacts for `tier`: as configured, else the default
+    /// (high_net_worth 30, affluent 90, none for mass).
+    pub fn cadence_for(&self, tier: &str) -> Option<u32> {
+        self.cadence_days
+            .get(tier)
+            .copied()
+            .or_else(|| RmConfig::default().cadence_days.get(tier).copied())
     }
 }
 
@@ -348,6 +424,8 @@ impl fmt::Debug for Config {
             .field("contact", &self.contact)
             .field("campaigns", &self.campaigns)
             .field("cases", &self.cases)
+            .field("kpi", &self.kpi)
+            .field("rm", &self.rm)
             .field("smtp", &self.smtp)
             .field("gateway", &self.gateway)
             .finish()
@@ -510,6 +588,20 @@ impl Config {
         if c.lease_secs < 10 || !(1..=10_000).contains(&c.batch) || c.survey_valid_days == 0 {
             bail!("campaigns.lease_secs must be at least 10, campaigns.batch between 1 and 10000, campaigns.survey_valid_days at least 1");
         }
+        for (name, v) in &self.kpi.targets {
+            let Some(kpi) = rapport_analytics::kpi::Kpi::parse(name) else {
+                bail!("kpi.targets.{name}: not a KPI (channel_coverage, demand_response_24h, information_accuracy, satisfaction, churn_rate, churn_reduction, repeat_purchase_rate, referral_rate, product_depth)");
+            };
+            if !v.is_finite() || *v < 0.0 || (kpi.is_share() && *v > 1.0) {
+                bail!("kpi.targets.{name}: {v} is not a share between 0 and 1");
+            }
+        }
+        if !(1..=3660).contains(&self.kpi.window_days) || !(1..=60).contains(&self.kpi.trend_months)
+        {
+            bail!(
+                "kpi.window_days must be between 1 and 3660 and kpi.trend_months between 1 and 60"
+            );
+        }
         let k = &self.cases;
         if rapport_engage::sla::Basis::parse(&k.basis).is_none() {
             bail!(
@@ -531,6 +623,7 @@ impl Config {
         if k.escalate_to.trim().is_empty() || k.follow_up_days > 60 {
             bail!("cases.escalate_to must not be empty and cases.follow_up_days at most 60");
         }
+        self.validate_rm()?;
         if let Some(s) = &self.smtp {
             rapport_channels::SmtpChannel::new(s).map_err(|e| anyhow::anyhow!("smtp: {e}"))?;
         }
@@ -586,6 +679,55 @@ impl Config {
             if !(0.0..=100.0).contains(lever) {
                 bail!("matching.levers.{category} must be between 0 and 100 (got {lever})");
             }
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    fn validate_rm(&self) -> Result<()> {
+        let r = &self.rm;
+        let tiers = || {
+            rapport_analytics::segment::Tier::ALL
+                .iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>()
+        };
+        if r.key_tiers.is_empty() {
+            bail!(
+                "rm.key_tiers must name at least one tier ({})",
+                tiers().join(", ")
+            );
+        }
+        for (i, t) in r.key_tiers.iter().enumerate() {
+            if !tiers().contains(&t.as_str()) {
+                bail!("rm.key_tiers: {t:?} is not a tier ({})", tiers().join(", "));
+            }
+            if r.key_tiers[..i].contains(t) {
+                bail!("rm.key_tiers: {t:?} is named twice");
+            }
+            if r.cadence_for(t).is_none() {
+                bail!(
+                    "rm.cadence_days.{t}: the key tier {t} needs a cadence (days between contacts)"
+                );
+            }
+        }
+        for (t, d) in &r.cadence_days {
+            if !tiers().contains(&t.as_str()) {
+                bail!("rm.cadence_days.{t}: not a tier ({})", tiers().join(", "));
+            }
+            if !(1..=366).contains(d) {
+                bail!("rm.cadence_days.{t} must be between 1 and 366 days (got {d})");
+            }
+        }
+        if !(1..=100_000).contains(&r.capacity) {
+            bail!(
+                "rm.capacity must be between 1 and 100000 (got {})",
+                r.capacity
+            );
+        }
+        if r.lead_days > 90 {
+            bail!("rm.lead_days must be at most 90 (got {})", r.lead_days);
         }
         Ok(())
     }
@@ -662,6 +804,45 @@ mod tests {
             .map(|e| format!("{e:#}"))
             .unwrap_or_default();
         assert!(err.contains("matching.levers.savings"), "{err}");
+    }
+
+    #[test]
+    fn rm_settings_are_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("r.toml");
+        std::fs::write(&path, "[rm]\nkey_tiers = [\"high_net_worth\"]\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let env = vec![("RAPPORT__RM__CAPACITY".to_string(), "40".to_string())];
+        let cfg = Config::load(Some(&path), env.into_iter()).unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(cfg.rm.key_tiers, vec!["high_net_worth".to_string()]);
+        assert_eq!(cfg.rm.capacity, 40);
+        assert_eq!(cfg.rm.cadence_for("affluent"), Some(90));
+        std::fs::write(&path, "[rm.cadence_days]\nhigh_net_worth = 14\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let cfg = Config::load(Some(&path), std::iter::empty()).unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(cfg.rm.cadence_for("high_net_worth"), Some(14));
+        assert_eq!(
+            cfg.rm.cadence_for("affluent"),
+            Some(90),
+            "kept from the defaults"
+        );
+        for (text, key) in [
+            ("[rm]\nkey_tiers = [\"gold\"]\n", "rm.key_tiers"),
+            ("[rm]\nkey_tiers = [\"mass\"]\n", "rm.cadence_days.mass"),
+            (
+                "[rm.cadence_days]\naffluent = 0\n",
+                "rm.cadence_days.affluent",
+            ),
+            ("[rm]\ncapacity = 0\n", "rm.capacity"),
+            ("[rm]\nlead_days = 400\n", "rm.lead_days"),
+        ] {
+            std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+            let err = Config::load(Some(&path), std::iter::empty())
+                .err()
+                .map(|e| format!("{e:#}"))
+                .unwrap_or_default();
+            assert!(err.contains(key), "{text}: {err}");
+        }
     }
 
     #[test]

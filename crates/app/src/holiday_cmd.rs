@@ -41,29 +41,67 @@ pub async fn report_holiday(store: &Store, json: bool, args: HolidayReportArgs) 
     let report = analyse_holiday_demand(store, &calendar, &options)
         .await
         .with_context(|| format!("analysing {} {}", holiday, args.year))?;
-    let mut saved = Vec::new();
-    if !args.no_save {
-        for need in &report.needs {
-            let id = store
-                .upsert_segment(
-                    &need.code,
-                    NEED_SEGMENT_KIND,
-                    &need.name,
-                    &need.definition,
-                    &need.description,
-                )
-                .await?;
-            store
-                .replace_segment_membership(id, report.data_as_of, &need.members)
-                .await?;
-            saved.push(need.code.clone());
-        }
-    }
+    let saved = if args.no_save {
+        Vec::new()
+    } else {
+        save_needs(store, &report).await?
+    };
     emit(
         json,
         &json!({ "report": &report, "saved_segments": saved, "saved_as_of": report.data_as_of }),
         || render(&report, !args.no_save),
     )
+}
+
+/// Saves the report's need segments (kind `holiday`) as of its data date;
+/// returns their codes.
+pub async fn save_needs(
+    store: &Store,
+    report: &rapport_analytics::holiday::HolidayDemandReport,
+) -> Result<Vec<String>> {
+    let mut saved = Vec::new();
+    for need in &report.needs {
+        let id = store
+            .upsert_segment(
+                &need.code,
+                NEED_SEGMENT_KIND,
+                &need.name,
+                &need.definition,
+                &need.description,
+            )
+            .await?;
+        store
+            .replace_segment_membership(id, report.data_as_of, &need.members)
+            .await?;
+        saved.push(need.code.clone());
+    }
+    Ok(saved)
+}
+
+/// The demo's engagement step: the National Day 2026 demand analysis with
+/// its need segments saved, the shipped campaigns saved as drafts, and the
+/// National Day campaign previewed on the morning its window opens.
+pub async fn demo_engagement(
+    store: &Store,
+    cfg: &crate::config::Config,
+) -> Result<serde_json::Value> {
+    let calendar = HolidayCalendar::embedded()?;
+    let options = HolidayDemandOptions::new(HolidayCode::parse("national_day")?, 2026);
+    let report = analyse_holiday_demand(store, &calendar, &options).await?;
+    let saved = save_needs(store, &report).await?;
+    let clock = crate::clock::Clock::from_config(cfg, Some("2026-09-21T10:00"))?;
+    let mut campaigns = Vec::new();
+    for (_, text) in rapport_engage::campaign::shipped() {
+        campaigns.push(
+            crate::campaign::save(store, text, "demo", &clock)
+                .await?
+                .key,
+        );
+    }
+    let settings = crate::campaign::CampaignSettings::from_config(cfg)?;
+    let preview =
+        crate::campaign::plan_by_key(store, &settings, "national_day_2026", &clock).await?;
+    Ok(json!({ "need_segments": saved, "campaigns": campaigns, "preview": preview.preview() }))
 }
 
 fn money(v: f64) -> String {

@@ -151,6 +151,31 @@ impl Job for CaseSlaSweep {
     }
 }
 
+/// Creates the cadence follow-up tasks of key customers, daily at 06:00 local.
+pub struct RmCadence {
+    pub cfg: crate::config::Config,
+    pub offset: FixedOffset,
+}
+
+impl Job for RmCadence {
+    fn name(&self) -> &'static str {
+        "rm_cadence"
+    }
+    fn next_run(&self, after: DateTime<Utc>) -> DateTime<Utc> {
+        let at = NaiveTime::from_hms_opt(6, 0, 0).unwrap_or(NaiveTime::MIN);
+        next_daily(after, at, self.offset)
+    }
+    fn run<'a>(&'a self, store: &'a Store) -> JobFuture<'a> {
+        Box::pin(async move {
+            let clock = crate::clock::Clock::from_config(&self.cfg, None)?;
+            let settings = crate::rm::RmSettings::from_config(&self.cfg)?;
+            Ok(serde_json::to_value(
+                crate::rm::cadence(store, &settings, &clock).await?,
+            )?)
+        })
+    }
+}
+
 /// The jobs of this binary, as configured.
 pub fn jobs(config: &crate::config::Config) -> Result<Vec<Box<dyn Job>>> {
     let cfg = &config.jobs;
@@ -173,6 +198,10 @@ pub fn jobs(config: &crate::config::Config) -> Result<Vec<Box<dyn Job>>> {
         }),
         Box::new(CaseSlaSweep {
             cfg: config.clone(),
+        }),
+        Box::new(RmCadence {
+            cfg: config.clone(),
+            offset,
         }),
     ])
 }

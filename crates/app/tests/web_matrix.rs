@@ -371,6 +371,24 @@ const MATRIX: &[Case] = &[
         [403, 403, 404, 403, 403, 403, 403, 403, 401],
     ),
     c(
+        "GET",
+        "/api/v1/kpis?view=branch",
+        "",
+        [403, 200, 200, 200, 200, 200, 200, 403, 401],
+    ),
+    c(
+        "GET",
+        "/kpis?view=rm",
+        "",
+        [403, 200, 200, 200, 200, 200, 200, 403, 303],
+    ),
+    c(
+        "GET",
+        "/kpis.csv?view=segment",
+        "",
+        [403, 200, 200, 200, 200, 200, 200, 403, 303],
+    ),
+    c(
         "POST",
         "/api/v1/gateway/receipts",
         r#"{"idempotency_key":"x","status":"delivered"}"#,

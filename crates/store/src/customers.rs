@@ -418,7 +418,7 @@ fn health_point(id: i64, mut h: Map<String, Value>) -> Result<HealthPoint> {
 }
 
 /// Every table holding rows about one customer, for the data-subject export.
-const EXPORT_TABLES: [&str; 26] = [
+const EXPORT_TABLES: [&str; 27] = [
     "customer_source_key",
     "account",
     "account_role",
@@ -445,6 +445,7 @@ const EXPORT_TABLES: [&str; 26] = [
     "survey_answer",
     "support_case",
     "recommendation",
+    "contact_log",
 ];
 
 impl Store {
@@ -795,8 +796,10 @@ impl Store {
                 .bind(id).execute(&mut *tx).await?;
             sqlx::query("UPDATE contact_task SET script = '[erased]' WHERE customer_id = $1")
                 .bind(id).execute(&mut *tx).await?;
+            let a2 = sqlx::query("UPDATE contact_log SET note = NULL WHERE customer_id = $1 AND note IS NOT NULL")
+                .bind(id).execute(&mut *tx).await?.rows_affected();
             tx.commit().await?;
-            (n, a, b + b2, c + c2)
+            (n, a + a2, b + b2, c + c2)
         });
         Ok(ErasureReport {
             customer_id: id,

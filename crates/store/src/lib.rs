@@ -26,10 +26,12 @@ mod error;
 mod import;
 mod jobs;
 mod keys;
+mod kpi;
 mod loaders;
 mod matching;
 mod report_queries;
 mod reports;
+mod rm;
 mod scan;
 mod schema;
 mod scores;
@@ -57,12 +59,14 @@ pub use dashboard::{Dashboard, KpiCounts, ScopedAlertFilter};
 pub use error::StoreError;
 pub use import::*;
 pub use jobs::{JobClaim, JobRunRow, JobScheduleRow};
+pub use kpi::{KpiCustomer, KpiRows};
 pub use matching::{
     CustomerModelScore, LoggedDecision, ModelScoreRow, ModelVersionRow, NewModelVersion,
     NewRecommendation, OutcomeCount, ProductRow, RecommendationRow, RecommendationScope,
     SuitabilityDecisionRow,
 };
 pub use reports::*;
+pub use rm::{ContactLogRow, NewCadenceTask, NewContactLog, RmStaffRow, TierMemberRow};
 pub use scan::*;
 pub use schema::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 pub use scores::{BandMove, HealthScoreRow, ScoreRunRow};

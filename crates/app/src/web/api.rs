@@ -45,6 +45,11 @@ pub struct ApiRoute {
     pub handler: fn() -> MethodRouter<AppState>,
 }
 
+const KPI_QUERY: [Param; 1] = [Param {
+    name: "view",
+    kind: "string",
+    description: "segment, branch or rm: one row per group",
+}];
 const PAGING: [Param; 2] = [
     Param {
         name: "page",
@@ -135,6 +140,7 @@ pub const ROUTES: &[ApiRoute] = &[
     ApiRoute { method: "get", path: "/api/v1/campaigns", summary: "Campaigns with their status and launch counts (bank-wide managers)", permission: Some(Permission::RunCampaigns), query: &[], body: false, public: false, handler: || get(super::api_engage::campaigns) },
     ApiRoute { method: "get", path: "/api/v1/campaigns/{key}/preview", summary: "The counts a launch would queue now: eligible, control, blocked by suitability, address, consent, do-not-disturb, quiet hours, cap", permission: Some(Permission::RunCampaigns), query: &[], body: false, public: false, handler: || get(super::api_engage::campaign_preview) },
     ApiRoute { method: "post", path: "/api/v1/campaigns/{key}/launch", summary: "Launch a draft campaign: members, outbox messages, survey links, decisions (once; 409 after)", permission: Some(Permission::RunCampaigns), query: &[], body: false, public: false, handler: || post(super::api_engage::campaign_launch) },
+    ApiRoute { method: "get", path: "/api/v1/kpis", summary: "The KPIs of the caller's scope over the configured window: value, target, met or not, numerator and denominator, monthly trend; with ?view=segment|branch|rm one row per group", permission: Some(Permission::ViewKpis), query: &KPI_QUERY, body: false, public: false, handler: || get(super::api_engage::kpis) },
     ApiRoute { method: "post", path: "/api/v1/gateway/receipts", summary: "Delivery receipts from the SMS/push/WeChat gateway; body {\"idempotency_key\", \"status\": delivered|failed|responded, \"response\"?, \"detail\"?} signed with the gateway secret (X-Rapport-Timestamp, X-Rapport-Signature), else 401", permission: None, query: &[], body: true, public: true, handler: || post(super::api_engage::gateway_receipt) },
     ApiRoute { method: "post", path: "/api/v1/transactions", summary: "Feed transactions to the live early-warning path: NDJSON, one transaction per line in the `rapport stream` format; answers accepted, rejected lines with field and reason, and the alerts raised", permission: Some(Permission::FeedTransactions), query: &[], body: true, public: false, handler: || post(transactions) },
 ];

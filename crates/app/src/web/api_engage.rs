@@ -354,3 +354,34 @@ pub(super) async fn gateway_receipt(
         json!({ "message": r.idempotency_key, "status": r.status, "applied": moved }),
     ))
 }
+
+#[derive(Deserialize)]
+pub(super) struct KpiQuery {
+    view: Option<String>,
+}
+
+pub(super) async fn kpis(
+    State(app): State<AppState>,
+    ApiUser(v): ApiUser,
+    axum::extract::Query(q): axum::extract::Query<KpiQuery>,
+) -> Result<Json<Value>, ApiError> {
+    require(&v, Permission::ViewKpis)?;
+    let view = crate::kpi::parse_view(q.view.as_deref())
+        .map_err(|e| ApiError::bad_request("invalid_parameter", e.to_string()))?;
+    let end = crate::kpi::default_end(&app.store)
+        .await
+        .map_err(ApiError::internal)?;
+    let facts = crate::kpi::load(&app.store)
+        .await
+        .map_err(ApiError::internal)?;
+    let d = crate::kpi::dashboard(
+        &facts,
+        &v.scope(),
+        &app.cfg.kpi.targets,
+        end,
+        app.cfg.kpi.window_days,
+        app.cfg.kpi.trend_months,
+        view,
+    );
+    Ok(Json(json!(d)))
+}

@@ -105,6 +105,8 @@ pub enum Permission {
     WorkCases,
     /// Preview and launch campaigns.
     RunCampaigns,
+    /// The KPI dashboard of the viewer's scope.
+    ViewKpis,
 }
 
 impl Permission {
@@ -126,6 +128,7 @@ impl Permission {
             Permission::RecordOutcomes => matches!(role, Rm | Manager | Agent),
             Permission::WorkCases => matches!(role, Rm | Manager | Agent | Risk),
             Permission::RunCampaigns => matches!(role, Manager),
+            Permission::ViewKpis => !matches!(role, Admin | Auditor),
         }
     }
 }

@@ -33,6 +33,7 @@ pub mod alerts;
 pub mod audit_log;
 pub mod customers;
 pub mod dashboard;
+pub mod kpis;
 pub mod quality;
 pub mod segments;
 pub mod survey;
@@ -52,6 +53,7 @@ pub fn all_texts() -> Vec<&'static [Text]> {
         audit_log::TEXTS,
         admin::TEXTS,
         survey::TEXTS,
+        kpis::TEXTS,
     ]
 }
 
@@ -70,6 +72,7 @@ pub fn routes() -> Router<AppState> {
         .merge(audit_log::routes())
         .merge(admin::routes())
         .merge(survey::routes())
+        .merge(kpis::routes())
 }
 
 /// Column headings of the tables built from store rows.
@@ -244,7 +247,7 @@ impl Layout {
             ("/quality", "nav.quality", Some(Permission::ViewDataQuality)),
             ("/audit", "nav.audit", Some(Permission::ViewAudit)),
             ("/admin", "nav.admin", Some(Permission::Administer)),
-            ("", "", None),
+            ("/kpis", "nav.kpis", Some(Permission::ViewKpis)),
         ];
         let nav = items
             .into_iter()
