@@ -204,6 +204,12 @@ pub async fn plan_campaign(
 ) -> Result<Planned> {
     let spec = CampaignSpec::parse(&campaign.spec)
         .map_err(|e| anyhow::anyhow!("campaign {}: {e}", campaign.key))?;
+    if spec.channels.contains(&SendChannel::Meeting) && settings.video_base_url.is_empty() {
+        bail!(
+            "campaign {}: the meeting channel needs campaigns.video_base_url (the base of the video links)",
+            spec.key
+        );
+    }
     let at = clock.local();
     let points: HashMap<i64, ContactPoint> = store
         .contact_points()
@@ -493,9 +499,6 @@ pub async fn launch(
                     });
                 }
                 if *channel == SendChannel::Meeting {
-                    if settings.video_base_url.is_empty() {
-                        bail!("campaigns.video_base_url is not set: the meeting channel needs it");
-                    }
                     fields.insert(
                         "video_link",
                         format!("{}/{}", settings.video_base_url, random_hex(8)),

@@ -108,25 +108,50 @@ pub async fn open(store: &Store, clock: &Clock, i: &Intake) -> Result<CaseRow> {
     if !matches!(i.kind.as_str(), "complaint" | "request" | "inquiry") {
         bail!("kind {:?}: complaint, request or inquiry", i.kind);
     }
-    let category = ComplaintCategory::parse(&i.category).with_context(|| {
-        format!(
-            "category {:?}: one of {}",
-            i.category,
-            ComplaintCategory::ALL
-                .iter()
-                .map(|c| c.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    })?;
-    let severity = Severity::parse(&i.severity)
-        .with_context(|| format!("severity {:?}: low, medium, high or critical", i.severity))?;
     if i.subject.trim().is_empty() {
         bail!("subject: empty");
     }
     if i.description.trim().is_empty() {
         bail!("description: empty");
     }
+    // "auto" (or empty): the category from the text by the built-in
+    // classifier, the severity by the keyword rules; noted on the case.
+    let text = format!("{}\n{}", i.subject.trim(), i.description.trim());
+    let auto = |s: &str| s.trim().is_empty() || s.trim() == "auto";
+    let mut notes = Vec::new();
+    let category = if auto(&i.category) {
+        let p = rapport_engage::classify::Classifier::builtin().predict(&text);
+        notes.push(format!(
+            "category {} detected from the text (confidence {:.2})",
+            p.category.as_str(),
+            p.confidence
+        ));
+        p.category
+    } else {
+        ComplaintCategory::parse(&i.category).with_context(|| {
+            format!(
+                "category {:?}: auto or one of {}",
+                i.category,
+                ComplaintCategory::ALL
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?
+    };
+    let severity = if auto(&i.severity) {
+        let (sev, why, _) = rapport_engage::classify::severity_of(&text, category);
+        notes.push(format!("severity {} by rule: {why}", sev.as_str()));
+        sev
+    } else {
+        Severity::parse(&i.severity).with_context(|| {
+            format!(
+                "severity {:?}: auto, low, medium, high or critical",
+                i.severity
+            )
+        })?
+    };
     let customer = store
         .customer_id_by_key(&rapport_store::Scope::All, &i.customer_key)
         .await
@@ -143,6 +168,7 @@ pub async fn open(store: &Store, clock: &Clock, i: &Intake) -> Result<CaseRow> {
                 description: i.description.trim(),
                 supervisor: i.supervisor.as_deref(),
                 created_by: &i.by,
+                note: (!notes.is_empty()).then(|| notes.join("; ")).as_deref(),
             },
             clock.local(),
             clock.now(),
@@ -170,7 +196,8 @@ fn pauses(raw: &[(NaiveDateTime, Option<NaiveDateTime>)]) -> Vec<Pause> {
         .collect()
 }
 
-async fn sla_of(
+/// The two SLA clocks of a case at local time `now` (first response, resolution).
+pub async fn sla_of(
     store: &Store,
     s: &CaseSettings,
     c: &CaseRow,

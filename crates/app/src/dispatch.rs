@@ -40,6 +40,8 @@ pub struct DispatchSettings {
     pub lease_secs: u64,
     pub batch: i64,
     pub call_centre: String,
+    /// Base of meeting video links (the link in a meeting's text starts with it).
+    pub video_base_url: String,
 }
 
 impl DispatchSettings {
@@ -51,6 +53,7 @@ impl DispatchSettings {
             lease_secs: c.lease_secs,
             batch: c.batch,
             call_centre: c.call_centre.clone(),
+            video_base_url: c.video_base_url.trim_end_matches('/').to_string(),
         }
     }
 }
@@ -398,11 +401,19 @@ impl Dispatcher {
                 // The invitation goes first so a gateway failure retries
                 // before any task exists; the task is created once.
                 let video = if channel == SendChannel::Meeting {
-                    let link = m
-                        .body
-                        .split_whitespace()
-                        .find(|w| w.starts_with("http://") || w.starts_with("https://"))
-                        .map(str::to_string);
+                    // The rendered text carries the room's link (and maybe a survey link).
+                    let base = &self.settings.video_base_url;
+                    let link = (!base.is_empty())
+                        .then(|| {
+                            m.body.find(base.as_str()).map(|i| {
+                                m.body[i..]
+                                    .split(|c: char| c.is_whitespace() || "，。；）)".contains(c))
+                                    .next()
+                                    .unwrap_or_default()
+                                    .to_string()
+                            })
+                        })
+                        .flatten();
                     match &self.gateway {
                         Some(g) => {
                             if let Err(e) = g.send(&out("sms")).await {

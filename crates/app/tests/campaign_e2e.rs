@@ -84,6 +84,7 @@ async fn run(pg: bool) {
         secret: SECRET.into(),
         timeout_secs: 10,
     });
+    cfg.campaigns.video_base_url = "https://meet.bank.example/r".into();
     cfg.validate().unwrap();
     let offset = FixedOffset::east_opt(8 * 3600).unwrap();
     // The bank's data ends on its as-of date: the campaign runs the next morning.
@@ -324,6 +325,69 @@ async fn run(pg: bool) {
     assert_eq!(statuses.first(), Some(&"queued"));
     assert_eq!(statuses.last(), Some(&"responded"));
     assert!(statuses.contains(&"sent"));
+
+    // A service campaign by meeting invitation: a meeting task with its
+    // video link per customer, and the invitation by SMS through the gateway.
+    let meet = format!(
+        r#"
+key = "e2e_meeting"
+name_en = "Annual review"
+name_zh = "年度财务检视"
+purpose = "service"
+audience = {{ segment = {{ code = "e2e_none" }} }}
+channels = ["meeting"]
+window = {{ start = "{}", end = "{}" }}
+
+[template]
+body_zh = "尊敬的{{name}}：邀请您参加年度财务检视视频会议：{{video_link}}"
+body_en = "Dear {{name}}, please join your annual review by video: {{video_link}}"
+"#,
+        window_start.format("%Y-%m-%dT%H:%M:%S"),
+        (window_start + Duration::days(9)).format("%Y-%m-%dT%H:%M:%S")
+    );
+    // The audience: a saved segment of the first 20 customers.
+    let seg = store
+        .upsert_segment("e2e_none", "rule", "e2e", "test", "test")
+        .await
+        .unwrap();
+    let members: Vec<i64> = points
+        .iter()
+        .skip(5)
+        .take(20)
+        .map(|p| p.customer_id)
+        .collect();
+    store
+        .replace_segment_membership(seg, as_of, &members)
+        .await
+        .unwrap();
+    campaign::save(&store, &meet, "test", &clock).await.unwrap();
+    let pm = campaign::plan_by_key(&store, &settings, "e2e_meeting", &clock)
+        .await
+        .unwrap();
+    assert!(pm.counts.to_send > 0, "{:?}", pm.counts);
+    let before_gw = gateway.requests().len();
+    let before_tasks = store.contact_tasks(None, true).await.unwrap().len();
+    campaign::launch(&store, &settings, &pm, "test", &clock)
+        .await
+        .unwrap();
+    let r = d.drain(&clock).await.unwrap();
+    assert_eq!(r.tasks, pm.counts.to_send, "{r:?}");
+    let tasks = store.contact_tasks(None, true).await.unwrap();
+    let meetings: Vec<_> = tasks.iter().filter(|t| t.kind == "meeting").collect();
+    assert_eq!(meetings.len() as u64, pm.counts.to_send);
+    assert_eq!(tasks.len() - before_tasks, meetings.len());
+    for t in &meetings {
+        let link = t.video_link.as_deref().unwrap();
+        assert!(link.starts_with("https://meet.bank.example/r/"), "{link}");
+        assert!(link.len() > "https://meet.bank.example/r/".len());
+    }
+    let invitations: Vec<_> = gateway.requests()[before_gw..]
+        .iter()
+        .filter(|r| r.status == 200)
+        .map(|r| r.json["channel"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(invitations.len() as u64, pm.counts.to_send);
+    assert!(invitations.iter().all(|c| c == "sms"));
 
     common::drop_store(store, pg_db).await;
 }

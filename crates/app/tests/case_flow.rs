@@ -44,7 +44,7 @@ async fn run(pg: bool) {
     let clock = Clock::fixed(FixedOffset::east_opt(8 * 3600).unwrap(), monday);
 
     // Intake errors name the field.
-    let mut intake = Intake {
+    let intake = Intake {
         customer_key: customer.clone(),
         intake: "api".into(),
         kind: "complaint".into(),
@@ -66,7 +66,53 @@ async fn run(pg: bool) {
         .unwrap_err()
         .to_string()
         .contains("category"));
-    intake.subject = intake.subject.clone();
+    // Category and severity may be left to the classifier and the rules.
+    let mut auto = intake.clone();
+    auto.category = "auto".into();
+    auto.severity = "auto".into();
+    auto.subject = "Wrong account on my credit report".into();
+    auto.description = "There is an account on my credit report that I never opened. I am a victim of identity theft and the credit bureau will not remove the inquiry from my credit file.".into();
+    let a = cases::open(&store, &clock, &auto).await.unwrap();
+    assert_eq!(a.category, "credit_reporting");
+    assert_eq!(a.severity, "critical", "identity theft is critical by rule");
+    let opened = &store.case_events(a.id).await.unwrap()[0];
+    let detail = opened.detail.as_deref().unwrap_or("");
+    assert!(
+        detail.contains("detected from the text (confidence"),
+        "{detail}"
+    );
+    assert!(detail.contains("by rule"), "{detail}");
+    // It is a case like any other; keep the rest of the test about one case.
+    cases::act(
+        &store,
+        &s,
+        &clock,
+        a.id,
+        &CaseAction::Assign { to: "rm01".into() },
+        "t",
+    )
+    .await
+    .unwrap();
+    cases::act(&store, &s, &clock, a.id, &CaseAction::Start, "t")
+        .await
+        .unwrap();
+    cases::act(
+        &store,
+        &s,
+        &clock,
+        a.id,
+        &CaseAction::Resolve {
+            root_cause: "external.third_party_fraud".into(),
+            resolution: "inquiry removed".into(),
+        },
+        "t",
+    )
+    .await
+    .unwrap();
+    cases::act(&store, &s, &clock, a.id, &CaseAction::Close, "t")
+        .await
+        .unwrap();
+
     let c = cases::open(&store, &clock, &intake).await.unwrap();
     assert_eq!(c.state, "new");
     let id = c.id;
@@ -242,14 +288,19 @@ async fn run(pg: bool) {
     let m = cases::metrics(&store, &s, &clock, None, None)
         .await
         .unwrap();
-    assert_eq!(m.cases, 1);
-    assert_eq!(m.complaints, 1);
-    assert_eq!(m.first_response_within_sla, Some(0.0));
-    assert_eq!(m.reopen_rate, Some(1.0));
-    assert!((m.complaints_per_1000_customers - 1000.0 / m.customers as f64).abs() < 1e-9);
+    // Two cases: the classified one (answered at once, never reopened) and
+    // the one that went through every state.
+    assert_eq!(m.cases, 2);
+    assert_eq!(m.complaints, 2);
+    assert_eq!(m.first_response_within_sla, Some(0.5));
+    assert_eq!(m.reopen_rate, Some(0.5));
+    assert!((m.complaints_per_1000_customers - 2000.0 / m.customers as f64).abs() < 1e-9);
     assert_eq!(
         m.by_root_cause,
-        vec![("process.processing_error".to_string(), 1)]
+        vec![
+            ("external.third_party_fraud".to_string(), 1),
+            ("process.processing_error".to_string(), 1)
+        ]
     );
 
     // Erasing the customer clears the case's text and the survey message.

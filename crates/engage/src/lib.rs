@@ -12,6 +12,7 @@
 
 pub mod campaign;
 pub mod case;
+pub mod classify;
 pub mod policy;
 pub mod sla;
 pub mod survey;

@@ -51,6 +51,8 @@ pub struct NewCase<'a> {
     pub description: &'a str,
     pub supervisor: Option<&'a str>,
     pub created_by: &'a str,
+    /// How category or severity were decided when not given (kept on the opening event).
+    pub note: Option<&'a str>,
 }
 
 /// What a workflow step changes (fields left `None` stay as they are).
@@ -127,8 +129,12 @@ impl Store {
                 .bind(c.kind).bind(c.category).bind(c.severity).bind(c.subject)
                 .bind(c.description).bind(c.supervisor).bind(at).bind(c.created_by).bind(now)
                 .fetch_one(&mut *tx).await?;
-            sqlx::query(event).bind(id).bind(at).bind(c.created_by)
-                .bind(format!("{} {} via {}", c.severity, c.category, c.intake))
+            let mut detail = format!("{} {} via {}", c.severity, c.category, c.intake);
+            if let Some(n) = c.note {
+                detail.push_str("; ");
+                detail.push_str(n);
+            }
+            sqlx::query(event).bind(id).bind(at).bind(c.created_by).bind(detail)
                 .execute(&mut *tx).await?;
             tx.commit().await?;
             id

@@ -355,6 +355,8 @@ struct CustomerPage {
     recs: Vec<RecView>,
     model_scores: Vec<(String, String)>,
     can_record: bool,
+    /// May open a complaint for the customer.
+    can_work_cases: bool,
     notice: String,
 }
 
@@ -620,6 +622,7 @@ async fn customer_page(
         recs,
         model_scores,
         can_record: v.can(Permission::RecordOutcomes),
+        can_work_cases: v.can(Permission::WorkCases) && p.erased_at.is_none(),
         notice,
         layout,
     };

@@ -31,6 +31,7 @@ const THROTTLE_WINDOW_MINUTES: i64 = 15;
 pub mod admin;
 pub mod alerts;
 pub mod audit_log;
+pub mod cases;
 pub mod customers;
 pub mod dashboard;
 pub mod kpis;
@@ -54,6 +55,7 @@ pub fn all_texts() -> Vec<&'static [Text]> {
         admin::TEXTS,
         survey::TEXTS,
         kpis::TEXTS,
+        cases::TEXTS,
     ]
 }
 
@@ -73,6 +75,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(survey::routes())
         .merge(kpis::routes())
+        .merge(cases::routes())
 }
 
 /// Column headings of the tables built from store rows.
@@ -234,7 +237,7 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(app: &AppState, v: &Viewer, active: &str, here: &str) -> Layout {
-        let items: [(&'static str, &'static str, Option<Permission>); 9] = [
+        let items: [(&'static str, &'static str, Option<Permission>); 10] = [
             ("/", "nav.dashboard", None),
             (
                 "/customers",
@@ -242,6 +245,7 @@ impl Layout {
                 Some(Permission::ViewCustomers),
             ),
             ("/alerts", "nav.alerts", Some(Permission::WorkAlerts)),
+            ("/cases", "nav.cases", Some(Permission::WorkCases)),
             ("/workbench", "nav.workbench", Some(Permission::Workbench)),
             ("/segments", "nav.segments", Some(Permission::ViewSegments)),
             ("/quality", "nav.quality", Some(Permission::ViewDataQuality)),
