@@ -115,6 +115,16 @@ async fn run(pg: bool) {
 
     let c = cases::open(&store, &clock, &intake).await.unwrap();
     assert_eq!(c.state, "new");
+
+    // Complaints opened here feed the analytics: the feature the health
+    // score's satisfaction component and the complaint-escalation rule read
+    // counts both (the generated history ends long before September 2026).
+    let next_day = monday.date() + Duration::days(1);
+    let table = rapport_analytics::compute_features(&store, next_day)
+        .await
+        .unwrap();
+    let row = table.row_of_id(c.customer_id).unwrap();
+    assert_eq!(table.value(row, "complaints_90"), Some(2.0));
     let id = c.id;
 
     let act = |a: CaseAction| {

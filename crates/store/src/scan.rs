@@ -484,7 +484,7 @@ scan_chunk!(
 );
 
 scan_chunk!(
-    /// Service cases (`service_case`).
+    /// Service cases (`service_case`, then those opened in Rapport, `support_case`).
     CaseChunk {
         customer_id: Vec<i64> = int("customer_id"),
         opened_on: Vec<i32> = day("opened_on"),
@@ -924,7 +924,27 @@ impl Store {
         mut f: impl FnMut(&CaseChunk) + Send,
     ) -> Result<u64> {
         let q = events("service_case", "opened_on", range);
-        scan(self, &q, chunk_rows, &mut f).await
+        let imported = scan(self, &q, chunk_rows, &mut f).await?;
+        // Cases opened in Rapport (`support_case`) count as well, shaped
+        // like imported ones (the opening day, the workflow state as status).
+        let from = match self {
+            Store::Sqlite(_) => {
+                "(SELECT id, customer_id, date(opened_at) AS opened_on, kind, category, \
+                 severity, state AS status, date(closed_at) AS closed_on FROM support_case) sc"
+            }
+            Store::Postgres(_) => {
+                "(SELECT id, customer_id, opened_at::date AS opened_on, kind, category, \
+                 severity, state AS status, closed_at::date AS closed_on FROM support_case) sc"
+            }
+        };
+        let here = Query {
+            table: "support_case",
+            from,
+            id: "id",
+            range: Some(("opened_on", range)),
+            ordered: false,
+        };
+        Ok(imported + scan(self, &here, chunk_rows, &mut f).await?)
     }
 
     /// Streams the survey answers given in `range` (on `answered_on`) (order as for transactions).
