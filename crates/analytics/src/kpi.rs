@@ -165,16 +165,18 @@ fn open_on(span: &(Option<NaiveDate>, Option<NaiveDate>), day: NaiveDate) -> boo
 
 /// Whether any consent is live on `day`: per channel and purpose, the
 /// latest record on or before the day grants it and is not revoked by then.
+/// Records come in the store's order (day, then imported before recorded,
+/// then as recorded), so of two records of one day the later one decides.
 pub fn reachable_on(consents: &[ConsentFact], day: NaiveDate) -> bool {
-    consents.iter().any(|c| {
+    consents.iter().enumerate().any(|(i, c)| {
         c.granted
             && c.recorded_on <= day
             && c.revoked_on.is_none_or(|r| r > day)
-            && !consents.iter().any(|n| {
+            && !consents.iter().enumerate().any(|(j, n)| {
                 n.channel == c.channel
                     && n.purpose == c.purpose
                     && n.recorded_on <= day
-                    && n.recorded_on > c.recorded_on
+                    && (n.recorded_on > c.recorded_on || (n.recorded_on == c.recorded_on && j > i))
             })
     })
 }

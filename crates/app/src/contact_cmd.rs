@@ -23,6 +23,8 @@ pub enum ContactCommand {
     Check(CheckArgs),
     /// Record the customer's do-not-disturb choice (marketing stops; service continues).
     Dnd(DndArgs),
+    /// Record a consent given or refused (the latest record per channel and purpose decides).
+    Consent(ConsentArgs),
     /// The share of customers reachable by at least one live consent.
     Coverage {
         /// The day (default today).
@@ -48,6 +50,80 @@ pub struct CheckArgs {
     /// Who asks (kept in the log).
     #[arg(long, default_value = "cli")]
     pub by: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsentArgs {
+    /// The customer's key.
+    #[arg(long)]
+    pub customer: String,
+    /// phone, online, mobile or wechat (or a send channel: sms, email, app_push, meeting).
+    #[arg(long)]
+    pub channel: String,
+    /// service or marketing.
+    #[arg(long)]
+    pub purpose: String,
+    /// Grant (default) or refuse.
+    #[arg(long)]
+    pub refuse: bool,
+    /// The day it takes effect (default today), YYYY-MM-DD.
+    #[arg(long)]
+    pub on: Option<String>,
+    #[arg(long)]
+    pub note: Option<String>,
+    #[arg(long, default_value = "cli")]
+    pub by: String,
+}
+
+/// The consent vocabulary's channel for a consent or send channel name.
+pub fn consent_channel_of(s: &str) -> Option<&'static str> {
+    match s.trim() {
+        "phone" => Some("phone"),
+        "online" => Some("online"),
+        "mobile" => Some("mobile"),
+        "wechat" => Some("wechat"),
+        other => SendChannel::parse(other).map(|c| c.consent_channel()),
+    }
+}
+
+/// Records a consent for a customer in `scope` after checking its fields.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_consent(
+    store: &Store,
+    scope: &Scope,
+    customer: &str,
+    channel: &str,
+    purpose: &str,
+    granted: bool,
+    on: NaiveDate,
+    source: &str,
+    by: &str,
+    note: Option<&str>,
+) -> Result<(i64, &'static str)> {
+    let Some(ch) = consent_channel_of(channel) else {
+        bail!("channel {channel:?}: phone, online, mobile or wechat (or sms, email, app_push, meeting)");
+    };
+    let Some(p) = Purpose::parse(purpose) else {
+        bail!("purpose {purpose:?}: service or marketing");
+    };
+    let id = store
+        .customer_id_by_key(scope, customer)
+        .await
+        .with_context(|| format!("no customer with key {customer:?}"))?;
+    store
+        .record_consent(
+            id,
+            ch,
+            p.as_str(),
+            granted,
+            on,
+            source,
+            by,
+            note,
+            Utc::now(),
+        )
+        .await?;
+    Ok((id, ch))
 }
 
 #[derive(Debug, Args)]
@@ -187,6 +263,40 @@ async fn dispatch(store: &Store, cfg: &Config, json: bool, cmd: ContactCommand) 
                         d.code.as_str(),
                         d.reason_en,
                         d.reason_zh
+                    )
+                },
+            )
+        }
+        ContactCommand::Consent(a) => {
+            let on = match &a.on {
+                Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .with_context(|| format!("--on {s:?}: expected YYYY-MM-DD"))?,
+                None => local_now(cfg).date(),
+            };
+            let (_, ch) = record_consent(
+                store,
+                &Scope::All,
+                &a.customer,
+                &a.channel,
+                &a.purpose,
+                !a.refuse,
+                on,
+                "cli",
+                &a.by,
+                a.note.as_deref(),
+            )
+            .await?;
+            emit(
+                json,
+                &json!({ "customer": a.customer, "channel": ch, "purpose": a.purpose,
+                         "granted": !a.refuse, "on": on }),
+                || {
+                    format!(
+                        "{}: {} {} consent on {} from {on}",
+                        a.customer,
+                        if a.refuse { "refused" } else { "granted" },
+                        a.purpose,
+                        ch
                     )
                 },
             )

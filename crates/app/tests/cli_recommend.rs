@@ -275,6 +275,62 @@ fn models_registry_and_next_best_actions_end_to_end() {
         s2["decision"]["allowed"], day["decision"]["allowed"],
         "DND leaves service alone"
     );
+    // A refusal recorded at the counter ends service by SMS from its day.
+    json(
+        &db,
+        &[
+            "contact",
+            "consent",
+            "--customer",
+            &key,
+            "--channel",
+            "sms",
+            "--purpose",
+            "service",
+            "--refuse",
+            "--on",
+            "2025-01-02",
+        ],
+    );
+    let refused = check("service", "2025-01-02T10:00");
+    assert_eq!(refused["decision"]["code"], "consent_refused", "{refused}");
+    let before = check("service", "2025-01-01T10:00");
+    assert_eq!(
+        before["decision"]["allowed"], true,
+        "not before its day: {before}"
+    );
+    // Granted again the same day: the later record decides.
+    json(
+        &db,
+        &[
+            "contact",
+            "consent",
+            "--customer",
+            &key,
+            "--channel",
+            "phone",
+            "--purpose",
+            "service",
+            "--on",
+            "2025-01-02",
+        ],
+    );
+    let again = check("service", "2025-01-02T10:00");
+    assert_eq!(again["decision"]["allowed"], true, "{again}");
+    fails(
+        &db,
+        &[
+            "contact",
+            "consent",
+            "--customer",
+            &key,
+            "--channel",
+            "fax",
+            "--purpose",
+            "service",
+        ],
+        "channel",
+    );
     fails(
         &db,
         &[

@@ -318,6 +318,18 @@ const MATRIX: &[Case] = &[
     ),
     c(
         "POST",
+        "/api/v1/customers/{own}/consents",
+        r#"{"channel":"wechat","purpose":"service","granted":true,"note":"matrix"}"#,
+        [403, 200, 200, 200, 200, 403, 403, 403, 401],
+    ),
+    c(
+        "POST",
+        "/api/v1/customers/{other}/consents",
+        r#"{"channel":"wechat","purpose":"service","granted":true}"#,
+        [403, 404, 200, 404, 200, 403, 403, 403, 401],
+    ),
+    c(
+        "POST",
         "/api/v1/cases",
         r#"{"customer":"{own_raw}","category":"fees","severity":"low","subject":"matrix","description":"matrix"}"#,
         [403, 200, 200, 200, 200, 200, 403, 403, 401],

@@ -307,7 +307,7 @@ impl Store {
     /// over many customers at once).
     pub async fn all_consents(&self) -> Result<Vec<(i64, crate::ConsentRow)>> {
         let sql = "SELECT customer_id, channel, purpose, granted, recorded_on, revoked_on \
-                   FROM consent ORDER BY customer_id, recorded_on, id";
+                   FROM consent_all ORDER BY customer_id, recorded_on, seq, id";
         type Raw = (
             i64,
             String,

@@ -1,5 +1,6 @@
-//! Contact policy data (migration `0007_contact`): a customer's consents as
-//! the policy reads them, the do-not-disturb choice, the log of send
+//! Contact policy data (migrations `0007_contact`, `0012_consent_change`):
+//! a customer's consents as the policy reads them (imported and recorded
+//! here, through the view `consent_all`), recording a consent, the do-not-disturb choice, the log of send
 //! decisions, and the reachability figure (customers with at least one live
 //! consent). The policy itself lives in `rapport-engage`.
 
@@ -55,8 +56,8 @@ pub struct Reachability {
 impl Store {
     /// The customer's consent rows, oldest first.
     pub async fn customer_consents(&self, customer_id: i64) -> Result<Vec<ConsentRow>> {
-        let sql = "SELECT channel, purpose, granted, recorded_on, revoked_on FROM consent \
-                   WHERE customer_id = $1 ORDER BY recorded_on, id";
+        let sql = "SELECT channel, purpose, granted, recorded_on, revoked_on FROM consent_all \
+                   WHERE customer_id = $1 ORDER BY recorded_on, seq, id";
         let rows: Vec<(String, String, bool, NaiveDate, Option<NaiveDate>)> =
             on_pool!(self, p => sqlx::query_as(sql).bind(customer_id).fetch_all(p).await?);
         Ok(rows
@@ -69,6 +70,31 @@ impl Store {
                 revoked_on: r.4,
             })
             .collect())
+    }
+
+    /// Records a consent given or refused in Rapport (`consent_change`);
+    /// the latest record per channel and purpose decides. Returns its id.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_consent(
+        &self,
+        customer_id: i64,
+        channel: &str,
+        purpose: &str,
+        granted: bool,
+        on: NaiveDate,
+        source: &str,
+        by: &str,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let sql = "INSERT INTO consent_change (customer_id, channel, purpose, granted, \
+                   recorded_on, source, recorded_by, recorded_at, note) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+        Ok(
+            on_pool!(self, p => sqlx::query_scalar(sql).bind(customer_id).bind(channel)
+            .bind(purpose).bind(granted).bind(on).bind(source).bind(by).bind(now).bind(note)
+            .fetch_one(p).await?),
+        )
     }
 
     /// Whether the customer chose not to be disturbed.
@@ -176,12 +202,14 @@ impl Store {
     /// per customer, channel and purpose on or before the day grants it and
     /// is not revoked by then.
     pub async fn reachability(&self, day: NaiveDate) -> Result<Reachability> {
-        let live = "SELECT c.customer_id, c.purpose FROM consent c \
+        let live = "SELECT c.customer_id, c.purpose FROM consent_all c \
                     WHERE c.recorded_on <= $1 AND c.granted \
                     AND (c.revoked_on IS NULL OR c.revoked_on > $1) \
-                    AND NOT EXISTS (SELECT 1 FROM consent n WHERE n.customer_id = c.customer_id \
+                    AND NOT EXISTS (SELECT 1 FROM consent_all n WHERE n.customer_id = c.customer_id \
                       AND n.channel = c.channel AND n.purpose = c.purpose \
-                      AND n.recorded_on <= $1 AND n.recorded_on > c.recorded_on)";
+                      AND n.recorded_on <= $1 AND (n.recorded_on > c.recorded_on \
+                        OR (n.recorded_on = c.recorded_on AND (n.seq > c.seq \
+                          OR (n.seq = c.seq AND n.id > c.id)))))";
         let sql = format!(
             "SELECT (SELECT COUNT(*) FROM customer), \
              (SELECT COUNT(DISTINCT customer_id) FROM ({live}) a), \

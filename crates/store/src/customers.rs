@@ -316,7 +316,7 @@ const SECTIONS: [(&str, &str); 10] = [
     ),
     (
         "consents",
-        "SELECT n.channel, n.purpose, n.granted, n.recorded_on, n.revoked_on FROM consent n \
+        "SELECT n.channel, n.purpose, n.granted, n.recorded_on, n.revoked_on, n.source FROM consent_all n \
          WHERE n.customer_id = $1 ORDER BY n.channel, n.purpose, n.recorded_on DESC LIMIT 100",
     ),
     (
@@ -418,7 +418,7 @@ fn health_point(id: i64, mut h: Map<String, Value>) -> Result<HealthPoint> {
 }
 
 /// Every table holding rows about one customer, for the data-subject export.
-const EXPORT_TABLES: [&str; 27] = [
+const EXPORT_TABLES: [&str; 28] = [
     "customer_source_key",
     "account",
     "account_role",
@@ -446,6 +446,7 @@ const EXPORT_TABLES: [&str; 27] = [
     "support_case",
     "recommendation",
     "contact_log",
+    "consent_change",
 ];
 
 impl Store {
@@ -798,6 +799,8 @@ impl Store {
                 .bind(id).execute(&mut *tx).await?;
             let a2 = sqlx::query("UPDATE contact_log SET note = NULL WHERE customer_id = $1 AND note IS NOT NULL")
                 .bind(id).execute(&mut *tx).await?.rows_affected();
+            sqlx::query("UPDATE consent_change SET note = NULL WHERE customer_id = $1")
+                .bind(id).execute(&mut *tx).await?;
             tx.commit().await?;
             (n, a + a2, b + b2, c + c2)
         });

@@ -245,7 +245,10 @@ impl Store {
         purpose: &str,
         day: NaiveDate,
     ) -> Result<Vec<(i64, String)>> {
-        let sql = "SELECT DISTINCT customer_id, channel FROM consent WHERE purpose = $1 \
+        // Any granted, unrevoked record counts here (a later refusal does not
+        // remove it, unlike the contact policy's latest-record rule; the
+        // send itself is decided by the policy).
+        let sql = "SELECT DISTINCT customer_id, channel FROM consent_all WHERE purpose = $1 \
                    AND granted AND recorded_on <= $2 AND (revoked_on IS NULL OR revoked_on > $2)";
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(purpose).bind(day).fetch_all(p).await?))
     }

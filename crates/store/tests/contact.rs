@@ -49,6 +49,58 @@ async fn story(store: &Store) {
     let r = store.reachability(d(4, 15)).await.unwrap();
     assert_eq!((r.reachable, r.reachable_marketing), (2, 1));
 
+    // A consent recorded in Rapport: customer 3 refuses online marketing on
+    // the very day of the import (a change recorded later overrides an import
+    // of the same day), then customer 4, with no imported consent, grants
+    // wechat service; both show in the customer's consents after the import.
+    let now = Utc.with_ymd_and_hms(2025, 4, 1, 9, 0, 0).unwrap();
+    store
+        .record_consent(
+            3,
+            "online",
+            "marketing",
+            false,
+            d(4, 1),
+            "cli",
+            "rm1",
+            Some("at the counter"),
+            now,
+        )
+        .await
+        .unwrap();
+    store
+        .record_consent(
+            4,
+            "wechat",
+            "service",
+            true,
+            d(4, 10),
+            "api",
+            "rm1",
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+    let c3 = store.customer_consents(3).await.unwrap();
+    assert_eq!(c3.len(), 2);
+    assert!(
+        c3[0].granted && !c3[1].granted,
+        "the recorded refusal comes last"
+    );
+    let r = store.reachability(d(4, 15)).await.unwrap();
+    assert_eq!(
+        (r.reachable, r.reachable_marketing),
+        (2, 0),
+        "1 by phone, 4 by wechat"
+    );
+    let r = store.reachability(d(4, 5)).await.unwrap();
+    assert_eq!(
+        (r.reachable, r.reachable_marketing),
+        (1, 0),
+        "4's grant is not live yet"
+    );
+
     // Do-not-disturb, set and cleared.
     let now = Utc.with_ymd_and_hms(2025, 5, 1, 9, 0, 0).unwrap();
     assert!(!store.do_not_disturb(2).await.unwrap());

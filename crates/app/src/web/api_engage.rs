@@ -385,3 +385,51 @@ pub(super) async fn kpis(
     );
     Ok(Json(json!(d)))
 }
+
+#[derive(Deserialize)]
+pub(super) struct ConsentBody {
+    channel: String,
+    purpose: String,
+    granted: bool,
+    note: Option<String>,
+}
+
+pub(super) async fn consent(
+    State(app): State<AppState>,
+    ApiUser(v): ApiUser,
+    Path(key): Path<String>,
+    Json(body): Json<ConsentBody>,
+) -> Result<Json<Value>, ApiError> {
+    require(&v, Permission::RecordConsent)?;
+    // Out of scope answers like unknown.
+    app.store.customer_id_by_key(&v.scope(), &key).await?;
+    let today = clock(&app)?.local().date();
+    let (customer_id, channel) = crate::contact_cmd::record_consent(
+        &app.store,
+        &v.scope(),
+        &key,
+        &body.channel,
+        &body.purpose,
+        body.granted,
+        today,
+        "api",
+        &v.user.username,
+        body.note.as_deref(),
+    )
+    .await
+    .map_err(unprocessable)?;
+    app.audit
+        .write(entry(
+            &v,
+            "consent.record",
+            "customer",
+            Some(customer_id.to_string()),
+            Some(customer_id),
+            json!({ "via": "api", "channel": channel, "purpose": body.purpose, "granted": body.granted }),
+        ))
+        .await?;
+    Ok(Json(
+        json!({ "customer": key, "channel": channel, "purpose": body.purpose,
+        "granted": body.granted, "on": today }),
+    ))
+}

@@ -107,6 +107,8 @@ pub enum Permission {
     RunCampaigns,
     /// The KPI dashboard of the viewer's scope.
     ViewKpis,
+    /// Record a consent a customer gives or refuses.
+    RecordConsent,
 }
 
 impl Permission {
@@ -129,6 +131,7 @@ impl Permission {
             Permission::WorkCases => matches!(role, Rm | Manager | Agent | Risk),
             Permission::RunCampaigns => matches!(role, Manager),
             Permission::ViewKpis => !matches!(role, Admin | Auditor),
+            Permission::RecordConsent => matches!(role, Rm | Manager | Agent),
         }
     }
 }
