@@ -244,8 +244,23 @@ async fn a_relationship_manager_works_through_the_ui_in_a_real_browser() {
         .click()
         .await
         .unwrap();
-    let status = wait_for(&c, ".alert-status").await;
-    assert_eq!(status.text().await.unwrap().trim(), "Acknowledged");
+    // The form posts and redirects back here in English; until the new page
+    // has loaded, the old (Chinese) one is still there, so poll.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = match c.find(Locator::Css(".alert-status")).await {
+            Ok(e) => e.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if text.trim() == "Acknowledged" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the page did not switch to English: {text:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let nav = c
         .find(Locator::Css("header.top nav"))
         .await
