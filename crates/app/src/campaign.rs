@@ -221,14 +221,8 @@ pub async fn plan_campaign(
 
     let mut consents: HashMap<i64, Vec<ConsentRecord>> = HashMap::new();
     for (id, c) in store.all_consents().await? {
-        if let Some(purpose) = Purpose::parse(&c.purpose) {
-            consents.entry(id).or_default().push(ConsentRecord {
-                channel: c.channel,
-                purpose,
-                granted: c.granted,
-                recorded_on: c.recorded_on,
-                revoked_on: c.revoked_on,
-            });
+        if let Some(r) = crate::contact_cmd::consent_record(c) {
+            consents.entry(id).or_default().push(r);
         }
     }
     let dnd: std::collections::HashSet<i64> = store

@@ -155,21 +155,24 @@ fn local_now(cfg: &Config) -> NaiveDateTime {
     }
 }
 
+/// A stored consent row as the policy reads it (`None` for an unknown purpose).
+pub fn consent_record(c: rapport_store::ConsentRow) -> Option<ConsentRecord> {
+    Some(ConsentRecord {
+        purpose: Purpose::parse(&c.purpose)?,
+        channel: c.channel,
+        granted: c.granted,
+        recorded_on: c.recorded_on,
+        revoked_on: c.revoked_on,
+    })
+}
+
 /// The customer's consents as the policy reads them.
 pub async fn consents(store: &Store, customer_id: i64) -> Result<Vec<ConsentRecord>> {
     Ok(store
         .customer_consents(customer_id)
         .await?
         .into_iter()
-        .filter_map(|c| {
-            Some(ConsentRecord {
-                purpose: Purpose::parse(&c.purpose)?,
-                channel: c.channel,
-                granted: c.granted,
-                recorded_on: c.recorded_on,
-                revoked_on: c.revoked_on,
-            })
-        })
+        .filter_map(consent_record)
         .collect())
 }
 
