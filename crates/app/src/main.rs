@@ -11,7 +11,7 @@
 //! Everything lives in the library crate (`src/lib.rs`).
 
 use clap::Parser;
-use rapport::{cli, commands, output};
+use rapport::{cli, output};
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
@@ -37,7 +37,7 @@ fn main() -> std::process::ExitCode {
         }
     };
     let json = cli.json;
-    match runtime.block_on(commands::run(cli)) {
+    match runtime.block_on(cli::commands::run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             output::print_error(json, &e);

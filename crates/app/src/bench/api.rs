@@ -6,7 +6,7 @@
 //! any error, so scripts notice.
 
 use crate::cli::ApiBenchArgs;
-use crate::config::Config;
+use rapport_services::config::Config;
 use crate::output::emit;
 use anyhow::{bail, Context, Result};
 use http_body_util::{BodyExt as _, Empty};
@@ -41,7 +41,7 @@ async fn keys_of(cfg: &Config, args: &ApiBenchArgs) -> Result<Vec<String>> {
             .map(str::to_string)
             .collect());
     }
-    let store = crate::commands::open(&cfg.database.url).await?;
+    let store = rapport_services::import::open(&cfg.database.url).await?;
     let keys = store.sample_customer_keys(args.sample, args.seed).await;
     store.close().await;
     Ok(keys?)
@@ -96,7 +96,7 @@ pub async fn bench_api(cfg: &Config, json: bool, args: ApiBenchArgs) -> Result<(
                 let key = &keys[rng.random_range(0..keys.len())];
                 let uri = format!(
                     "{base}{}",
-                    template.replace("{key}", &crate::web::pages::enc(key))
+                    template.replace("{key}", &rapport_web::pages::enc(key))
                 );
                 let Ok(req) = hyper::Request::get(uri)
                     .header("authorization", format!("Bearer {token}"))

@@ -16,7 +16,7 @@
 //! one object on stdout).
 
 use crate::cli::BenchScoreArgs;
-use crate::config::{redact_url, Config, DEFAULT_DB_URL};
+use rapport_services::config::{redact_url, Config, DEFAULT_DB_URL};
 use crate::output::{emit, progress};
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
@@ -509,7 +509,7 @@ async fn ensure_store(
     };
     let started = Instant::now();
     let report =
-        crate::commands::load_generated(&store, bank_dir, &marker.generator.source, &opts).await;
+        rapport_services::import::load_generated(&store, bank_dir, &marker.generator.source, &opts).await;
     pb.finish_and_clear();
     let report = report.context("loading the generated bank")?;
     let seconds = started.elapsed().as_secs_f64();
@@ -525,15 +525,15 @@ async fn ensure_store(
     ))
 }
 
-/// The whole scoring (`crate::scoring::run_scoring`, which stores its
+/// The whole scoring (`rapport_services::scoring::run_scoring`, which stores its
 /// results as a scoring run of `as_of`), timed with its own peak memory.
 async fn whole_scoring(store: &Store, as_of: NaiveDate, chunk_rows: usize) -> Result<WholeScoring> {
     let peak_reset = reset_peak_rss();
     let started = Instant::now();
-    let report = crate::scoring::run_scoring(
+    let report = rapport_services::scoring::run_scoring(
         store,
         as_of,
-        &crate::scoring::ScoringOptions {
+        &rapport_services::scoring::ScoringOptions {
             chunk_rows: Some(chunk_rows),
             ..Default::default()
         },
@@ -549,7 +549,7 @@ async fn whole_scoring(store: &Store, as_of: NaiveDate, chunk_rows: usize) -> Re
     Ok(WholeScoring {
         seconds,
         note: format!(
-            "crate::scoring::run_scoring, scorecard {:?}, stored as run {}",
+            "rapport_services::scoring::run_scoring, scorecard {:?}, stored as run {}",
             report.scorecard, report.run_id
         ),
         stages,

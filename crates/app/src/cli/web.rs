@@ -1,0 +1,312 @@
+//! The commands around the web application: `rapport serve`, `rapport user …`
+//! (staff accounts with argon2-hashed passwords), `rapport token …` (API
+//! tokens for machines), and the demo's sign-in accounts. Passwords and tokens
+//! are printed once on stdout and never logged or stored in the clear.
+
+use crate::cli::{ServeArgs, TokenCommand, UserCommand};
+use rapport_services::import::open;
+use rapport_services::config::{redact_url, Config};
+use crate::output::emit;
+use rapport_services::access::{hash_password, new_password, new_token, token_hash, Role};
+use rapport_web::AppState;
+use anyhow::{bail, Context, Result};
+use chrono::Utc;
+use rapport_store::{AuditEntry, Store};
+use serde_json::json;
+
+/// Resolves when Ctrl-C or SIGTERM arrives.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown requested");
+}
+
+/// `rapport serve`.
+pub async fn serve(cfg: &Config, args: ServeArgs) -> Result<()> {
+    let store = open(&cfg.database.url).await?;
+    let listen = args.listen.unwrap_or_else(|| cfg.web.listen.clone());
+    run_server(cfg, store, &listen, !args.no_jobs, None).await
+}
+
+/// Binds `listen`, serves until a shutdown signal, stops the scheduler, closes the store.
+pub async fn run_server(
+    cfg: &Config,
+    store: Store,
+    listen: &str,
+    jobs: bool,
+    banner: Option<String>,
+) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen} (is another server running there?)"))?;
+    let addr = listener.local_addr()?;
+    // Planner statistics for whatever loaded the store (a bounded ANALYZE).
+    store
+        .optimize()
+        .await
+        .context("refreshing the planner statistics")?;
+    let state = AppState::new(store.clone(), cfg.clone());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let scheduler = if jobs && cfg.jobs.enabled {
+        let worker = format!("serve-{}-{}", std::process::id(), addr.port());
+        Some(tokio::spawn(crate::jobs::run_scheduler(
+            store.clone(),
+            cfg.clone(),
+            worker,
+            stop_rx,
+        )))
+    } else {
+        None
+    };
+    tracing::info!(%addr, database = %redact_url(&cfg.database.url), "serving");
+    match banner {
+        Some(b) => eprintln!("{b}"),
+        None => eprintln!("rapport serve: http://{addr}/ (Ctrl-C to stop)"),
+    }
+    let served = rapport_web::serve(state, listener, shutdown_signal()).await;
+    let _ = stop_tx.send(true);
+    if let Some(s) = scheduler {
+        match s.await {
+            Ok(Err(e)) => tracing::error!(error = format!("{e:#}"), "the scheduler failed"),
+            Err(e) => tracing::error!(error = %e, "the scheduler task failed"),
+            Ok(Ok(())) => {}
+        }
+    }
+    store.close().await;
+    served
+}
+
+fn read_password_stdin() -> Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the password from stdin")?;
+    let p = line.trim_end_matches(['\r', '\n']).to_string();
+    if p.chars().count() < 12 {
+        bail!("the password must be at least 12 characters long");
+    }
+    Ok(p)
+}
+
+fn system_entry(action: &str, entity_id: String, detail: serde_json::Value) -> AuditEntry {
+    AuditEntry {
+        at: Utc::now(),
+        actor_id: None,
+        actor: "system:cli".into(),
+        role: "admin".into(),
+        action: action.into(),
+        entity: "staff_user".into(),
+        entity_id: Some(entity_id),
+        customer_id: None,
+        client: None,
+        detail: detail.to_string(),
+    }
+}
+
+/// `rapport user …`.
+pub async fn user(cfg: &Config, json: bool, cmd: UserCommand) -> Result<()> {
+    let store = open(&cfg.database.url).await?;
+    let result = user_inner(&store, json, cmd).await;
+    store.close().await;
+    result
+}
+
+async fn user_inner(store: &Store, json: bool, cmd: UserCommand) -> Result<()> {
+    match cmd {
+        UserCommand::Add {
+            username,
+            role,
+            branch,
+            name,
+            password_stdin,
+        } => {
+            let Some(r) = Role::parse(&role) else {
+                bail!("unknown role {role:?}: one of admin, manager, rm, agent, risk, analyst, auditor");
+            };
+            if r == Role::Rm && branch.is_none() {
+                bail!("an RM belongs to a branch: add --branch CODE");
+            }
+            if username.trim().is_empty() || username.chars().any(char::is_whitespace) {
+                bail!("a user name must be one word without spaces");
+            }
+            let (password, generated) = if password_stdin {
+                (read_password_stdin()?, false)
+            } else {
+                (new_password(), true)
+            };
+            let hash = hash_password(&password)?;
+            let display = name.unwrap_or_else(|| username.clone());
+            let id = store
+                .create_staff_user(&username, &display, r.as_str(), branch.as_deref(), &hash)
+                .await?;
+            store
+                .append_audit(&[system_entry(
+                    "user.create",
+                    id.to_string(),
+                    json!({ "role": r.as_str(), "branch": branch }),
+                )])
+                .await?;
+            let shown = generated.then_some(password);
+            emit(
+                json,
+                &json!({ "id": id, "username": username, "role": r.as_str(), "branch": branch, "password": shown }),
+                || match &shown {
+                    Some(p) => format!("user {username} ({}) created; password: {p}", r.as_str()),
+                    None => format!("user {username} ({}) created", r.as_str()),
+                },
+            )
+        }
+        UserCommand::Passwd {
+            username,
+            password_stdin,
+        } => {
+            let Some(u) = store.staff_user_by_name(&username).await? else {
+                bail!("no user named {username}");
+            };
+            let (password, generated) = if password_stdin {
+                (read_password_stdin()?, false)
+            } else {
+                (new_password(), true)
+            };
+            store
+                .set_password_hash(u.id, &hash_password(&password)?)
+                .await?;
+            store
+                .append_audit(&[system_entry("user.password", u.id.to_string(), json!({}))])
+                .await?;
+            let shown = generated.then_some(password);
+            emit(
+                json,
+                &json!({ "username": username, "password": shown }),
+                || match &shown {
+                    Some(p) => format!("new password for {username}: {p}"),
+                    None => format!("password of {username} changed"),
+                },
+            )
+        }
+        UserCommand::Disable { username } => set_active(store, json, &username, false).await,
+        UserCommand::Enable { username } => set_active(store, json, &username, true).await,
+        UserCommand::List => {
+            let users = store.staff_users().await?;
+            emit(json, &json!({ "users": users }), || {
+                let mut s = format!(
+                    "{:<20} {:<8} {:<8} {:<6} name\n",
+                    "username", "role", "branch", "active"
+                );
+                for u in &users {
+                    s.push_str(&format!(
+                        "{:<20} {:<8} {:<8} {:<6} {}\n",
+                        u.username,
+                        u.role,
+                        u.branch_code.as_deref().unwrap_or("-"),
+                        u.active,
+                        u.display_name
+                    ));
+                }
+                s.trim_end().to_string()
+            })
+        }
+    }
+}
+
+async fn set_active(store: &Store, json: bool, username: &str, active: bool) -> Result<()> {
+    let Some(u) = store.staff_user_by_name(username).await? else {
+        bail!("no user named {username}");
+    };
+    store.set_user_active(u.id, active, Utc::now()).await?;
+    let action = if active {
+        "user.enable"
+    } else {
+        "user.disable"
+    };
+    store
+        .append_audit(&[system_entry(action, u.id.to_string(), json!({}))])
+        .await?;
+    emit(
+        json,
+        &json!({ "username": username, "active": active }),
+        || {
+            format!(
+                "{username} {}",
+                if active {
+                    "enabled"
+                } else {
+                    "disabled (sessions ended, tokens revoked)"
+                }
+            )
+        },
+    )
+}
+
+/// `rapport token …`.
+pub async fn token(cfg: &Config, json: bool, cmd: TokenCommand) -> Result<()> {
+    let store = open(&cfg.database.url).await?;
+    let result = async {
+        match cmd {
+            TokenCommand::Create { user, name } => {
+                let Some(u) = store.staff_user_by_name(&user).await? else {
+                    bail!("no user named {user}");
+                };
+                let token = new_token();
+                let id = store
+                    .create_api_token(u.id, &name, &token_hash(&token), Utc::now())
+                    .await?;
+                store
+                    .append_audit(&[system_entry(
+                        "token.create",
+                        u.id.to_string(),
+                        json!({ "token_id": id, "name": name }),
+                    )])
+                    .await?;
+                emit(json, &json!({ "id": id, "user": user, "name": name, "token": token }), || {
+                    format!("token {id} for {user} (shown once, keep it secret):\n{token}")
+                })
+            }
+            TokenCommand::List => {
+                let tokens = store.api_tokens().await?;
+                emit(json, &json!({ "tokens": tokens }), || {
+                    let mut s = String::from("id    user                 name                 created                    revoked\n");
+                    for t in &tokens {
+                        s.push_str(&format!(
+                            "{:<5} {:<20} {:<20} {:<26} {}\n",
+                            t.id,
+                            t.username,
+                            t.name,
+                            t.created_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                            t.revoked_at
+                                .map(|r| r.format("%Y-%m-%d %H:%M").to_string())
+                                .unwrap_or_else(|| "-".into())
+                        ));
+                    }
+                    s.trim_end().to_string()
+                })
+            }
+            TokenCommand::Revoke { id } => {
+                store.revoke_api_token(id, Utc::now()).await?;
+                store
+                    .append_audit(&[system_entry("token.revoke", id.to_string(), json!({}))])
+                    .await?;
+                emit(json, &json!({ "revoked": id }), || format!("token {id} revoked"))
+            }
+        }
+    }
+    .await;
+    store.close().await;
+    result
+}

@@ -1,0 +1,680 @@
+//! Cases and complaints over the store: intake, workflow steps checked by
+//! `rapport_engage::case::transition`, the SLA clock (`rapport_engage::sla`
+//! on the bank's business calendar: working hours, the public holidays and
+//! make-up days of the holiday calendar, pauses while waiting on the
+//! customer), escalations raised once by the sweep, what follows a
+//! resolution (a follow-up visit task and a CSAT survey sent as a service
+//! message through the outbox), improvement items and the metrics.
+//! Every time comes from the [`Clock`], so tests move it.
+
+use crate::clock::Clock;
+use anyhow::{bail, Context, Result};
+use chrono::{Duration, NaiveDateTime};
+use rand::RngCore;
+use rapport_engage::case::{
+    transition, CaseAction, CaseState, ComplaintCategory, RootCauseTaxonomy,
+};
+use rapport_engage::sla::{
+    escalations, status, BusinessCalendar, Level, Pause, Severity, SlaPolicy, SlaState, Target,
+};
+use rapport_engage::{decide, ContactPolicy, Purpose, SendChannel};
+use rapport_store::{
+    CaseChange, CaseRow, ContactDecisionRow, EscalationRow, NewCase, NewInvitation, NewMessage,
+    Store,
+};
+use serde::Serialize;
+
+/// What the case logic needs besides the store.
+#[derive(Debug, Clone)]
+pub struct CaseSettings {
+    pub sla: SlaPolicy,
+    pub calendar: BusinessCalendar,
+    pub taxonomy: RootCauseTaxonomy,
+    pub policy: ContactPolicy,
+    /// Who escalations go to when the case names no supervisor.
+    pub escalate_to: String,
+    /// Business days after resolution the follow-up visit is due.
+    pub follow_up_days: i64,
+    pub public_url: String,
+    pub survey_valid_days: i64,
+    pub call_centre: String,
+}
+
+impl CaseSettings {
+    /// From the configuration, with the built-in holiday calendar's days off
+    /// and make-up working days.
+    pub fn from_config(cfg: &crate::config::Config) -> Result<CaseSettings> {
+        let holidays = rapport_analytics::holiday::HolidayCalendar::embedded()?;
+        let mut off = Vec::new();
+        let mut work = Vec::new();
+        for p in holidays.periods() {
+            let mut d = p.first_off;
+            while d <= p.last_off {
+                off.push(d);
+                d += Duration::days(1);
+            }
+            work.extend(p.make_up.iter().copied());
+        }
+        let c = &cfg.cases;
+        let mut sla = SlaPolicy {
+            warn_at: c.warn_at,
+            first_response_minutes: c.first_response_minutes,
+            ..SlaPolicy::default()
+        };
+        if let Some(b) = rapport_engage::sla::Basis::parse(&c.basis) {
+            sla.basis = b;
+        }
+        for (k, v) in &c.resolution_minutes {
+            match Severity::parse(k) {
+                Some(Severity::Critical) => sla.resolution_minutes.critical = *v,
+                Some(Severity::High) => sla.resolution_minutes.high = *v,
+                Some(Severity::Medium) => sla.resolution_minutes.medium = *v,
+                Some(Severity::Low) => sla.resolution_minutes.low = *v,
+                None => bail!(
+                    "cases.resolution_minutes.{k}: not a severity (low, medium, high, critical)"
+                ),
+            }
+        }
+        Ok(CaseSettings {
+            sla,
+            calendar: BusinessCalendar::with_days(off, work),
+            taxonomy: RootCauseTaxonomy::default(),
+            policy: cfg.contact.policy()?,
+            escalate_to: c.escalate_to.clone(),
+            follow_up_days: i64::from(c.follow_up_days),
+            public_url: cfg.campaigns.public_url.trim_end_matches('/').to_string(),
+            survey_valid_days: i64::from(cfg.campaigns.survey_valid_days),
+            call_centre: cfg.campaigns.call_centre.clone(),
+        })
+    }
+}
+
+/// A case to open.
+#[derive(Debug, Clone)]
+pub struct Intake {
+    pub customer_key: String,
+    pub intake: String,
+    pub kind: String,
+    pub category: String,
+    pub severity: String,
+    pub subject: String,
+    pub description: String,
+    pub supervisor: Option<String>,
+    pub by: String,
+}
+
+/// Opens a case after checking its fields.
+pub async fn open(store: &Store, clock: &Clock, i: &Intake) -> Result<CaseRow> {
+    if !matches!(i.kind.as_str(), "complaint" | "request" | "inquiry") {
+        bail!("kind {:?}: complaint, request or inquiry", i.kind);
+    }
+    if i.subject.trim().is_empty() {
+        bail!("subject: empty");
+    }
+    if i.description.trim().is_empty() {
+        bail!("description: empty");
+    }
+    // "auto" (or empty): the category from the text by the built-in
+    // classifier, the severity by the keyword rules; noted on the case.
+    let text = format!("{}\n{}", i.subject.trim(), i.description.trim());
+    let auto = |s: &str| s.trim().is_empty() || s.trim() == "auto";
+    let mut notes = Vec::new();
+    let category = if auto(&i.category) {
+        let p = rapport_engage::classify::Classifier::builtin().predict(&text);
+        notes.push(format!(
+            "category {} detected from the text (confidence {:.2})",
+            p.category.as_str(),
+            p.confidence
+        ));
+        p.category
+    } else {
+        ComplaintCategory::parse(&i.category).with_context(|| {
+            format!(
+                "category {:?}: auto or one of {}",
+                i.category,
+                ComplaintCategory::ALL
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?
+    };
+    let severity = if auto(&i.severity) {
+        let (sev, why, _) = rapport_engage::classify::severity_of(&text, category);
+        notes.push(format!("severity {} by rule: {why}", sev.as_str()));
+        sev
+    } else {
+        Severity::parse(&i.severity).with_context(|| {
+            format!(
+                "severity {:?}: auto, low, medium, high or critical",
+                i.severity
+            )
+        })?
+    };
+    let customer = store
+        .customer_id_by_key(&rapport_store::Scope::All, &i.customer_key)
+        .await
+        .with_context(|| format!("customer {:?}: not found", i.customer_key))?;
+    let id = store
+        .open_case(
+            &NewCase {
+                customer_id: customer,
+                intake: &i.intake,
+                kind: &i.kind,
+                category: category.as_str(),
+                severity: severity.as_str(),
+                subject: i.subject.trim(),
+                description: i.description.trim(),
+                supervisor: i.supervisor.as_deref(),
+                created_by: &i.by,
+                note: (!notes.is_empty()).then(|| notes.join("; ")).as_deref(),
+            },
+            clock.local(),
+            clock.now(),
+        )
+        .await?;
+    store
+        .case(id)
+        .await?
+        .with_context(|| format!("case {id} vanished after opening"))
+}
+
+/// The SLA view of a case at the clock's time.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseView {
+    pub case: CaseRow,
+    pub first_response: rapport_engage::sla::SlaStatus,
+    pub resolution: rapport_engage::sla::SlaStatus,
+    pub escalations: Vec<EscalationRow>,
+    pub events: Vec<rapport_store::CaseEventRow>,
+}
+
+fn pauses(raw: &[(NaiveDateTime, Option<NaiveDateTime>)]) -> Vec<Pause> {
+    raw.iter()
+        .map(|(f, t)| Pause { from: *f, to: *t })
+        .collect()
+}
+
+/// The two SLA clocks of a case at local time `now` (first response, resolution).
+pub async fn sla_of(
+    store: &Store,
+    s: &CaseSettings,
+    c: &CaseRow,
+    now: NaiveDateTime,
+) -> Result<[rapport_engage::sla::SlaStatus; 2]> {
+    let severity = Severity::parse(&c.severity).unwrap_or(Severity::Medium);
+    let p = pauses(&store.case_pauses(c.id).await?);
+    status(
+        &s.sla,
+        &s.calendar,
+        severity,
+        c.opened_at,
+        c.first_response_at,
+        c.resolved_at,
+        &p,
+        now,
+    )
+    .map_err(|e| anyhow::anyhow!("case {}: SLA clock: {e}", c.id))
+}
+
+/// A case with its SLA status, escalations and history.
+pub async fn view(store: &Store, s: &CaseSettings, clock: &Clock, id: i64) -> Result<CaseView> {
+    let case = store
+        .case(id)
+        .await?
+        .with_context(|| format!("no case {id}"))?;
+    let [first_response, resolution] = sla_of(store, s, &case, clock.local()).await?;
+    Ok(CaseView {
+        escalations: store.case_escalations(id).await?,
+        events: store.case_events(id).await?,
+        case,
+        first_response,
+        resolution,
+    })
+}
+
+/// What a step did besides moving the case.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StepReport {
+    pub state: String,
+    pub follow_up_task: Option<i64>,
+    pub csat_message: Option<i64>,
+    pub csat_blocked: Option<String>,
+}
+
+/// Applies one workflow step as `actor`.
+pub async fn act(
+    store: &Store,
+    s: &CaseSettings,
+    clock: &Clock,
+    id: i64,
+    action: &CaseAction,
+    actor: &str,
+) -> Result<StepReport> {
+    let case = store
+        .case(id)
+        .await?
+        .with_context(|| format!("no case {id}"))?;
+    let state = CaseState::parse(&case.state)
+        .with_context(|| format!("case {id} has an unknown state {:?}", case.state))?;
+    let next = transition(state, action, &s.taxonomy)
+        .map_err(|e| anyhow::anyhow!("case {id}: {} / {}", e.message_en(), e.message_zh()))?;
+    let at = clock.local();
+    let mut change = CaseChange {
+        to_state: next.as_str().to_string(),
+        ..CaseChange::default()
+    };
+    let mut detail = None;
+    match action {
+        CaseAction::Assign { to } => {
+            change.assignee = Some(to.clone());
+            detail = Some(format!("to {to}"));
+        }
+        CaseAction::Start => {}
+        CaseAction::Respond => change.first_response_at = Some(at),
+        CaseAction::WaitOnCustomer => change.pause_start = true,
+        CaseAction::CustomerReplied => change.pause_end = true,
+        CaseAction::Resolve {
+            root_cause,
+            resolution,
+        } => {
+            change.resolved_at = Some(at);
+            change.first_response_at = Some(at);
+            change.root_cause = Some(root_cause.clone());
+            change.resolution = Some(resolution.clone());
+            detail = Some(format!("root cause {root_cause}"));
+        }
+        CaseAction::Close => change.closed_at = Some(at),
+        CaseAction::Reopen { reason } => {
+            change.reopen = true;
+            detail = Some(reason.clone());
+        }
+        CaseAction::Escalate { to, reason } => {
+            store
+                .note_case(
+                    id,
+                    &case.state,
+                    actor,
+                    "escalate",
+                    Some(&format!("to {to}: {reason}")),
+                    at,
+                )
+                .await?;
+            return Ok(StepReport {
+                state: case.state,
+                ..StepReport::default()
+            });
+        }
+    }
+    let action_name = action.kind().as_str();
+    store
+        .change_case(
+            id,
+            &case.state,
+            &change,
+            actor,
+            action_name,
+            detail.as_deref(),
+            at,
+        )
+        .await?;
+    let mut report = StepReport {
+        state: next.as_str().to_string(),
+        ..StepReport::default()
+    };
+    if matches!(action, CaseAction::Resolve { .. }) {
+        after_resolution(store, s, clock, &case, &mut report).await?;
+    }
+    Ok(report)
+}
+
+/// After a resolution: a follow-up visit task for the RM (else the branch,
+/// else the call centre) and the CSAT survey as a service message.
+async fn after_resolution(
+    store: &Store,
+    s: &CaseSettings,
+    clock: &Clock,
+    case: &CaseRow,
+    report: &mut StepReport,
+) -> Result<()> {
+    let at = clock.local();
+    let point = store.contact_points_of(case.customer_id).await?;
+    let assignee = point
+        .as_ref()
+        .and_then(|p| {
+            p.rm_username
+                .clone()
+                .or(p.branch_code.clone().map(|b| format!("branch:{b}")))
+        })
+        .unwrap_or_else(|| s.call_centre.clone());
+    let mut due = at;
+    let mut added = 0;
+    while added < s.follow_up_days {
+        due += Duration::days(1);
+        if s.calendar.is_working_day(due.date()) {
+            added += 1;
+        }
+    }
+    let task = store
+        .create_contact_task(
+            "visit",
+            case.customer_id,
+            None,
+            None,
+            &assignee,
+            due,
+            &format!(
+                "回访投诉 #{} / follow up complaint #{}: {}",
+                case.id, case.id, case.subject
+            ),
+            None,
+            clock.now(),
+        )
+        .await?;
+    report.follow_up_task = Some(task);
+
+    // The CSAT survey goes by SMS (else e-mail) as a service message.
+    let Some(point) = point else {
+        report.csat_blocked = Some("no contact point".into());
+        return Ok(());
+    };
+    let (channel, address) = match (&point.phone, &point.email) {
+        (Some(p), _) if !p.trim().is_empty() => (SendChannel::Sms, p.clone()),
+        (_, Some(e)) if !e.trim().is_empty() => (SendChannel::Email, e.clone()),
+        _ => {
+            report.csat_blocked = Some("no phone or e-mail on file".into());
+            return Ok(());
+        }
+    };
+    let consents = crate::consents::consents(store, case.customer_id).await?;
+    let dnd = store.do_not_disturb(case.customer_id).await?;
+    let d = decide(
+        &s.policy,
+        &consents,
+        dnd,
+        &[],
+        channel,
+        Purpose::Service,
+        at,
+    );
+    let send_at = if d.code == rapport_engage::SendDecisionCode::QuietHours {
+        d.defer_until.unwrap_or(at)
+    } else {
+        at
+    };
+    store
+        .log_contact_decisions(
+            &[ContactDecisionRow {
+                customer_id: case.customer_id,
+                channel: channel.as_str().into(),
+                purpose: "service".into(),
+                send_at: at,
+                allowed: d.allowed,
+                code: d.code.as_str().into(),
+                defer_until: d.defer_until,
+                reason: format!("{} / {}", d.reason_en, d.reason_zh),
+                context: format!("case:{}:csat", case.id),
+                decided_by: "case".into(),
+            }],
+            clock.now(),
+        )
+        .await?;
+    if !d.allowed && d.code != rapport_engage::SendDecisionCode::QuietHours {
+        report.csat_blocked = Some(format!("{} / {}", d.reason_en, d.reason_zh));
+        return Ok(());
+    }
+    let mut bytes = [0u8; rapport_engage::survey::TOKEN_BYTES];
+    rand::rng().fill_bytes(&mut bytes);
+    let token = rapport_engage::survey::token_from_bytes(&bytes);
+    let link = format!("{}/s/{token}", s.public_url);
+    let (lang, subject, body) = match point.language.as_deref() {
+        Some(l) if l.starts_with("en") => (
+            "en",
+            "How did we handle your complaint?",
+            format!("Your complaint #{} is resolved. How did we do? Two questions: {link} (the link works once)", case.id),
+        ),
+        _ => (
+            "zh",
+            "您的投诉处理满意吗？",
+            format!("您的投诉（编号{}）已处理完毕。请用一分钟评价我们的处理：{link}（链接仅可使用一次）", case.id),
+        ),
+    };
+    let id = store
+        .enqueue_message(
+            &NewMessage {
+                customer_id: case.customer_id,
+                channel: channel.as_str().into(),
+                purpose: "service".into(),
+                idempotency_key: format!("case-{}.csat.{}", case.id, case.reopen_count),
+                address,
+                lang: lang.into(),
+                subject: Some(subject.into()),
+                body,
+                scheduled_at: send_at,
+                window_end: send_at + Duration::days(7),
+            },
+            Some(&NewInvitation {
+                customer_id: case.customer_id,
+                survey: "csat_after_case".into(),
+                token_sha256: crate::access::token_hash(&token),
+                expires_at: clock.now() + Duration::days(s.survey_valid_days),
+            }),
+            &format!("case {}", case.id),
+            clock.now(),
+        )
+        .await?;
+    report.csat_message = Some(id);
+    Ok(())
+}
+
+/// What a sweep raised.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SweepReport {
+    pub open_cases: usize,
+    pub warnings: usize,
+    pub breaches: usize,
+}
+
+/// Checks every open case's SLA at the clock's time and raises the
+/// escalations due (each once) to the case's supervisor, else
+/// `cases.escalate_to`.
+pub async fn sweep(store: &Store, s: &CaseSettings, clock: &Clock) -> Result<SweepReport> {
+    let now = clock.local();
+    let open = store.cases(true, None, None).await?;
+    let mut r = SweepReport {
+        open_cases: open.len(),
+        ..SweepReport::default()
+    };
+    for c in &open {
+        let statuses = sla_of(store, s, c, now).await?;
+        let already: Vec<(Target, Level)> = store
+            .case_escalations(c.id)
+            .await?
+            .iter()
+            .filter_map(|e| Some((Target::parse(&e.target)?, Level::parse(&e.level)?)))
+            .collect();
+        for e in escalations(&statuses, &already) {
+            let to = c
+                .supervisor
+                .clone()
+                .unwrap_or_else(|| s.escalate_to.clone());
+            let row = EscalationRow {
+                case_id: c.id,
+                target: e.target.as_str().into(),
+                level: e.level.as_str().into(),
+                due: e.due,
+                escalated_to: to,
+                reason: format!("{} / {}", e.reason_en, e.reason_zh),
+            };
+            if store
+                .raise_escalation(&row, &c.state, now, clock.now())
+                .await?
+            {
+                match e.level {
+                    Level::Warning => r.warnings += 1,
+                    Level::Breach => r.breaches += 1,
+                }
+            }
+        }
+    }
+    Ok(r)
+}
+
+/// Case metrics over the cases opened in a period.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CaseMetrics {
+    pub cases: usize,
+    pub complaints: usize,
+    pub customers: i64,
+    pub complaints_per_1000_customers: f64,
+    /// First-response time in working minutes: p50, p90, max, and counts per
+    /// bucket (≤ 1 h, ≤ 4 h, ≤ 1 day, ≤ 3 days, more), over responded cases.
+    pub first_response_p50_minutes: Option<i64>,
+    pub first_response_p90_minutes: Option<i64>,
+    pub first_response_buckets: Vec<(String, usize)>,
+    /// Shares of cases with the target met on time, among those met or due.
+    pub first_response_within_sla: Option<f64>,
+    pub resolution_within_sla: Option<f64>,
+    /// Working minutes from opening to resolution over resolved cases.
+    pub resolution_p50_minutes: Option<i64>,
+    pub resolution_mean_minutes: Option<f64>,
+    /// Resolved cases that were reopened at least once.
+    pub reopen_rate: Option<f64>,
+    pub by_category: Vec<(String, usize)>,
+    pub by_root_cause: Vec<(String, usize)>,
+}
+
+fn pct(sorted: &[i64], q: f64) -> Option<i64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let i = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted.get(i).copied()
+}
+
+/// The metrics of the cases opened in `[from, to)` (all when `None`).
+pub async fn metrics(
+    store: &Store,
+    s: &CaseSettings,
+    clock: &Clock,
+    from: Option<NaiveDateTime>,
+    to: Option<NaiveDateTime>,
+) -> Result<CaseMetrics> {
+    let now = clock.local();
+    let cases = store.cases(false, from, to).await?;
+    let customers = store.customer_count().await?;
+    let mut fr = Vec::new();
+    let mut res = Vec::new();
+    let (mut fr_ok, mut fr_due, mut res_ok, mut res_due) = (0usize, 0usize, 0usize, 0usize);
+    let (mut resolved, mut reopened) = (0usize, 0usize);
+    let mut by_cat = std::collections::BTreeMap::<String, usize>::new();
+    let mut by_cause = std::collections::BTreeMap::<String, usize>::new();
+    for c in &cases {
+        *by_cat.entry(c.category.clone()).or_default() += 1;
+        if let Some(rc) = &c.root_cause {
+            *by_cause.entry(rc.clone()).or_default() += 1;
+        }
+        let [f, r] = sla_of(store, s, c, now).await?;
+        if c.first_response_at.is_some() {
+            fr.push(f.elapsed_minutes);
+        }
+        match f.state {
+            SlaState::Met => {
+                fr_ok += 1;
+                fr_due += 1;
+            }
+            SlaState::MetLate | SlaState::Breached => fr_due += 1,
+            _ => {}
+        }
+        match r.state {
+            SlaState::Met => {
+                res_ok += 1;
+                res_due += 1;
+            }
+            SlaState::MetLate | SlaState::Breached => res_due += 1,
+            _ => {}
+        }
+        if c.resolved_at.is_some() {
+            res.push(r.elapsed_minutes);
+            resolved += 1;
+            if c.reopen_count > 0 {
+                reopened += 1;
+            }
+        }
+    }
+    fr.sort_unstable();
+    res.sort_unstable();
+    let buckets = [
+        ("<=1h", 60),
+        ("<=4h", 240),
+        ("<=1d", 510),
+        ("<=3d", 1530),
+        (">3d", i64::MAX),
+    ];
+    let mut first_response_buckets: Vec<(String, usize)> =
+        buckets.iter().map(|(k, _)| (k.to_string(), 0)).collect();
+    for m in &fr {
+        if let Some(i) = buckets.iter().position(|(_, lim)| m <= lim) {
+            first_response_buckets[i].1 += 1;
+        }
+    }
+    let complaints = cases.iter().filter(|c| c.kind == "complaint").count();
+    let share = |a: usize, b: usize| (b > 0).then(|| a as f64 / b as f64);
+    Ok(CaseMetrics {
+        cases: cases.len(),
+        complaints,
+        customers,
+        complaints_per_1000_customers: if customers > 0 {
+            1000.0 * complaints as f64 / customers as f64
+        } else {
+            0.0
+        },
+        first_response_p50_minutes: pct(&fr, 0.5),
+        first_response_p90_minutes: pct(&fr, 0.9),
+        first_response_buckets,
+        first_response_within_sla: share(fr_ok, fr_due),
+        resolution_within_sla: share(res_ok, res_due),
+        resolution_p50_minutes: pct(&res, 0.5),
+        resolution_mean_minutes: (!res.is_empty())
+            .then(|| res.iter().sum::<i64>() as f64 / res.len() as f64),
+        reopen_rate: share(reopened, resolved),
+        by_category: by_cat.into_iter().collect(),
+        by_root_cause: by_cause.into_iter().collect(),
+    })
+}
+
+/// The engage action a CLI/API step names (missing fields stay empty: the
+/// workflow refuses them naming the field).
+pub fn action_of(
+    name: &str,
+    to: Option<String>,
+    root_cause: Option<String>,
+    resolution: Option<String>,
+    reason: Option<String>,
+) -> Result<CaseAction> {
+    Ok(match name {
+        "assign" => CaseAction::Assign {
+            to: to.context("assign needs --to")?,
+        },
+        "start" => CaseAction::Start,
+        "respond" => CaseAction::Respond,
+        "wait" | "wait_on_customer" => CaseAction::WaitOnCustomer,
+        "replied" | "customer_replied" => CaseAction::CustomerReplied,
+        "resolve" => CaseAction::Resolve {
+            root_cause: root_cause.unwrap_or_default(),
+            resolution: resolution.unwrap_or_default(),
+        },
+        "close" => CaseAction::Close,
+        "reopen" => CaseAction::Reopen {
+            reason: reason.unwrap_or_default(),
+        },
+        "escalate" => CaseAction::Escalate {
+            to: to.context("escalate needs --to")?,
+            reason: reason.unwrap_or_default(),
+        },
+        other => bail!(
+            "action {other:?}: assign, start, respond, wait, replied, resolve, close, reopen or escalate"
+        ),
+    })
+}

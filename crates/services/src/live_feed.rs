@@ -1,0 +1,287 @@
+//! The live early-warning feed: one NDJSON transaction per line (the format
+//! of `rapport stream` and `POST /api/v1/transactions`) parsed with the field
+//! named on error, fed to the live engine, and every alert it raises stored
+//! (routed like batch alerts, the transaction as evidence).
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use rapport_analytics::alerts::{alert_record, AlertHit};
+use rapport_analytics::live::LiveEngine;
+use rapport_analytics::LiveTxn;
+use rapport_store::{AlertRoute, EvidenceTxn, Store};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// A line that cannot be used: which field and why.
+#[derive(Debug)]
+pub struct BadLine {
+    pub field: &'static str,
+    pub problem: String,
+}
+
+fn bad(field: &'static str, problem: impl Into<String>) -> BadLine {
+    BadLine {
+        field,
+        problem: problem.into(),
+    }
+}
+
+/// A transaction line, with its account still as (source, key).
+#[derive(Debug)]
+pub struct StreamTxn {
+    pub account_source: String,
+    pub account_key: String,
+    pub booked_on: NaiveDate,
+    pub amount: i64,
+    pub balance_after: Option<i64>,
+    pub category: String,
+    pub channel: String,
+    pub source_key: String,
+}
+
+/// Stores a live alert (routed like batch alerts, the transaction as
+/// evidence) and returns its NDJSON line.
+pub async fn store_and_describe(
+    store: &Store,
+    hit: &AlertHit,
+    txn: &EvidenceTxn,
+) -> Result<String> {
+    let routes = store.alert_routes(&[hit.customer_id]).await?;
+    let route = routes
+        .get(&hit.customer_id)
+        .cloned()
+        .unwrap_or_else(AlertRoute::central);
+    let record = alert_record(hit, "live", std::slice::from_ref(txn), &route);
+    let id = store.insert_alert(&record).await?;
+    let evidence: Value = serde_json::from_str(&record.evidence).unwrap_or(Value::Null);
+    Ok(json!({
+        "id": id,
+        "customer_id": record.customer_id,
+        "rule": record.rule,
+        "severity": record.severity,
+        "raised_on": record.raised_on.to_string(),
+        "origin": record.origin,
+        "message": record.message,
+        "assignee_id": record.assignee_id,
+        "queue": record.queue,
+        "evidence": evidence,
+    })
+    .to_string())
+}
+
+pub fn parse_line(line: &str) -> Result<StreamTxn, BadLine> {
+    let v: Value = serde_json::from_str(line).map_err(|e| bad("json", e.to_string()))?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| bad("json", "expected an object"))?;
+    let text = |field: &'static str| -> Result<String, BadLine> {
+        match obj.get(field) {
+            Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+            Some(Value::Number(n)) if field == "account" || field == "source_key" => {
+                Ok(n.to_string())
+            }
+            Some(_) => Err(bad(field, "expected a non-empty string")),
+            None => Err(bad(field, "missing")),
+        }
+    };
+    let account_source = match obj.get("source") {
+        None | Some(Value::Null) => "core".to_string(),
+        Some(_) => text("source")?,
+    };
+    let booked_on = text("booked_on")?;
+    let booked_on = NaiveDate::parse_from_str(&booked_on, "%Y-%m-%d").map_err(|_| {
+        bad(
+            "booked_on",
+            format!("{booked_on:?} is not a date YYYY-MM-DD"),
+        )
+    })?;
+    let amount = match obj.get("amount") {
+        None | Some(Value::Null) => return Err(bad("amount", "missing")),
+        Some(v) => minor_units(v).map_err(|p| bad("amount", p))?,
+    };
+    let balance_after = match obj.get("balance_after") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(minor_units(v).map_err(|p| bad("balance_after", p))?),
+    };
+    Ok(StreamTxn {
+        account_source,
+        account_key: text("account")?,
+        booked_on,
+        amount,
+        balance_after,
+        category: text("category")?.to_ascii_lowercase(),
+        channel: text("channel")?.to_ascii_lowercase(),
+        source_key: text("source_key")?,
+    })
+}
+
+/// Major units (a decimal string or a JSON number, at most 2 decimals) to
+/// exact minor units.
+fn minor_units(v: &Value) -> Result<i64, String> {
+    let text = match v {
+        Value::String(s) => s.trim().to_string(),
+        Value::Number(n) => n.to_string(),
+        _ => return Err("expected a decimal string or a number".to_string()),
+    };
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(&text)),
+    };
+    let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let frac = frac.trim_end_matches('0');
+    if whole.is_empty() && frac.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(format!("{text:?} is not a decimal amount"));
+    }
+    if frac.len() > 2 {
+        return Err(format!("{text:?} has more than 2 decimals"));
+    }
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole
+            .parse()
+            .map_err(|_| format!("{text:?} is too large"))?
+    };
+    let cents: i64 = format!("{frac:0<2}")
+        .parse()
+        .map_err(|_| format!("{text:?} is not a decimal amount"))?;
+    let minor = whole
+        .checked_mul(100)
+        .and_then(|w| w.checked_add(cents))
+        .ok_or_else(|| format!("{text:?} is too large"))?;
+    Ok(if negative { -minor } else { minor })
+}
+
+/// What one batch fed to the live engine did.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct FeedReport {
+    /// Lines read (blank lines excluded).
+    pub lines: u64,
+    pub accepted: u64,
+    /// Each refused line with the field and the reason; lines = accepted + rejected.
+    pub rejected: Vec<Value>,
+    /// The alerts raised (as `rapport stream` prints them).
+    pub alerts: Vec<Value>,
+}
+
+/// Feeds NDJSON lines (the `rapport stream` format) to a live engine, storing
+/// every alert raised. Bad lines are rejected with their line number, field
+/// and reason; nothing is dropped silently.
+pub async fn feed_lines(
+    store: &Store,
+    engine: &mut LiveEngine,
+    accounts: &mut HashMap<(String, String), Option<i64>>,
+    text: &str,
+) -> Result<FeedReport> {
+    let mut r = FeedReport::default();
+    for (i, line) in text.lines().enumerate() {
+        let line_no = i + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        r.lines += 1;
+        let parsed = match parse_line(line) {
+            Ok(t) => t,
+            Err(b) => {
+                r.rejected
+                    .push(json!({ "line": line_no, "field": b.field, "reason": b.problem }));
+                continue;
+            }
+        };
+        let key = (parsed.account_source.clone(), parsed.account_key.clone());
+        let account_id = match accounts.get(&key) {
+            Some(id) => *id,
+            None => {
+                let id = store.account_id_by_key(&key.0, &key.1).await?;
+                accounts.insert(key, id);
+                id
+            }
+        };
+        let Some(account_id) = account_id else {
+            r.rejected.push(json!({ "line": line_no, "field": "account", "reason": "no such account in the store" }));
+            continue;
+        };
+        let evidence = EvidenceTxn {
+            booked_on: parsed.booked_on,
+            amount: parsed.amount,
+            category: parsed.category.clone(),
+            channel: parsed.channel.clone(),
+            source_key: parsed.source_key.clone(),
+        };
+        let txn = LiveTxn {
+            account_id,
+            booked_on: parsed.booked_on,
+            amount: parsed.amount,
+            balance_after: parsed.balance_after,
+            category: parsed.category,
+            channel: parsed.channel,
+            source_key: parsed.source_key,
+        };
+        let hits = match engine.on_transaction(txn) {
+            Ok(h) => h,
+            Err(e) => {
+                r.rejected
+                    .push(json!({ "line": line_no, "field": "account", "reason": e.to_string() }));
+                continue;
+            }
+        };
+        r.accepted += 1;
+        for hit in hits {
+            let described = store_and_describe(store, &hit, &evidence).await?;
+            r.alerts
+                .push(serde_json::from_str(&described).unwrap_or(Value::String(described)));
+        }
+    }
+    Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_in_major_units_become_exact_minor_units() {
+        assert_eq!(minor_units(&json!("-5000.00")), Ok(-500_000));
+        assert_eq!(minor_units(&json!("12.3")), Ok(1_230));
+        assert_eq!(minor_units(&json!(0.07)), Ok(7));
+        assert_eq!(minor_units(&json!(42)), Ok(4_200));
+        assert_eq!(minor_units(&json!("1.230")), Ok(123));
+        assert!(minor_units(&json!("1.234")).is_err());
+        assert!(minor_units(&json!("1e3")).is_err());
+        assert!(minor_units(&json!("abc")).is_err());
+        assert!(minor_units(&json!(true)).is_err());
+    }
+
+    #[test]
+    fn a_bad_line_names_the_field() {
+        let field = |line: &str| parse_line(line).err().map(|b| b.field);
+        assert_eq!(field("not json"), Some("json"));
+        assert_eq!(
+            field(
+                r#"{"account":"A","booked_on":"2024-02-30","amount":"1","category":"fee","channel":"online","source_key":"k"}"#
+            ),
+            Some("booked_on")
+        );
+        assert_eq!(
+            field(
+                r#"{"account":"A","booked_on":"2024-02-01","amount":"1.001","category":"fee","channel":"online","source_key":"k"}"#
+            ),
+            Some("amount")
+        );
+        assert_eq!(
+            field(
+                r#"{"booked_on":"2024-02-01","amount":"1","category":"fee","channel":"online","source_key":"k"}"#
+            ),
+            Some("account")
+        );
+        let ok = parse_line(
+            r#"{"account":"A","booked_on":"2024-02-01","amount":-3.5,"balance_after":null,"category":"Fee","channel":"online","source_key":"k"}"#,
+        );
+        assert!(
+            matches!(ok, Ok(StreamTxn { amount: -350, ref category, .. }) if category == "fee")
+        );
+    }
+}

@@ -1,0 +1,424 @@
+//! Models trained on the store's own history, the model registry and batch
+//! scoring into the store (PRODUCT.md C6).
+//!
+//! Labels come from an **outcome window** `[D, E)` that follows the
+//! **observation date** `D = E - horizon`; features are computed as of `D`
+//! (windows `[D - W, D)`), so nothing the label reads is visible to them:
+//!
+//! * `churn`: customers with a transaction in the 30 days before `D`; event =
+//!   no transaction at all in `[D, E)` (an active customer went silent);
+//! * `default`: customers less than 30 days past due at `D`; event = a card
+//!   statement in `[D, E)` at least 30 days past due;
+//! * `propensity:<category>`: customers holding no product of the category
+//!   at `D`; event = a product of the category opened in `[D, E)`.
+//!
+//! Training validates both algorithms (stratified k-fold), fits the better on
+//! every row and registers it as the next version of its kind (activated with
+//! `--activate`). Scoring applies the active version to the features as of a
+//! date and stores probability and reasons per customer.
+
+use anyhow::{bail, Context, Result};
+use chrono::{Duration, NaiveDate, Utc};
+use rapport_analytics::{FeatureEngine, FeatureTable};
+use rapport_matching::Catalogue;
+use rapport_models::extract::{Column, Feature};
+use rapport_models::{validate, Dataset, LoadReport, TrainConfig, TrainedModel};
+use rapport_store::{DayRange, ModelScoreRow, NewModelVersion, Store, DEFAULT_SCAN_CHUNK_ROWS};
+use serde::Serialize;
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+/// What a store model predicts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreKind {
+    Churn,
+    Default,
+    /// A product category of the catalogue (deposit, wealth, fund, …).
+    Propensity(String),
+}
+
+impl StoreKind {
+    pub fn parse(kind: &str, category: Option<&str>) -> Result<StoreKind> {
+        match (kind, category) {
+            ("churn", _) => Ok(StoreKind::Churn),
+            ("default", _) => Ok(StoreKind::Default),
+            ("propensity", Some(c)) => {
+                if rapport_matching::Category::parse(c).is_none() {
+                    bail!(
+                        "--category {c:?} is not a catalogue category ({})",
+                        rapport_matching::Category::ALL
+                            .iter()
+                            .map(|c| c.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                }
+                Ok(StoreKind::Propensity(c.to_string()))
+            }
+            ("propensity", None) => bail!("--kind propensity needs --category (e.g. wealth)"),
+            (other, _) => bail!("unknown --kind {other:?} (churn, default, propensity)"),
+        }
+    }
+
+    /// The registry's kind.
+    pub fn registry_kind(&self) -> String {
+        match self {
+            StoreKind::Churn => "churn".into(),
+            StoreKind::Default => "default".into(),
+            StoreKind::Propensity(c) => format!("propensity:{c}"),
+        }
+    }
+
+    fn label(&self) -> String {
+        match self {
+            StoreKind::Churn => "no transaction in the outcome window, among customers \
+                                 active in the 30 days before the observation date"
+                .into(),
+            StoreKind::Default => "a card statement 30+ days past due in the outcome window, \
+                                   among customers under 30 days past due at the observation date"
+                .into(),
+            StoreKind::Propensity(c) => format!(
+                "a {c} product opened in the outcome window, among customers holding none \
+                 at the observation date"
+            ),
+        }
+    }
+}
+
+/// The features of a table as model columns (every numeric feature; NaN when missing).
+pub fn dataset_of(table: &FeatureTable, rows: &[usize], target: Vec<u8>) -> Dataset {
+    let features = table
+        .columns
+        .iter()
+        .map(|c| Feature {
+            name: c.name.clone(),
+            column: Column::Numeric(
+                rows.iter()
+                    .map(|&r| c.values[r].unwrap_or(f64::NAN))
+                    .collect(),
+            ),
+        })
+        .collect();
+    Dataset {
+        features,
+        target,
+        ids: Some(
+            rows.iter()
+                .map(|&r| table.customer_keys[r].clone())
+                .collect(),
+        ),
+        times: None,
+    }
+}
+
+/// The training outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreTrainReport {
+    pub kind: String,
+    pub observation_date: NaiveDate,
+    pub outcome_until: NaiveDate,
+    pub population: usize,
+    pub events: usize,
+    pub label: String,
+    pub best: String,
+    pub auc: f64,
+    pub auc_sd: f64,
+    pub ks: f64,
+    pub gini: f64,
+    pub lift_at_10: f64,
+    pub folds: usize,
+    pub model_id: i64,
+    pub version: i64,
+    pub activated: bool,
+}
+
+/// Trains a model of `kind` on the outcome window ending at `until`
+/// (exclusive) and registers it.
+pub async fn train(
+    store: &Store,
+    kind: &StoreKind,
+    until: NaiveDate,
+    horizon_days: i64,
+    cfg: &TrainConfig,
+    by: &str,
+    activate: bool,
+) -> Result<StoreTrainReport> {
+    anyhow::ensure!(horizon_days >= 7, "--horizon-days must be at least 7");
+    let d = until - Duration::days(horizon_days);
+    let table = FeatureEngine::new(store)
+        .compute(d)
+        .await
+        .with_context(|| format!("features as of {d}"))?;
+    let (rows, target) = labels(store, kind, &table, d, until).await?;
+    let events = target.iter().filter(|&&y| y == 1).count();
+    anyhow::ensure!(
+        events >= 10 && rows.len() - events >= 10,
+        "{} customers with {} events between {d} and {until}: too few to train \
+         (need 10 of each class; try another --as-of or --horizon-days)",
+        rows.len(),
+        events
+    );
+    let data = dataset_of(&table, &rows, target);
+    let validation = validate(&data, cfg)?;
+    let best = validation
+        .best_report()
+        .context("validation kept no report of the best algorithm")?
+        .clone();
+    let report = LoadReport {
+        file: PathBuf::from(format!("store:{}", kind.registry_kind())),
+        delimiter: String::new(),
+        rows_read: rows.len() as u64,
+        rows_accepted: rows.len() as u64,
+        rejected: Vec::new(),
+        target: kind.registry_kind(),
+        positive: "1".into(),
+        positives: events as u64,
+        numeric_features: table.columns.iter().map(|c| c.name.clone()).collect(),
+        categorical_features: Vec::new(),
+        constant_columns: Vec::new(),
+        excluded: Vec::new(),
+    };
+    let trained = TrainedModel::fit(validation.best, &data, &report, &validation, cfg)?;
+    let source = json!({
+        "source": "store",
+        "observation_date": d,
+        "outcome_until": until,
+        "horizon_days": horizon_days,
+        "label": kind.label(),
+        "population": rows.len(),
+        "events": events,
+    });
+    let metrics = json!({
+        "scheme": validation.scheme, "auc": best.auc, "auc_sd": best.auc_sd, "ks": best.ks,
+        "gini": best.gini, "lift_at_10": best.lift_at_10, "psi": best.psi,
+        "folds": best.folds, "calibration": best.calibration,
+        "algorithms": validation.algorithms.iter().map(|a| json!({
+            "algorithm": a.algorithm, "auc": a.auc, "auc_sd": a.auc_sd })).collect::<Vec<_>>(),
+    });
+    let kind_name = kind.registry_kind();
+    let artefact = trained.to_json()?;
+    let now = Utc::now();
+    let row = store
+        .register_model(
+            &NewModelVersion {
+                kind: &kind_name,
+                algorithm: validation.best.as_str(),
+                trained_by: by,
+                source: &source.to_string(),
+                metrics: &metrics.to_string(),
+                artefact: &artefact,
+            },
+            now,
+        )
+        .await?;
+    if activate {
+        store.activate_model(row.id, by, now).await?;
+    }
+    Ok(StoreTrainReport {
+        kind: kind_name,
+        observation_date: d,
+        outcome_until: until,
+        population: rows.len(),
+        events,
+        label: kind.label(),
+        best: validation.best.as_str().to_string(),
+        auc: best.auc,
+        auc_sd: best.auc_sd,
+        ks: best.ks,
+        gini: best.gini,
+        lift_at_10: best.lift_at_10,
+        folds: best.folds.len(),
+        model_id: row.id,
+        version: row.version,
+        activated: activate,
+    })
+}
+
+/// The population rows of `table` and their labels.
+async fn labels(
+    store: &Store,
+    kind: &StoreKind,
+    table: &FeatureTable,
+    d: NaiveDate,
+    until: NaiveDate,
+) -> Result<(Vec<usize>, Vec<u8>)> {
+    let mut rows = Vec::new();
+    let mut target = Vec::new();
+    match kind {
+        StoreKind::Churn => {
+            let active = table
+                .column("txn_count_30")
+                .context("the feature table has no txn_count_30")?;
+            let mut seen: HashSet<i64> = HashSet::new();
+            store
+                .scan_transactions(DayRange::between(d, until), DEFAULT_SCAN_CHUNK_ROWS, |c| {
+                    seen.extend(c.customer_id.iter().copied());
+                })
+                .await?;
+            for (r, id) in table.customer_ids.iter().enumerate() {
+                if active[r].unwrap_or(0.0) > 0.0 {
+                    rows.push(r);
+                    target.push(u8::from(!seen.contains(id)));
+                }
+            }
+        }
+        StoreKind::Default => {
+            let dpd = table.column("max_days_past_due");
+            let mut bad: HashSet<i64> = HashSet::new();
+            store
+                .scan_card_statements(DayRange::between(d, until), DEFAULT_SCAN_CHUNK_ROWS, |c| {
+                    for i in 0..c.len() {
+                        if c.days_past_due[i] >= 30 {
+                            bad.insert(c.customer_id[i]);
+                        }
+                    }
+                })
+                .await?;
+            for (r, id) in table.customer_ids.iter().enumerate() {
+                if dpd.is_none_or(|x| x[r].unwrap_or(0.0) < 30.0) {
+                    rows.push(r);
+                    target.push(u8::from(bad.contains(id)));
+                }
+            }
+        }
+        StoreKind::Propensity(category) => {
+            let catalogue = Catalogue::builtin()?;
+            let in_category: HashSet<i64> = store
+                .products()
+                .await?
+                .into_iter()
+                .filter(|p| {
+                    catalogue
+                        .get(&p.code)
+                        .map_or(p.category == *category, |c| c.category.as_str() == category)
+                })
+                .map(|p| p.id)
+                .collect();
+            let (dn, un) = (rapport_store::epoch_day(d), rapport_store::epoch_day(until));
+            let mut holds: HashSet<i64> = HashSet::new();
+            let mut opened: HashSet<i64> = HashSet::new();
+            store
+                .scan_holdings(DEFAULT_SCAN_CHUNK_ROWS, |h| {
+                    for i in 0..h.len() {
+                        if !in_category.contains(&h.product_id[i]) {
+                            continue;
+                        }
+                        let o = h.opened_on[i];
+                        let open_at_d =
+                            o.is_none_or(|o| o < dn) && h.closed_on[i].is_none_or(|c| c >= dn);
+                        if open_at_d {
+                            holds.insert(h.customer_id[i]);
+                        } else if o.is_some_and(|o| o >= dn && o < un) {
+                            opened.insert(h.customer_id[i]);
+                        }
+                    }
+                })
+                .await?;
+            for (r, id) in table.customer_ids.iter().enumerate() {
+                if !holds.contains(id) {
+                    rows.push(r);
+                    target.push(u8::from(opened.contains(id)));
+                }
+            }
+        }
+    }
+    Ok((rows, target))
+}
+
+/// What batch scoring did.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreScoreReport {
+    pub kind: String,
+    pub model_id: i64,
+    pub version: i64,
+    pub algorithm: String,
+    pub as_of: NaiveDate,
+    pub scored: usize,
+    pub mean_probability: f64,
+    /// Customers at or above 0.5.
+    pub high: usize,
+}
+
+/// Scores every customer with the active model of `kind` as of `as_of` and
+/// stores probability and reasons (top `top`).
+pub async fn score(
+    store: &Store,
+    kind: &str,
+    as_of: NaiveDate,
+    top: usize,
+) -> Result<StoreScoreReport> {
+    let table = FeatureEngine::new(store).compute(as_of).await?;
+    score_table(store, kind, &table, top).await
+}
+
+/// [`score`] on a feature table already computed (as of its `as_of`).
+pub async fn score_table(
+    store: &Store,
+    kind: &str,
+    table: &FeatureTable,
+    top: usize,
+) -> Result<StoreScoreReport> {
+    let as_of = table.as_of;
+    let active = store.active_model(kind).await?.with_context(|| {
+        format!("no active {kind} model: train one and `rapport model activate ID`")
+    })?;
+    let (row, artefact) = store
+        .model_with_artefact(active.id)
+        .await?
+        .context("the active model vanished")?;
+    let trained = TrainedModel::from_json(&artefact).with_context(|| {
+        format!(
+            "model {} (version {}) has an unreadable artefact",
+            row.id, row.version
+        )
+    })?;
+    let by_name: HashMap<&str, &rapport_analytics::FeatureColumn> =
+        table.columns.iter().map(|c| (c.name.as_str(), c)).collect();
+    let all: Vec<usize> = (0..table.len()).collect();
+    let mut features = Vec::with_capacity(trained.features.len());
+    for name in &trained.features {
+        let c = by_name.get(name.as_str()).with_context(|| {
+            format!("the model needs feature {name:?}, which the engine no longer computes")
+        })?;
+        features.push(Feature {
+            name: name.clone(),
+            column: Column::Numeric(c.values.iter().map(|v| v.unwrap_or(f64::NAN)).collect()),
+        });
+    }
+    let data = Dataset {
+        features,
+        target: vec![0; table.len()],
+        ids: None,
+        times: None,
+    };
+    let probs = trained.model.predict(&data, &all)?;
+    let reasons = trained.model.explain(&data, &all, top)?;
+    let points = match &trained.model {
+        rapport_models::Model::Scorecard(_) => true,
+        rapport_models::Model::Gbdt(_) => false,
+    };
+    let rows: Vec<ModelScoreRow> = table
+        .customer_ids
+        .iter()
+        .zip(probs.iter().zip(&reasons))
+        .map(|(&id, (&p, r))| ModelScoreRow {
+            customer_id: id,
+            probability: p,
+            points: points.then(|| r.iter().map(|x| x.effect).sum()),
+            reasons: serde_json::to_string(r).unwrap_or_else(|_| "[]".into()),
+        })
+        .collect();
+    store.save_model_scores(row.id, as_of, &rows).await?;
+    let n = rows.len().max(1);
+    Ok(StoreScoreReport {
+        kind: kind.to_string(),
+        model_id: row.id,
+        version: row.version,
+        algorithm: row.algorithm,
+        as_of,
+        scored: rows.len(),
+        mean_probability: probs.iter().sum::<f64>() / n as f64,
+        high: probs.iter().filter(|&&p| p >= 0.5).count(),
+    })
+}

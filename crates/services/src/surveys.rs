@@ -1,0 +1,204 @@
+//! Surveys: the shipped survey definitions, one-time link tokens, answers
+//! stored as submitted and read back, and a survey's results (links sent and
+//! answered, NPS, CSAT, Kano with better/worse, the importance × urgency
+//! matrix and the themes of the free text) summed up by the survey rules of
+//! `rapport_engage::survey`.
+//!
+//! Never logs personal data: a link names no one; results are counts and
+//! shares, except the theme examples, which quote comments as customers
+//! wrote them.
+
+use anyhow::{bail, Result};
+
+use rand::RngCore;
+use rapport_engage::survey::{
+    csat, kano_results, need_ratings, nps, numeric_answers, priority_matrix, text_answers, themes,
+    token_from_bytes, Answer, CsatResult, KanoAnswer, KanoNeedResult, MatrixCell, NpsResult,
+    QuestionKind, SurveyDef, ThemeLexicon, ThemeReport, DEFAULT_MATRIX_THRESHOLD, TOKEN_BYTES,
+};
+use rapport_store::{NewSurveyAnswer, Store, SurveyAnswerRow};
+use serde::Serialize;
+
+/// The shipped survey definitions.
+pub fn shipped_surveys() -> Vec<SurveyDef> {
+    vec![
+        SurveyDef::csat_after_case(),
+        SurveyDef::nps_relationship(),
+        SurveyDef::holiday_follow_up(),
+    ]
+}
+
+/// The shipped survey with this key.
+pub fn shipped_survey(key: &str) -> Option<SurveyDef> {
+    shipped_surveys().into_iter().find(|d| d.key == key)
+}
+
+pub fn survey_or_bail(key: &str) -> Result<SurveyDef> {
+    match shipped_survey(key) {
+        Some(def) => Ok(def),
+        None => bail!(
+            "--survey {key:?}: one of {}",
+            shipped_surveys()
+                .iter()
+                .map(|d| d.key.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// A fresh link token: 24 random bytes as 48 lowercase hex characters.
+pub fn new_survey_token() -> String {
+    let mut bytes = [0u8; TOKEN_BYTES];
+    rand::rng().fill_bytes(&mut bytes);
+    token_from_bytes(&bytes)
+}
+
+/// The row to store for one answer to a question of `def`; None when the
+/// survey has no such question (validate the sheet first).
+pub fn stored_answer(def: &SurveyDef, id: &str, answer: &Answer) -> Option<NewSurveyAnswer> {
+    let q = def.question(id)?;
+    let mut row = NewSurveyAnswer {
+        question_id: id.to_string(),
+        kind: q.kind.as_str().to_string(),
+        score: None,
+        functional: None,
+        dysfunctional: None,
+        answer_text: None,
+    };
+    match answer {
+        Answer::NpsScore(v) | Answer::Csat(v) | Answer::Scale(v) => row.score = Some(i64::from(*v)),
+        Answer::Kano {
+            functional,
+            dysfunctional,
+        } => {
+            row.functional = Some(functional.as_str().to_string());
+            row.dysfunctional = Some(dysfunctional.as_str().to_string());
+        }
+        Answer::Text(t) => row.answer_text = Some(t.clone()),
+    }
+    Some(row)
+}
+
+/// The answer a stored row holds; None when it cannot be read back (an
+/// unknown kind, a score outside 0–255, a Kano answer not one of the five,
+/// a text erased).
+pub fn answer_of_row(row: &SurveyAnswerRow) -> Option<Answer> {
+    let score = || row.score.and_then(|s| u8::try_from(s).ok());
+    match row.kind.as_str() {
+        "nps" => score().map(Answer::NpsScore),
+        "csat" => score().map(Answer::Csat),
+        "importance" | "urgency" => score().map(Answer::Scale),
+        "kano" => Some(Answer::Kano {
+            functional: KanoAnswer::parse(row.functional.as_deref()?)?,
+            dysfunctional: KanoAnswer::parse(row.dysfunctional.as_deref()?)?,
+        }),
+        "free_text" => row.answer_text.clone().map(Answer::Text),
+        _ => None,
+    }
+}
+
+/// The NPS of one question.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuestionNps {
+    pub question_id: String,
+    #[serde(flatten)]
+    pub result: NpsResult,
+}
+
+/// The CSAT of one question.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuestionCsat {
+    pub question_id: String,
+    pub scale: u8,
+    #[serde(flatten)]
+    pub result: CsatResult,
+}
+
+/// The themes of one free-text question.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuestionThemes {
+    pub question_id: String,
+    #[serde(flatten)]
+    pub report: ThemeReport,
+}
+
+/// What a survey's stored answers add up to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SurveyResults {
+    pub survey: String,
+    pub title_en: String,
+    pub title_zh: String,
+    /// Links stored (sent).
+    pub sent: i64,
+    /// Links used (answered).
+    pub answered: i64,
+    /// answered / sent × 100; None when nothing was sent.
+    pub response_rate_percent: Option<f64>,
+    /// Answer sheets with at least one stored answer.
+    pub respondents: usize,
+    /// Stored answers that could not be read back, skipped.
+    pub unreadable_answers: usize,
+    pub nps: Vec<QuestionNps>,
+    pub csat: Vec<QuestionCsat>,
+    /// Per need, in question order.
+    pub kano: Vec<KanoNeedResult>,
+    /// Importance × urgency, do-first first.
+    pub matrix: Vec<MatrixCell>,
+    pub themes: Vec<QuestionThemes>,
+}
+
+/// Sums up every stored answer sheet of the shipped survey `key`.
+pub async fn survey_results(store: &Store, key: &str) -> Result<SurveyResults> {
+    let def = survey_or_bail(key)?;
+    let (sent, answered) = store.survey_invitation_counts(key).await?;
+    let rows = store.survey_answers(key).await?;
+    let mut unreadable_answers = 0;
+    let mut responses: Vec<Vec<(String, Answer)>> = Vec::new();
+    let mut current: Option<i64> = None;
+    for row in &rows {
+        if current != Some(row.invitation_id) {
+            current = Some(row.invitation_id);
+            responses.push(Vec::new());
+        }
+        match (answer_of_row(row), responses.last_mut()) {
+            (Some(a), Some(sheet)) => sheet.push((row.question_id.clone(), a)),
+            _ => unreadable_answers += 1,
+        }
+    }
+    let mut results = SurveyResults {
+        survey: def.key.clone(),
+        title_en: def.title_en.clone(),
+        title_zh: def.title_zh.clone(),
+        sent,
+        answered,
+        response_rate_percent: (sent > 0).then(|| answered as f64 * 100.0 / sent as f64),
+        respondents: responses.iter().filter(|r| !r.is_empty()).count(),
+        unreadable_answers,
+        nps: Vec::new(),
+        csat: Vec::new(),
+        kano: kano_results(&def, &responses),
+        matrix: priority_matrix(&need_ratings(&def, &responses), DEFAULT_MATRIX_THRESHOLD),
+        themes: Vec::new(),
+    };
+    let lexicon = ThemeLexicon::default();
+    for q in &def.questions {
+        match &q.kind {
+            QuestionKind::Nps { .. } => results.nps.push(QuestionNps {
+                question_id: q.id.clone(),
+                result: nps(&numeric_answers(&responses, &q.id)),
+            }),
+            QuestionKind::Csat { scale, .. } => results.csat.push(QuestionCsat {
+                question_id: q.id.clone(),
+                scale: *scale,
+                result: csat(&numeric_answers(&responses, &q.id), *scale),
+            }),
+            QuestionKind::FreeText { .. } => results.themes.push(QuestionThemes {
+                question_id: q.id.clone(),
+                report: themes(&text_answers(&responses, &q.id), &lexicon),
+            }),
+            _ => {}
+        }
+    }
+    Ok(results)
+}

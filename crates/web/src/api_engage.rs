@@ -1,0 +1,435 @@
+//! The engagement part of `/api/v1` (routes listed in [`crate::api::ROUTES`]):
+//! cases and complaints (intake, view with the SLA clock, workflow steps),
+//! campaigns (list, preview, launch) and the gateway's signed delivery
+//! receipts. Scope and audit as everywhere in the API.
+
+use crate::api::require;
+use crate::audit::entry;
+use crate::auth::{ApiUser, Permission, Viewer};
+use crate::error::ApiError;
+use crate::AppState;
+use rapport_services::clock::Clock;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use rapport_store::Scope;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+fn clock(app: &AppState) -> Result<Clock, ApiError> {
+    Clock::from_config(&app.cfg, None).map_err(ApiError::internal)
+}
+
+fn unprocessable(e: anyhow::Error) -> ApiError {
+    match e.downcast::<rapport_store::StoreError>() {
+        Ok(s) => s.into(),
+        Err(e) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!("{e:#}"),
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct CaseBody {
+    customer: String,
+    #[serde(default = "complaint")]
+    kind: String,
+    category: String,
+    severity: String,
+    subject: String,
+    description: String,
+    supervisor: Option<String>,
+}
+
+fn complaint() -> String {
+    "complaint".into()
+}
+
+pub(super) async fn case_open(
+    State(app): State<AppState>,
+    ApiUser(v): ApiUser,
+    Json(body): Json<CaseBody>,
+) -> Result<Json<Value>, ApiError> {
+    require(&v, Permission::WorkCases)?;
+    // Out of scope answers like unknown.
+    let customer_id = app
+        .store
+        .customer_id_by_key(&v.scope(), &body.customer)
+        .await?;
+    let c = rapport_services::cases::open(
+        &app.store,
+        &clock(&app)?,
+        &rapport_services::cases::Intake {
+            customer_key: body.customer,
+            intake: "api".into(),
+            kind: body.kind,
+            category: body.category,
+            severity: body.severity,
+            subject: body.subject,
+            description: body.description,
+            supervisor: body.supervisor,
+            by: v.user.username.clone(),
+        },
+    )
+    .await
+    .map_err(unprocessable)?;
+    app.audit
+        .write(entry(
+            &v,
+            "case.open",
+            "case",
+            Some(c.id.to_string()),
+            Some(customer_id),
+            json!({ "via": "api", "severity": c.severity, "category": c.category }),
+        ))
+        .await?;
+    Ok(Json(json!({ "case": c })))
+}
+
+async fn case_in_scope(
+    app: &AppState,
+    v: &Viewer,
+    id: i64,
+) -> Result<rapport_store::CaseRow, ApiError> {
+    let c = app
+        .store
+        .case(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("case"))?;
+    if !app
+        .store
+        .customer_in_scope(&v.scope(), c.customer_id)
+        .await?
+    {
+        return Err(ApiError::not_found("case"));
+    }
+    Ok(c)
+}
+
+pub(super) async fn case_get(
+    State(app): State<AppState>,
+    ApiUser(v): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    require(&v, Permission::WorkCases)?;
+    case_in_scope(&app, &v, id).await?;
+    let settings = rapport_services::cases::CaseSettings::from_config(&app.cfg).map_err(ApiError::internal)?;
+    let view = rapport_services::cases::view(&app.store, &settings, &clock(&app)?, id)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(json!(view)))
+}
+
+#[derive(Deserialize)]
+pub(super) struct StepBody {
+    action: String,
+    to: Option<String>,
+    root_cause: Option<String>,
+    resolution: Option<String>,
+    reason: Option<String>,
+}
+
+pub(super) async fn case_step(
+    State(app): State<AppState>,
+    ApiUser(v): ApiUser,
+    Path(id): Path<i64>,
+    Json(body): Json<StepBody>,
+) -> Result<Json<Value>, ApiError> {
+    require(&v, Permission::WorkCases)?;
+    let c = case_in_scope(&app, &v, id).await?;
+    let action = rapport_services::cases::action_of(
+        &body.action,
+        body.to,
+        body.root_cause,
+        body.resolution,
+        body.reason,
+    )
+    .map_err(|e| ApiError::bad_request("invalid_parameter", e.to_string()))?;
+    let settings = rapport_services::cases::CaseSettings::from_config(&app.cfg).map_err(ApiError::internal)?;
+    let step = rapport_services::cases::act(
+        &app.store,
+        &settings,
+        &clock(&app)?,
+        id,
+        &action,
+        &v.user.username,
+    )
+    .await
+    .map_err(unprocessable)?;
+    app.audit
+        .write(entry(
+            &v,
+            "case.step",
+            "case",
+            Some(id.to_string()),
+            Some(c.customer_id),
+            json!({ "via": "api", "action": body.action, "state": step.state }),
+        ))
+        .await?;
+    Ok(Json(json!({ "case": id, "step": step })))
+}
+
+fn bank_wide(v: &Viewer) -> Result<(), ApiError> {
+    require(v, Permission::RunCampaigns)?;
+    if !matches!(v.scope(), Scope::All) {
+        // A campaign reaches customers of every branch.
+        return Err(ApiError::forbidden());
+    }
+    Ok(())
+}
+
+pub(super) async fn campaigns(
+    State(app): State<AppState>,
+    ApiUser(v): ApiUser,
+) -> Result<Json<Value>, ApiError> {
+    bank_wide(&v)?;
+    let rows = app.store.campaigns().await?;
+    Ok(Json(json!({ "campaigns": rows.iter().map(|c| json!({
+        "key": c.key, "name_en": c.name_en, "name_zh": c.name_zh, "purpose": c.purpose,
+        "product": c.product_code, "status": c.status, "launched_at": c.launched_at,
+        "launch_counts": c.launch_counts.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok()),
+    })).collect::<Vec<_>>() })))
+}
+
+pub(super) async fn campaign_preview(
+    State(app): State<AppState>,
+    ApiUser(v): ApiUser,
+    Path(key): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    bank_wide(&v)?;
+    if app.store.campaign_by_key(&key).await?.is_none() {
+        return Err(ApiError::not_found("campaign"));
+    }
+    let settings =
+        rapport_services::campaign::CampaignSettings::from_config(&app.cfg).map_err(ApiError::internal)?;
+    let planned = rapport_services::campaign::plan_by_key(&app.store, &settings, &key, &clock(&app)?)
+        .await
+        .map_err(unprocessable)?;
+    Ok(Json(json!(planned.preview())))
+}
+
+pub(super) async fn campaign_launch(
+    State(app): State<AppState>,
+    ApiUser(v): ApiUser,
+    Path(key): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    bank_wide(&v)?;
+    if app.store.campaign_by_key(&key).await?.is_none() {
+        return Err(ApiError::not_found("campaign"));
+    }
+    let settings =
+        rapport_services::campaign::CampaignSettings::from_config(&app.cfg).map_err(ApiError::internal)?;
+    let clock = clock(&app)?;
+    let planned = rapport_services::campaign::plan_by_key(&app.store, &settings, &key, &clock)
+        .await
+        .map_err(unprocessable)?;
+    if planned.campaign.status != "draft" {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!("campaign {key} is {}", planned.campaign.status),
+        ));
+    }
+    let r = rapport_services::campaign::launch(&app.store, &settings, &planned, &v.user.username, &clock)
+        .await
+        .map_err(unprocessable)?;
+    app.audit
+        .write(entry(
+            &v,
+            "campaign.launch",
+            "campaign",
+            Some(key.clone()),
+            None,
+            json!({ "via": "api", "queued": r.queued, "control": r.counts.control }),
+        ))
+        .await?;
+    Ok(Json(json!(r)))
+}
+
+#[derive(Deserialize)]
+struct Receipt {
+    idempotency_key: String,
+    /// delivered | failed | responded
+    status: String,
+    response: Option<String>,
+    detail: Option<String>,
+}
+
+/// The gateway's delivery receipts: a JSON body signed like the gateway's
+/// own requests (`X-Rapport-Timestamp`, `X-Rapport-Signature`) with the
+/// configured secret; unsigned, stale or wrongly signed bodies get 401.
+pub(super) async fn gateway_receipt(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let unauthorised = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "signature_invalid",
+            "a receipt must be signed with the gateway secret (X-Rapport-Timestamp, X-Rapport-Signature)",
+        )
+    };
+    let Some(gw) = &app.cfg.gateway else {
+        return Err(unauthorised());
+    };
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let ts = header(rapport_channels::HEADER_TIMESTAMP)
+        .and_then(|t| t.trim().parse::<i64>().ok())
+        .ok_or_else(unauthorised)?;
+    let sig = header(rapport_channels::HEADER_SIGNATURE).ok_or_else(unauthorised)?;
+    if !rapport_channels::verify(
+        gw.secret.as_bytes(),
+        ts,
+        &body,
+        sig,
+        chrono::Utc::now().timestamp(),
+        300,
+    ) {
+        return Err(unauthorised());
+    }
+    let r: Receipt = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request("invalid_body", format!("receipt: {e}")))?;
+    let m = app
+        .store
+        .message_by_key(&r.idempotency_key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("message"))?;
+    let now = chrono::Utc::now();
+    let moved = match r.status.as_str() {
+        "delivered" => {
+            app.store
+                .move_message(
+                    m.id,
+                    &["sent"],
+                    "delivered",
+                    m.attempts,
+                    None,
+                    r.detail.as_deref(),
+                    None,
+                    now,
+                )
+                .await?
+        }
+        "failed" => {
+            app.store
+                .move_message(
+                    m.id,
+                    &["sent"],
+                    "failed",
+                    m.attempts,
+                    None,
+                    r.detail.as_deref(),
+                    None,
+                    now,
+                )
+                .await?
+        }
+        "responded" => {
+            let text = r.response.as_deref().unwrap_or("replied");
+            app.store
+                .move_message(
+                    m.id,
+                    &["sent", "delivered", "responded"],
+                    "responded",
+                    m.attempts,
+                    None,
+                    Some(text),
+                    None,
+                    now,
+                )
+                .await?
+        }
+        other => {
+            return Err(ApiError::bad_request(
+                "invalid_parameter",
+                format!("status {other:?}: delivered, failed or responded"),
+            ))
+        }
+    };
+    Ok(Json(
+        json!({ "message": r.idempotency_key, "status": r.status, "applied": moved }),
+    ))
+}
+
+#[derive(Deserialize)]
+pub(super) struct KpiQuery {
+    view: Option<String>,
+}
+
+pub(super) async fn kpis(
+    State(app): State<AppState>,
+    ApiUser(v): ApiUser,
+    axum::extract::Query(q): axum::extract::Query<KpiQuery>,
+) -> Result<Json<Value>, ApiError> {
+    require(&v, Permission::ViewKpis)?;
+    let view = rapport_services::kpi::parse_view(q.view.as_deref())
+        .map_err(|e| ApiError::bad_request("invalid_parameter", e.to_string()))?;
+    let end = rapport_services::kpi::default_end(&app.store)
+        .await
+        .map_err(ApiError::internal)?;
+    let facts = rapport_services::kpi::load(&app.store)
+        .await
+        .map_err(ApiError::internal)?;
+    let d = rapport_services::kpi::dashboard(
+        &facts,
+        &v.scope(),
+        &app.cfg.kpi.targets,
+        end,
+        app.cfg.kpi.window_days,
+        app.cfg.kpi.trend_months,
+        view,
+    );
+    Ok(Json(json!(d)))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ConsentBody {
+    channel: String,
+    purpose: String,
+    granted: bool,
+    note: Option<String>,
+}
+
+pub(super) async fn consent(
+    State(app): State<AppState>,
+    ApiUser(v): ApiUser,
+    Path(key): Path<String>,
+    Json(body): Json<ConsentBody>,
+) -> Result<Json<Value>, ApiError> {
+    require(&v, Permission::RecordConsent)?;
+    // Out of scope answers like unknown.
+    app.store.customer_id_by_key(&v.scope(), &key).await?;
+    let today = clock(&app)?.local().date();
+    let (customer_id, channel) = rapport_services::consents::record_consent(
+        &app.store,
+        &v.scope(),
+        &key,
+        &body.channel,
+        &body.purpose,
+        body.granted,
+        today,
+        "api",
+        &v.user.username,
+        body.note.as_deref(),
+    )
+    .await
+    .map_err(unprocessable)?;
+    app.audit
+        .write(entry(
+            &v,
+            "consent.record",
+            "customer",
+            Some(customer_id.to_string()),
+            Some(customer_id),
+            json!({ "via": "api", "channel": channel, "purpose": body.purpose, "granted": body.granted }),
+        ))
+        .await?;
+    Ok(Json(
+        json!({ "customer": key, "channel": channel, "purpose": body.purpose,
+        "granted": body.granted, "on": today }),
+    ))
+}

@@ -1,0 +1,198 @@
+//! Who is asking: the session cookie and API bearer tokens resolved to the
+//! signed-in member of staff, and the extractors for pages and for the API.
+//! Roles, rights, row scope and the secrets themselves are the services'
+//! (`rapport_services::access`), re-exported here for the handlers.
+//!
+//! Nothing here logs a password, a token or personal data.
+
+use crate::error::{ApiError, PageError};
+use crate::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use chrono::Utc;
+pub use rapport_services::access::{
+    hash_password, new_password, new_token, same_secret, token_hash, verify_password, Actor,
+    Permission, Role, Staff,
+};
+use rapport_store::StaffUser;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "rapport_session";
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A browser session; carries the session's CSRF token.
+    Session { csrf: String },
+    /// An API bearer token (no CSRF: not sent by browsers on their own).
+    Token,
+}
+
+/// The signed-in member of staff behind a request: who acts (the services'
+/// [`Staff`], whose scope, rights and masking default are decided there)
+/// and how they proved it.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub staff: Staff,
+    pub credential: Credential,
+}
+
+impl std::ops::Deref for Viewer {
+    type Target = Staff;
+    fn deref(&self) -> &Staff {
+        &self.staff
+    }
+}
+
+impl Viewer {
+    /// A viewer acting as `user` (None for an unknown role).
+    pub fn new(user: StaffUser, credential: Credential, client: String) -> Option<Viewer> {
+        let role = Role::parse(&user.role)?;
+        Some(Viewer {
+            staff: Staff { user, role, client },
+            credential,
+        })
+    }
+
+    /// The actor the services take.
+    pub fn actor(&self) -> Actor {
+        Actor::Staff(self.staff.clone())
+    }
+
+    pub fn csrf(&self) -> &str {
+        match &self.credential {
+            Credential::Session { csrf } => csrf,
+            Credential::Token => "",
+        }
+    }
+}
+
+/// The value of one cookie in the request.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// The client's address as the server saw it (the socket peer).
+pub fn client_of(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "local".into())
+}
+
+/// Resolves the caller from the bearer token or the session cookie.
+async fn resolve(parts: &Parts, app: &AppState) -> Result<Option<Viewer>, anyhow::Error> {
+    let client = client_of(parts);
+    if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
+        let Some(token) = auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")) else {
+            return Ok(None);
+        };
+        let user = app.token_user(&token_hash(token.trim())).await?;
+        return Ok(user.and_then(|user| Viewer::new(user, Credential::Token, client)));
+    }
+    let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let Some((user, csrf)) = app
+        .store
+        .session_user(&token_hash(&token), Utc::now())
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Viewer::new(user, Credential::Session { csrf }, client))
+}
+
+/// A signed-in user on a page; anyone else is sent to the sign-in page.
+pub struct PageUser(pub Viewer);
+
+impl FromRequestParts<AppState> for PageUser {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, PageError> {
+        match resolve(parts, app).await {
+            Ok(Some(v)) => Ok(PageUser(v)),
+            Ok(None) => Err(PageError::SignIn),
+            Err(e) => Err(PageError::Internal(e)),
+        }
+    }
+}
+
+/// A signed-in caller of the API (token or browser session).
+pub struct ApiUser(pub Viewer);
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        match resolve(parts, app).await {
+            Ok(Some(v)) => {
+                // A browser session writing through the API must prove it is the page.
+                if let Credential::Session { csrf } = &v.credential {
+                    if !parts.method.is_safe() {
+                        let sent = parts
+                            .headers
+                            .get("x-csrf-token")
+                            .and_then(|h| h.to_str().ok())
+                            .unwrap_or("");
+                        if !same_secret(sent, csrf) {
+                            return Err(ApiError::csrf());
+                        }
+                    }
+                }
+                Ok(ApiUser(v))
+            }
+            Ok(None) => Err(ApiError::unauthenticated()),
+            Err(e) => Err(ApiError::internal(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::*;
+
+    #[test]
+    fn a_password_verifies_against_its_own_hash_only() {
+        let h = hash_password("correct horse").unwrap_or_default();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &h));
+        assert!(!verify_password("correct horsf", &h));
+        assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+        assert!(!same_secret("abc", "ab"));
+        assert!(!same_secret("", ""));
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let (a, b) = (new_token(), new_token());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), a);
+    }
+
+    #[test]
+    fn only_the_auditor_reads_the_audit_log_and_only_admin_erases() {
+        for r in Role::ALL {
+            assert_eq!(Permission::ViewAudit.allows(r), r == Role::Auditor);
+            assert_eq!(Permission::EraseCustomer.allows(r), r == Role::Admin);
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+    }
+}

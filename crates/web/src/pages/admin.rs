@@ -1,0 +1,380 @@
+//! Administration: users (create with a generated password shown once,
+//! change role and branch, enable or disable), the rights of each role,
+//! branches with their sizes, RM assignment, and API tokens (create — shown
+//! once —, list, revoke). Every change is audited.
+
+use super::{check_csrf, opt, render, require, Layout};
+use crate::audit::entry;
+use crate::auth::{
+    hash_password, new_password, new_token, token_hash, PageUser, Permission, Role,
+};
+use crate::error::PageError;
+use crate::i18n::Text;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::Utc;
+use rapport_store::{ApiTokenRow, BranchRow, Scope, StaffUser};
+use serde::Deserialize;
+use serde_json::json;
+
+pub const TEXTS: &[Text] = &[
+    ("admin.title", "系统管理", "Administration"),
+    ("admin.users", "用户", "Users"),
+    ("admin.roles", "角色权限", "Roles and rights"),
+    ("admin.branches", "网点", "Branches"),
+    ("admin.assign", "客户经理分配", "RM assignment"),
+    ("admin.tokens", "API 令牌", "API tokens"),
+    ("admin.username", "用户名", "User name"),
+    ("admin.display_name", "姓名", "Name"),
+    ("admin.role", "角色", "Role"),
+    ("admin.branch", "网点", "Branch"),
+    ("admin.active", "启用", "Active"),
+    ("admin.create_user", "新建用户", "Create user"),
+    ("admin.save", "保存", "Save"),
+    (
+        "admin.created",
+        "已创建，初始密码（仅显示一次）：",
+        "Created; initial password (shown once):",
+    ),
+    (
+        "admin.token_created",
+        "令牌（仅显示一次，请妥善保存）：",
+        "Token (shown once, keep it secret):",
+    ),
+    ("admin.token_name", "用途", "Purpose"),
+    ("admin.token_user", "所属用户", "User"),
+    ("admin.create_token", "新建令牌", "Create token"),
+    ("admin.revoke", "吊销", "Revoke"),
+    ("admin.revoked", "已吊销", "revoked"),
+    ("admin.customer_key", "客户号", "Customer key"),
+    ("admin.rm_username", "客户经理用户名", "RM user name"),
+    ("admin.assigned", "已分配。", "Assigned."),
+    ("admin.customers", "客户数", "Customers"),
+    ("admin.rms", "客户经理数", "RMs"),
+    ("admin.head_office", "总行", "Head office"),
+    (
+        "perm.ViewCustomers",
+        "查询客户、查看全景",
+        "Search customers, open a 360",
+    ),
+    (
+        "perm.Unmask",
+        "查看完整个人信息（审计）",
+        "Unmask personal data (audited)",
+    ),
+    ("perm.WorkAlerts", "处理预警", "Work alerts"),
+    ("perm.AssignAlerts", "分派预警", "Assign alerts"),
+    ("perm.Workbench", "客户经理工作台", "RM workbench"),
+    ("perm.ViewSegments", "客群", "Segments"),
+    (
+        "perm.ViewDataQuality",
+        "数据质量与导入",
+        "Data quality and imports",
+    ),
+    ("perm.ViewAudit", "审计日志", "Audit log"),
+    ("perm.Administer", "系统管理", "Administration"),
+    (
+        "perm.ExportCustomer",
+        "导出客户数据",
+        "Export customer data",
+    ),
+    ("perm.EraseCustomer", "删除个人信息", "Erase personal data"),
+    (
+        "perm.FeedTransactions",
+        "实时交易接入",
+        "Feed live transactions",
+    ),
+    (
+        "perm.RecordOutcomes",
+        "记录推荐结果",
+        "Record recommendation outcomes",
+    ),
+];
+
+/// Every permission with its catalogue key, in display order.
+pub const PERMISSIONS: [(Permission, &str); 13] = [
+    (Permission::ViewCustomers, "perm.ViewCustomers"),
+    (Permission::Unmask, "perm.Unmask"),
+    (Permission::WorkAlerts, "perm.WorkAlerts"),
+    (Permission::AssignAlerts, "perm.AssignAlerts"),
+    (Permission::Workbench, "perm.Workbench"),
+    (Permission::ViewSegments, "perm.ViewSegments"),
+    (Permission::ViewDataQuality, "perm.ViewDataQuality"),
+    (Permission::ViewAudit, "perm.ViewAudit"),
+    (Permission::Administer, "perm.Administer"),
+    (Permission::ExportCustomer, "perm.ExportCustomer"),
+    (Permission::EraseCustomer, "perm.EraseCustomer"),
+    (Permission::FeedTransactions, "perm.FeedTransactions"),
+    (Permission::RecordOutcomes, "perm.RecordOutcomes"),
+];
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(admin))
+        .route("/admin/users", post(create_user))
+        .route("/admin/users/{id}", post(update_user))
+        .route("/admin/assign", post(assign))
+        .route("/admin/tokens", post(create_token))
+        .route("/admin/tokens/{id}/revoke", post(revoke_token))
+}
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+struct AdminPage {
+    layout: Layout,
+    users: Vec<StaffUser>,
+    roles: Vec<String>,
+    matrix: Vec<(&'static str, Vec<bool>)>,
+    branches: Vec<BranchRow>,
+    tokens: Vec<ApiTokenRow>,
+    notice_key: Option<&'static str>,
+    secret: Option<String>,
+}
+
+async fn page(
+    app: &AppState,
+    v: &crate::auth::Viewer,
+    notice_key: Option<&'static str>,
+    secret: Option<String>,
+) -> Result<Response, PageError> {
+    let layout = Layout::new(app, v, "/admin", "/admin");
+    render(&AdminPage {
+        users: app.store.staff_users().await?,
+        roles: Role::ALL.iter().map(|r| r.as_str().to_string()).collect(),
+        matrix: PERMISSIONS
+            .iter()
+            .map(|(p, k)| (*k, Role::ALL.iter().map(|r| p.allows(*r)).collect()))
+            .collect(),
+        branches: app.store.branches().await?,
+        tokens: app.store.api_tokens().await?,
+        notice_key,
+        secret,
+        layout,
+    })
+}
+
+async fn admin(State(app): State<AppState>, PageUser(v): PageUser) -> Result<Response, PageError> {
+    require(&v, Permission::Administer)?;
+    page(&app, &v, None, None).await
+}
+
+#[derive(Deserialize)]
+struct NewUser {
+    csrf: String,
+    username: String,
+    display_name: Option<String>,
+    role: String,
+    branch: Option<String>,
+}
+
+async fn create_user(
+    State(app): State<AppState>,
+    PageUser(v): PageUser,
+    Form(f): Form<NewUser>,
+) -> Result<Response, PageError> {
+    check_csrf(&v, &f.csrf)?;
+    require(&v, Permission::Administer)?;
+    let role = Role::parse(&f.role)
+        .ok_or_else(|| PageError::BadRequest(format!("unknown role {}", f.role)))?;
+    let username = f.username.trim().to_string();
+    if username.is_empty() || username.chars().any(char::is_whitespace) {
+        return Err(PageError::BadRequest(
+            "a user name is one word without spaces".into(),
+        ));
+    }
+    let branch = opt(&f.branch);
+    if role == Role::Rm && branch.is_none() {
+        return Err(PageError::BadRequest("an RM belongs to a branch".into()));
+    }
+    let password = new_password();
+    let hash = hash_password(&password)?;
+    let display = opt(&f.display_name).unwrap_or_else(|| username.clone());
+    let id = app
+        .store
+        .create_staff_user(&username, &display, role.as_str(), branch.as_deref(), &hash)
+        .await?;
+    app.audit
+        .write(entry(
+            &v,
+            "user.create",
+            "staff_user",
+            Some(id.to_string()),
+            None,
+            json!({ "role": role.as_str(), "branch": branch }),
+        ))
+        .await?;
+    page(
+        &app,
+        &v,
+        Some("admin.created"),
+        Some(format!("{username}: {password}")),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct UserUpdate {
+    csrf: String,
+    role: String,
+    branch: Option<String>,
+    active: Option<String>,
+}
+
+async fn update_user(
+    State(app): State<AppState>,
+    PageUser(v): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<UserUpdate>,
+) -> Result<Response, PageError> {
+    check_csrf(&v, &f.csrf)?;
+    require(&v, Permission::Administer)?;
+    let role = Role::parse(&f.role)
+        .ok_or_else(|| PageError::BadRequest(format!("unknown role {}", f.role)))?;
+    let branch_id = match opt(&f.branch) {
+        Some(code) => Some(app.store.branch_id_by_code(&code).await?),
+        None => None,
+    };
+    if role == Role::Rm && branch_id.is_none() {
+        return Err(PageError::BadRequest("an RM belongs to a branch".into()));
+    }
+    let active = f.active.as_deref() == Some("1");
+    if id == v.user.id && (!active || role != Role::Admin) {
+        return Err(PageError::BadRequest(
+            "you cannot disable yourself or drop your own admin role".into(),
+        ));
+    }
+    app.store
+        .set_user_role(id, role.as_str(), branch_id)
+        .await?;
+    app.store.set_user_active(id, active, Utc::now()).await?;
+    app.forget_tokens();
+    app.audit
+        .write(entry(
+            &v,
+            "user.update",
+            "staff_user",
+            Some(id.to_string()),
+            None,
+            json!({ "role": role.as_str(), "branch_id": branch_id, "active": active }),
+        ))
+        .await?;
+    Ok(Redirect::to("/admin").into_response())
+}
+
+#[derive(Deserialize)]
+struct AssignForm {
+    csrf: String,
+    customer: String,
+    rm: String,
+}
+
+async fn assign(
+    State(app): State<AppState>,
+    PageUser(v): PageUser,
+    Form(f): Form<AssignForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&v, &f.csrf)?;
+    require(&v, Permission::Administer)?;
+    let customer = app
+        .store
+        .customer_id_by_key(&Scope::All, f.customer.trim())
+        .await?;
+    let rm = app
+        .store
+        .staff_user_by_name(f.rm.trim())
+        .await?
+        .filter(|u| u.role == "rm" && u.active)
+        .ok_or_else(|| PageError::BadRequest(format!("{} is not an active RM", f.rm.trim())))?;
+    let c = app.store.customer_360(&Scope::All, customer).await?;
+    if c.profile.branch_code.is_some() && rm.branch_code != c.profile.branch_code {
+        return Err(PageError::BadRequest(
+            "the RM must belong to the customer's branch".into(),
+        ));
+    }
+    app.store.assign_rm(customer, rm.id, Utc::now()).await?;
+    app.audit
+        .write(entry(
+            &v,
+            "customer.assign_rm",
+            "customer",
+            Some(c.profile.key.clone()),
+            Some(customer),
+            json!({ "rm_id": rm.id }),
+        ))
+        .await?;
+    page(&app, &v, Some("admin.assigned"), None).await
+}
+
+#[derive(Deserialize)]
+struct NewToken {
+    csrf: String,
+    user: String,
+    name: String,
+}
+
+async fn create_token(
+    State(app): State<AppState>,
+    PageUser(v): PageUser,
+    Form(f): Form<NewToken>,
+) -> Result<Response, PageError> {
+    check_csrf(&v, &f.csrf)?;
+    require(&v, Permission::Administer)?;
+    let user = app
+        .store
+        .staff_user_by_name(f.user.trim())
+        .await?
+        .ok_or_else(|| PageError::BadRequest(format!("no user named {}", f.user.trim())))?;
+    let token = new_token();
+    let name = if f.name.trim().is_empty() {
+        "api".to_string()
+    } else {
+        f.name.trim().to_string()
+    };
+    let id = app
+        .store
+        .create_api_token(user.id, &name, &token_hash(&token), Utc::now())
+        .await?;
+    app.audit
+        .write(entry(
+            &v,
+            "token.create",
+            "api_token",
+            Some(id.to_string()),
+            None,
+            json!({ "user_id": user.id, "name": name }),
+        ))
+        .await?;
+    page(&app, &v, Some("admin.token_created"), Some(token)).await
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn revoke_token(
+    State(app): State<AppState>,
+    PageUser(v): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&v, &f.csrf)?;
+    require(&v, Permission::Administer)?;
+    app.store.revoke_api_token(id, Utc::now()).await?;
+    app.forget_tokens();
+    app.audit
+        .write(entry(
+            &v,
+            "token.revoke",
+            "api_token",
+            Some(id.to_string()),
+            None,
+            json!({}),
+        ))
+        .await?;
+    Ok(Redirect::to("/admin").into_response())
+}

@@ -1,0 +1,797 @@
+//! Customers: search and list (filtered by segment, band, RM and branch),
+//! the customer 360 (every section of C2, a health-history chart with its
+//! factors, a slot for recommendations), the audited unmask action, and the
+//! data-subject rights: export as JSON and erasure.
+//!
+//! Every query passes the viewer's scope; a customer outside it answers 404.
+//! Every 360 view and every search is audited (queued); unmask, export and
+//! erasure are audited before the answer.
+
+use super::{check_csrf, enc, money, opt, render, require, table, Layout, Table};
+use crate::audit::entry;
+use crate::auth::{PageUser, Permission, Viewer};
+use crate::charts::{self, Series};
+use crate::error::PageError;
+use crate::i18n::Text;
+use crate::masking;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::Utc;
+use rapport_store::{Customer360, CustomerFilter, CustomerListRow};
+use serde::Deserialize;
+use serde_json::json;
+
+pub const TEXTS: &[Text] = &[
+    ("cust.title", "客户", "Customers"),
+    (
+        "cust.search_placeholder",
+        "姓名、手机、证件号、客户号",
+        "Name, phone, ID number, customer key",
+    ),
+    ("cust.segment", "客群", "Segment"),
+    ("cust.band", "健康等级", "Health band"),
+    ("cust.rm", "客户经理", "RM"),
+    ("cust.branch", "网点", "Branch"),
+    ("cust.key", "客户号", "Customer key"),
+    ("cust.name", "姓名", "Name"),
+    ("cust.phone", "手机", "Phone"),
+    ("cust.id_number", "证件号", "ID number"),
+    ("cust.score", "健康分", "Health score"),
+    ("cust.found", "位客户", "customers"),
+    ("cust.erased", "已删除个人信息", "personal data erased"),
+    ("c360.title", "客户全景", "Customer 360"),
+    ("c360.profile", "基本信息", "Profile"),
+    ("c360.gender", "性别", "Gender"),
+    ("c360.birth_date", "出生日期", "Birth date"),
+    ("c360.email", "电子邮件", "E-mail"),
+    ("c360.city", "城市", "City"),
+    ("c360.occupation", "职业", "Occupation"),
+    ("c360.income", "年收入", "Annual income"),
+    ("c360.risk_tolerance", "风险承受能力", "Risk tolerance"),
+    ("c360.assessed_on", "评估日期", "assessed on"),
+    ("c360.tier", "资产层级", "Asset tier"),
+    ("c360.health", "健康历史", "Health history"),
+    ("c360.factors", "主要影响因素", "Main factors"),
+    ("c360.accounts", "账户与余额", "Accounts and balances"),
+    ("c360.holdings", "持有产品", "Holdings"),
+    ("c360.loans", "贷款", "Loans"),
+    ("c360.cards", "银行卡", "Cards"),
+    ("c360.transactions", "最近交易", "Recent transactions"),
+    ("c360.interactions", "接触记录", "Interactions"),
+    ("c360.cases", "服务工单", "Cases"),
+    ("c360.surveys", "问卷反馈", "Survey answers"),
+    ("c360.consents", "授权同意", "Consents"),
+    ("c360.alerts", "预警", "Alerts"),
+    ("c360.segments", "所属客群", "Segments"),
+    ("c360.recommendations", "推荐", "Recommendations"),
+    (
+        "c360.no_recommendations",
+        "暂无推荐：尚未运行推荐（rapport recommend --all）。",
+        "None yet: recommendations have not been run (rapport recommend --all).",
+    ),
+    ("c360.rec_retention", "客户挽留", "Retention"),
+    ("c360.rec_reassessment", "重新风险评估", "Risk reassessment"),
+    ("c360.rec_sale", "产品推荐", "Product"),
+    ("c360.rec_priority", "优先级", "Priority"),
+    ("c360.rec_channel", "渠道", "Channel"),
+    ("c360.rec_offered", "已推介", "Offered"),
+    ("c360.rec_accepted", "已接受", "Accepted"),
+    ("c360.rec_declined", "已拒绝", "Declined"),
+    ("c360.rec_proposed", "待推介", "Proposed"),
+    ("c360.rec_history", "近期结果", "Recent outcomes"),
+    ("c360.models", "模型评分", "Model scores"),
+    (
+        "c360.rec_blocked",
+        "适当性规则不允许该推介：",
+        "Blocked by the suitability rule: ",
+    ),
+    (
+        "c360.unmask",
+        "查看完整信息（将记入审计）",
+        "Show personal data (audited)",
+    ),
+    (
+        "c360.unmasked",
+        "本页显示完整个人信息，此次查看已记入审计日志。",
+        "Personal data shown in full on this page; this view is in the audit log.",
+    ),
+    (
+        "c360.export",
+        "导出客户数据（JSON）",
+        "Export customer data (JSON)",
+    ),
+    ("c360.erase", "删除个人信息", "Erase personal data"),
+    (
+        "c360.erase_confirm",
+        "确定删除该客户的个人信息？此操作不可撤销。",
+        "Erase this customer's personal data? This cannot be undone.",
+    ),
+    (
+        "c360.erased_report",
+        "个人信息已删除；财务记录依法保留。",
+        "Personal data erased; financial records kept as the law requires.",
+    ),
+    ("c360.none", "无记录", "No records"),
+];
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/customers", get(list))
+        .route("/customers/{key}", get(show))
+        .route("/customers/{key}/unmask", post(unmask))
+        .route("/customers/{key}/export", get(export))
+        .route("/customers/{key}/erase", post(erase))
+        .route(
+            "/customers/{key}/recommendations/{id}/outcome",
+            post(recommendation_outcome),
+        )
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    pub q: Option<String>,
+    pub segment: Option<String>,
+    pub band: Option<String>,
+    pub rm: Option<String>,
+    pub branch: Option<String>,
+    pub page: Option<i64>,
+}
+
+/// A list row as shown (masked per role).
+pub struct ShownRow {
+    pub key: String,
+    pub href: String,
+    pub name: String,
+    pub phone: String,
+    pub branch: String,
+    pub rm: String,
+    pub score: String,
+    pub band: String,
+    pub band_label: String,
+}
+
+fn shown_row(v: &Viewer, t: &crate::i18n::Tr, r: &CustomerListRow) -> ShownRow {
+    let show = v.sees_personal_data_by_default();
+    ShownRow {
+        href: format!("/customers/{}", enc(&r.key)),
+        key: r.key.clone(),
+        name: if r.erased {
+            t.s("cust.erased").to_string()
+        } else {
+            masking::maybe(r.name.as_deref(), show, masking::name).unwrap_or_default()
+        },
+        phone: masking::maybe(r.phone.as_deref(), show, masking::phone).unwrap_or_default(),
+        branch: r.branch_code.clone().unwrap_or_default(),
+        rm: r.rm_name.clone().unwrap_or_default(),
+        score: r.score.map(|s| format!("{s:.1}")).unwrap_or_default(),
+        band: r.band.clone().unwrap_or_default(),
+        band_label: r
+            .band
+            .as_deref()
+            .map(|b| t.s(&format!("band.{b}")).to_string())
+            .unwrap_or_default(),
+    }
+}
+
+/// Parses the list query into the store's filter (ids from text; bad ids are 400).
+pub fn filter_of(q: &ListQuery, per_page: i64) -> Result<CustomerFilter, String> {
+    let id = |s: &Option<String>, name: &str| -> Result<Option<i64>, String> {
+        match opt(s) {
+            None => Ok(None),
+            Some(v) => v
+                .parse::<i64>()
+                .map(Some)
+                .map_err(|_| format!("{name} must be a number")),
+        }
+    };
+    let band = opt(&q.band);
+    if let Some(b) = &band {
+        if !matches!(b.as_str(), "healthy" | "watch" | "at_risk") {
+            return Err("band must be healthy, watch or at_risk".into());
+        }
+    }
+    Ok(CustomerFilter {
+        q: opt(&q.q),
+        segment: opt(&q.segment),
+        band,
+        rm_id: id(&q.rm, "rm")?,
+        branch_id: id(&q.branch, "branch")?,
+        page: q.page.unwrap_or(1).max(1),
+        per_page,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "customers.html")]
+struct ListPage {
+    layout: Layout,
+    q: String,
+    segment: String,
+    band: String,
+    rm: String,
+    branch: String,
+    rows: Vec<ShownRow>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    prev_href: String,
+    next_href: String,
+    segments: Vec<(String, String)>,
+    band_options: Vec<(String, String)>,
+    rms: Vec<(String, String)>,
+    branches: Vec<(String, String)>,
+    masked: bool,
+}
+
+async fn list(
+    State(app): State<AppState>,
+    PageUser(v): PageUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    require(&v, Permission::ViewCustomers)?;
+    let f = filter_of(&q, 50).map_err(PageError::BadRequest)?;
+    let scope = v.scope();
+    let page = app.store.search_customers(&scope, &f).await?;
+    app.audit
+        .record(entry(
+            &v,
+            "customer.search",
+            "customer",
+            None,
+            None,
+            json!({ "filters": { "q": f.q.is_some(), "segment": f.segment, "band": f.band, "rm": f.rm_id, "branch": f.branch_id }, "results": page.total }),
+        ))
+        .await;
+    let qs = |p: i64| {
+        let mut s = format!("/customers?page={p}");
+        for (k, val) in [("q", &f.q), ("segment", &f.segment), ("band", &f.band)] {
+            if let Some(val) = val {
+                s.push_str(&format!("&{k}={}", enc(val)));
+            }
+        }
+        if let Some(r) = f.rm_id {
+            s.push_str(&format!("&rm={r}"));
+        }
+        if let Some(b) = f.branch_id {
+            s.push_str(&format!("&branch={b}"));
+        }
+        s
+    };
+    let here = qs(page.page);
+    let layout = Layout::new(&app, &v, "/customers", &here);
+    let t = layout.t;
+    let pages = ((page.total + page.per_page - 1) / page.per_page).max(1);
+    let segments = app
+        .store
+        .segments()
+        .await?
+        .into_iter()
+        .map(|s| (s.code, s.name))
+        .collect();
+    let rms = app
+        .store
+        .relationship_managers(&scope)
+        .await?
+        .into_iter()
+        .map(|r| (r.id.to_string(), r.display_name))
+        .collect();
+    let branches = app
+        .store
+        .branches()
+        .await?
+        .into_iter()
+        .filter(|b| match scope {
+            rapport_store::Scope::Branch(id) => b.id == id,
+            rapport_store::Scope::Nothing => false,
+            _ => true,
+        })
+        .map(|b| (b.id.to_string(), format!("{} {}", b.code, b.name)))
+        .collect();
+    let p = ListPage {
+        q: f.q.clone().unwrap_or_default(),
+        segment: f.segment.clone().unwrap_or_default(),
+        band: f.band.clone().unwrap_or_default(),
+        rm: f.rm_id.map(|x| x.to_string()).unwrap_or_default(),
+        branch: f.branch_id.map(|x| x.to_string()).unwrap_or_default(),
+        rows: page.items.iter().map(|r| shown_row(&v, &t, r)).collect(),
+        total: page.total,
+        page: page.page,
+        pages,
+        prev_href: if page.page > 1 {
+            qs(page.page - 1)
+        } else {
+            String::new()
+        },
+        next_href: if page.page < pages {
+            qs(page.page + 1)
+        } else {
+            String::new()
+        },
+        segments,
+        band_options: ["healthy", "watch", "at_risk"]
+            .iter()
+            .map(|b| (b.to_string(), t.s(&format!("band.{b}")).to_string()))
+            .collect(),
+        rms,
+        branches,
+        masked: !v.sees_personal_data_by_default(),
+        layout,
+    };
+    render(&p)
+}
+
+/// A section of the 360.
+pub struct Section {
+    pub key: &'static str,
+    pub table: Table,
+}
+
+#[derive(Template)]
+#[template(path = "customer.html")]
+struct CustomerPage {
+    layout: Layout,
+    key: String,
+    href: String,
+    fields: Vec<(&'static str, String)>,
+    band: String,
+    band_label: String,
+    score: String,
+    factors: Vec<String>,
+    health_svg: String,
+    sections: Vec<Section>,
+    segments: Vec<String>,
+    masked: bool,
+    unmasked: bool,
+    can_unmask: bool,
+    can_export: bool,
+    can_erase: bool,
+    erased: bool,
+    erased_now: bool,
+    recs: Vec<RecView>,
+    model_scores: Vec<(String, String)>,
+    can_record: bool,
+    /// May open a complaint for the customer.
+    can_work_cases: bool,
+    notice: String,
+}
+
+/// One next best action as the 360 shows it (texts in the viewer's language).
+pub struct RecView {
+    pub id: i64,
+    pub label: String,
+    pub product: String,
+    /// The product in plain language and its fees, in the viewer's language.
+    pub about: String,
+    pub priority: String,
+    pub channel: String,
+    pub status: String,
+    pub status_label: String,
+    pub reasons: Vec<String>,
+    pub open: bool,
+}
+
+/// The stored actions and active model scores of a customer, for the page.
+async fn recommendation_views(
+    app: &AppState,
+    v: &Viewer,
+    customer_id: i64,
+) -> Result<(Vec<RecView>, Vec<(String, String)>), PageError> {
+    let t = crate::i18n::Tr::new(app.lang_of(&v.user));
+    let zh = t.lang == crate::i18n::Lang::ZhCn;
+    let recs = app.store.customer_recommendations(customer_id, 5).await?;
+    let views = recs
+        .iter()
+        .map(|r| {
+            let detail: serde_json::Value =
+                serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::Null);
+            let product = detail["product"]
+                .as_object()
+                .map(|p| {
+                    let name = p
+                        .get(if zh { "name_zh" } else { "name_en" })
+                        .and_then(|x| x.as_str())
+                        .unwrap_or_default();
+                    let risk = p.get("risk").and_then(|x| x.as_str()).unwrap_or_default();
+                    format!(
+                        "{} {name} ({risk})",
+                        r.product_code.as_deref().unwrap_or_default()
+                    )
+                })
+                .unwrap_or_default();
+            let reasons = detail["reasons"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x[if zh { "zh" } else { "en" }].as_str())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let text = |k: &str| {
+                detail["product"][format!("{k}_{}", if zh { "zh" } else { "en" })]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let about = [text("description"), text("fees")]
+                .into_iter()
+                .filter(|x| !x.is_empty())
+                .collect::<Vec<_>>()
+                .join(if zh { "；" } else { "; " });
+            RecView {
+                id: r.id,
+                label: t.s(&format!("c360.rec_{}", r.action)).to_string(),
+                product,
+                about,
+                priority: format!("{:.3}", r.priority),
+                channel: detail["channel"].as_str().unwrap_or_default().to_string(),
+                status: r.status.clone(),
+                status_label: t.s(&format!("c360.rec_{}", r.status)).to_string(),
+                reasons,
+                open: r.status == "proposed" || r.status == "offered",
+            }
+        })
+        .collect();
+    let scores = app
+        .store
+        .customer_model_scores(customer_id)
+        .await?
+        .into_iter()
+        .map(|s| {
+            (
+                format!("{} v{} ({})", s.kind, s.version, s.as_of),
+                format!("{:.1}%", s.probability * 100.0),
+            )
+        })
+        .collect();
+    Ok((views, scores))
+}
+
+async fn customer_page(
+    app: &AppState,
+    v: &Viewer,
+    c: &Customer360,
+    unmasked: bool,
+    erased_now: bool,
+    notice: String,
+) -> Result<Response, PageError> {
+    let (recs, model_scores) = recommendation_views(app, v, c.profile.id).await?;
+    let href = format!("/customers/{}", enc(&c.profile.key));
+    let layout = Layout::new(app, v, "/customers", &href);
+    let t = layout.t;
+    let show = unmasked || v.sees_personal_data_by_default();
+    let p = &c.profile;
+    let text = |o: &Option<String>| o.clone().unwrap_or_default();
+    let fields: Vec<(&'static str, String)> = vec![
+        ("cust.key", p.key.clone()),
+        (
+            "cust.name",
+            if p.erased_at.is_some() {
+                t.s("cust.erased").to_string()
+            } else {
+                masking::maybe(p.name.as_deref(), show, masking::name).unwrap_or_default()
+            },
+        ),
+        ("c360.gender", text(&p.gender)),
+        (
+            "c360.birth_date",
+            masking::maybe(
+                p.birth_date.map(|d| d.to_string()).as_deref(),
+                show,
+                masking::birth_date,
+            )
+            .unwrap_or_default(),
+        ),
+        (
+            "cust.id_number",
+            masking::maybe(p.id_number.as_deref(), show, masking::id_number).unwrap_or_default(),
+        ),
+        (
+            "cust.phone",
+            masking::maybe(p.phone.as_deref(), show, masking::phone).unwrap_or_default(),
+        ),
+        (
+            "c360.email",
+            masking::maybe(p.email.as_deref(), show, masking::email).unwrap_or_default(),
+        ),
+        ("c360.city", text(&p.city)),
+        ("c360.occupation", text(&p.occupation)),
+        (
+            "c360.income",
+            p.annual_income.map(money).unwrap_or_default(),
+        ),
+        (
+            "c360.risk_tolerance",
+            match (&p.risk_tolerance, p.risk_assessed_on) {
+                (Some(r), Some(d)) => format!("{r} ({} {d})", t.s("c360.assessed_on")),
+                (Some(r), None) => r.clone(),
+                _ => String::new(),
+            },
+        ),
+        ("c360.tier", text(&p.tier)),
+        (
+            "cust.branch",
+            format!("{} {}", text(&p.branch_code), text(&p.branch_name))
+                .trim()
+                .to_string(),
+        ),
+        ("cust.rm", text(&p.rm_name)),
+    ];
+    let last = c.health_history.last();
+    let factors = last
+        .and_then(|h| h.factors.as_array())
+        .map(|a| {
+            a.iter()
+                .map(|f| {
+                    f.get("label")
+                        .and_then(|l| l.as_str())
+                        .map(str::to_string)
+                        .unwrap_or_else(|| f.to_string())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let series = [Series {
+        name: t.s("cust.score").to_string(),
+        colour: "#1f5fbf",
+        points: c
+            .health_history
+            .iter()
+            .map(|h| (h.as_of.to_string(), h.score))
+            .collect(),
+    }];
+    let health_svg = charts::lines(
+        t.s("c360.health"),
+        t.s("common.no_data"),
+        &series,
+        Some(100.0),
+        &[(40.0, t.s("band.at_risk")), (70.0, t.s("band.healthy"))],
+    );
+    let masked = !show;
+    let sections = vec![
+        Section {
+            key: "c360.alerts",
+            table: table(&t, &c.alerts, &["assignee_id"], masked),
+        },
+        Section {
+            key: "c360.accounts",
+            table: table(&t, &c.accounts, &["id"], masked),
+        },
+        Section {
+            key: "c360.holdings",
+            table: table(&t, &c.holdings, &["id"], masked),
+        },
+        Section {
+            key: "c360.loans",
+            table: table(&t, &c.loans, &["id"], masked),
+        },
+        Section {
+            key: "c360.cards",
+            table: table(&t, &c.cards, &["id"], masked),
+        },
+        Section {
+            key: "c360.transactions",
+            table: table(&t, &c.recent_transactions, &[], masked),
+        },
+        Section {
+            key: "c360.interactions",
+            table: table(&t, &c.interactions, &[], masked),
+        },
+        Section {
+            key: "c360.cases",
+            table: table(&t, &c.cases, &["id"], masked),
+        },
+        Section {
+            key: "c360.surveys",
+            table: table(&t, &c.surveys, &[], masked),
+        },
+        Section {
+            key: "c360.consents",
+            table: table(&t, &c.consents, &[], masked),
+        },
+    ];
+    let page = CustomerPage {
+        key: p.key.clone(),
+        href,
+        fields,
+        band: last.map(|h| h.band.clone()).unwrap_or_default(),
+        band_label: last
+            .map(|h| t.s(&format!("band.{}", h.band)).to_string())
+            .unwrap_or_default(),
+        score: last.map(|h| format!("{:.1}", h.score)).unwrap_or_default(),
+        factors,
+        health_svg,
+        sections,
+        segments: c
+            .segments
+            .iter()
+            .filter_map(|s| s.get("name").and_then(|n| n.as_str()).map(str::to_string))
+            .collect(),
+        masked,
+        unmasked,
+        can_unmask: !show && v.can(Permission::Unmask),
+        can_export: v.can(Permission::ExportCustomer),
+        can_erase: v.can(Permission::EraseCustomer) && p.erased_at.is_none(),
+        erased: p.erased_at.is_some(),
+        erased_now,
+        recs,
+        model_scores,
+        can_record: v.can(Permission::RecordOutcomes),
+        can_work_cases: v.can(Permission::WorkCases) && p.erased_at.is_none(),
+        notice,
+        layout,
+    };
+    render(&page)
+}
+
+async fn load(app: &AppState, v: &Viewer, key: &str) -> Result<Customer360, PageError> {
+    let scope = v.scope();
+    let id = app.store.customer_id_by_key(&scope, key).await?;
+    Ok(app.store.customer_360(&scope, id).await?)
+}
+
+async fn show(
+    State(app): State<AppState>,
+    PageUser(v): PageUser,
+    Path(key): Path<String>,
+) -> Result<Response, PageError> {
+    require(&v, Permission::ViewCustomers)?;
+    let c = load(&app, &v, &key).await?;
+    app.audit
+        .record(entry(
+            &v,
+            "customer.view",
+            "customer",
+            Some(c.profile.key.clone()),
+            Some(c.profile.id),
+            json!({ "via": "ui" }),
+        ))
+        .await;
+    customer_page(&app, &v, &c, false, false, String::new()).await
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn unmask(
+    State(app): State<AppState>,
+    PageUser(v): PageUser,
+    Path(key): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&v, &f.csrf)?;
+    require(&v, Permission::Unmask)?;
+    let c = load(&app, &v, &key).await?;
+    app.audit
+        .write(entry(
+            &v,
+            "customer.unmask",
+            "customer",
+            Some(c.profile.key.clone()),
+            Some(c.profile.id),
+            json!({ "via": "ui" }),
+        ))
+        .await?;
+    customer_page(&app, &v, &c, true, false, String::new()).await
+}
+
+async fn export(
+    State(app): State<AppState>,
+    PageUser(v): PageUser,
+    Path(key): Path<String>,
+) -> Result<Response, PageError> {
+    require(&v, Permission::ExportCustomer)?;
+    let id = app.store.customer_id_by_key(&v.scope(), &key).await?;
+    let data = app.store.export_customer(id).await?;
+    app.audit
+        .write(entry(
+            &v,
+            "customer.export",
+            "customer",
+            Some(key.clone()),
+            Some(id),
+            json!({ "via": "ui" }),
+        ))
+        .await?;
+    let body = serde_json::to_vec_pretty(&json!({
+        "exported_at": Utc::now(),
+        "exported_by": v.user.username,
+        "customer_key": key,
+        "data": data,
+    }))
+    .map_err(|e| PageError::Internal(e.into()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"customer-{id}.json\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+async fn erase(
+    State(app): State<AppState>,
+    PageUser(v): PageUser,
+    Path(key): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&v, &f.csrf)?;
+    require(&v, Permission::EraseCustomer)?;
+    let id = app.store.customer_id_by_key(&v.scope(), &key).await?;
+    let report = app.store.erase_customer(id, Utc::now()).await?;
+    app.audit
+        .write(entry(
+            &v,
+            "customer.erase",
+            "customer",
+            Some(key.clone()),
+            Some(id),
+            serde_json::to_value(&report).map_err(|e| PageError::Internal(e.into()))?,
+        ))
+        .await?;
+    let c = app.store.customer_360(&v.scope(), id).await?;
+    customer_page(&app, &v, &c, false, true, String::new()).await
+}
+
+#[derive(Deserialize)]
+struct OutcomeForm {
+    csrf: String,
+    outcome: String,
+}
+
+/// Records offered / accepted / declined from the 360 (suitability checked
+/// again at offer and at sale; a blocked one is shown, not recorded).
+async fn recommendation_outcome(
+    State(app): State<AppState>,
+    PageUser(v): PageUser,
+    Path((key, rec_id)): Path<(String, i64)>,
+    Form(f): Form<OutcomeForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&v, &f.csrf)?;
+    require(&v, Permission::RecordOutcomes)?;
+    let c = load(&app, &v, &key).await?;
+    let rec = app
+        .store
+        .recommendation(rec_id)
+        .await?
+        .filter(|r| r.customer_id == c.profile.id)
+        .ok_or(PageError::NotFound)?;
+    let notice = match rapport_services::recommendations::record_outcome(
+        &app.store,
+        &rapport_services::recommendations::Settings::from_config(&app.cfg.matching).map_err(PageError::Internal)?,
+        rec.id,
+        &f.outcome,
+        &v.user.username,
+        Some("ui"),
+        None,
+    )
+    .await
+    {
+        Ok(_) => {
+            app.audit
+                .write(entry(
+                    &v,
+                    "recommendation.outcome",
+                    "recommendation",
+                    Some(rec.id.to_string()),
+                    Some(c.profile.id),
+                    json!({ "via": "ui", "outcome": f.outcome, "product": rec.product_code }),
+                ))
+                .await?;
+            String::new()
+        }
+        Err(e) => format!("{}", e),
+    };
+    customer_page(&app, &v, &c, false, false, notice).await
+}
