@@ -11,11 +11,11 @@ mod score;
 pub use score::bench_score;
 
 use crate::cli::BenchImportArgs;
-use rapport_services::config::{redact_url, Config};
 use crate::output::{emit, progress};
 use anyhow::{Context, Result};
 use rapport_ingest::synth::{generate, GenConfig};
 use rapport_ingest::ImportOptions;
+use rapport_services::config::{redact_url, Config};
 use serde::Serialize;
 use std::path::Path;
 use std::process::Command;
@@ -115,7 +115,8 @@ pub async fn bench_import(cfg: &Config, json: bool, args: BenchImportArgs) -> Re
             progress: Some(std::sync::Arc::new(move |n| pb2.set_position(n))),
         };
         let t = Instant::now();
-        let report = rapport_services::import::load_generated(&store, &data_dir, "synth", &opts).await?;
+        let report =
+            rapport_services::import::load_generated(&store, &data_dir, "synth", &opts).await?;
         let secs = t.elapsed().as_secs_f64();
         pb.finish_and_clear();
         let counts = store.counts().await?;

@@ -41,7 +41,7 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             output::print_error(json, &e);
-            std::process::ExitCode::from(1)
+            std::process::ExitCode::from(output::exit_code(&e))
         }
     }
 }

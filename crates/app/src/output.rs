@@ -44,7 +44,8 @@ pub fn emit<T: Serialize>(
 pub fn print_error(json: bool, e: &anyhow::Error) {
     if json {
         let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
-        let obj = serde_json::json!({ "error": format!("{e:#}"), "causes": chain });
+        let code = service_error(e).map_or("error", |s| s.code());
+        let obj = serde_json::json!({ "error": format!("{e:#}"), "code": code, "causes": chain });
         println!("{obj}");
     }
     eprintln!("error: {e:#}");
@@ -67,4 +68,17 @@ pub fn progress(json: bool, len: Option<u64>, what: &str) -> ProgressBar {
     };
     pb.set_message(what.to_string());
     pb
+}
+
+/// The use case's typed error behind a command's failure, if it was one.
+fn service_error(e: &anyhow::Error) -> Option<&rapport_services::error::ServiceError> {
+    e.chain()
+        .find_map(|c| c.downcast_ref::<rapport_services::error::ServiceError>())
+}
+
+/// The exit code a failed command ends with: the use case's kind of error
+/// (2 a wrong request, 3 not found, 4 refused, 5 a conflict or a step the
+/// workflow does not allow), 1 for anything else.
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    service_error(e).map_or(1, |s| s.exit_code())
 }

@@ -40,3 +40,25 @@ pub use quality::{
 };
 pub use quarantine::{Reason, Rejection};
 pub use taiwan::{import_card_statements, CARD_STATEMENTS_KIND, DEFAULT_LABEL, TAIWAN_SOURCE};
+
+/// Loads a generated bank: the core files under `source`, then the second
+/// source system's extract in `crm/` (when present) under `crm`, whose
+/// customers identity resolution joins to the core ones.
+pub async fn load_generated(
+    store: &rapport_store::Store,
+    dir: &std::path::Path,
+    source: &str,
+    opts: &ImportOptions,
+) -> Result<ImportReport, IngestError> {
+    let mut report = import_dir(store, dir, source, opts).await?;
+    let crm = dir.join("crm");
+    if crm.is_dir() {
+        let r = import_dir(store, &crm, "crm", opts).await?;
+        report.read += r.read;
+        report.loaded += r.loaded;
+        report.merged += r.merged;
+        report.rejected += r.rejected;
+        report.files.extend(r.files);
+    }
+    Ok(report)
+}

@@ -101,6 +101,8 @@ pub enum Permission {
     ViewKpis,
     /// Record a consent a customer gives or refuses.
     RecordConsent,
+    /// Activate or roll back a model version in the registry.
+    ManageModels,
 }
 
 impl Permission {
@@ -124,6 +126,7 @@ impl Permission {
             Permission::RunCampaigns => "run campaigns",
             Permission::ViewKpis => "view KPIs",
             Permission::RecordConsent => "record consents",
+            Permission::ManageModels => "activate or roll back models",
         }
     }
 
@@ -147,6 +150,7 @@ impl Permission {
             Permission::RunCampaigns => matches!(role, Manager),
             Permission::ViewKpis => !matches!(role, Admin | Auditor),
             Permission::RecordConsent => matches!(role, Rm | Manager | Agent),
+            Permission::ManageModels => matches!(role, Risk | Admin),
         }
     }
 }
@@ -254,6 +258,8 @@ impl Actor {
 /// Why an actor was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum AccessError {
+    #[error("this command changes data: name who acts with --actor USERNAME or RAPPORT_ACTOR (an active member of staff)")]
+    NoActor,
     #[error("no active member of staff is called {0:?} (create one with `rapport user add`, or name an active one with --actor or RAPPORT_ACTOR)")]
     UnknownActor(String),
     #[error("{0:?} is disabled and cannot act")]

@@ -141,7 +141,7 @@ pub fn entry(
 }
 
 /// An audit entry for any actor: a member of staff as [`entry`], the system
-/// (a job) as `system` with no user id.
+/// (a job) as `system:<job>` with no user id.
 pub fn entry_for(
     actor: &Actor,
     action: &str,
@@ -155,7 +155,7 @@ pub fn entry_for(
         Actor::System { job } => AuditEntry {
             at: Utc::now(),
             actor_id: None,
-            actor: "system".to_string(),
+            actor: format!("system:{job}"),
             role: "system".to_string(),
             action: action.to_string(),
             entity: entity.to_string(),

@@ -12,7 +12,10 @@
 //! binding — a customer is reachable on them when a consent record exists
 //! for that channel (the binding).
 
+use crate::access::{Actor, Permission};
+use crate::audit::entry_for;
 use crate::clock::Clock;
+use crate::error::{invalid_unless_store, ServiceError, ServiceResult};
 use crate::recommendations::Settings as MatchingSettings;
 use anyhow::{bail, Context, Result};
 use chrono::{Duration, NaiveDateTime};
@@ -28,6 +31,7 @@ use rapport_store::{
     NewMessage, Store,
 };
 use serde::Serialize;
+use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 
 /// What a campaign needs besides the store.
@@ -601,4 +605,83 @@ pub async fn report(store: &Store, key: &str) -> Result<CampaignReport> {
         uplift,
         response_rate,
     })
+}
+
+/// Saves a campaign draft from its file text as `actor` (who needs
+/// [`Permission::RunCampaigns`] over the whole bank); audited.
+pub async fn save_as(
+    store: &Store,
+    actor: &Actor,
+    via: &str,
+    text: &str,
+    clock: &Clock,
+) -> ServiceResult<CampaignRow> {
+    require_bank_wide(actor)?;
+    let c = save(store, text, actor.name(), clock)
+        .await
+        .map_err(|e| invalid_unless_store("campaign", e))?;
+    store
+        .append_audit(&[entry_for(
+            actor,
+            "campaign.save",
+            "campaign",
+            Some(c.key.clone()),
+            None,
+            json!({ "via": via }),
+        )])
+        .await?;
+    Ok(c)
+}
+
+/// A campaign reaches customers of every branch: only a bank-wide actor
+/// with [`Permission::RunCampaigns`] runs one.
+pub fn require_bank_wide(actor: &Actor) -> ServiceResult<()> {
+    actor.require(Permission::RunCampaigns)?;
+    if !matches!(actor.scope(), rapport_store::Scope::All) {
+        return Err(ServiceError::Access(
+            crate::access::AccessError::Forbidden {
+                who: actor.name().to_string(),
+                role: match actor {
+                    Actor::Staff(s) => s.role,
+                    Actor::System { .. } => crate::access::Role::Admin,
+                },
+                permission: Permission::RunCampaigns,
+            },
+        ));
+    }
+    Ok(())
+}
+
+/// Launches the planned draft as `actor` (bank-wide, with
+/// [`Permission::RunCampaigns`]): a launched campaign is a
+/// [`ServiceError::Conflict`]; audited.
+pub async fn launch_as(
+    store: &Store,
+    settings: &CampaignSettings,
+    actor: &Actor,
+    via: &str,
+    planned: &Planned,
+    clock: &Clock,
+) -> ServiceResult<LaunchReport> {
+    require_bank_wide(actor)?;
+    if planned.campaign.status != "draft" {
+        return Err(ServiceError::Conflict(format!(
+            "campaign {} is {}",
+            planned.campaign.key, planned.campaign.status
+        )));
+    }
+    let r = launch(store, settings, planned, actor.name(), clock)
+        .await
+        .map_err(|e| invalid_unless_store("campaign", e))?;
+    store
+        .append_audit(&[entry_for(
+            actor,
+            "campaign.launch",
+            "campaign",
+            Some(planned.campaign.key.clone()),
+            None,
+            json!({ "via": via, "queued": r.queued, "control": r.counts.control }),
+        )])
+        .await?;
+    Ok(r)
 }

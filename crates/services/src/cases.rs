@@ -7,7 +7,10 @@
 //! message through the outbox), improvement items and the metrics.
 //! Every time comes from the [`Clock`], so tests move it.
 
+use crate::access::{Actor, Permission};
+use crate::audit::entry_for;
 use crate::clock::Clock;
+use crate::error::{invalid_unless_store, ServiceError, ServiceResult};
 use anyhow::{bail, Context, Result};
 use chrono::{Duration, NaiveDateTime};
 use rand::RngCore;
@@ -23,6 +26,7 @@ use rapport_store::{
     Store,
 };
 use serde::Serialize;
+use serde_json::json;
 
 /// What the case logic needs besides the store.
 #[derive(Debug, Clone)]
@@ -677,4 +681,159 @@ pub fn action_of(
             "action {other:?}: assign, start, respond, wait, replied, resolve, close, reopen or escalate"
         ),
     })
+}
+
+/// Opens a case as `actor` (who needs [`Permission::WorkCases`] and the
+/// customer in scope), through `via` (web, api, cli); audited.
+pub async fn open_case(
+    store: &Store,
+    clock: &Clock,
+    actor: &Actor,
+    via: &str,
+    mut intake: Intake,
+) -> ServiceResult<CaseRow> {
+    actor.require(Permission::WorkCases)?;
+    let customer_id = store
+        .customer_id_by_key(&actor.scope(), &intake.customer_key)
+        .await?;
+    intake.by = actor.name().to_string();
+    intake.intake = via.to_string();
+    let c = open(store, clock, &intake)
+        .await
+        .map_err(|e| invalid_unless_store("case", e))?;
+    store
+        .append_audit(&[entry_for(
+            actor,
+            "case.open",
+            "case",
+            Some(c.id.to_string()),
+            Some(customer_id),
+            json!({ "via": via, "kind": c.kind, "severity": c.severity, "category": c.category }),
+        )])
+        .await?;
+    Ok(c)
+}
+
+/// A case the actor may see (None when unknown or out of scope: the two are
+/// answered alike).
+pub async fn case_in_scope(store: &Store, actor: &Actor, id: i64) -> ServiceResult<CaseRow> {
+    let c = store
+        .case(id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(format!("case {id}")))?;
+    if !store
+        .customer_in_scope(&actor.scope(), c.customer_id)
+        .await?
+    {
+        return Err(ServiceError::not_found(format!("case {id}")));
+    }
+    Ok(c)
+}
+
+/// Applies one workflow step as `actor` (who needs [`Permission::WorkCases`]
+/// and the case in scope); a step the workflow refuses is an
+/// [`ServiceError::InvalidTransition`] naming the allowed ones; audited.
+pub async fn step_case(
+    store: &Store,
+    s: &CaseSettings,
+    clock: &Clock,
+    actor: &Actor,
+    via: &str,
+    id: i64,
+    action: &CaseAction,
+) -> ServiceResult<StepReport> {
+    actor.require(Permission::WorkCases)?;
+    let c = case_in_scope(store, actor, id).await?;
+    if let Some(state) = CaseState::parse(&c.state) {
+        if let Err(e) = transition(state, action, &s.taxonomy) {
+            return Err(ServiceError::InvalidTransition(format!(
+                "case {id}: {} / {}",
+                e.message_en(),
+                e.message_zh()
+            )));
+        }
+    }
+    let report = act(store, s, clock, id, action, actor.name())
+        .await
+        .map_err(|e| invalid_unless_store("action", e))?;
+    store
+        .append_audit(&[entry_for(
+            actor,
+            "case.step",
+            "case",
+            Some(id.to_string()),
+            Some(c.customer_id),
+            json!({ "via": via, "action": action.kind().as_str(), "state": report.state }),
+        )])
+        .await?;
+    Ok(report)
+}
+
+/// Adds an improvement item rolling up the cases of taxonomy root cause
+/// `root_cause` as `actor` (who needs [`Permission::WorkCases`]); audited.
+/// Returns the item's id.
+pub async fn add_improvement(
+    store: &Store,
+    s: &CaseSettings,
+    actor: &Actor,
+    via: &str,
+    root_cause: &str,
+    title: &str,
+    owner: &str,
+    note: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<i64> {
+    actor.require(Permission::WorkCases)?;
+    if s.taxonomy.get(root_cause).is_none() {
+        return Err(ServiceError::invalid(
+            "root_cause",
+            format!("{root_cause:?} is not in the root-cause taxonomy"),
+        ));
+    }
+    let id = store
+        .add_improvement_item(root_cause, title, owner, note, now)
+        .await?;
+    store
+        .append_audit(&[entry_for(
+            actor,
+            "improvement.add",
+            "improvement_item",
+            Some(id.to_string()),
+            None,
+            json!({ "via": via, "root_cause": root_cause, "owner": owner }),
+        )])
+        .await?;
+    Ok(id)
+}
+
+/// Moves improvement item `id` to `status` (open, in_progress, done) as
+/// `actor` (who needs [`Permission::WorkCases`]); audited.
+pub async fn set_improvement_status(
+    store: &Store,
+    actor: &Actor,
+    via: &str,
+    id: i64,
+    status: &str,
+    note: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<()> {
+    actor.require(Permission::WorkCases)?;
+    if !matches!(status, "open" | "in_progress" | "done") {
+        return Err(ServiceError::invalid(
+            "status",
+            format!("{status:?}: open, in_progress or done"),
+        ));
+    }
+    store.set_improvement_status(id, status, note, now).await?;
+    store
+        .append_audit(&[entry_for(
+            actor,
+            "improvement.status",
+            "improvement_item",
+            Some(id.to_string()),
+            None,
+            json!({ "via": via, "status": status }),
+        )])
+        .await?;
+    Ok(())
 }

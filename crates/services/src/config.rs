@@ -21,10 +21,25 @@ pub struct Config {
     pub cases: CasesConfig,
     pub kpi: KpiConfig,
     pub rm: RmConfig,
+    pub scoring: ScoringConfig,
     /// The SMTP relay for e-mail (absent: e-mail messages wait in the outbox).
     pub smtp: Option<rapport_channels::SmtpConfig>,
     /// The HTTP gateway for SMS, app push and WeChat (absent: they wait).
     pub gateway: Option<rapport_channels::GatewayConfig>,
+}
+
+/// The bank's own scoring files (docs/CONFIG.md): every scoring run — the
+/// `score` command without its file options, the nightly job, the demo —
+/// uses them instead of the shipped ones. Checked at start-up.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScoringConfig {
+    /// The health scorecard (TOML); absent = the shipped scorecard.
+    pub scorecard: Option<String>,
+    /// The early-warning rules (TOML); absent = the shipped pack.
+    pub rules: Option<String>,
+    /// The segment definitions (TOML); absent = the shipped ones.
+    pub segments: Option<String>,
 }
 
 /// KPI targets and the dashboard's windows (docs/CONFIG.md).
@@ -680,6 +695,9 @@ impl Config {
                 bail!("matching.levers.{category} must be between 0 and 100 (got {lever})");
             }
         }
+        // The bank's scoring files are read now, so a bad one stops start-up
+        // with the key named instead of failing the nightly job.
+        crate::scoring::ScoringOptions::from_config(&self.scoring)?;
         Ok(())
     }
 }

@@ -2,10 +2,14 @@
 //! a consent given or refused, the stored rows mapped to policy records, and
 //! the messages the caps count.
 
-use anyhow::{bail, Context, Result};
+use crate::access::{Actor, Permission};
+use crate::audit::entry_for;
+use crate::error::{ServiceError, ServiceResult};
+use anyhow::Result;
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use rapport_engage::{ConsentRecord, Purpose, SendChannel, SentMessage};
-use rapport_store::{Scope, Store};
+use rapport_store::Store;
+use serde_json::json;
 
 /// The consent vocabulary's channel for a consent or send channel name.
 pub fn consent_channel_of(s: &str) -> Option<&'static str> {
@@ -18,30 +22,38 @@ pub fn consent_channel_of(s: &str) -> Option<&'static str> {
     }
 }
 
-/// Records a consent for a customer in `scope` after checking its fields.
+/// Records a consent given or refused as `actor` (who needs
+/// [`Permission::RecordConsent`] and the customer in scope), through `via`,
+/// after checking its fields; audited. Returns the customer's id and the
+/// consent channel.
 #[allow(clippy::too_many_arguments)]
 pub async fn record_consent(
     store: &Store,
-    scope: &Scope,
+    actor: &Actor,
+    via: &str,
     customer: &str,
     channel: &str,
     purpose: &str,
     granted: bool,
     on: NaiveDate,
-    source: &str,
-    by: &str,
     note: Option<&str>,
-) -> Result<(i64, &'static str)> {
+) -> ServiceResult<(i64, &'static str)> {
+    actor.require(Permission::RecordConsent)?;
+    let id = store.customer_id_by_key(&actor.scope(), customer).await?;
     let Some(ch) = consent_channel_of(channel) else {
-        bail!("channel {channel:?}: phone, online, mobile or wechat (or sms, email, app_push, meeting)");
+        return Err(ServiceError::invalid(
+            "channel",
+            format!(
+                "{channel:?}: phone, online, mobile or wechat (or sms, email, app_push, meeting)"
+            ),
+        ));
     };
     let Some(p) = Purpose::parse(purpose) else {
-        bail!("purpose {purpose:?}: service or marketing");
+        return Err(ServiceError::invalid(
+            "purpose",
+            format!("{purpose:?}: service or marketing"),
+        ));
     };
-    let id = store
-        .customer_id_by_key(scope, customer)
-        .await
-        .with_context(|| format!("no customer with key {customer:?}"))?;
     store
         .record_consent(
             id,
@@ -49,13 +61,51 @@ pub async fn record_consent(
             p.as_str(),
             granted,
             on,
-            source,
-            by,
+            via,
+            actor.name(),
             note,
             Utc::now(),
         )
         .await?;
+    store
+        .append_audit(&[entry_for(
+            actor,
+            "consent.record",
+            "customer",
+            Some(id.to_string()),
+            Some(id),
+            json!({ "via": via, "channel": ch, "purpose": p.as_str(), "granted": granted }),
+        )])
+        .await?;
     Ok((id, ch))
+}
+
+/// Turns a customer's do-not-disturb on or off as `actor` (who needs
+/// [`Permission::RecordConsent`] and the customer in scope); audited.
+pub async fn set_do_not_disturb(
+    store: &Store,
+    actor: &Actor,
+    via: &str,
+    customer: &str,
+    on: bool,
+    reason: Option<&str>,
+) -> ServiceResult<i64> {
+    actor.require(Permission::RecordConsent)?;
+    let id = store.customer_id_by_key(&actor.scope(), customer).await?;
+    store
+        .set_do_not_disturb(id, on, reason, actor.name(), Utc::now())
+        .await?;
+    store
+        .append_audit(&[entry_for(
+            actor,
+            "contact.do_not_disturb",
+            "customer",
+            Some(id.to_string()),
+            Some(id),
+            json!({ "via": via, "on": on }),
+        )])
+        .await?;
+    Ok(id)
 }
 
 /// A stored consent row as the policy reads it (`None` for an unknown purpose).

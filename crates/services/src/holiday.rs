@@ -3,10 +3,10 @@
 //! saved as drafts, the first one previewed).
 
 use anyhow::Result;
+use rapport_analytics::holiday::demand::NEED_SEGMENT_KIND;
 use rapport_analytics::holiday::{
     analyse_holiday_demand, HolidayCalendar, HolidayCode, HolidayDemandOptions,
 };
-use rapport_analytics::holiday::demand::NEED_SEGMENT_KIND;
 use rapport_store::Store;
 use serde_json::json;
 

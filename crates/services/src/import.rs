@@ -4,34 +4,13 @@
 
 use crate::config::redact_url;
 use anyhow::{Context, Result};
-use rapport_ingest::{ImportOptions, ImportReport};
 use rapport_store::Store;
-use std::path::Path;
 
+/// Opens (and migrates) the store at `url`; the error names the store with its password hidden.
 pub async fn open(url: &str) -> Result<Store> {
     Store::connect(url)
         .await
         .with_context(|| format!("opening the store {}", redact_url(url)))
 }
 
-/// Loads a generated bank: the core files under `source`, then the second
-/// source system's extract in `crm/` (when present) under `crm`, whose
-/// customers identity resolution joins to the core ones.
-pub async fn load_generated(
-    store: &Store,
-    dir: &Path,
-    source: &str,
-    opts: &ImportOptions,
-) -> Result<ImportReport> {
-    let mut report = rapport_ingest::import_dir(store, dir, source, opts).await?;
-    let crm = dir.join("crm");
-    if crm.is_dir() {
-        let r = rapport_ingest::import_dir(store, &crm, "crm", opts).await?;
-        report.read += r.read;
-        report.loaded += r.loaded;
-        report.merged += r.merged;
-        report.rejected += r.rejected;
-        report.files.extend(r.files);
-    }
-    Ok(report)
-}
+pub use rapport_ingest::load_generated;

@@ -10,6 +10,7 @@
 //! failures to HTTP statuses and exit codes.
 
 pub mod access;
+pub mod alerts;
 pub mod audit;
 pub mod campaign;
 pub mod cases;
@@ -17,6 +18,7 @@ pub mod clock;
 pub mod config;
 pub mod consents;
 pub mod dispatch;
+pub mod error;
 pub mod holiday;
 pub mod import;
 pub mod kpi;

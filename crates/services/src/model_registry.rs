@@ -17,6 +17,9 @@
 //! `--activate`). Scoring applies the active version to the features as of a
 //! date and stores probability and reasons per customer.
 
+use crate::access::{Actor, Permission};
+use crate::audit::entry_for;
+use crate::error::ServiceResult;
 use anyhow::{bail, Context, Result};
 use chrono::{Duration, NaiveDate, Utc};
 use rapport_analytics::{FeatureEngine, FeatureTable};
@@ -421,4 +424,55 @@ pub async fn score_table(
         mean_probability: probs.iter().sum::<f64>() / n as f64,
         high: probs.iter().filter(|&&p| p >= 0.5).count(),
     })
+}
+
+/// Activates model version `id` as `actor` (who needs
+/// [`Permission::ManageModels`]); audited.
+pub async fn activate_as(
+    store: &Store,
+    actor: &Actor,
+    via: &str,
+    id: i64,
+) -> ServiceResult<rapport_store::ModelVersionRow> {
+    actor.require(Permission::ManageModels)?;
+    let m = store.activate_model(id, actor.name(), Utc::now()).await?;
+    audit_model(store, actor, via, "model.activate", &m).await?;
+    Ok(m)
+}
+
+/// Rolls `kind` back to the version active before as `actor` (who needs
+/// [`Permission::ManageModels`]); None when there is no earlier activation;
+/// audited.
+pub async fn rollback_as(
+    store: &Store,
+    actor: &Actor,
+    via: &str,
+    kind: &str,
+) -> ServiceResult<Option<rapport_store::ModelVersionRow>> {
+    actor.require(Permission::ManageModels)?;
+    let m = store.rollback_model(kind, actor.name(), Utc::now()).await?;
+    if let Some(m) = &m {
+        audit_model(store, actor, via, "model.rollback", m).await?;
+    }
+    Ok(m)
+}
+
+async fn audit_model(
+    store: &Store,
+    actor: &Actor,
+    via: &str,
+    action: &str,
+    m: &rapport_store::ModelVersionRow,
+) -> ServiceResult<()> {
+    store
+        .append_audit(&[entry_for(
+            actor,
+            action,
+            "model",
+            Some(m.id.to_string()),
+            None,
+            json!({ "via": via, "kind": m.kind, "version": m.version }),
+        )])
+        .await?;
+    Ok(())
 }

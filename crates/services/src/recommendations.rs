@@ -7,21 +7,25 @@
 //! The rules (candidates, filters, ranking, reasons) live in
 //! `rapport-matching`; this module only reads the store and writes results.
 
+use crate::access::{Actor, Permission};
+use crate::audit::entry_for;
+use crate::error::{ServiceError, ServiceResult};
 use anyhow::{bail, Context, Result};
 use chrono::{Datelike, NaiveDate, Utc};
 use rapport_analytics::holiday::HolidayCalendar;
 use rapport_analytics::{FeatureEngine, FeatureTable, SegmentConfig};
 use rapport_domain::RiskTolerance;
 use rapport_matching::{
-    check_product, Affinity, Assessment, Catalogue, CustomerFacts, CustomerView, Engine, Levers, ProfileKey,
-    RankingEval, RankingMetrics, Recommendations, SalesChannel, Signals, SuitabilityPolicy, Tier,
-    UpcomingHoliday,
+    check_product, Affinity, Assessment, Catalogue, CustomerFacts, CustomerView, Engine, Levers,
+    ProfileKey, RankingEval, RankingMetrics, Recommendations, SalesChannel, Signals,
+    SuitabilityPolicy, Tier, UpcomingHoliday,
 };
 use rapport_store::{
     date_of_epoch_day, epoch_day, NewRecommendation, RecommendationScope, Store,
     SuitabilityDecisionRow, DEFAULT_SCAN_CHUNK_ROWS,
 };
 use serde::Serialize;
+use serde_json::json;
 use std::collections::HashMap;
 
 /// The matching settings of a run: catalogue, suitability policy, levers
@@ -832,4 +836,53 @@ pub async fn record_outcome(
     Ok(store
         .record_recommendation_outcome(id, outcome, by, channel, note, Utc::now())
         .await?)
+}
+
+/// Records what became of recommendation `id` as `actor` (who needs
+/// [`Permission::RecordOutcomes`] and the customer in scope), through `via`:
+/// offering and accepting re-check the suitability rule, and a blocked
+/// product is refused ([`ServiceError::Invalid`] on `outcome`); audited.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_outcome_as(
+    store: &Store,
+    settings: &Settings,
+    actor: &Actor,
+    via: &str,
+    id: i64,
+    outcome: &str,
+    channel: Option<&str>,
+    note: Option<&str>,
+) -> ServiceResult<rapport_store::RecommendationRow> {
+    actor.require(Permission::RecordOutcomes)?;
+    let not_found = || ServiceError::not_found(format!("recommendation {id}"));
+    let rec = store.recommendation(id).await?.ok_or_else(not_found)?;
+    if !store
+        .customer_in_scope(&actor.scope(), rec.customer_id)
+        .await?
+    {
+        return Err(not_found());
+    }
+    if !["offered", "accepted", "declined"].contains(&outcome) {
+        return Err(ServiceError::invalid(
+            "outcome",
+            format!("unknown outcome {outcome:?} (offered, accepted, declined)"),
+        ));
+    }
+    let updated = record_outcome(store, settings, id, outcome, actor.name(), channel, note)
+        .await
+        .map_err(|e| match e.downcast::<rapport_store::StoreError>() {
+            Ok(s) => s.into(),
+            Err(e) => ServiceError::Refused(format!("{e:#}")),
+        })?;
+    store
+        .append_audit(&[entry_for(
+            actor,
+            "recommendation.outcome",
+            "recommendation",
+            Some(id.to_string()),
+            Some(rec.customer_id),
+            json!({ "via": via, "outcome": outcome, "product": rec.product_code }),
+        )])
+        .await?;
+    Ok(updated)
 }

@@ -9,7 +9,10 @@
 //! Mass customers keep whatever the scoring run's round robin gave them:
 //! nothing here moves them or counts them against a capacity.
 
+use crate::access::{Actor, Permission};
+use crate::audit::entry_for;
 use crate::clock::Clock;
+use crate::error::{invalid_unless_store, ServiceResult};
 use anyhow::{bail, Context, Result};
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use rapport_analytics::segment::Tier;
@@ -17,6 +20,7 @@ use rapport_store::{
     ContactTaskRow, NewCadenceTask, NewContactLog, RmStaffRow, Scope, Store, TierMemberRow,
 };
 use serde::Serialize;
+use serde_json::json;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What the relationship-management logic needs besides the store.
@@ -903,4 +907,64 @@ mod tests {
         assert_eq!(s.cadence(Tier::HighNetWorth), Some(30));
         assert_eq!(s.cadence(Tier::Mass), None);
     }
+}
+
+/// Logs a contact (call, visit, meeting…) as `actor`, who made it (needs
+/// [`Permission::Workbench`] or [`Permission::WorkCases`], and the customer
+/// in scope); closes the open task it answers; audited.
+pub async fn log_contact(
+    store: &Store,
+    clock: &Clock,
+    actor: &Actor,
+    via: &str,
+    mut e: ContactEntry,
+) -> ServiceResult<LoggedContact> {
+    if actor.require(Permission::Workbench).is_err() {
+        actor.require(Permission::WorkCases)?;
+    }
+    let customer_id = store
+        .customer_id_by_key(&actor.scope(), &e.customer_key)
+        .await?;
+    e.by = actor.name().to_string();
+    let logged = log(store, clock, &e)
+        .await
+        .map_err(|err| invalid_unless_store("contact", err))?;
+    store
+        .append_audit(&[entry_for(
+            actor,
+            "contact_log.add",
+            "contact_log",
+            Some(logged.id.to_string()),
+            Some(customer_id),
+            json!({ "via": via, "kind": e.kind.as_str(), "outcome": e.outcome.as_str() }),
+        )])
+        .await?;
+    Ok(logged)
+}
+
+/// Assigns key customers to RMs (see [`assign`]) as `actor`, who needs
+/// [`Permission::Administer`]; audited with the counts.
+pub async fn assign_as(
+    store: &Store,
+    s: &RmSettings,
+    clock: &Clock,
+    actor: &Actor,
+    via: &str,
+    rebalance: bool,
+) -> ServiceResult<AssignReport> {
+    actor.require(Permission::Administer)?;
+    let r = assign(store, s, clock, rebalance)
+        .await
+        .map_err(|err| invalid_unless_store("assignment", err))?;
+    store
+        .append_audit(&[entry_for(
+            actor,
+            "rm.assign",
+            "rm_assignment",
+            None,
+            None,
+            json!({ "via": via, "rebalance": rebalance, "report": serde_json::to_value(&r).unwrap_or_default() }),
+        )])
+        .await?;
+    Ok(r)
 }

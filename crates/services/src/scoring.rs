@@ -36,6 +36,41 @@ pub struct ScoringOptions {
     pub extract_date: Option<NaiveDate>,
 }
 
+impl ScoringOptions {
+    /// The options the configuration's `[scoring]` files give (the shipped
+    /// defaults where none is named); an unreadable or invalid file is an
+    /// error naming the key and the file.
+    pub fn from_config(cfg: &crate::config::ScoringConfig) -> Result<ScoringOptions> {
+        let read = |key: &str, path: &str| -> Result<String> {
+            std::fs::read_to_string(path).with_context(|| format!("scoring.{key}: reading {path}"))
+        };
+        Ok(ScoringOptions {
+            scorecard: match &cfg.scorecard {
+                Some(p) => Some(
+                    Scorecard::from_toml(&read("scorecard", p)?)
+                        .with_context(|| format!("scoring.scorecard: {p}"))?,
+                ),
+                None => None,
+            },
+            segments: match &cfg.segments {
+                Some(p) => Some(
+                    SegmentConfig::from_named_toml(&read("segments", p)?, p)
+                        .map_err(|e| anyhow::anyhow!("scoring.segments: {e}"))?,
+                ),
+                None => None,
+            },
+            rules: match &cfg.rules {
+                Some(p) => Some(
+                    RuleSet::from_toml(&read("rules", p)?, p)
+                        .map_err(|e| anyhow::anyhow!("scoring.rules: {e}"))?,
+                ),
+                None => None,
+            },
+            ..ScoringOptions::default()
+        })
+    }
+}
+
 /// One stored segment of the run.
 #[derive(Debug, Clone, Serialize)]
 pub struct SegmentSummary {

@@ -8,7 +8,11 @@
 //! shares, except the theme examples, which quote comments as customers
 //! wrote them.
 
+use crate::access::{Actor, Permission};
+use crate::audit::entry_for;
+use crate::error::{ServiceError, ServiceResult};
 use anyhow::{bail, Result};
+use serde_json::json;
 
 use rand::RngCore;
 use rapport_engage::survey::{
@@ -201,4 +205,72 @@ pub async fn survey_results(store: &Store, key: &str) -> Result<SurveyResults> {
         }
     }
     Ok(results)
+}
+
+/// A stored one-time survey link.
+#[derive(Debug, Clone, Serialize)]
+pub struct Invitation {
+    pub id: i64,
+    pub survey: String,
+    pub customer_id: i64,
+    /// The link to send (the token is shown once; only its SHA-256 is kept).
+    pub link: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Stores a one-time link to shipped survey `survey` for a customer as
+/// `actor` (who needs [`Permission::WorkCases`] or
+/// [`Permission::RunCampaigns`], and the customer in scope), valid `days`
+/// days; audited (without the token).
+#[allow(clippy::too_many_arguments)]
+pub async fn invite(
+    store: &Store,
+    actor: &Actor,
+    via: &str,
+    survey: &str,
+    customer: &str,
+    days: u32,
+    public_url: &str,
+) -> ServiceResult<Invitation> {
+    if actor.require(Permission::WorkCases).is_err() {
+        actor.require(Permission::RunCampaigns)?;
+    }
+    let def = shipped_survey(survey).ok_or_else(|| {
+        let keys: Vec<String> = shipped_surveys().into_iter().map(|s| s.key).collect();
+        ServiceError::invalid("survey", format!("{survey:?}: one of {}", keys.join(", ")))
+    })?;
+    if days == 0 {
+        return Err(ServiceError::invalid("days", "must be at least 1"));
+    }
+    let customer_id = store.customer_id_by_key(&actor.scope(), customer).await?;
+    let token = new_survey_token();
+    let now = chrono::Utc::now();
+    let expires_at = now + chrono::Duration::days(i64::from(days));
+    let id = store
+        .create_survey_invitation(
+            &def.key,
+            customer_id,
+            None,
+            &crate::access::token_hash(&token),
+            expires_at,
+            now,
+        )
+        .await?;
+    store
+        .append_audit(&[entry_for(
+            actor,
+            "survey.invite",
+            "survey_invitation",
+            Some(id.to_string()),
+            Some(customer_id),
+            json!({ "via": via, "survey": def.key, "days": days }),
+        )])
+        .await?;
+    Ok(Invitation {
+        id,
+        survey: def.key,
+        customer_id,
+        link: format!("{}/s/{token}", public_url.trim_end_matches('/')),
+        expires_at,
+    })
 }

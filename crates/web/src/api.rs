@@ -13,12 +13,12 @@ use crate::error::ApiError;
 use crate::masking;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use chrono::Utc;
-use rapport_store::{AlertStatus, AlertTransitionError, CustomerFilter, ScopedAlertFilter};
+use rapport_store::{AlertStatus, CustomerFilter, ScopedAlertFilter};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -506,46 +506,18 @@ async fn recommendation_outcome(
     Path(id): Path<i64>,
     Json(body): Json<OutcomeBody>,
 ) -> Result<Json<Value>, ApiError> {
-    require(&v, Permission::RecordOutcomes)?;
-    let rec = app
-        .store
-        .recommendation(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("recommendation"))?;
-    if !app
-        .store
-        .customer_in_scope(&v.scope(), rec.customer_id)
-        .await?
-    {
-        return Err(ApiError::not_found("recommendation"));
-    }
-    if !["offered", "accepted", "declined"].contains(&body.outcome.as_str()) {
-        return Err(ApiError::bad_request(
-            "invalid_parameter",
-            "outcome must be one of offered, accepted, declined",
-        ));
-    }
-    let updated = rapport_services::recommendations::record_outcome(
+    let updated = rapport_services::recommendations::record_outcome_as(
         &app.store,
-        &rapport_services::recommendations::Settings::from_config(&app.cfg.matching).map_err(ApiError::internal)?,
+        &rapport_services::recommendations::Settings::from_config(&app.cfg.matching)
+            .map_err(ApiError::internal)?,
+        &v.actor(),
+        "api",
         id,
         &body.outcome,
-        &v.user.username,
         body.channel.as_deref(),
         body.note.as_deref(),
     )
-    .await
-    .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "blocked", e.to_string()))?;
-    app.audit
-        .write(entry(
-            &v,
-            "recommendation.outcome",
-            "recommendation",
-            Some(id.to_string()),
-            Some(rec.customer_id),
-            json!({ "via": "api", "outcome": body.outcome, "product": rec.product_code }),
-        ))
-        .await?;
+    .await?;
     Ok(Json(recommendation_json(&updated)))
 }
 
@@ -687,44 +659,17 @@ async fn step(
     to: AlertStatus,
     body: Option<Json<StepBody>>,
 ) -> Result<Json<Value>, ApiError> {
-    require(&v, Permission::WorkAlerts)?;
     let body = body.map(|Json(b)| b).unwrap_or_default();
-    let a = app.store.alert_in_scope(&v.scope(), id).await?;
-    if let Some(d) = &body.disposition {
-        if !crate::pages::alerts::DISPOSITIONS.contains(&d.as_str()) {
-            return Err(ApiError::bad_request(
-                "invalid_parameter",
-                format!(
-                    "disposition must be one of {}",
-                    crate::pages::alerts::DISPOSITIONS.join(", ")
-                ),
-            ));
-        }
-    }
-    let updated =
-        app.store
-            .transition_alert(
-                id,
-                to,
-                &v.user.username,
-                body.note.as_deref(),
-                body.disposition.as_deref(),
-            )
-            .await
-            .map_err(|e| match e {
-                AlertTransitionError::NotFound(_) => ApiError::not_found("alert"),
-                AlertTransitionError::Illegal { .. }
-                | AlertTransitionError::DispositionRequired(_) => ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_transition",
-                    e.to_string(),
-                ),
-                other => ApiError::internal(other.into()),
-            })?;
-    app.audit
-        .write(entry(&v, &format!("alert.{}", to.as_str()), "alert", Some(id.to_string()), Some(a.customer_id),
-            json!({ "via": "api", "from": a.status, "to": to.as_str(), "disposition": body.disposition })))
-        .await?;
+    let updated = rapport_services::alerts::transition(
+        &app.store,
+        &v.actor(),
+        id,
+        to,
+        body.note.as_deref(),
+        body.disposition.as_deref(),
+        "api",
+    )
+    .await?;
     Ok(Json(alert_json(&updated)))
 }
 
@@ -816,7 +761,8 @@ async fn transactions(
             "the live engine is not ready"
         )));
     };
-    let report = rapport_services::live_feed::feed_lines(&app.store, engine, accounts, &body).await?;
+    let report =
+        rapport_services::live_feed::feed_lines(&app.store, engine, accounts, &body).await?;
     drop(live);
     app.audit
         .write(entry(&v, "transactions.feed", "txn", None, None,
@@ -827,7 +773,7 @@ async fn transactions(
 
 #[cfg(test)]
 mod tests {
-    use crate::*;
+    use super::*;
 
     #[test]
     fn every_route_is_documented_once_with_its_path_parameters() {

@@ -4,15 +4,14 @@
 //! receipts. Scope and audit as everywhere in the API.
 
 use crate::api::require;
-use crate::audit::entry;
 use crate::auth::{ApiUser, Permission, Viewer};
 use crate::error::ApiError;
 use crate::AppState;
-use rapport_services::clock::Clock;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
+use rapport_services::clock::Clock;
 use rapport_store::Scope;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -53,39 +52,24 @@ pub(super) async fn case_open(
     ApiUser(v): ApiUser,
     Json(body): Json<CaseBody>,
 ) -> Result<Json<Value>, ApiError> {
-    require(&v, Permission::WorkCases)?;
-    // Out of scope answers like unknown.
-    let customer_id = app
-        .store
-        .customer_id_by_key(&v.scope(), &body.customer)
-        .await?;
-    let c = rapport_services::cases::open(
+    let c = rapport_services::cases::open_case(
         &app.store,
         &clock(&app)?,
-        &rapport_services::cases::Intake {
+        &v.actor(),
+        "api",
+        rapport_services::cases::Intake {
             customer_key: body.customer,
-            intake: "api".into(),
+            intake: String::new(),
             kind: body.kind,
             category: body.category,
             severity: body.severity,
             subject: body.subject,
             description: body.description,
             supervisor: body.supervisor,
-            by: v.user.username.clone(),
+            by: String::new(),
         },
     )
-    .await
-    .map_err(unprocessable)?;
-    app.audit
-        .write(entry(
-            &v,
-            "case.open",
-            "case",
-            Some(c.id.to_string()),
-            Some(customer_id),
-            json!({ "via": "api", "severity": c.severity, "category": c.category }),
-        ))
-        .await?;
+    .await?;
     Ok(Json(json!({ "case": c })))
 }
 
@@ -116,7 +100,8 @@ pub(super) async fn case_get(
 ) -> Result<Json<Value>, ApiError> {
     require(&v, Permission::WorkCases)?;
     case_in_scope(&app, &v, id).await?;
-    let settings = rapport_services::cases::CaseSettings::from_config(&app.cfg).map_err(ApiError::internal)?;
+    let settings =
+        rapport_services::cases::CaseSettings::from_config(&app.cfg).map_err(ApiError::internal)?;
     let view = rapport_services::cases::view(&app.store, &settings, &clock(&app)?, id)
         .await
         .map_err(ApiError::internal)?;
@@ -138,8 +123,6 @@ pub(super) async fn case_step(
     Path(id): Path<i64>,
     Json(body): Json<StepBody>,
 ) -> Result<Json<Value>, ApiError> {
-    require(&v, Permission::WorkCases)?;
-    let c = case_in_scope(&app, &v, id).await?;
     let action = rapport_services::cases::action_of(
         &body.action,
         body.to,
@@ -148,27 +131,18 @@ pub(super) async fn case_step(
         body.reason,
     )
     .map_err(|e| ApiError::bad_request("invalid_parameter", e.to_string()))?;
-    let settings = rapport_services::cases::CaseSettings::from_config(&app.cfg).map_err(ApiError::internal)?;
-    let step = rapport_services::cases::act(
+    let settings =
+        rapport_services::cases::CaseSettings::from_config(&app.cfg).map_err(ApiError::internal)?;
+    let step = rapport_services::cases::step_case(
         &app.store,
         &settings,
         &clock(&app)?,
+        &v.actor(),
+        "api",
         id,
         &action,
-        &v.user.username,
     )
-    .await
-    .map_err(unprocessable)?;
-    app.audit
-        .write(entry(
-            &v,
-            "case.step",
-            "case",
-            Some(id.to_string()),
-            Some(c.customer_id),
-            json!({ "via": "api", "action": body.action, "state": step.state }),
-        ))
-        .await?;
+    .await?;
     Ok(Json(json!({ "case": id, "step": step })))
 }
 
@@ -203,11 +177,12 @@ pub(super) async fn campaign_preview(
     if app.store.campaign_by_key(&key).await?.is_none() {
         return Err(ApiError::not_found("campaign"));
     }
-    let settings =
-        rapport_services::campaign::CampaignSettings::from_config(&app.cfg).map_err(ApiError::internal)?;
-    let planned = rapport_services::campaign::plan_by_key(&app.store, &settings, &key, &clock(&app)?)
-        .await
-        .map_err(unprocessable)?;
+    let settings = rapport_services::campaign::CampaignSettings::from_config(&app.cfg)
+        .map_err(ApiError::internal)?;
+    let planned =
+        rapport_services::campaign::plan_by_key(&app.store, &settings, &key, &clock(&app)?)
+            .await
+            .map_err(unprocessable)?;
     Ok(Json(json!(planned.preview())))
 }
 
@@ -220,32 +195,21 @@ pub(super) async fn campaign_launch(
     if app.store.campaign_by_key(&key).await?.is_none() {
         return Err(ApiError::not_found("campaign"));
     }
-    let settings =
-        rapport_services::campaign::CampaignSettings::from_config(&app.cfg).map_err(ApiError::internal)?;
+    let settings = rapport_services::campaign::CampaignSettings::from_config(&app.cfg)
+        .map_err(ApiError::internal)?;
     let clock = clock(&app)?;
     let planned = rapport_services::campaign::plan_by_key(&app.store, &settings, &key, &clock)
         .await
         .map_err(unprocessable)?;
-    if planned.campaign.status != "draft" {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            format!("campaign {key} is {}", planned.campaign.status),
-        ));
-    }
-    let r = rapport_services::campaign::launch(&app.store, &settings, &planned, &v.user.username, &clock)
-        .await
-        .map_err(unprocessable)?;
-    app.audit
-        .write(entry(
-            &v,
-            "campaign.launch",
-            "campaign",
-            Some(key.clone()),
-            None,
-            json!({ "via": "api", "queued": r.queued, "control": r.counts.control }),
-        ))
-        .await?;
+    let r = rapport_services::campaign::launch_as(
+        &app.store,
+        &settings,
+        &v.actor(),
+        "api",
+        &planned,
+        &clock,
+    )
+    .await?;
     Ok(Json(json!(r)))
 }
 
@@ -400,34 +364,19 @@ pub(super) async fn consent(
     Path(key): Path<String>,
     Json(body): Json<ConsentBody>,
 ) -> Result<Json<Value>, ApiError> {
-    require(&v, Permission::RecordConsent)?;
-    // Out of scope answers like unknown.
-    app.store.customer_id_by_key(&v.scope(), &key).await?;
     let today = clock(&app)?.local().date();
-    let (customer_id, channel) = rapport_services::consents::record_consent(
+    let (_, channel) = rapport_services::consents::record_consent(
         &app.store,
-        &v.scope(),
+        &v.actor(),
+        "api",
         &key,
         &body.channel,
         &body.purpose,
         body.granted,
         today,
-        "api",
-        &v.user.username,
         body.note.as_deref(),
     )
-    .await
-    .map_err(unprocessable)?;
-    app.audit
-        .write(entry(
-            &v,
-            "consent.record",
-            "customer",
-            Some(customer_id.to_string()),
-            Some(customer_id),
-            json!({ "via": "api", "channel": channel, "purpose": body.purpose, "granted": body.granted }),
-        ))
-        .await?;
+    .await?;
     Ok(Json(
         json!({ "customer": key, "channel": channel, "purpose": body.purpose,
         "granted": body.granted, "on": today }),

@@ -159,7 +159,7 @@ impl FromRequestParts<AppState> for ApiUser {
 
 #[cfg(test)]
 mod tests {
-    use crate::*;
+    use super::*;
 
     #[test]
     fn a_password_verifies_against_its_own_hash_only() {

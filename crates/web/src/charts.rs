@@ -256,7 +256,7 @@ pub fn progress(title: &str, value: f64, target: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::*;
+    use super::*;
 
     fn balanced(svg: &str) -> bool {
         svg.starts_with("<svg") && svg.ends_with("</svg>") && svg.matches("<svg").count() == 1

@@ -7,6 +7,8 @@
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
+use rapport_services::access::AccessError;
+use rapport_services::error::ServiceError;
 use rapport_store::StoreError;
 use serde_json::json;
 
@@ -77,6 +79,27 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        let code = e.code();
+        match e {
+            ServiceError::NotFound(what) => ApiError::not_found(&what),
+            ServiceError::Access(AccessError::Store(s)) => s.into(),
+            ServiceError::Access(a) => ApiError::new(StatusCode::FORBIDDEN, code, a.to_string()),
+            ServiceError::Invalid { field, message } => {
+                ApiError::new(StatusCode::BAD_REQUEST, code, format!("{field}: {message}"))
+            }
+            ServiceError::Refused(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, m),
+            ServiceError::InvalidTransition(m) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, m)
+            }
+            ServiceError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, code, m),
+            ServiceError::Store(s) => s.into(),
+            ServiceError::Internal(e) => ApiError::internal(e),
+        }
+    }
+}
+
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
         match e.downcast::<StoreError>() {
@@ -110,6 +133,24 @@ impl From<StoreError> for PageError {
             StoreError::NotFound(_) => PageError::NotFound,
             StoreError::Conflict(m) => PageError::BadRequest(m),
             other => PageError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<ServiceError> for PageError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NotFound(_) => PageError::NotFound,
+            ServiceError::Access(AccessError::Store(s)) => s.into(),
+            ServiceError::Access(_) => PageError::Forbidden,
+            ServiceError::Invalid { field, message } => {
+                PageError::BadRequest(format!("{field}: {message}"))
+            }
+            ServiceError::Refused(m)
+            | ServiceError::InvalidTransition(m)
+            | ServiceError::Conflict(m) => PageError::BadRequest(m),
+            ServiceError::Store(s) => s.into(),
+            ServiceError::Internal(e) => PageError::Internal(e),
         }
     }
 }

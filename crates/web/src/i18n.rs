@@ -143,7 +143,7 @@ pub fn has(key: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::*;
+    use super::*;
 
     #[test]
     fn every_key_used_by_a_template_or_page_is_in_the_catalogue() {
@@ -184,7 +184,7 @@ mod tests {
     #[test]
     fn no_key_is_defined_twice() {
         let mut seen = std::collections::HashSet::new();
-        for t in crate::crate::pages::all_texts() {
+        for t in crate::pages::all_texts() {
             for (k, zh, en) in t {
                 assert!(seen.insert(*k), "{k} is defined twice");
                 assert!(!zh.is_empty() && !en.is_empty(), "{k} lacks a language");

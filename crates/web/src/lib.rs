@@ -19,9 +19,9 @@ pub mod ops;
 pub mod pages;
 pub mod security;
 
-use rapport_services::config::Config;
 use axum::routing::get;
 use axum::Router;
+use rapport_services::config::Config;
 use rapport_store::{StaffUser, Store};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -74,7 +74,7 @@ pub fn maybe(value: Option<&str>, show: bool, f: fn(&str) -> String) -> Option<S
 
 #[cfg(test)]
 mod tests {
-    use crate::*;
+    use super::*;
 
     #[test]
     fn masked_values_keep_only_what_identifies_nobody() {

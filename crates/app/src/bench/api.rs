@@ -6,13 +6,13 @@
 //! any error, so scripts notice.
 
 use crate::cli::ApiBenchArgs;
-use rapport_services::config::Config;
 use crate::output::emit;
 use anyhow::{bail, Context, Result};
 use http_body_util::{BodyExt as _, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use rand::{Rng as _, SeedableRng as _};
+use rapport_services::config::Config;
 use serde_json::json;
 use std::time::{Duration, Instant};
 

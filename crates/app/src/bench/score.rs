@@ -16,13 +16,13 @@
 //! one object on stdout).
 
 use crate::cli::BenchScoreArgs;
-use rapport_services::config::{redact_url, Config, DEFAULT_DB_URL};
 use crate::output::{emit, progress};
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 use rapport_analytics::{FeatureEngine, FeatureTable};
 use rapport_ingest::synth::{generate, GenConfig};
 use rapport_ingest::ImportOptions;
+use rapport_services::config::{redact_url, Config, DEFAULT_DB_URL};
 use rapport_store::{DayRange, Store, DEFAULT_SCAN_CHUNK_ROWS};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -509,7 +509,8 @@ async fn ensure_store(
     };
     let started = Instant::now();
     let report =
-        rapport_services::import::load_generated(&store, bank_dir, &marker.generator.source, &opts).await;
+        rapport_services::import::load_generated(&store, bank_dir, &marker.generator.source, &opts)
+            .await;
     pb.finish_and_clear();
     let report = report.context("loading the generated bank")?;
     let seconds = started.elapsed().as_secs_f64();

@@ -5,11 +5,11 @@
 //! Only shapes, parsing and printing here: the workflow rules and history
 //! live in the store (`Store::transition_alert`); never raises alerts.
 
-use rapport_services::import::open;
-use rapport_services::config::Config;
 use crate::output::emit;
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
+use rapport_services::config::Config;
+use rapport_services::import::open;
 use rapport_store::{AlertFilter, AlertRow, AlertStatus};
 use serde_json::json;
 
@@ -57,9 +57,6 @@ pub struct AlertListArgs {
 pub struct TransitionArgs {
     /// The alert's id.
     pub id: i64,
-    /// Who makes the change (recorded in the alert's history).
-    #[arg(long)]
-    pub actor: String,
     /// Why, or what was done.
     #[arg(long)]
     pub note: Option<String>,
@@ -68,14 +65,19 @@ pub struct TransitionArgs {
     pub disposition: Option<String>,
 }
 
-pub async fn run(cfg: &Config, json: bool, cmd: AlertCommand) -> Result<()> {
+pub async fn run(cfg: &Config, json: bool, actor: Option<&str>, cmd: AlertCommand) -> Result<()> {
     let store = open(&cfg.database.url).await?;
-    let result = dispatch(&store, json, cmd).await;
+    let result = dispatch(&store, json, actor, cmd).await;
     store.close().await;
     result
 }
 
-async fn dispatch(store: &rapport_store::Store, json: bool, cmd: AlertCommand) -> Result<()> {
+async fn dispatch(
+    store: &rapport_store::Store,
+    json: bool,
+    actor: Option<&str>,
+    cmd: AlertCommand,
+) -> Result<()> {
     match cmd {
         AlertCommand::List(args) => {
             let status = match args.status.as_deref() {
@@ -129,30 +131,36 @@ async fn dispatch(store: &rapport_store::Store, json: bool, cmd: AlertCommand) -
                 },
             )
         }
-        AlertCommand::Ack(args) => transition(store, json, AlertStatus::Acknowledged, args).await,
-        AlertCommand::Action(args) => transition(store, json, AlertStatus::Actioned, args).await,
-        AlertCommand::Close(args) => transition(store, json, AlertStatus::Closed, args).await,
+        AlertCommand::Ack(args) => {
+            transition(store, json, actor, AlertStatus::Acknowledged, args).await
+        }
+        AlertCommand::Action(args) => {
+            transition(store, json, actor, AlertStatus::Actioned, args).await
+        }
+        AlertCommand::Close(args) => {
+            transition(store, json, actor, AlertStatus::Closed, args).await
+        }
     }
 }
 
 async fn transition(
     store: &rapport_store::Store,
     json: bool,
+    actor: Option<&str>,
     to: AlertStatus,
     args: TransitionArgs,
 ) -> Result<()> {
-    if args.actor.trim().is_empty() {
-        bail!("--actor must name who makes the change");
-    }
-    let row = store
-        .transition_alert(
-            args.id,
-            to,
-            args.actor.trim(),
-            args.note.as_deref(),
-            args.disposition.as_deref(),
-        )
-        .await?;
+    let actor = crate::cli::acting(store, actor).await?;
+    let row = rapport_services::alerts::transition(
+        store,
+        &actor,
+        args.id,
+        to,
+        args.note.as_deref(),
+        args.disposition.as_deref(),
+        "cli",
+    )
+    .await?;
     emit(json, &json!({ "alert": alert_json(&row) }), || {
         format!(
             "alert {} is now {}{}",

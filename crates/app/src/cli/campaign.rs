@@ -2,14 +2,14 @@
 //! campaigns over the store (rapport_services::campaign) and the dispatcher
 //! (rapport_services::dispatch). `--now YYYY-MM-DDTHH:MM` (local time) fixes the clock.
 
-use rapport_services::campaign::{self, CampaignSettings};
-use rapport_services::clock::Clock;
-use rapport_services::import::open;
-use rapport_services::config::Config;
-use rapport_services::dispatch::Dispatcher;
 use crate::output::emit;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
+use rapport_services::campaign::{self, CampaignSettings};
+use rapport_services::clock::Clock;
+use rapport_services::config::Config;
+use rapport_services::dispatch::Dispatcher;
+use rapport_services::import::open;
 use rapport_store::Store;
 use serde_json::json;
 use std::fmt::Write as _;
@@ -23,8 +23,6 @@ pub enum CampaignCommand {
         /// national_day | holiday_follow_up
         #[arg(long)]
         shipped: Option<String>,
-        #[arg(long, default_value = "cli")]
-        by: String,
     },
     /// The stored campaigns.
     List,
@@ -35,8 +33,6 @@ pub enum CampaignCommand {
     Launch {
         #[command(flatten)]
         when: When,
-        #[arg(long, default_value = "cli")]
-        by: String,
     },
     /// Send what is due from the outbox (all rounds until nothing is due).
     Dispatch {
@@ -74,9 +70,14 @@ pub struct When {
     pub now: Option<String>,
 }
 
-pub async fn run(cfg: &Config, json: bool, cmd: CampaignCommand) -> Result<()> {
+pub async fn run(
+    cfg: &Config,
+    json: bool,
+    actor: Option<&str>,
+    cmd: CampaignCommand,
+) -> Result<()> {
     let store = open(&cfg.database.url).await?;
-    let result = dispatch_cmd(&store, cfg, json, cmd).await;
+    let result = dispatch_cmd(&store, cfg, json, actor, cmd).await;
     store.close().await;
     result
 }
@@ -107,9 +108,16 @@ pub fn counts_text(c: &rapport_engage::campaign::PlanCounts) -> String {
     s
 }
 
-async fn dispatch_cmd(store: &Store, cfg: &Config, json: bool, cmd: CampaignCommand) -> Result<()> {
+async fn dispatch_cmd(
+    store: &Store,
+    cfg: &Config,
+    json: bool,
+    actor: Option<&str>,
+    cmd: CampaignCommand,
+) -> Result<()> {
     match cmd {
-        CampaignCommand::Save { file, shipped, by } => {
+        CampaignCommand::Save { file, shipped } => {
+            let actor = crate::cli::acting(store, actor).await?;
             let text = match (file, shipped) {
                 (Some(f), None) => std::fs::read_to_string(&f)
                     .with_context(|| format!("reading {}", f.display()))?,
@@ -123,7 +131,7 @@ async fn dispatch_cmd(store: &Store, cfg: &Config, json: bool, cmd: CampaignComm
                 _ => bail!("give a campaign file or --shipped NAME (not both)"),
             };
             let clock = Clock::from_config(cfg, None)?;
-            let c = campaign::save(store, &text, &by, &clock).await?;
+            let c = campaign::save_as(store, &actor, "cli", &text, &clock).await?;
             emit(
                 json,
                 &json!({ "campaign": c.key, "id": c.id, "status": c.status }),
@@ -169,11 +177,12 @@ async fn dispatch_cmd(store: &Store, cfg: &Config, json: bool, cmd: CampaignComm
                 )
             })
         }
-        CampaignCommand::Launch { when, by } => {
+        CampaignCommand::Launch { when } => {
+            let actor = crate::cli::acting(store, actor).await?;
             let clock = Clock::from_config(cfg, when.now.as_deref())?;
             let settings = CampaignSettings::from_config(cfg)?;
             let planned = campaign::plan_by_key(store, &settings, &when.key, &clock).await?;
-            let r = campaign::launch(store, &settings, &planned, &by, &clock).await?;
+            let r = campaign::launch_as(store, &settings, &actor, "cli", &planned, &clock).await?;
             emit(json, &json!(r), || {
                 format!(
                     "campaign {} launched at {}: {} messages queued, {} decisions logged, {} survey links\n{}",

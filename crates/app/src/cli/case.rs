@@ -1,14 +1,14 @@
 //! `rapport case open|act|show|list|sweep|metrics|improvement`: cases and
 //! complaints (rapport_services::cases). `--now YYYY-MM-DDTHH:MM` (local) fixes the clock.
 
-use rapport_services::cases::{self, CaseSettings, Intake};
-use rapport_services::clock::Clock;
-use rapport_services::import::open;
-use rapport_services::config::Config;
 use crate::output::emit;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use rapport_services::cases::action_of;
+use rapport_services::cases::{self, CaseSettings, Intake};
+use rapport_services::clock::Clock;
+use rapport_services::config::Config;
+use rapport_services::import::open;
 use rapport_store::Store;
 use serde_json::json;
 
@@ -95,8 +95,6 @@ pub struct OpenArgs {
     pub description: String,
     #[arg(long)]
     pub supervisor: Option<String>,
-    #[arg(long, default_value = "cli")]
-    pub by: String,
     #[arg(long)]
     pub now: Option<String>,
 }
@@ -118,8 +116,6 @@ pub struct ActArgs {
     /// reopen / escalate: why.
     #[arg(long)]
     pub reason: Option<String>,
-    #[arg(long, default_value = "cli")]
-    pub by: String,
     #[arg(long)]
     pub now: Option<String>,
 }
@@ -130,31 +126,40 @@ fn day(s: &str, flag: &str) -> Result<chrono::NaiveDateTime> {
     Ok(d.and_time(chrono::NaiveTime::MIN))
 }
 
-pub async fn run(cfg: &Config, json: bool, cmd: CaseCommand) -> Result<()> {
+pub async fn run(cfg: &Config, json: bool, actor: Option<&str>, cmd: CaseCommand) -> Result<()> {
     let store = open(&cfg.database.url).await?;
-    let result = run_on(&store, cfg, json, cmd).await;
+    let result = run_on(&store, cfg, json, actor, cmd).await;
     store.close().await;
     result
 }
 
-async fn run_on(store: &Store, cfg: &Config, json: bool, cmd: CaseCommand) -> Result<()> {
+async fn run_on(
+    store: &Store,
+    cfg: &Config,
+    json: bool,
+    actor: Option<&str>,
+    cmd: CaseCommand,
+) -> Result<()> {
     let settings = CaseSettings::from_config(cfg)?;
     match cmd {
         CaseCommand::Open(a) => {
             let clock = Clock::from_config(cfg, a.now.as_deref())?;
-            let c = cases::open(
+            let actor = crate::cli::acting(store, actor).await?;
+            let c = cases::open_case(
                 store,
                 &clock,
-                &Intake {
+                &actor,
+                "cli",
+                Intake {
                     customer_key: a.customer,
-                    intake: "cli".into(),
+                    intake: String::new(),
                     kind: a.kind,
                     category: a.category,
                     severity: a.severity,
                     subject: a.subject,
                     description: a.description,
                     supervisor: a.supervisor,
-                    by: a.by,
+                    by: String::new(),
                 },
             )
             .await?;
@@ -168,7 +173,9 @@ async fn run_on(store: &Store, cfg: &Config, json: bool, cmd: CaseCommand) -> Re
         CaseCommand::Act(a) => {
             let clock = Clock::from_config(cfg, a.now.as_deref())?;
             let action = action_of(&a.action, a.to, a.root_cause, a.resolution, a.reason)?;
-            let r = cases::act(store, &settings, &clock, a.id, &action, &a.by).await?;
+            let actor = crate::cli::acting(store, actor).await?;
+            let r =
+                cases::step_case(store, &settings, &clock, &actor, "cli", a.id, &action).await?;
             emit(json, &json!({ "case": a.id, "step": r }), || {
                 let mut s = format!("case #{}: {}", a.id, r.state);
                 if let Some(t) = r.follow_up_task {
@@ -271,12 +278,19 @@ async fn run_on(store: &Store, cfg: &Config, json: bool, cmd: CaseCommand) -> Re
                     owner,
                     note,
                 } => {
-                    if settings.taxonomy.get(&root_cause).is_none() {
-                        bail!("--root-cause {root_cause:?}: not in the taxonomy (rapport case root-causes)");
-                    }
-                    let id = store
-                        .add_improvement_item(&root_cause, &title, &owner, note.as_deref(), now)
-                        .await?;
+                    let actor = crate::cli::acting(store, actor).await?;
+                    let id = cases::add_improvement(
+                        store,
+                        &settings,
+                        &actor,
+                        "cli",
+                        &root_cause,
+                        &title,
+                        &owner,
+                        note.as_deref(),
+                        now,
+                    )
+                    .await?;
                     let cases = store.improvement_cases(id).await?;
                     emit(json, &json!({ "id": id, "cases": cases }), || {
                         format!(
@@ -300,9 +314,17 @@ async fn run_on(store: &Store, cfg: &Config, json: bool, cmd: CaseCommand) -> Re
                     })
                 }
                 ImprovementCommand::Status { id, status, note } => {
-                    store
-                        .set_improvement_status(id, &status, note.as_deref(), now)
-                        .await?;
+                    let actor = crate::cli::acting(store, actor).await?;
+                    cases::set_improvement_status(
+                        store,
+                        &actor,
+                        "cli",
+                        id,
+                        &status,
+                        note.as_deref(),
+                        now,
+                    )
+                    .await?;
                     emit(json, &json!({ "id": id, "status": status }), || {
                         format!("improvement item #{id}: {status}")
                     })

@@ -3,12 +3,12 @@
 use crate::cli::{
     Cli, Command, DemoArgs, ExportCommand, GenArgs, ImportArgs, ImportCommand, ReportCommand,
 };
-use rapport_services::config::{redact_url, Config};
 use crate::output::{emit, progress};
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 use rapport_ingest::synth::{generate, GenConfig};
 use rapport_ingest::{ImportOptions, ImportReport};
+use rapport_services::config::{redact_url, Config};
 use rapport_services::import::{load_generated, open};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -44,7 +44,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Worker => crate::cli::ops::worker(&cfg).await,
         Command::Jobs(cmd) => crate::cli::ops::jobs(&cfg, json, cmd).await,
         Command::Backup { file } => crate::cli::ops::backup(&cfg, json, &file).await,
-        Command::Restore { file, force } => crate::cli::ops::restore(&cfg, json, &file, force).await,
+        Command::Restore { file, force } => {
+            crate::cli::ops::restore(&cfg, json, &file, force).await
+        }
         Command::Bench(crate::cli::BenchCommand::Import(args)) => {
             crate::bench::bench_import(&cfg, json, args).await
         }
@@ -55,7 +57,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             crate::bench::bench_score(&cfg, json, args).await
         }
         Command::Score(args) => crate::cli::score::score(&cfg, json, args).await,
-        Command::Alert(cmd) => crate::cli::alert::run(&cfg, json, cmd).await,
+        Command::Alert(cmd) => crate::cli::alert::run(&cfg, json, cli.actor.as_deref(), cmd).await,
         Command::Stream(args) => crate::cli::stream::run(&cfg, json, args).await,
         Command::Validate(crate::cli::ValidateCommand::Taiwan) => {
             crate::cli::validation::taiwan(&cfg, json).await
@@ -66,14 +68,22 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Validate(crate::cli::ValidateCommand::Synthetic(args)) => {
             crate::cli::validation::synthetic(&cfg, json, &args).await
         }
-        Command::Model(cmd) => crate::cli::model::run(&cfg, json, cmd).await,
-        Command::Recommend(args) => crate::cli::recommend::run(&cfg, json, args).await,
-        Command::Contact(cmd) => crate::cli::contact::run(&cfg, json, cmd).await,
-        Command::Campaign(cmd) => crate::cli::campaign::run(&cfg, json, cmd).await,
-        Command::Case(cmd) => crate::cli::case::run(&cfg, json, cmd).await,
-        Command::Rm(cmd) => crate::cli::rm::run(&cfg, json, cmd).await,
+        Command::Model(cmd) => crate::cli::model::run(&cfg, json, cli.actor.as_deref(), cmd).await,
+        Command::Recommend(args) => {
+            crate::cli::recommend::run(&cfg, json, cli.actor.as_deref(), args).await
+        }
+        Command::Contact(cmd) => {
+            crate::cli::contact::run(&cfg, json, cli.actor.as_deref(), cmd).await
+        }
+        Command::Campaign(cmd) => {
+            crate::cli::campaign::run(&cfg, json, cli.actor.as_deref(), cmd).await
+        }
+        Command::Case(cmd) => crate::cli::case::run(&cfg, json, cli.actor.as_deref(), cmd).await,
+        Command::Rm(cmd) => crate::cli::rm::run(&cfg, json, cli.actor.as_deref(), cmd).await,
         Command::Kpi(a) => crate::cli::kpi::run(&cfg, json, a).await,
-        Command::Survey(cmd) => crate::cli::survey::run(&cfg, json, cmd).await,
+        Command::Survey(cmd) => {
+            crate::cli::survey::run(&cfg, json, cli.actor.as_deref(), cmd).await
+        }
     }
 }
 
@@ -425,7 +435,8 @@ async fn demo_matching(
         Ok(t) => serde_json::to_value(&t)?,
         Err(e) => json!({ "skipped": e.to_string() }),
     };
-    let refresh = rapport_services::recommendations::refresh(store, settings, as_of, "demo").await?;
+    let refresh =
+        rapport_services::recommendations::refresh(store, settings, as_of, "demo").await?;
     Ok(json!({ "churn_model": trained, "refresh": refresh }))
 }
 
@@ -525,9 +536,12 @@ async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
         eprintln!("scoring every customer (features, health, segments, alerts) …");
     }
     let as_of = rapport_services::scoring::resolve_as_of(&store, None).await?;
-    let scoring =
-        rapport_services::scoring::run_scoring(&store, as_of, &rapport_services::scoring::ScoringOptions::default())
-            .await;
+    let scoring = rapport_services::scoring::run_scoring(
+        &store,
+        as_of,
+        &rapport_services::scoring::ScoringOptions::from_config(&cfg.scoring)?,
+    )
+    .await;
     let matching = match &scoring {
         Ok(_) => {
             if !json {

@@ -7,15 +7,15 @@
 //! The rules are `rapport_engage::decide`; the history the caps count is
 //! the campaign outbox (queued, sent, delivered and responded messages).
 
-use rapport_services::import::open;
-use rapport_services::config::Config;
 use crate::output::emit;
 use anyhow::{bail, Context, Result};
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use clap::{Args, Subcommand};
 use rapport_engage::{decide, Purpose, SendChannel};
-use rapport_services::consents::{consents, record_consent, send_history};
-use rapport_store::{ContactDecisionRow, Scope, Store};
+use rapport_services::config::Config;
+use rapport_services::consents::{consents, record_consent, send_history, set_do_not_disturb};
+use rapport_services::import::open;
+use rapport_store::{ContactDecisionRow, Store};
 use serde_json::json;
 
 #[derive(Debug, Subcommand)]
@@ -48,9 +48,6 @@ pub struct CheckArgs {
     /// Local time of the send, YYYY-MM-DDTHH:MM (default: now at `jobs.utc_offset`).
     #[arg(long)]
     pub at: Option<String>,
-    /// Who asks (kept in the log).
-    #[arg(long, default_value = "cli")]
-    pub by: String,
 }
 
 #[derive(Debug, Args)]
@@ -72,8 +69,6 @@ pub struct ConsentArgs {
     pub on: Option<String>,
     #[arg(long)]
     pub note: Option<String>,
-    #[arg(long, default_value = "cli")]
-    pub by: String,
 }
 
 #[derive(Debug, Args)]
@@ -86,13 +81,11 @@ pub struct DndArgs {
     pub off: bool,
     #[arg(long)]
     pub reason: Option<String>,
-    #[arg(long, default_value = "cli")]
-    pub by: String,
 }
 
-pub async fn run(cfg: &Config, json: bool, cmd: ContactCommand) -> Result<()> {
+pub async fn run(cfg: &Config, json: bool, actor: Option<&str>, cmd: ContactCommand) -> Result<()> {
     let store = open(&cfg.database.url).await?;
-    let result = dispatch(&store, cfg, json, cmd).await;
+    let result = dispatch(&store, cfg, json, actor, cmd).await;
     store.close().await;
     result
 }
@@ -105,9 +98,17 @@ fn local_now(cfg: &Config) -> NaiveDateTime {
     }
 }
 
-async fn dispatch(store: &Store, cfg: &Config, json: bool, cmd: ContactCommand) -> Result<()> {
+async fn dispatch(
+    store: &Store,
+    cfg: &Config,
+    json: bool,
+    actor: Option<&str>,
+    cmd: ContactCommand,
+) -> Result<()> {
     match cmd {
         ContactCommand::Check(a) => {
+            // The decision is logged with who asked.
+            let actor = crate::cli::acting(store, actor).await?;
             let channel = SendChannel::parse(&a.channel).with_context(|| {
                 format!(
                     "--channel {:?}: one of {}",
@@ -128,7 +129,7 @@ async fn dispatch(store: &Store, cfg: &Config, json: bool, cmd: ContactCommand) 
                 None => local_now(cfg),
             };
             let id = store
-                .customer_id_by_key(&Scope::All, &a.customer)
+                .customer_id_by_key(&actor.scope(), &a.customer)
                 .await
                 .with_context(|| format!("no customer with key {:?}", a.customer))?;
             let c = consents(store, id).await?;
@@ -148,7 +149,7 @@ async fn dispatch(store: &Store, cfg: &Config, json: bool, cmd: ContactCommand) 
                         defer_until: d.defer_until,
                         reason: format!("{} / {}", d.reason_en, d.reason_zh),
                         context: "check".into(),
-                        decided_by: a.by.clone(),
+                        decided_by: actor.name().to_string(),
                     }],
                     Utc::now(),
                 )
@@ -178,16 +179,16 @@ async fn dispatch(store: &Store, cfg: &Config, json: bool, cmd: ContactCommand) 
                     .with_context(|| format!("--on {s:?}: expected YYYY-MM-DD"))?,
                 None => local_now(cfg).date(),
             };
+            let actor = crate::cli::acting(store, actor).await?;
             let (_, ch) = record_consent(
                 store,
-                &Scope::All,
+                &actor,
+                "cli",
                 &a.customer,
                 &a.channel,
                 &a.purpose,
                 !a.refuse,
                 on,
-                "cli",
-                &a.by,
                 a.note.as_deref(),
             )
             .await?;
@@ -207,13 +208,16 @@ async fn dispatch(store: &Store, cfg: &Config, json: bool, cmd: ContactCommand) 
             )
         }
         ContactCommand::Dnd(a) => {
-            let id = store
-                .customer_id_by_key(&Scope::All, &a.customer)
-                .await
-                .with_context(|| format!("no customer with key {:?}", a.customer))?;
-            store
-                .set_do_not_disturb(id, !a.off, a.reason.as_deref(), &a.by, Utc::now())
-                .await?;
+            let actor = crate::cli::acting(store, actor).await?;
+            set_do_not_disturb(
+                store,
+                &actor,
+                "cli",
+                &a.customer,
+                !a.off,
+                a.reason.as_deref(),
+            )
+            .await?;
             emit(
                 json,
                 &json!({ "customer": a.customer, "do_not_disturb": !a.off }),

@@ -1,12 +1,12 @@
 //! `rapport kpi`: the KPI dashboard on the command line (tiles with target
 //! and trend, a view by segment, branch or RM, CSV export).
 
-use rapport_services::import::open;
-use rapport_services::config::Config;
-use rapport_services::kpi::{dashboard, default_end, load, parse_view, view_csv};
 use crate::output::emit;
 use anyhow::{Context, Result};
 use clap::Args;
+use rapport_services::config::Config;
+use rapport_services::import::open;
+use rapport_services::kpi::{dashboard, default_end, load, parse_view, view_csv};
 use rapport_store::Scope;
 use std::fmt::Write as _;
 use std::path::PathBuf;

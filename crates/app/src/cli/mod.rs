@@ -18,6 +18,21 @@ pub mod validation;
 pub mod web;
 
 use clap::{Args, Parser, Subcommand};
+use rapport_services::access::{staff_by_username, AccessError, Actor};
+use rapport_services::error::ServiceError;
+use rapport_store::Store;
+
+/// The member of staff a command that changes data acts as (`--actor` or
+/// `RAPPORT_ACTOR`): must name an active member of staff; refused otherwise.
+pub async fn acting(store: &Store, actor: Option<&str>) -> anyhow::Result<Actor> {
+    let Some(name) = actor.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Err(ServiceError::Access(AccessError::NoActor).into());
+    };
+    let staff = staff_by_username(store, name, "cli")
+        .await
+        .map_err(ServiceError::from)?;
+    Ok(Actor::Staff(staff))
+}
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -39,6 +54,10 @@ pub struct Cli {
     /// Logs as JSON lines on stderr (also: RAPPORT_LOG_JSON=1).
     #[arg(long, global = true)]
     pub log_json: bool,
+    /// Who acts, for commands that change data: an active member of staff's
+    /// user name (recorded in the audit log like a web sign-in).
+    #[arg(long, global = true, env = "RAPPORT_ACTOR")]
+    pub actor: Option<String>,
     /// More log output on stderr (-v info, -vv debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

@@ -25,10 +25,12 @@ use rapport_models::{
 };
 use serde_json::json;
 
-use rapport_services::import::open;
-use rapport_services::config::Config;
-use rapport_store::Store;
 use crate::output::emit;
+use rapport_services::access::Actor;
+use rapport_services::config::Config;
+use rapport_services::import::open;
+use rapport_services::model_registry::{activate_as, rollback_as};
+use rapport_store::Store;
 
 #[derive(Debug, Subcommand)]
 pub enum ModelCommand {
@@ -49,16 +51,11 @@ pub enum ModelCommand {
     Activate {
         /// The version's id (see `model list`).
         id: i64,
-        /// Who activates it (kept in the activation history).
-        #[arg(long, default_value = "cli")]
-        by: String,
     },
     /// Re-activate the version that was active before the current one.
     Rollback {
         /// The kind to roll back.
         kind: String,
-        #[arg(long, default_value = "cli")]
-        by: String,
     },
     /// Build the Berka loan-default extract (bad = status B or D) from the
     /// static tables.
@@ -99,9 +96,6 @@ pub struct TrainArgs {
     /// Activate the registered version at once.
     #[arg(long)]
     pub activate: bool,
-    /// Who trains (kept with the version).
-    #[arg(long, default_value = "cli")]
-    pub by: String,
     /// The target value that is the event (detected for 0/1, no/yes, false/true, n/y, good/bad).
     #[arg(long)]
     pub positive: Option<String>,
@@ -185,13 +179,15 @@ pub struct BerkaLoansArgs {
     pub out: PathBuf,
 }
 
-pub async fn run(cfg: &Config, json: bool, cmd: ModelCommand) -> Result<()> {
+pub async fn run(cfg: &Config, json: bool, actor: Option<&str>, cmd: ModelCommand) -> Result<()> {
     match cmd {
-        ModelCommand::Train(args) if args.kind.is_some() => train_store(cfg, json, &args).await,
+        ModelCommand::Train(args) if args.kind.is_some() => {
+            train_store(cfg, json, actor, &args).await
+        }
         ModelCommand::Train(args) => {
             let trained = train(json, &args)?;
             if let Some(kind) = &args.register {
-                register_extract(cfg, json, &args, kind, &trained).await?;
+                register_extract(cfg, json, actor, &args, kind, &trained).await?;
             }
             Ok(())
         }
@@ -203,9 +199,13 @@ pub async fn run(cfg: &Config, json: bool, cmd: ModelCommand) -> Result<()> {
             store.close().await;
             r
         }
-        ModelCommand::Activate { id, by } => {
+        ModelCommand::Activate { id } => {
             let store = open(&cfg.database.url).await?;
-            let r = store.activate_model(id, &by, chrono::Utc::now()).await;
+            let r = async {
+                let actor = crate::cli::acting(&store, actor).await?;
+                anyhow::Ok(activate_as(&store, &actor, "cli", id).await?)
+            }
+            .await;
             store.close().await;
             let m = r?;
             emit(json, &json!({"activated": m}), || {
@@ -215,9 +215,13 @@ pub async fn run(cfg: &Config, json: bool, cmd: ModelCommand) -> Result<()> {
                 )
             })
         }
-        ModelCommand::Rollback { kind, by } => {
+        ModelCommand::Rollback { kind } => {
             let store = open(&cfg.database.url).await?;
-            let r = store.rollback_model(&kind, &by, chrono::Utc::now()).await;
+            let r = async {
+                let actor = crate::cli::acting(&store, actor).await?;
+                anyhow::Ok(rollback_as(&store, &actor, "cli", &kind).await?)
+            }
+            .await;
             store.close().await;
             match r? {
                 Some(m) => emit(json, &json!({"activated": m}), || {
@@ -273,24 +277,45 @@ fn train_config(args: &TrainArgs) -> Result<TrainConfig> {
     })
 }
 
-async fn train_store(cfg: &Config, json: bool, args: &TrainArgs) -> Result<()> {
+/// Who a training run is recorded as: the named member of staff (who must
+/// exist and be active), or the system for a run nobody names; activating
+/// the result needs a named member of staff.
+async fn trainer(store: &Store, actor: Option<&str>, activate: bool) -> Result<Option<Actor>> {
+    if actor.is_none() && !activate {
+        return Ok(None);
+    }
+    Ok(Some(crate::cli::acting(store, actor).await?))
+}
+
+async fn train_store(
+    cfg: &Config,
+    json: bool,
+    actor: Option<&str>,
+    args: &TrainArgs,
+) -> Result<()> {
     let kind = rapport_services::model_registry::StoreKind::parse(
         args.kind.as_deref().unwrap_or_default(),
         args.category.as_deref(),
     )?;
     let store = open(&cfg.database.url).await?;
     let result = async {
+        let actor = trainer(&store, actor, args.activate).await?;
+        let by = actor.as_ref().map_or("system", |a| a.name());
         let until = rapport_services::scoring::resolve_as_of(&store, args.as_of.as_deref()).await?;
-        rapport_services::model_registry::train(
+        let r = rapport_services::model_registry::train(
             &store,
             &kind,
             until,
             args.horizon_days,
             &train_config(args)?,
-            &args.by,
-            args.activate,
+            by,
+            false,
         )
-        .await
+        .await?;
+        if let (true, Some(actor)) = (args.activate, &actor) {
+            activate_as(&store, actor, "cli", r.model_id).await?;
+        }
+        anyhow::Ok(r)
     }
     .await;
     store.close().await;
@@ -327,12 +352,15 @@ async fn train_store(cfg: &Config, json: bool, args: &TrainArgs) -> Result<()> {
 async fn register_extract(
     cfg: &Config,
     json: bool,
+    actor: Option<&str>,
     args: &TrainArgs,
     kind: &str,
     trained: &TrainedModel,
 ) -> Result<()> {
     let store = open(&cfg.database.url).await?;
     let result = async {
+        let actor = trainer(&store, actor, args.activate).await?;
+        let by = actor.as_ref().map_or("system", |a| a.name());
         let source = json!({ "source": "extract", "file": args.data, "target": args.target });
         let metrics = serde_json::to_string(&trained.validation)?;
         let row = store
@@ -340,7 +368,7 @@ async fn register_extract(
                 &rapport_store::NewModelVersion {
                     kind,
                     algorithm: trained.model.algorithm().as_str(),
-                    trained_by: &args.by,
+                    trained_by: by,
                     source: &source.to_string(),
                     metrics: &metrics,
                     artefact: &trained.to_json()?,
@@ -348,10 +376,8 @@ async fn register_extract(
                 chrono::Utc::now(),
             )
             .await?;
-        if args.activate {
-            store
-                .activate_model(row.id, &args.by, chrono::Utc::now())
-                .await?;
+        if let (true, Some(actor)) = (args.activate, &actor) {
+            activate_as(&store, actor, "cli", row.id).await?;
         }
         anyhow::Ok(row)
     }

@@ -4,11 +4,11 @@
 //! `rapport jobs list|run`.
 
 use crate::cli::JobsCommand;
-use rapport_services::import::open;
-use rapport_services::config::Config;
 use crate::output::emit;
 use anyhow::{bail, Context, Result};
 use chrono::Utc;
+use rapport_services::config::Config;
+use rapport_services::import::open;
 use rapport_store::{check_sqlite_file, Store};
 use serde_json::json;
 use sha2::{Digest, Sha256};

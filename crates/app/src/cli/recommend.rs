@@ -2,15 +2,15 @@
 //! the offline evaluation, and outcomes (offered / accepted / declined, with
 //! the suitability rule checked again at offer and at sale).
 
-use rapport_services::import::open;
-use rapport_services::config::Config;
-use rapport_services::recommendations::{
-    evaluate, record_outcome, load_book, recommend_all, to_rows, LogDecisions, Settings,
-};
 use crate::output::emit;
 use anyhow::{bail, Context, Result};
 use chrono::Utc;
 use clap::{Args, Subcommand};
+use rapport_services::config::Config;
+use rapport_services::import::open;
+use rapport_services::recommendations::{
+    evaluate, load_book, recommend_all, record_outcome_as, to_rows, LogDecisions, Settings,
+};
 use rapport_store::{RecommendationScope, Scope, Store};
 use serde_json::json;
 
@@ -28,9 +28,6 @@ pub struct RecommendArgs {
     /// The as-of date; default the day after the latest transaction.
     #[arg(long)]
     pub as_of: Option<String>,
-    /// Who asks (kept in the suitability log).
-    #[arg(long, default_value = "cli")]
-    pub by: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -51,8 +48,6 @@ pub enum RecommendCommand {
         /// offered, accepted or declined.
         #[arg(long)]
         outcome: String,
-        #[arg(long, default_value = "cli")]
-        by: String,
         #[arg(long)]
         channel: Option<String>,
         #[arg(long)]
@@ -60,10 +55,10 @@ pub enum RecommendCommand {
     },
 }
 
-pub async fn run(cfg: &Config, json: bool, args: RecommendArgs) -> Result<()> {
+pub async fn run(cfg: &Config, json: bool, actor: Option<&str>, args: RecommendArgs) -> Result<()> {
     let settings = Settings::from_config(&cfg.matching)?;
     let store = open(&cfg.database.url).await?;
-    let result = dispatch(&store, &settings, json, args).await;
+    let result = dispatch(&store, &settings, json, actor, args).await;
     store.close().await;
     result
 }
@@ -72,8 +67,15 @@ async fn dispatch(
     store: &Store,
     settings: &Settings,
     json: bool,
+    actor: Option<&str>,
     args: RecommendArgs,
 ) -> Result<()> {
+    // A ranking run is the nightly job's work done by hand: it acts as the
+    // named member of staff when there is one, else as the system.
+    let ranked_by = match actor {
+        Some(_) => crate::cli::acting(store, actor).await?.name().to_string(),
+        None => "system".to_string(),
+    };
     match args.command {
         Some(RecommendCommand::Evaluate { holdout, k }) => {
             let r = evaluate(store, settings, holdout, k).await?;
@@ -101,14 +103,17 @@ async fn dispatch(
         Some(RecommendCommand::Outcome {
             id,
             outcome,
-            by,
             channel,
             note,
-        }) => outcome_cmd(store, settings, json, id, &outcome, &by, channel, note).await,
+        }) => {
+            let actor = crate::cli::acting(store, actor).await?;
+            outcome_cmd(store, settings, json, &actor, id, &outcome, channel, note).await
+        }
         None => {
-            let as_of = rapport_services::scoring::resolve_as_of(store, args.as_of.as_deref()).await?;
+            let as_of =
+                rapport_services::scoring::resolve_as_of(store, args.as_of.as_deref()).await?;
             if args.all {
-                let r = recommend_all(store, settings, as_of, &args.by).await?;
+                let r = recommend_all(store, settings, as_of, &ranked_by).await?;
                 return emit(json, &serde_json::to_value(&r)?, || {
                     format!(
                         "{} customers as of {}: {} actions stored ({} retention, {} reassessment, {} sales); {} suitability decisions logged, {} blocked; {} ms",
@@ -120,7 +125,7 @@ async fn dispatch(
             let Some(key) = args.customer else {
                 bail!("give --customer KEY or --all (or a subcommand: evaluate, outcome)");
             };
-            one(store, settings, json, &key, as_of, &args.by).await
+            one(store, settings, json, &key, as_of, &ranked_by).await
         }
     }
 }
@@ -209,18 +214,19 @@ async fn outcome_cmd(
     store: &Store,
     settings: &Settings,
     json: bool,
+    actor: &rapport_services::access::Actor,
     id: i64,
     outcome: &str,
-    by: &str,
     channel: Option<String>,
     note: Option<String>,
 ) -> Result<()> {
-    let row = record_outcome(
+    let row = record_outcome_as(
         store,
         settings,
+        actor,
+        "cli",
         id,
         outcome,
-        by,
         channel.as_deref(),
         note.as_deref(),
     )

@@ -1,14 +1,14 @@
 //! `rapport rm assign|cadence|log|tasks|kpis|capacity`: relationship
 //! management (rapport_services::rm). `--now YYYY-MM-DDTHH:MM` (local) fixes the clock.
 
-use rapport_services::clock::Clock;
-use rapport_services::import::open;
-use rapport_services::config::Config;
 use crate::output::emit;
-use rapport_services::rm::{self, ContactEntry, ContactKind, ContactOutcome, RmSettings};
 use anyhow::{bail, Context, Result};
 use chrono::{Duration, NaiveDate};
 use clap::{Args, Subcommand};
+use rapport_services::clock::Clock;
+use rapport_services::config::Config;
+use rapport_services::import::open;
+use rapport_services::rm::{self, ContactEntry, ContactKind, ContactOutcome, RmSettings};
 use rapport_store::Store;
 use serde_json::json;
 
@@ -76,9 +76,6 @@ pub struct LogArgs {
     pub outcome: String,
     #[arg(long)]
     pub note: Option<String>,
-    /// Who made the contact (user name).
-    #[arg(long, default_value = "cli")]
-    pub by: String,
     #[arg(long)]
     pub now: Option<String>,
 }
@@ -92,19 +89,26 @@ fn pct(x: Option<f64>) -> String {
     x.map_or("-".into(), |v| format!("{:.1} %", 100.0 * v))
 }
 
-pub async fn run(cfg: &Config, json: bool, cmd: RmCommand) -> Result<()> {
+pub async fn run(cfg: &Config, json: bool, actor: Option<&str>, cmd: RmCommand) -> Result<()> {
     let store = open(&cfg.database.url).await?;
-    let result = run_on(&store, cfg, json, cmd).await;
+    let result = run_on(&store, cfg, json, actor, cmd).await;
     store.close().await;
     result
 }
 
-async fn run_on(store: &Store, cfg: &Config, json: bool, cmd: RmCommand) -> Result<()> {
+async fn run_on(
+    store: &Store,
+    cfg: &Config,
+    json: bool,
+    actor: Option<&str>,
+    cmd: RmCommand,
+) -> Result<()> {
     let settings = RmSettings::from_config(cfg)?;
     match cmd {
         RmCommand::Assign { rebalance, now } => {
             let clock = Clock::from_config(cfg, now.as_deref())?;
-            let r = rm::assign(store, &settings, &clock, rebalance).await?;
+            let actor = crate::cli::acting(store, actor).await?;
+            let r = rm::assign_as(store, &settings, &clock, &actor, "cli", rebalance).await?;
             emit(json, &json!(r), || {
                 let mut s = format!(
                     "{} key customers (tiers of {}): {} kept, {} assigned, {} moved, {} with an RM of another branch, {} not placed",
@@ -164,9 +168,10 @@ async fn run_on(store: &Store, cfg: &Config, json: bool, cmd: RmCommand) -> Resu
                 kind: ContactKind::parse(&a.kind)?,
                 outcome: ContactOutcome::parse(&a.outcome)?,
                 note: a.note,
-                by: a.by,
+                by: String::new(),
             };
-            let r = rm::log(store, &clock, &entry).await?;
+            let actor = crate::cli::acting(store, actor).await?;
+            let r = rm::log_contact(store, &clock, &actor, "cli", entry).await?;
             emit(json, &json!(r), || {
                 format!(
                     "contact #{} logged for customer #{} ({} {}, {}); {} cadence task(s) closed",

@@ -2,13 +2,13 @@
 //! parse the dates, run the pipeline or read what it stored, print.
 
 use crate::cli::ScoreArgs;
-use rapport_services::import::open;
-use rapport_services::config::Config;
 use crate::output::emit;
-use rapport_services::scoring::{features, run_scoring, ScoringOptions, ScoringReport};
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
+use rapport_services::config::Config;
+use rapport_services::import::open;
 use rapport_services::scoring::resolve_as_of;
+use rapport_services::scoring::{features, run_scoring, ScoringOptions, ScoringReport};
 use rapport_store::DEFAULT_SCAN_CHUNK_ROWS;
 use serde_json::json;
 use std::collections::HashMap;
@@ -29,6 +29,8 @@ pub async fn score(cfg: &Config, json: bool, args: ScoreArgs) -> Result<()> {
         ),
         None => None,
     };
+    // The files given here win over the configuration's `[scoring]` files.
+    let configured = ScoringOptions::from_config(&cfg.scoring)?;
     let opts = ScoringOptions {
         extract_date,
         chunk_rows: args.chunk_rows,
@@ -41,7 +43,7 @@ pub async fn score(cfg: &Config, json: bool, args: ScoreArgs) -> Result<()> {
                         .with_context(|| format!("scorecard {}", path.display()))?,
                 )
             }
-            None => None,
+            None => configured.scorecard,
         },
         segments: match &args.segments {
             Some(path) => {
@@ -52,7 +54,7 @@ pub async fn score(cfg: &Config, json: bool, args: ScoreArgs) -> Result<()> {
                         .map_err(|e| anyhow::anyhow!("{e}"))?,
                 )
             }
-            None => None,
+            None => configured.segments,
         },
         rules: match &args.rules {
             Some(path) => {
@@ -63,7 +65,7 @@ pub async fn score(cfg: &Config, json: bool, args: ScoreArgs) -> Result<()> {
                         .map_err(|e| anyhow::anyhow!("{e}"))?,
                 )
             }
-            None => None,
+            None => configured.rules,
         },
     };
     let report = run_scoring(&store, as_of, &opts).await;

@@ -8,15 +8,15 @@
 //! counted and skipped: never a crash. Never stores the transactions
 //! themselves (importers do) and never runs daily rules.
 
-use rapport_services::import::open;
-use rapport_services::config::Config;
-use rapport_services::scoring::resolve_as_of;
 use anyhow::{Context, Result};
 use clap::Args;
 use rapport_analytics::alerts::RuleSet;
 use rapport_analytics::live::LiveEngine;
 use rapport_analytics::LiveTxn;
+use rapport_services::config::Config;
+use rapport_services::import::open;
 use rapport_services::live_feed::{parse_line, store_and_describe};
+use rapport_services::scoring::resolve_as_of;
 use rapport_store::{EvidenceTxn, Store};
 use serde_json::json;
 use std::collections::HashMap;

@@ -14,14 +14,13 @@
 //! shares, except the theme examples in `--json`, which quote comments as
 //! customers wrote them.
 
-use rapport_services::import::open;
-use rapport_services::config::Config;
 use crate::output::emit;
-use anyhow::{bail, Context, Result};
-use chrono::{Duration, Utc};
+use anyhow::Result;
 use clap::{Args, Subcommand};
-use rapport_store::{Scope, Store};
-use rapport_services::surveys::{new_survey_token, survey_or_bail, survey_results, SurveyResults};
+use rapport_services::config::Config;
+use rapport_services::import::open;
+use rapport_services::surveys::{invite, survey_results, SurveyResults};
+use rapport_store::Store;
 use std::fmt::Write as _;
 
 #[derive(Debug, Subcommand)]
@@ -50,51 +49,45 @@ pub struct InviteArgs {
     pub days: Option<u32>,
 }
 
-pub async fn run(cfg: &Config, json: bool, cmd: SurveyCommand) -> Result<()> {
+pub async fn run(cfg: &Config, json: bool, actor: Option<&str>, cmd: SurveyCommand) -> Result<()> {
     let store = open(&cfg.database.url).await?;
-    let result = dispatch(&store, cfg, json, cmd).await;
+    let result = dispatch(&store, cfg, json, actor, cmd).await;
     store.close().await;
     result
 }
 
-async fn dispatch(store: &Store, cfg: &Config, json: bool, cmd: SurveyCommand) -> Result<()> {
+async fn dispatch(
+    store: &Store,
+    cfg: &Config,
+    json: bool,
+    actor: Option<&str>,
+    cmd: SurveyCommand,
+) -> Result<()> {
     match cmd {
         SurveyCommand::Invite(a) => {
-            let def = survey_or_bail(&a.survey)?;
+            let actor = crate::cli::acting(store, actor).await?;
             let days = a.days.unwrap_or(cfg.campaigns.survey_valid_days);
-            if days == 0 {
-                bail!("--days must be at least 1");
-            }
-            let customer_id = store
-                .customer_id_by_key(&Scope::All, &a.customer)
-                .await
-                .with_context(|| format!("no customer with key {:?}", a.customer))?;
-            let token = new_survey_token();
-            let now = Utc::now();
-            let expires_at = now + Duration::days(i64::from(days));
-            let id = store
-                .create_survey_invitation(
-                    &def.key,
-                    customer_id,
-                    None,
-                    &rapport_web::auth::token_hash(&token),
-                    expires_at,
-                    now,
-                )
-                .await?;
-            tracing::info!(invitation.id = id, survey = %def.key, "survey link stored");
-            let link = format!(
-                "{}/s/{token}",
-                cfg.campaigns.public_url.trim_end_matches('/')
-            );
+            let inv = invite(
+                store,
+                &actor,
+                "cli",
+                &a.survey,
+                &a.customer,
+                days,
+                &cfg.campaigns.public_url,
+            )
+            .await?;
+            tracing::info!(invitation.id = inv.id, survey = %inv.survey, "survey link stored");
+            let (id, link, expires_at) = (inv.id, inv.link, inv.expires_at);
+            let def = inv.survey;
             emit(
                 json,
-                &serde_json::json!({ "invitation_id": id, "survey": def.key,
+                &serde_json::json!({ "invitation_id": id, "survey": def,
                                      "link": link, "expires_at": expires_at }),
                 || {
                     format!(
                         "{link}\n(one-time link to {}, valid until {} UTC)",
-                        def.key,
+                        def,
                         expires_at.format("%Y-%m-%d %H:%M")
                     )
                 },

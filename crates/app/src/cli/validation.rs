@@ -14,13 +14,13 @@
 //!
 //! Labels are read here and only here; they never reach a feature.
 
-use rapport_services::import::open;
-use rapport_services::config::Config;
 use crate::output::emit;
-use rapport_services::scoring::{features, score_health, ScoringOptions};
 use anyhow::{bail, Context, Result};
 use chrono::{Datelike, NaiveDate};
 use rapport_analytics::metrics::auc;
+use rapport_services::config::Config;
+use rapport_services::import::open;
+use rapport_services::scoring::{features, score_health, ScoringOptions};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};

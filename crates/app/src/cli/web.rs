@@ -4,14 +4,14 @@
 //! are printed once on stdout and never logged or stored in the clear.
 
 use crate::cli::{ServeArgs, TokenCommand, UserCommand};
-use rapport_services::import::open;
-use rapport_services::config::{redact_url, Config};
 use crate::output::emit;
-use rapport_services::access::{hash_password, new_password, new_token, token_hash, Role};
-use rapport_web::AppState;
 use anyhow::{bail, Context, Result};
 use chrono::Utc;
+use rapport_services::access::{hash_password, new_password, new_token, token_hash, Role};
+use rapport_services::config::{redact_url, Config};
+use rapport_services::import::open;
 use rapport_store::{AuditEntry, Store};
+use rapport_web::AppState;
 use serde_json::json;
 
 /// Resolves when Ctrl-C or SIGTERM arrives.
@@ -104,19 +104,17 @@ fn read_password_stdin() -> Result<String> {
     Ok(p)
 }
 
+/// Staff and token administration at the console acts as the system
+/// (`system:cli`): it is how the first administrator is created.
 fn system_entry(action: &str, entity_id: String, detail: serde_json::Value) -> AuditEntry {
-    AuditEntry {
-        at: Utc::now(),
-        actor_id: None,
-        actor: "system:cli".into(),
-        role: "admin".into(),
-        action: action.into(),
-        entity: "staff_user".into(),
-        entity_id: Some(entity_id),
-        customer_id: None,
-        client: None,
-        detail: detail.to_string(),
-    }
+    rapport_services::audit::entry_for(
+        &rapport_services::access::Actor::system("cli"),
+        action,
+        "staff_user",
+        Some(entity_id),
+        None,
+        detail,
+    )
 }
 
 /// `rapport user …`.

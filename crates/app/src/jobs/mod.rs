@@ -9,9 +9,9 @@
 //! running job `jobs.shutdown_grace_secs` to finish, then records it as
 //! interrupted and releases it, still due, for the next process.
 
-use rapport_services::config::JobsConfig;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Duration, FixedOffset, NaiveTime, TimeZone, Utc};
+use rapport_services::config::JobsConfig;
 use rapport_store::{JobClaim, Store};
 use serde_json::{json, Value};
 use std::future::Future;
@@ -54,6 +54,8 @@ pub struct NightlyScoring {
     pub at: NaiveTime,
     pub offset: FixedOffset,
     pub matching: rapport_services::config::MatchingConfig,
+    /// The configured scorecard, rules and segments (read and checked once).
+    pub scoring: rapport_services::scoring::ScoringOptions,
 }
 
 impl Job for NightlyScoring {
@@ -66,18 +68,21 @@ impl Job for NightlyScoring {
     fn run<'a>(&'a self, store: &'a Store) -> JobFuture<'a> {
         Box::pin(async move {
             let as_of = rapport_services::scoring::resolve_as_of(store, None).await?;
-            let report = rapport_services::scoring::run_scoring(
+            let report =
+                rapport_services::scoring::run_scoring(store, as_of, &self.scoring).await?;
+            let v = serde_json::to_value(&report)?;
+            let settings =
+                rapport_services::recommendations::Settings::from_config(&self.matching)?;
+            let refresh = rapport_services::recommendations::refresh(
                 store,
+                &settings,
                 as_of,
-                &rapport_services::scoring::ScoringOptions::default(),
+                "nightly_scoring",
             )
             .await?;
-            let v = serde_json::to_value(&report)?;
-            let settings = rapport_services::recommendations::Settings::from_config(&self.matching)?;
-            let refresh =
-                rapport_services::recommendations::refresh(store, &settings, as_of, "nightly_scoring").await?;
             Ok(json!({
                 "as_of": as_of,
+                "scorecard": v.get("scorecard"),
                 "customers": v.get("customers"),
                 "bands": v.get("bands"),
                 "alerts": v.get("alerts"),
@@ -191,6 +196,7 @@ pub fn jobs(config: &rapport_services::config::Config) -> Result<Vec<Box<dyn Job
             at,
             offset,
             matching: matching.clone(),
+            scoring: rapport_services::scoring::ScoringOptions::from_config(&config.scoring)?,
         }),
         Box::new(SessionSweep),
         Box::new(OutboxDispatch {

@@ -63,7 +63,7 @@ async fn export(s: &rapport_store::Store, table: &str) -> Vec<HashMap<String, St
 #[tokio::test]
 async fn the_berka_cut_loads_every_table_and_a_rerun_changes_nothing() {
     for t in stores("berka_cut").await {
-        let (s, b) = (&t.store, t.backend);
+        let (s, b) = (&t.store, t.backend());
         let dir = cut_dir(true, true);
         let report = import_berka(s, dir.path(), &opts()).await.unwrap();
         assert!(report.reconciles(), "{b}: {report:?}");
@@ -252,7 +252,7 @@ fn full_berka() -> Option<PathBuf> {
 async fn the_full_berka_data_set_reconciles_with_the_published_counts() {
     let Some(dir) = full_berka() else { return };
     for t in stores("berka_full").await {
-        let (s, b) = (&t.store, t.backend);
+        let (s, b) = (&t.store, t.backend());
         let report = import_berka(s, &dir, &rapport_ingest::ImportOptions::default())
             .await
             .unwrap();

@@ -56,7 +56,7 @@ async fn the_sample_bank_loads_good_rows_quarantines_bad_ones_and_reconciles() {
         let report = import_dir(s, &data("canonical"), "core", &opts())
             .await
             .unwrap();
-        let b = t.backend;
+        let b = t.backend();
         assert!(report.reconciles(), "{b}: {report:?}");
         assert_eq!(
             report.files.len(),

@@ -81,14 +81,14 @@ async fn a_file_that_breaks_part_way_is_rolled_back_whole() {
         assert!(
             matches!(e, IngestError::Read { .. }),
             "{}: {e:?}",
-            t.backend
+            t.backend()
         );
         let c = t.store.counts().await.unwrap();
         assert_eq!(
             (c.customers, c.quarantined),
             (0, 0),
             "{}: nothing of the broken file is kept",
-            t.backend
+            t.backend()
         );
 
         // The complete file then imports in full.
@@ -96,7 +96,7 @@ async fn a_file_that_breaks_part_way_is_rolled_back_whole() {
         let r = import_csv(&t.store, CsvKind::Customers, &p, "core", &small)
             .await
             .unwrap();
-        assert_eq!((r.read, r.loaded), (20_000, 20_000), "{}", t.backend);
+        assert_eq!((r.read, r.loaded), (20_000, 20_000), "{}", t.backend());
     }
 }
 

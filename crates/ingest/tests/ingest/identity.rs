@@ -54,7 +54,7 @@ async fn customer_ids(s: &rapport_store::Store) -> HashMap<(String, String), i64
 async fn customers_from_two_sources_merge_by_id_number_or_phone_and_name_but_never_across_id_numbers(
 ) {
     for t in stores("identity").await {
-        let (s, b) = (&t.store, t.backend);
+        let (s, b) = (&t.store, t.backend());
         let dir = tempfile::tempdir().unwrap();
         let core = import_csv(
             s,

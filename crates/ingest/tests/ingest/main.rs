@@ -1,9 +1,9 @@
-//! Integration tests of the importers: one test binary, every storage test on
-//! SQLite and, when `RAPPORT_TEST_PG` is set, on PostgreSQL too.
+//! Integration tests of `rapport-ingest`, one binary: the importers (every
+//! storage test on SQLite and, when `RAPPORT_TEST_PG` is set, on PostgreSQL
+//! too, stores from `rapport_testkit::TestDb`) and the synthetic bank.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../common/mod.rs"]
 mod common;
 
 mod berka;
@@ -11,4 +11,5 @@ mod canonical;
 mod errors;
 mod identity;
 mod properties;
+mod synth;
 mod taiwan;

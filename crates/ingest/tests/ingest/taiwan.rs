@@ -24,7 +24,7 @@ async fn export(s: &rapport_store::Store, table: &str) -> Vec<HashMap<String, St
 #[tokio::test]
 async fn three_hundred_clients_become_customers_accounts_statements_and_labels() {
     for t in stores("taiwan_300").await {
-        let (s, b) = (&t.store, t.backend);
+        let (s, b) = (&t.store, t.backend());
         let path = data("taiwan/UCI_Credit_Card_first300.csv");
         let report = import_card_statements(s, &path, &opts()).await.unwrap();
         assert_eq!(
@@ -118,7 +118,7 @@ async fn the_full_taiwan_file_loads_thirty_thousand_clients() {
         return;
     }
     for t in stores("taiwan_full").await {
-        let (s, b) = (&t.store, t.backend);
+        let (s, b) = (&t.store, t.backend());
         let report = import_card_statements(s, &path, &ImportOptions::default())
             .await
             .unwrap();

@@ -5,9 +5,7 @@
 
 use super::{check_csrf, opt, render, require, Layout};
 use crate::audit::entry;
-use crate::auth::{
-    hash_password, new_password, new_token, token_hash, PageUser, Permission, Role,
-};
+use crate::auth::{hash_password, new_password, new_token, token_hash, PageUser, Permission, Role};
 use crate::error::PageError;
 use crate::i18n::Text;
 use crate::AppState;

@@ -16,7 +16,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::Utc;
-use rapport_store::{AlertRow, AlertStatus, AlertTransitionError, ScopedAlertFilter};
+use rapport_services::alerts::{self, DISPOSITIONS};
+use rapport_services::error::ServiceError;
+use rapport_store::{AlertRow, AlertStatus, ScopedAlertFilter};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -66,13 +68,6 @@ pub const TEXTS: &[Text] = &[
 ];
 
 /// The dispositions a closed alert may carry.
-pub const DISPOSITIONS: [&str; 5] = [
-    "resolved",
-    "customer_contacted",
-    "false_positive",
-    "escalated",
-    "no_action",
-];
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -344,46 +339,28 @@ async fn step(
     f: StepForm,
 ) -> Result<Response, PageError> {
     check_csrf(&v, &f.csrf)?;
-    require(&v, Permission::WorkAlerts)?;
-    let a = app.store.alert_in_scope(&v.scope(), id).await?;
     let note = opt(&f.note);
     let disposition = opt(&f.disposition);
-    if let Some(d) = &disposition {
-        if !DISPOSITIONS.contains(&d.as_str()) {
-            return Err(PageError::BadRequest(format!("unknown disposition {d}")));
-        }
-    }
-    match app
-        .store
-        .transition_alert(
-            id,
-            to,
-            &v.user.username,
-            note.as_deref(),
-            disposition.as_deref(),
-        )
-        .await
+    match alerts::transition(
+        &app.store,
+        &v.actor(),
+        id,
+        to,
+        note.as_deref(),
+        disposition.as_deref(),
+        "web",
+    )
+    .await
     {
         Ok(_) => {}
-        Err(AlertTransitionError::Illegal { .. }) => {
-            return detail_page(&app, &v, id, Some("alerts.illegal")).await
-        }
-        Err(AlertTransitionError::DispositionRequired(_)) => {
+        Err(ServiceError::Invalid { field, .. }) if field == "disposition" => {
             return detail_page(&app, &v, id, Some("alerts.need_disposition")).await
         }
-        Err(AlertTransitionError::NotFound(_)) => return Err(PageError::NotFound),
-        Err(e) => return Err(PageError::Internal(e.into())),
+        Err(ServiceError::InvalidTransition(_)) => {
+            return detail_page(&app, &v, id, Some("alerts.illegal")).await
+        }
+        Err(e) => return Err(e.into()),
     }
-    app.audit
-        .write(entry(
-            &v,
-            &format!("alert.{}", to.as_str()),
-            "alert",
-            Some(id.to_string()),
-            Some(a.customer_id),
-            json!({ "from": a.status, "to": to.as_str(), "disposition": disposition }),
-        ))
-        .await?;
     let back = f
         .back
         .filter(|b| b.starts_with("/alerts") && !b.starts_with("//"))

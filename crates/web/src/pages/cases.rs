@@ -9,8 +9,6 @@
 //! scope answers 404, like an unknown one; every intake and step is audited.
 
 use super::{check_csrf, enc, opt, render, require, Layout};
-use rapport_services::cases::{self, CaseSettings, Intake};
-use rapport_services::clock::Clock;
 use crate::audit::entry;
 use crate::auth::{PageUser, Permission, Viewer};
 use crate::error::PageError;
@@ -25,6 +23,9 @@ use axum::{Form, Router};
 use chrono::NaiveDateTime;
 use rapport_engage::case::{transition, CaseAction, CaseActionKind, CaseState, ComplaintCategory};
 use rapport_engage::sla::{Severity, SlaStatus, Target};
+use rapport_services::cases::{self, CaseSettings, Intake};
+use rapport_services::clock::Clock;
+use rapport_services::error::ServiceError;
 use rapport_store::{CaseRow, Scope};
 use serde::Deserialize;
 use serde_json::json;
@@ -400,43 +401,31 @@ async fn open(
     Form(f): Form<OpenForm>,
 ) -> Result<Response, PageError> {
     check_csrf(&v, &f.csrf)?;
-    require(&v, Permission::WorkCases)?;
-    let customer_id = app.store.customer_id_by_key(&v.scope(), &key).await?;
-    let opened = cases::open(
+    let opened = cases::open_case(
         &app.store,
         &clock(&app)?,
-        &Intake {
+        &v.actor(),
+        "web",
+        Intake {
             customer_key: key.clone(),
-            intake: "web".into(),
+            intake: String::new(),
             kind: f.kind.trim().to_string(),
             category: f.category.trim().to_string(),
             severity: f.severity.trim().to_string(),
             subject: f.subject.clone(),
             description: f.description.clone(),
             supervisor: None,
-            by: v.user.username.clone(),
+            by: String::new(),
         },
     )
     .await;
     let c = match opened {
         Ok(c) => c,
-        Err(e) => {
-            return match e.downcast::<rapport_store::StoreError>() {
-                Ok(s) => Err(s.into()),
-                Err(e) => new_page(&app, &v, &key, f, Some(format!("{e:#}"))),
-            }
+        Err(ServiceError::Invalid { message, .. }) => {
+            return new_page(&app, &v, &key, f, Some(message))
         }
+        Err(e) => return Err(e.into()),
     };
-    app.audit
-        .write(entry(
-            &v,
-            "case.open",
-            "case",
-            Some(c.id.to_string()),
-            Some(customer_id),
-            json!({ "via": "web", "kind": c.kind, "severity": c.severity, "category": c.category }),
-        ))
-        .await?;
     Ok(Redirect::to(&format!("/cases/{}", c.id)).into_response())
 }
 
@@ -706,33 +695,22 @@ async fn step(
             return detail_page(&app, &v, id, Some(msg)).await;
         }
     }
-    let done = cases::act(
+    let done = cases::step_case(
         &app.store,
         &settings,
         &clock(&app)?,
+        &v.actor(),
+        "web",
         id,
         &action,
-        &v.user.username,
     )
     .await;
-    let report = match done {
-        Ok(r) => r,
-        Err(e) => {
-            return match e.downcast::<rapport_store::StoreError>() {
-                Ok(s) => Err(s.into()),
-                Err(e) => detail_page(&app, &v, id, Some(format!("{e:#}"))).await,
-            }
+    match done {
+        Ok(_) => {}
+        Err(ServiceError::Invalid { message, .. } | ServiceError::InvalidTransition(message)) => {
+            return detail_page(&app, &v, id, Some(message)).await
         }
-    };
-    app.audit
-        .write(entry(
-            &v,
-            "case.step",
-            "case",
-            Some(id.to_string()),
-            Some(c.customer_id),
-            json!({ "via": "web", "action": action.kind().as_str(), "state": report.state }),
-        ))
-        .await?;
+        Err(e) => return Err(e.into()),
+    }
     Ok(Redirect::to(&format!("/cases/{id}")).into_response())
 }

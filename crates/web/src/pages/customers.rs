@@ -767,31 +767,25 @@ async fn recommendation_outcome(
         .await?
         .filter(|r| r.customer_id == c.profile.id)
         .ok_or(PageError::NotFound)?;
-    let notice = match rapport_services::recommendations::record_outcome(
+    let notice = match rapport_services::recommendations::record_outcome_as(
         &app.store,
-        &rapport_services::recommendations::Settings::from_config(&app.cfg.matching).map_err(PageError::Internal)?,
+        &rapport_services::recommendations::Settings::from_config(&app.cfg.matching)
+            .map_err(PageError::Internal)?,
+        &v.actor(),
+        "ui",
         rec.id,
         &f.outcome,
-        &v.user.username,
         Some("ui"),
         None,
     )
     .await
     {
-        Ok(_) => {
-            app.audit
-                .write(entry(
-                    &v,
-                    "recommendation.outcome",
-                    "recommendation",
-                    Some(rec.id.to_string()),
-                    Some(c.profile.id),
-                    json!({ "via": "ui", "outcome": f.outcome, "product": rec.product_code }),
-                ))
-                .await?;
-            String::new()
-        }
-        Err(e) => format!("{}", e),
+        Ok(_) => String::new(),
+        Err(
+            rapport_services::error::ServiceError::Invalid { message, .. }
+            | rapport_services::error::ServiceError::Refused(message),
+        ) => message,
+        Err(e) => return Err(e.into()),
     };
     customer_page(&app, &v, &c, false, false, notice).await
 }

@@ -3,7 +3,6 @@
 //! RM, and the view as CSV (`/kpis.csv`). Figures from `rapport_services::kpi`.
 
 use super::{render, require, Layout};
-use rapport_services::kpi::{dashboard, default_end, load, view_csv, ViewBy};
 use crate::auth::{PageUser, Permission};
 use crate::charts::{self, Series};
 use crate::error::PageError;
@@ -15,6 +14,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use rapport_services::kpi::{dashboard, default_end, load, view_csv, ViewBy};
 use serde::Deserialize;
 
 pub const TEXTS: &[Text] = &[

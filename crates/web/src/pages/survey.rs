@@ -18,7 +18,6 @@
 //! shown again with the problem, naming the question.
 
 use super::render;
-use rapport_services::surveys::{shipped_survey, stored_answer};
 use crate::auth::token_hash;
 use crate::error::PageError;
 use crate::i18n::{Lang, Text, Tr};
@@ -34,6 +33,7 @@ use rapport_engage::survey::{
     is_token, validate_answers, Answer, KanoAnswer, QuestionKind, SurveyDef, SurveyError,
     MAX_TEXT_CHARS, RATING_MAX,
 };
+use rapport_services::surveys::{shipped_survey, stored_answer};
 use rapport_store::{InvitationRow, StoreError};
 use serde::Deserialize;
 

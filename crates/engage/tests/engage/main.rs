@@ -1,0 +1,3 @@
+//! The integration tests of `rapport-engage`, one binary.
+
+mod policy_props;

@@ -1,0 +1,4 @@
+//! The integration tests of `rapport-matching`, one binary.
+
+mod nba_props;
+mod suitability_props;

@@ -1,0 +1,4 @@
+//! The integration tests of `rapport-models`, one binary (the data samples
+//! stay in `tests/data`).
+
+mod extracts;

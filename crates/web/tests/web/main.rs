@@ -1,0 +1,15 @@
+//! The web application's integration tests, in one binary: the in-process
+//! router over a generated bank on SQLite (and PostgreSQL when
+//! `RAPPORT_TEST_PG` is set) — the 360, the route × role matrix,
+//! recommendations, cases, surveys, KPIs, request logs and campaigns end to
+//! end. The browser journeys are the separate `browser` binary.
+
+mod campaign_e2e;
+mod cases_web;
+mod common;
+mod customer_360;
+mod kpi_dashboard;
+mod recommend_web;
+mod survey_web;
+mod web_logs;
+mod web_matrix;
