@@ -12,6 +12,7 @@
 //! has none — the same rule as `rapport export scores`.
 
 use crate::dialect::on_pool;
+use crate::tables::{erasure_sql, subject_export_sql, Tally, TABLES};
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -417,38 +418,6 @@ fn health_point(id: i64, mut h: Map<String, Value>) -> Result<HealthPoint> {
     })
 }
 
-/// Every table holding rows about one customer, for the data-subject export.
-const EXPORT_TABLES: [&str; 28] = [
-    "customer_source_key",
-    "account",
-    "account_role",
-    "txn",
-    "holding",
-    "loan",
-    "card",
-    "standing_order",
-    "card_statement",
-    "outcome",
-    "interaction",
-    "service_case",
-    "survey_response",
-    "consent",
-    "health_score",
-    "segment_membership",
-    "rm_assignment",
-    "contact_preference",
-    "contact_decision",
-    "campaign_member",
-    "outbox_message",
-    "contact_task",
-    "survey_invitation",
-    "survey_answer",
-    "support_case",
-    "recommendation",
-    "contact_log",
-    "consent_change",
-];
-
 impl Store {
     /// The latest date with a finished scoring run.
     async fn latest_scored(&self) -> Result<Option<NaiveDate>> {
@@ -716,8 +685,9 @@ impl Store {
     }
 
     /// Every row the store holds about customer `id` (data-subject access):
-    /// the customer row and each customer-keyed table, plus alerts with
-    /// their events and the audit rows about the customer.
+    /// the customer row, then each table the registry (`tables.rs`) includes
+    /// in the data-subject export — the customer-keyed tables, alerts with
+    /// their events, the audit rows and the events of support cases.
     pub async fn export_customer(&self, id: i64) -> Result<Value> {
         let mut out = Map::new();
         on_pool!(self, p => {
@@ -727,19 +697,9 @@ impl Store {
                 return Err(StoreError::NotFound(format!("customer #{id}")));
             };
             out.insert("customer".into(), Value::Object(customer));
-            for table in EXPORT_TABLES {
-                let sql = format!("SELECT * FROM {table} WHERE customer_id = $1");
+            for (table, sql) in TABLES.iter().filter_map(|t| Some((t.name, subject_export_sql(t)?))) {
                 let rows = sqlx::query(&sql).bind(id).fetch_all(&mut *conn).await?;
                 out.insert(table.into(), Value::Array(rows.iter().map(|r| Value::Object(row_json(r))).collect()));
-            }
-            for (name, sql) in [
-                ("alert", "SELECT * FROM alert WHERE customer_id = $1 ORDER BY id"),
-                ("alert_event", "SELECT e.* FROM alert_event e JOIN alert a ON a.id = e.alert_id WHERE a.customer_id = $1 ORDER BY e.id"),
-                ("audit_log", "SELECT * FROM audit_log WHERE customer_id = $1 ORDER BY id"),
-                ("case_event", "SELECT e.* FROM case_event e JOIN support_case c ON c.id = e.case_id WHERE c.customer_id = $1 ORDER BY e.id"),
-            ] {
-                let rows = sqlx::query(sql).bind(id).fetch_all(&mut *conn).await?;
-                out.insert(name.into(), Value::Array(rows.iter().map(|r| Value::Object(row_json(r))).collect()));
             }
         });
         Ok(Value::Object(out))
@@ -754,7 +714,8 @@ impl Store {
     /// year, clears free text in interactions, cases (imported and handled
     /// here) and survey answers, cancels queued messages and clears the
     /// address and text of sent ones and of call tasks, and sets
-    /// `erased_at`. Idempotent.
+    /// `erased_at`. Idempotent. The updates per table are the registry's
+    /// (`tables.rs`); only the customer row's differs per dialect.
     pub async fn erase_customer(&self, id: i64, at: DateTime<Utc>) -> Result<ErasureReport> {
         let customer = match self {
             Store::Sqlite(_) => {
@@ -773,44 +734,30 @@ impl Store {
         if exists == 0 {
             return Err(StoreError::NotFound(format!("customer #{id}")));
         }
-        let (n, a, b, c) = on_pool!(self, p => {
+        let updates: Vec<(String, Option<Tally>)> = TABLES.iter().flat_map(erasure_sql).collect();
+        let mut report = ErasureReport {
+            customer_id: id,
+            erased_now: false,
+            interaction_notes_cleared: 0,
+            case_descriptions_cleared: 0,
+            survey_answers_cleared: 0,
+        };
+        on_pool!(self, p => {
             let mut tx = p.begin().await?;
             let n = sqlx::query(customer).bind(id).bind(at).execute(&mut *tx).await?.rows_affected();
-            let a = sqlx::query("UPDATE interaction SET note = NULL WHERE customer_id = $1 AND note IS NOT NULL")
-                .bind(id).execute(&mut *tx).await?.rows_affected();
-            let b = sqlx::query("UPDATE service_case SET description = NULL WHERE customer_id = $1 AND description IS NOT NULL")
-                .bind(id).execute(&mut *tx).await?.rows_affected();
-            let c = sqlx::query("UPDATE survey_response SET answer_text = NULL WHERE customer_id = $1 AND answer_text IS NOT NULL")
-                .bind(id).execute(&mut *tx).await?.rows_affected();
-            let c2 = sqlx::query("UPDATE survey_answer SET answer_text = NULL WHERE customer_id = $1 AND answer_text IS NOT NULL")
-                .bind(id).execute(&mut *tx).await?.rows_affected();
-            let b2 = sqlx::query("UPDATE support_case SET subject = '[erased]', description = '[erased]', \
-                 resolution = CASE WHEN resolution IS NULL THEN NULL ELSE '[erased]' END \
-                 WHERE customer_id = $1 AND description <> '[erased]'")
-                .bind(id).execute(&mut *tx).await?.rows_affected();
-            // Queued messages are not sent any more; sent ones lose address and text.
-            sqlx::query("UPDATE outbox_message SET status = 'cancelled', last_error = 'customer erased' \
-                 WHERE customer_id = $1 AND status = 'queued'")
-                .bind(id).execute(&mut *tx).await?;
-            sqlx::query("UPDATE outbox_message SET address = '', subject = NULL, body = '[erased]', \
-                 response = NULL WHERE customer_id = $1 AND body <> '[erased]'")
-                .bind(id).execute(&mut *tx).await?;
-            sqlx::query("UPDATE contact_task SET script = '[erased]' WHERE customer_id = $1")
-                .bind(id).execute(&mut *tx).await?;
-            let a2 = sqlx::query("UPDATE contact_log SET note = NULL WHERE customer_id = $1 AND note IS NOT NULL")
-                .bind(id).execute(&mut *tx).await?.rows_affected();
-            sqlx::query("UPDATE consent_change SET note = NULL WHERE customer_id = $1")
-                .bind(id).execute(&mut *tx).await?;
+            report.erased_now = n > 0;
+            for (sql, tally) in &updates {
+                let changed = sqlx::query(sql).bind(id).execute(&mut *tx).await?.rows_affected();
+                match tally {
+                    Some(Tally::Notes) => report.interaction_notes_cleared += changed,
+                    Some(Tally::CaseTexts) => report.case_descriptions_cleared += changed,
+                    Some(Tally::SurveyAnswers) => report.survey_answers_cleared += changed,
+                    None => {}
+                }
+            }
             tx.commit().await?;
-            (n, a + a2, b + b2, c + c2)
         });
-        Ok(ErasureReport {
-            customer_id: id,
-            erased_now: n > 0,
-            interaction_notes_cleared: a,
-            case_descriptions_cleared: b,
-            survey_answers_cleared: c,
-        })
+        Ok(report)
     }
 
     /// Every branch with its number of customers and RMs.

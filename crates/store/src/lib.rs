@@ -38,6 +38,7 @@ mod scores;
 mod segments;
 mod session;
 mod survey;
+mod tables;
 
 pub use access::{ApiTokenRow, AuditEntry, AuditFilter, AuditRow, StaffUser};
 pub use alerts::{
@@ -72,6 +73,7 @@ pub use schema::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 pub use scores::{BandMove, HealthScoreRow, ScoreRunRow};
 pub use segments::{SegmentRow, SegmentSize};
 pub use survey::{InvitationRow, NewSurveyAnswer, SurveyAnswerRow};
+pub use tables::exportable_tables;
 
 use sqlx::{PgPool, SqlitePool};
 
