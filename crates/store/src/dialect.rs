@@ -104,9 +104,6 @@ impl<'a> Val<'a> {
     pub(crate) fn opt_text(v: Option<&'a str>) -> Self {
         Val::Text(v.map(Cow::Borrowed))
     }
-    pub(crate) fn owned(v: String) -> Self {
-        Val::Text(Some(Cow::Owned(v)))
-    }
     pub(crate) fn opt_owned(v: Option<String>) -> Self {
         Val::Text(v.map(Cow::Owned))
     }
