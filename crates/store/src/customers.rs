@@ -12,6 +12,7 @@
 //! has none — the same rule as `rapport export scores`.
 
 use crate::dialect::on_pool;
+use crate::statement::Stmt;
 use crate::tables::{erasure_sql, subject_export_sql, Tally, TABLES};
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -34,18 +35,17 @@ pub enum Scope {
 }
 
 impl Scope {
-    /// The SQL condition on the customer aliased `c`, with its parameter as `$n`.
-    fn condition(&self, n: usize) -> (String, Option<i64>) {
+    /// The SQL condition on the customer aliased `c`, its parameter (if
+    /// any) bound in `st`.
+    fn condition(&self, st: &mut Stmt) -> String {
         match *self {
-            Scope::All => ("TRUE".into(), None),
-            Scope::Nothing => ("FALSE".into(), None),
-            Scope::Branch(b) => (format!("c.branch_id = ${n}"), Some(b)),
-            Scope::Rm(s) => (
-                format!(
-                    "EXISTS (SELECT 1 FROM rm_assignment sa WHERE sa.customer_id = c.id \
-                     AND sa.staff_user_id = ${n})"
-                ),
-                Some(s),
+            Scope::All => "TRUE".into(),
+            Scope::Nothing => "FALSE".into(),
+            Scope::Branch(b) => format!("c.branch_id = {}", st.param(b)),
+            Scope::Rm(s) => format!(
+                "EXISTS (SELECT 1 FROM rm_assignment sa WHERE sa.customer_id = c.id \
+                 AND sa.staff_user_id = {})",
+                st.param(s)
             ),
         }
     }
@@ -78,7 +78,7 @@ pub struct Page<T> {
 }
 
 /// A customer in a list.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct CustomerListRow {
     pub id: i64,
     pub key: String,
@@ -180,28 +180,6 @@ pub struct RmRow {
     pub display_name: String,
     pub branch_id: Option<i64>,
     pub customers: i64,
-}
-
-/// A value bound into a dynamically built query.
-#[derive(Debug, Clone)]
-enum Bind {
-    I(i64),
-    S(String),
-    D(NaiveDate),
-}
-
-macro_rules! bind_all {
-    ($q:expr, $binds:expr) => {{
-        let mut q = $q;
-        for b in $binds {
-            q = match b {
-                Bind::I(v) => q.bind(*v),
-                Bind::S(v) => q.bind(v.clone()),
-                Bind::D(v) => q.bind(*v),
-            };
-        }
-        q
-    }};
 }
 
 const KEY_SQL: &str = "COALESCE((SELECT k.source_key FROM customer_source_key k \
@@ -439,59 +417,47 @@ impl Store {
         };
         let page = f.page.max(1);
         let latest = self.latest_scored().await?;
-        let mut binds: Vec<Bind> = Vec::new();
-        let push = |b: Bind, binds: &mut Vec<Bind>| {
-            binds.push(b);
-            binds.len()
-        };
-        let n = push(Bind::D(latest.unwrap_or_default()), &mut binds);
-        let score_join =
-            format!("LEFT JOIN health_score hs ON hs.customer_id = c.id AND hs.as_of = ${n}");
-        let mut cond = Vec::new();
-        let (sc, sv) = scope.condition(binds.len() + 1);
-        if let Some(v) = sv {
-            push(Bind::I(v), &mut binds);
-        }
-        cond.push(sc);
+        let mut st = Stmt::new(self);
+        let score_join = format!(
+            "LEFT JOIN health_score hs ON hs.customer_id = c.id AND hs.as_of = {}",
+            st.param(latest.unwrap_or_default())
+        );
+        let mut cond = vec![scope.condition(&mut st)];
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             if let Some(id) = q.strip_prefix('#').and_then(|d| d.parse::<i64>().ok()) {
-                let n = push(Bind::I(id), &mut binds);
-                cond.push(format!("c.id = ${n}"));
+                cond.push(format!("c.id = {}", st.param(id)));
             } else {
-                let exact = push(Bind::S(q.to_string()), &mut binds);
+                let exact = st.param(q);
                 let escaped = q
                     .to_lowercase()
                     .replace('\\', "\\\\")
                     .replace('%', "\\%")
                     .replace('_', "\\_");
-                let like = push(Bind::S(format!("%{escaped}%")), &mut binds);
+                let like = st.param(format!("%{escaped}%"));
                 cond.push(format!(
-                    "(EXISTS (SELECT 1 FROM customer_source_key k WHERE k.source_key = ${exact} \
-                     AND k.customer_id = c.id) OR c.id_number = ${exact} \
-                     OR LOWER(c.name) LIKE ${like} ESCAPE '\\' OR c.phone LIKE ${like} ESCAPE '\\' \
-                     OR LOWER(c.email) LIKE ${like} ESCAPE '\\')"
+                    "(EXISTS (SELECT 1 FROM customer_source_key k WHERE k.source_key = {exact} \
+                     AND k.customer_id = c.id) OR c.id_number = {exact} \
+                     OR LOWER(c.name) LIKE {like} ESCAPE '\\' OR c.phone LIKE {like} ESCAPE '\\' \
+                     OR LOWER(c.email) LIKE {like} ESCAPE '\\')"
                 ));
             }
         }
         if let Some(seg) = &f.segment {
-            let n = push(Bind::S(seg.clone()), &mut binds);
             cond.push(format!(
                 "EXISTS (SELECT 1 FROM segment s JOIN segment_membership m ON m.segment_id = s.id \
-                 WHERE s.code = ${n} AND m.customer_id = c.id AND m.as_of = \
-                 (SELECT MAX(m2.as_of) FROM segment_membership m2 WHERE m2.segment_id = s.id))"
+                 WHERE s.code = {} AND m.customer_id = c.id AND m.as_of = \
+                 (SELECT MAX(m2.as_of) FROM segment_membership m2 WHERE m2.segment_id = s.id))",
+                st.param(seg.as_str())
             ));
         }
         if let Some(band) = &f.band {
-            let n = push(Bind::S(band.clone()), &mut binds);
-            cond.push(format!("hs.band = ${n}"));
+            cond.push(format!("hs.band = {}", st.param(band.as_str())));
         }
         if let Some(rm) = f.rm_id {
-            let n = push(Bind::I(rm), &mut binds);
-            cond.push(format!("ra.staff_user_id = ${n}"));
+            cond.push(format!("ra.staff_user_id = {}", st.param(rm)));
         }
         if let Some(b) = f.branch_id {
-            let n = push(Bind::I(b), &mut binds);
-            cond.push(format!("c.branch_id = ${n}"));
+            cond.push(format!("c.branch_id = {}", st.param(b)));
         }
         let from = format!(
             "FROM customer c LEFT JOIN branch b ON b.id = c.branch_id \
@@ -500,46 +466,19 @@ impl Store {
              WHERE {}",
             cond.join(" AND ")
         );
-        let list = format!(
-            "SELECT c.id, {KEY_SQL}, c.name, c.phone, c.id_number, b.code, ra.staff_user_id, \
-             su.display_name, hs.score, hs.band, c.erased_at IS NOT NULL {from} \
+        let mut count = st.clone();
+        count.push(&format!("SELECT COUNT(*) {from}"));
+        st.push(&format!(
+            "SELECT c.id, {KEY_SQL} AS key, c.name, c.phone, c.id_number, b.code AS branch_code, \
+             ra.staff_user_id AS rm_id, su.display_name AS rm_name, hs.score, hs.band, \
+             c.erased_at IS NOT NULL AS erased {from} \
              ORDER BY c.id LIMIT {per_page} OFFSET {}",
             (page - 1) * per_page
-        );
-        let count = format!("SELECT COUNT(*) {from}");
-        type Raw = (
-            i64,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<i64>,
-            Option<String>,
-            Option<f64>,
-            Option<String>,
-            bool,
-        );
-        let (rows, total): (Vec<Raw>, i64) = on_pool!(self, p => (
-            bind_all!(sqlx::query_as(&list), &binds).fetch_all(p).await?,
-            bind_all!(sqlx::query_scalar(&count), &binds).fetch_one(p).await?,
         ));
-        let items = rows
-            .into_iter()
-            .map(|r| CustomerListRow {
-                id: r.0,
-                key: r.1,
-                name: r.2,
-                phone: r.3,
-                id_number: r.4,
-                branch_code: r.5,
-                rm_id: r.6,
-                rm_name: r.7,
-                score: r.8,
-                band: r.9,
-                erased: r.10,
-            })
-            .collect();
+        let (items, total): (Vec<CustomerListRow>, i64) = on_pool!(self, p => (
+            st.query_as()?.fetch_all(p).await?,
+            count.query_scalar()?.fetch_one(p).await?,
+        ));
         Ok(Page {
             items,
             total,
@@ -550,38 +489,34 @@ impl Store {
 
     /// The id of the customer with `key` (a source key or `#<id>`) within `scope`.
     pub async fn customer_id_by_key(&self, scope: &Scope, key: &str) -> Result<i64> {
-        let (sc, sv) = scope.condition(2);
-        let id: Option<i64> =
-            if let Some(id) = key.strip_prefix('#').and_then(|d| d.parse::<i64>().ok()) {
-                let sql = format!("SELECT c.id FROM customer c WHERE c.id = $1 AND {sc}");
-                on_pool!(self, p => {
-                    let mut q = sqlx::query_scalar(&sql).bind(id);
-                    if let Some(v) = sv { q = q.bind(v); }
-                    q.fetch_optional(p).await?
-                })
-            } else {
-                let sql = format!(
+        let mut st = Stmt::new(self);
+        if let Some(id) = key.strip_prefix('#').and_then(|d| d.parse::<i64>().ok()) {
+            let id = st.param(id);
+            let sc = scope.condition(&mut st);
+            st.push(&format!(
+                "SELECT c.id FROM customer c WHERE c.id = {id} AND {sc}"
+            ));
+        } else {
+            let key = st.param(key);
+            let sc = scope.condition(&mut st);
+            st.push(&format!(
                 "SELECT c.id FROM customer_source_key k JOIN customer c ON c.id = k.customer_id \
-                 WHERE k.source_key = $1 AND {sc} ORDER BY k.id LIMIT 1"
-            );
-                on_pool!(self, p => {
-                    let mut q = sqlx::query_scalar(&sql).bind(key);
-                    if let Some(v) = sv { q = q.bind(v); }
-                    q.fetch_optional(p).await?
-                })
-            };
+                 WHERE k.source_key = {key} AND {sc} ORDER BY k.id LIMIT 1"
+            ));
+        }
+        let id: Option<i64> = on_pool!(self, p => st.query_scalar()?.fetch_optional(p).await?);
         id.ok_or_else(|| StoreError::NotFound(format!("customer {key}")))
     }
 
     /// Whether customer `id` exists and is within `scope`.
     pub async fn customer_in_scope(&self, scope: &Scope, id: i64) -> Result<bool> {
-        let (sc, sv) = scope.condition(2);
-        let sql = format!("SELECT COUNT(*) FROM customer c WHERE c.id = $1 AND {sc}");
-        let n: i64 = on_pool!(self, p => {
-            let mut q = sqlx::query_scalar(&sql).bind(id);
-            if let Some(v) = sv { q = q.bind(v); }
-            q.fetch_one(p).await?
-        });
+        let mut st = Stmt::new(self);
+        let id = st.param(id);
+        let sc = scope.condition(&mut st);
+        st.push(&format!(
+            "SELECT COUNT(*) FROM customer c WHERE c.id = {id} AND {sc}"
+        ));
+        let n: i64 = on_pool!(self, p => st.query_scalar()?.fetch_one(p).await?);
         Ok(n > 0)
     }
 
@@ -591,7 +526,11 @@ impl Store {
     /// condition) plus one JSON array column per section, so a 360 costs a
     /// single round trip to the database however many sections it has.
     pub async fn customer_360(&self, scope: &Scope, id: i64) -> Result<Customer360> {
-        let (sc, sv) = scope.condition(2);
+        // The sections' SQL reads the customer id as `$1`: it is the first
+        // value bound (on SQLite, sqlx binds `$1` and `?1` to the same value).
+        let mut st = Stmt::new(self);
+        let id_p = st.param(id);
+        let sc = scope.condition(&mut st);
         let json_cols = match self {
             Store::Sqlite(_) => &*SQLITE_360_COLUMNS,
             Store::Postgres(_) => &*POSTGRES_360_COLUMNS,
@@ -603,14 +542,11 @@ impl Store {
              FROM customer c LEFT JOIN branch b ON b.id = c.branch_id \
              LEFT JOIN rm_assignment ra ON ra.customer_id = c.id \
              LEFT JOIN staff_user su ON su.id = ra.staff_user_id \
-             WHERE c.id = $1 AND {sc}"
+             WHERE c.id = {id_p} AND {sc}"
         );
+        st.push(&sql);
         let (profile, arrays) = on_pool!(self, p => {
-            let mut q = sqlx::query(&sql).bind(id);
-            if let Some(v) = sv {
-                q = q.bind(v);
-            }
-            let Some(r) = q.fetch_optional(p).await? else {
+            let Some(r) = st.query()?.fetch_optional(p).await? else {
                 return Err(StoreError::NotFound(format!("customer #{id}")));
             };
             let attributes: Option<String> = r.try_get(18)?;
