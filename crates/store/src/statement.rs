@@ -9,9 +9,9 @@
 //!
 //! Statements with a fixed text need no builder: they use `$n` placeholders,
 //! which SQLite accepts too, and run through `on_pool!`. Bulk inserts with
-//! thousands of values keep their own SQL (`dialect.rs`): SQLite looks up a
-//! `$n` by name, and sqlx looks up every numbered placeholder's number by a
-//! scan, so thousands of them cost quadratic time.
+//! thousands of values keep their own SQL (`dialect.rs`): binding numbered
+//! placeholders on SQLite looks each one up by a linear scan, harmless for a
+//! few hundred values, quadratic for tens of thousands.
 
 use crate::{Backend, Result, Store};
 use chrono::{DateTime, NaiveDate, Utc};
