@@ -342,7 +342,7 @@ pub(crate) fn erasure_sql(t: &Table) -> Vec<(String, Option<Tally>)> {
 mod tests {
     use super::*;
     use crate::Store;
-    use std::collections::BTreeSet;
+    use std::collections::{BTreeMap, BTreeSet};
 
     /// Tables of a migrated database that are not the application's.
     const NOT_REGISTERED: &[&str] = &["_sqlx_migrations"];
@@ -404,52 +404,55 @@ mod tests {
         );
     }
 
-    async fn columns(store: &Store, table: &str) -> BTreeSet<String> {
-        let Store::Sqlite(p) = store else {
-            return BTreeSet::new();
-        };
-        let cols: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info($1)")
-            .bind(table)
+    /// The tables of a migrated store (not views), each with its columns.
+    async fn schema(store: &Store) -> BTreeMap<String, BTreeSet<String>> {
+        let pairs: Vec<(String, String)> = match store {
+            Store::Sqlite(p) => sqlx::query_as(
+                "SELECT m.name, c.name FROM sqlite_master m, pragma_table_info(m.name) c \
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+            )
             .fetch_all(p)
             .await
-            .unwrap_or_default();
-        cols.into_iter().collect()
+            .unwrap_or_default(),
+            Store::Postgres(p) => sqlx::query_as(
+                "SELECT c.table_name::text, c.column_name::text FROM information_schema.columns c \
+                 JOIN information_schema.tables t ON t.table_schema = c.table_schema \
+                 AND t.table_name = c.table_name \
+                 WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'",
+            )
+            .fetch_all(p)
+            .await
+            .unwrap_or_default(),
+        };
+        let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (table, column) in pairs {
+            if !NOT_REGISTERED.contains(&table.as_str()) {
+                out.entry(table).or_default().insert(column);
+            }
+        }
+        out
     }
 
     /// A new migration cannot add a table, or a customer column, without the
     /// registry saying what it is.
-    #[tokio::test]
-    async fn the_registry_matches_the_migrated_schema() {
-        let store = Store::connect("sqlite::memory:").await;
-        let Ok(store) = store else {
-            panic!("{store:?}");
-        };
-        let Store::Sqlite(p) = &store else {
-            panic!("not SQLite");
-        };
-        let schema: BTreeSet<String> = sqlx::query_scalar::<_, String>(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-        )
-        .fetch_all(p)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|t| !NOT_REGISTERED.contains(&t.as_str()))
-        .collect();
-        assert!(schema.contains("customer"), "{schema:?}");
-        let registered: BTreeSet<String> = TABLES.iter().map(|t| t.name.to_string()).collect();
+    async fn the_registry_matches_the_schema_of(store: &Store) {
+        let schema = schema(store).await;
+        assert!(schema.contains_key("customer"), "{schema:?}");
+        let tables: BTreeSet<&str> = schema.keys().map(String::as_str).collect();
+        let registered: BTreeSet<&str> = TABLES.iter().map(|t| t.name).collect();
         assert_eq!(
-            schema.difference(&registered).collect::<Vec<_>>(),
-            Vec::<&String>::new(),
+            tables.difference(&registered).collect::<Vec<_>>(),
+            Vec::<&&str>::new(),
             "tables of the schema missing from the registry"
         );
         assert_eq!(
-            registered.difference(&schema).collect::<Vec<_>>(),
-            Vec::<&String>::new(),
+            registered.difference(&tables).collect::<Vec<_>>(),
+            Vec::<&&str>::new(),
             "registered tables missing from the schema"
         );
+        let none = BTreeSet::new();
         for t in TABLES {
-            let cols = columns(&store, t.name).await;
+            let cols = schema.get(t.name).unwrap_or(&none);
             match t.owner {
                 Owner::Nobody => assert!(
                     !cols.contains("customer_id"),
@@ -471,22 +474,41 @@ mod tests {
                 assert!(cols.contains("id"), "{} is read in id order", t.name);
             }
         }
-        store.close().await;
     }
 
-    /// Every statement the registry makes runs on the migrated schema.
-    #[tokio::test]
-    async fn export_and_erasure_run_on_every_registered_table() {
-        let store = Store::connect("sqlite::memory:").await;
-        let Ok(store) = store else {
-            panic!("{store:?}");
+    async fn exec(store: &Store, sql: &str) {
+        let done = match store {
+            Store::Sqlite(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
+            Store::Postgres(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
         };
-        if let Store::Sqlite(p) = &store {
-            let added = sqlx::query("INSERT INTO customer (id, name) VALUES (1, 'A')")
-                .execute(p)
-                .await;
-            assert!(added.is_ok(), "{added:?}");
-        }
+        assert!(done.is_ok(), "{done:?}");
+    }
+
+    /// Every statement the registry makes runs on the migrated schema, the
+    /// export has the same sections as before the registry, and erasure
+    /// clears and counts what it did before.
+    async fn export_and_erasure_on(store: &Store) {
+        exec(
+            store,
+            "INSERT INTO import_file (id, kind, source, path, sha256, status) VALUES \
+               (1, 'interactions', 's', 'i.csv', 'x', 'complete'); \
+             INSERT INTO customer (id, name) VALUES (1, 'A'), (2, 'B'); \
+             INSERT INTO interaction (source, source_key, customer_id, occurred_on, channel, \
+               kind, note, fingerprint, import_id) VALUES \
+               ('s', 'i1', 1, '2025-01-01', 'phone', 'call', 'private', 0, 1), \
+               ('s', 'i2', 1, '2025-01-02', 'phone', 'call', NULL, 0, 1), \
+               ('s', 'i3', 2, '2025-01-02', 'phone', 'call', 'kept', 0, 1); \
+             INSERT INTO service_case (source, source_key, customer_id, opened_on, kind, \
+               severity, status, description, fingerprint, import_id) VALUES \
+               ('s', 'c1', 1, '2025-01-01', 'complaint', 'low', 'open', 'text', 0, 1); \
+             INSERT INTO survey_response (source, source_key, customer_id, survey, kind, \
+               answered_on, question, answer_text, fingerprint, import_id) VALUES \
+               ('s', 'r1', 1, 'nps', 'nps', '2025-01-01', 'q', 'free text', 0, 1); \
+             INSERT INTO contact_log (customer_id, staff, kind, outcome, note, at, recorded_at) \
+               VALUES (1, 'rm', 'call', 'reached', 'said things', '2025-01-01T00:00:00Z', \
+               '2025-01-01T00:00:00Z');",
+        )
+        .await;
         let export = store.export_customer(1).await;
         let Ok(serde_json::Value::Object(export)) = export else {
             panic!("{export:?}");
@@ -500,6 +522,15 @@ mod tests {
                 t.name
             );
         }
+        let rows = |t: &str| export.get(t).and_then(|v| v.as_array()).map(Vec::len);
+        assert_eq!(
+            (
+                rows("interaction"),
+                rows("service_case"),
+                rows("contact_log")
+            ),
+            (Some(2), Some(1), Some(1))
+        );
         let mut sections: Vec<&str> = export.keys().map(String::as_str).collect();
         sections.sort_unstable();
         let mut want = vec![
@@ -540,7 +571,87 @@ mod tests {
         want.sort_unstable();
         assert_eq!(sections, want);
         let erased = store.erase_customer(1, chrono::Utc::now()).await;
-        assert!(matches!(erased, Ok(ref r) if r.erased_now), "{erased:?}");
+        let Ok(report) = erased else {
+            panic!("{erased:?}");
+        };
+        assert!(report.erased_now);
+        assert_eq!(
+            (
+                report.interaction_notes_cleared,
+                report.case_descriptions_cleared,
+                report.survey_answers_cleared
+            ),
+            (2, 1, 1)
+        );
+        let again = store.erase_customer(1, chrono::Utc::now()).await;
+        let Ok(again) = again else {
+            panic!("{again:?}");
+        };
+        assert!(!again.erased_now);
+        assert_eq!(
+            (
+                again.interaction_notes_cleared,
+                again.case_descriptions_cleared,
+                again.survey_answers_cleared
+            ),
+            (0, 0, 0)
+        );
+        let kept = store.export_customer(2).await;
+        let note = kept
+            .ok()
+            .and_then(|e| e.get("interaction")?.get(0)?.get("note").cloned());
+        assert_eq!(note, Some(serde_json::Value::from("kept")));
+    }
+
+    #[tokio::test]
+    async fn the_registry_matches_the_migrated_schema_on_sqlite() {
+        let store = Store::connect("sqlite::memory:").await;
+        let Ok(store) = store else {
+            panic!("{store:?}");
+        };
+        the_registry_matches_the_schema_of(&store).await;
         store.close().await;
+    }
+
+    #[tokio::test]
+    async fn export_and_erasure_follow_the_registry_on_sqlite() {
+        let store = Store::connect("sqlite::memory:").await;
+        let Ok(store) = store else {
+            panic!("{store:?}");
+        };
+        export_and_erasure_on(&store).await;
+        store.close().await;
+    }
+
+    /// Both checks on a fresh PostgreSQL database when `RAPPORT_TEST_PG`
+    /// names a server (an admin URL), like the integration tests.
+    #[tokio::test]
+    async fn the_registry_and_its_statements_hold_on_postgres() {
+        let Ok(admin_url) = std::env::var("RAPPORT_TEST_PG") else {
+            eprintln!("RAPPORT_TEST_PG not set: PostgreSQL registry test skipped");
+            return;
+        };
+        let name = format!("rapport_tables_{}", std::process::id());
+        let admin = sqlx::PgPool::connect(&admin_url).await;
+        let Ok(admin) = admin else {
+            panic!("{admin:?}");
+        };
+        let created = sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await;
+        assert!(created.is_ok(), "{created:?}");
+        let base = admin_url.rsplit_once('/').map_or("", |(b, _)| b);
+        let store = Store::connect(&format!("{base}/{name}")).await;
+        let Ok(store) = store else {
+            panic!("{store:?}");
+        };
+        the_registry_matches_the_schema_of(&store).await;
+        export_and_erasure_on(&store).await;
+        store.close().await;
+        let dropped = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&admin)
+            .await;
+        assert!(dropped.is_ok(), "{dropped:?}");
+        admin.close().await;
     }
 }
