@@ -396,6 +396,25 @@ fn health_point(id: i64, mut h: Map<String, Value>) -> Result<HealthPoint> {
     })
 }
 
+/// The update that erases the customer row `$1` at `$2`: personal fields
+/// cleared, the birth date kept as its year (date arithmetic differs per
+/// dialect).
+fn erase_customer_row_sql(store: &Store) -> &'static str {
+    match store {
+        Store::Sqlite(_) => {
+            "UPDATE customer SET name = NULL, id_number = NULL, phone = NULL, email = NULL, \
+             attributes = '{}', birth_date = CASE WHEN birth_date IS NULL THEN NULL \
+             ELSE substr(birth_date, 1, 4) || '-01-01' END, erased_at = $2 \
+             WHERE id = $1 AND erased_at IS NULL"
+        }
+        Store::Postgres(_) => {
+            "UPDATE customer SET name = NULL, id_number = NULL, phone = NULL, email = NULL, \
+             attributes = '{}', birth_date = date_trunc('year', birth_date)::date, erased_at = $2 \
+             WHERE id = $1 AND erased_at IS NULL"
+        }
+    }
+}
+
 impl Store {
     /// The latest date with a finished scoring run.
     async fn latest_scored(&self) -> Result<Option<NaiveDate>> {
@@ -653,19 +672,7 @@ impl Store {
     /// `erased_at`. Idempotent. The updates per table are the registry's
     /// (`tables.rs`); only the customer row's differs per dialect.
     pub async fn erase_customer(&self, id: i64, at: DateTime<Utc>) -> Result<ErasureReport> {
-        let customer = match self {
-            Store::Sqlite(_) => {
-                "UPDATE customer SET name = NULL, id_number = NULL, phone = NULL, email = NULL, \
-                 attributes = '{}', birth_date = CASE WHEN birth_date IS NULL THEN NULL \
-                 ELSE substr(birth_date, 1, 4) || '-01-01' END, erased_at = $2 \
-                 WHERE id = $1 AND erased_at IS NULL"
-            }
-            Store::Postgres(_) => {
-                "UPDATE customer SET name = NULL, id_number = NULL, phone = NULL, email = NULL, \
-                 attributes = '{}', birth_date = date_trunc('year', birth_date)::date, erased_at = $2 \
-                 WHERE id = $1 AND erased_at IS NULL"
-            }
-        };
+        let customer = erase_customer_row_sql(self);
         let exists = on_pool!(self, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM customer WHERE id = $1").bind(id).fetch_one(p).await?);
         if exists == 0 {
             return Err(StoreError::NotFound(format!("customer #{id}")));

@@ -5,7 +5,8 @@
 //!
 //! SQL shared by both backends uses `$N` placeholders, which SQLite accepts
 //! too; SQLite-only statements with many parameters use `?` (see
-//! [`question_marks`]). Anything else that differs between the dialects
+//! [`question_marks`]); statements whose text depends on their inputs are
+//! built with `statement.rs`. Anything else that differs between the dialects
 //! (timestamps, `COPY`, sequences) is spelled out per backend in a `match`.
 //! Nothing here knows about entities or content.
 //!

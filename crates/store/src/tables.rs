@@ -45,7 +45,7 @@ pub(crate) enum Erasure {
     /// Nothing: the rows hold nothing personal, or are kept by law.
     Kept,
     /// The customer row: personal fields cleared by `erase_customer` itself
-    /// (the SQL differs per dialect).
+    /// (the SQL differs per dialect: `erase_customer_row_sql`).
     CustomerRow,
     /// These updates of the customer's rows, in order.
     Anonymise(&'static [Clear]),
