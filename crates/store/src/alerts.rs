@@ -16,7 +16,6 @@ use crate::statement::{Arg, Stmt};
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use sqlx::Row;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -152,7 +151,7 @@ impl From<sqlx::Error> for AlertTransitionError {
 }
 
 /// A stored alert.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct AlertRow {
     pub id: i64,
     pub customer_id: i64,
@@ -463,18 +462,14 @@ impl Store {
             .bind(limit)
             .push(" OFFSET ")
             .bind(filter.offset.max(0));
-        on_pool!(self, p => st.query()?.fetch_all(p).await?.iter().map(alert_row).collect())
+        Ok(on_pool!(self, p => st.query_as()?.fetch_all(p).await?))
     }
 
     /// One alert; `StoreError::NotFound` when there is none.
     pub async fn alert(&self, id: i64) -> Result<AlertRow> {
         let sql = format!("SELECT {ALERT_COLUMNS} FROM alert WHERE id = $1");
-        let row = on_pool!(self, p => sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(p)
-            .await?
-            .map(|r| alert_row(&r))
-            .transpose()?);
+        let row: Option<AlertRow> =
+            on_pool!(self, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await?);
         row.ok_or_else(|| StoreError::NotFound(format!("alert {id}")))
     }
 
@@ -577,32 +572,4 @@ fn number_sqlite_placeholders(sql: &str) -> String {
         }
     }
     out
-}
-
-fn alert_row<R: Row>(r: &R) -> Result<AlertRow>
-where
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> NaiveDate: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> DateTime<Utc>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    usize: sqlx::ColumnIndex<R>,
-{
-    Ok(AlertRow {
-        id: r.try_get(0)?,
-        customer_id: r.try_get(1)?,
-        rule: r.try_get(2)?,
-        severity: r.try_get(3)?,
-        raised_on: r.try_get(4)?,
-        raised_at: r.try_get(5)?,
-        origin: r.try_get(6)?,
-        message: r.try_get(7)?,
-        evidence: r.try_get(8)?,
-        assignee_id: r.try_get(9)?,
-        queue: r.try_get(10)?,
-        status: r.try_get(11)?,
-        disposition: r.try_get(12)?,
-        updated_at: r.try_get(13)?,
-    })
 }
