@@ -37,7 +37,7 @@ pub enum Scope {
 impl Scope {
     /// The SQL condition on the customer aliased `c`, its parameter (if
     /// any) bound in `st`.
-    fn condition(&self, st: &mut Stmt) -> String {
+    pub(crate) fn condition(&self, st: &mut Stmt) -> String {
         match *self {
             Scope::All => "TRUE".into(),
             Scope::Nothing => "FALSE".into(),
