@@ -11,10 +11,11 @@
 //! says. The one rule it enforces is the workflow's order, since the
 //! `alert_event` history must never record an impossible change.
 
+use crate::dialect::on_pool;
+use crate::statement::{Arg, Stmt};
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use sqlx::Row;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -150,7 +151,7 @@ impl From<sqlx::Error> for AlertTransitionError {
 }
 
 /// A stored alert.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct AlertRow {
     pub id: i64,
     pub customer_id: i64,
@@ -169,7 +170,7 @@ pub struct AlertRow {
 }
 
 /// One recorded status change.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct AlertEventRow {
     pub alert_id: i64,
     pub at: DateTime<Utc>,
@@ -195,20 +196,6 @@ pub struct AlertFilter {
 
 const ALERT_COLUMNS: &str = "id, customer_id, rule, severity, raised_on, raised_at, origin, \
                              message, evidence, assignee_id, queue, status, disposition, updated_at";
-
-/// A value bound into a dynamically built query.
-enum Bind {
-    Int(i64),
-    Text(String),
-}
-
-/// `?` on SQLite, `$n` on PostgreSQL.
-fn placeholder(store: &Store, n: usize) -> String {
-    match store {
-        Store::Sqlite(_) => "?".to_string(),
-        Store::Postgres(_) => format!("${n}"),
-    }
-}
 
 impl Store {
     /// Stores alerts (status `new`) in one transaction; returns how many.
@@ -292,71 +279,31 @@ impl Store {
     /// Stores one alert (status `new`); returns its id.
     pub async fn insert_alert(&self, a: &NewAlert) -> Result<i64> {
         let now = Utc::now();
-        let sql = |p: &dyn Fn(usize) -> String| {
-            format!(
-                "INSERT INTO alert (customer_id, rule, severity, raised_on, raised_at, origin, \
-                 message, evidence, assignee_id, queue, updated_at) \
-                 VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) RETURNING id",
-                p(1),
-                p(2),
-                p(3),
-                p(4),
-                p(5),
-                p(6),
-                p(7),
-                p(8),
-                p(9),
-                p(10),
-                p(5)
-            )
-        };
-        let id: i64 = match self {
-            Store::Sqlite(pool) => sqlx::query(&sql(&|n| format!("?{n}")))
-                .bind(a.customer_id)
-                .bind(a.rule.as_str())
-                .bind(a.severity.as_str())
-                .bind(a.raised_on)
-                .bind(now)
-                .bind(a.origin.as_str())
-                .bind(a.message.as_str())
-                .bind(a.evidence.as_str())
-                .bind(a.assignee_id)
-                .bind(a.queue.as_deref())
-                .fetch_one(pool)
-                .await?
-                .try_get(0)?,
-            Store::Postgres(pool) => sqlx::query(&sql(&|n| format!("${n}")))
-                .bind(a.customer_id)
-                .bind(a.rule.as_str())
-                .bind(a.severity.as_str())
-                .bind(a.raised_on)
-                .bind(now)
-                .bind(a.origin.as_str())
-                .bind(a.message.as_str())
-                .bind(a.evidence.as_str())
-                .bind(a.assignee_id)
-                .bind(a.queue.as_deref())
-                .fetch_one(pool)
-                .await?
-                .try_get(0)?,
-        };
+        let sql = "INSERT INTO alert (customer_id, rule, severity, raised_on, raised_at, origin, \
+                   message, evidence, assignee_id, queue, updated_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $5) RETURNING id";
+        let id: i64 = on_pool!(self, p => sqlx::query_scalar(sql)
+            .bind(a.customer_id)
+            .bind(a.rule.as_str())
+            .bind(a.severity.as_str())
+            .bind(a.raised_on)
+            .bind(now)
+            .bind(a.origin.as_str())
+            .bind(a.message.as_str())
+            .bind(a.evidence.as_str())
+            .bind(a.assignee_id)
+            .bind(a.queue.as_deref())
+            .fetch_one(p)
+            .await?);
         Ok(id)
     }
 
     /// For each customer and rule with an alert raised on or before `day`,
     /// the latest such raised_on (the input of cool-downs).
     pub async fn last_alert_days(&self, day: NaiveDate) -> Result<Vec<(i64, String, NaiveDate)>> {
-        let sql = |p: &str| {
-            format!(
-                "SELECT customer_id, rule, MAX(raised_on) FROM alert WHERE raised_on <= {p} \
-                 GROUP BY customer_id, rule ORDER BY customer_id, rule"
-            )
-        };
-        let rows = match self {
-            Store::Sqlite(p) => sqlx::query_as(&sql("?")).bind(day).fetch_all(p).await?,
-            Store::Postgres(p) => sqlx::query_as(&sql("$1")).bind(day).fetch_all(p).await?,
-        };
-        Ok(rows)
+        let sql = "SELECT customer_id, rule, MAX(raised_on) FROM alert WHERE raised_on <= $1 \
+                   GROUP BY customer_id, rule ORDER BY customer_id, rule";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(day).fetch_all(p).await?))
     }
 
     /// The transactions booked in `[from, to)` on the accounts customer
@@ -388,45 +335,23 @@ impl Store {
         ids.sort_unstable();
         ids.dedup();
         for block in ids.chunks(IDS_PER_QUERY) {
-            let list = |first: usize| -> String {
-                (0..block.len())
-                    .map(|i| placeholder(self, first + i))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            let n = block.len();
-            let sql = format!(
+            let mut st = Stmt::new(self);
+            // The ids are bound once and written in both lists.
+            let ids = st.param_list(block.iter().copied());
+            let (from, to) = (st.param(from), st.param(to));
+            st.push(&format!(
                 "SELECT o.owner, t.booked_on, t.amount, t.category, t.channel, t.source_key \
                  FROM (SELECT a.id AS account_id, a.customer_id AS holder, a.customer_id AS owner \
-                       FROM account a WHERE a.customer_id IN ({}) \
+                       FROM account a WHERE a.customer_id IN ({ids}) \
                        UNION \
                        SELECT a.id, a.customer_id, r.customer_id FROM account_role r \
                        JOIN account a ON a.id = r.account_id \
-                       WHERE r.role = 'owner' AND r.customer_id IN ({})) o \
+                       WHERE r.role = 'owner' AND r.customer_id IN ({ids})) o \
                  JOIN txn t ON t.customer_id = o.holder AND t.account_id = o.account_id \
-                 WHERE t.booked_on >= {} AND t.booked_on < {}",
-                list(1),
-                list(n + 1),
-                placeholder(self, 2 * n + 1),
-                placeholder(self, 2 * n + 2),
-            );
+                 WHERE t.booked_on >= {from} AND t.booked_on < {to}"
+            ));
             type Raw = (i64, NaiveDate, i64, String, String, String);
-            let rows: Vec<Raw> = match self {
-                Store::Sqlite(p) => {
-                    let mut q = sqlx::query_as(&sql);
-                    for id in block.iter().chain(block.iter()) {
-                        q = q.bind(*id);
-                    }
-                    q.bind(from).bind(to).fetch_all(p).await?
-                }
-                Store::Postgres(p) => {
-                    let mut q = sqlx::query_as(&sql);
-                    for id in block.iter().chain(block.iter()) {
-                        q = q.bind(*id);
-                    }
-                    q.bind(from).bind(to).fetch_all(p).await?
-                }
-            };
+            let rows: Vec<Raw> = on_pool!(self, p => st.query_as()?.fetch_all(p).await?);
             for (owner, booked_on, amount, category, channel, source_key) in rows {
                 out.entry(owner).or_default().push(EvidenceTxn {
                     booked_on,
@@ -460,31 +385,17 @@ impl Store {
         ids.sort_unstable();
         ids.dedup();
         for block in ids.chunks(IDS_PER_QUERY) {
-            let list: Vec<String> = (1..=block.len()).map(|i| placeholder(self, i)).collect();
-            let sql = format!(
+            let mut st = Stmt::new(self);
+            st.push(
                 "SELECT c.id, r.staff_user_id, b.code FROM customer c \
                  LEFT JOIN rm_assignment r ON r.customer_id = c.id \
                  LEFT JOIN branch b ON b.id = c.branch_id \
-                 WHERE c.id IN ({})",
-                list.join(", ")
-            );
+                 WHERE c.id IN (",
+            )
+            .bind_list(block.iter().copied())
+            .push(")");
             type Raw = (i64, Option<i64>, Option<String>);
-            let rows: Vec<Raw> = match self {
-                Store::Sqlite(p) => {
-                    let mut q = sqlx::query_as(&sql);
-                    for id in block {
-                        q = q.bind(*id);
-                    }
-                    q.fetch_all(p).await?
-                }
-                Store::Postgres(p) => {
-                    let mut q = sqlx::query_as(&sql);
-                    for id in block {
-                        q = q.bind(*id);
-                    }
-                    q.fetch_all(p).await?
-                }
-            };
+            let rows: Vec<Raw> = on_pool!(self, p => st.query_as()?.fetch_all(p).await?);
             for (id, rm, branch) in rows {
                 let route = match (rm, branch) {
                     (Some(rm), _) => AlertRoute {
@@ -508,155 +419,65 @@ impl Store {
 
     /// The store id of the account `(source, source_key)`, if stored.
     pub async fn account_id_by_key(&self, source: &str, source_key: &str) -> Result<Option<i64>> {
-        let row: Option<(i64,)> = match self {
-            Store::Sqlite(p) => {
-                sqlx::query_as("SELECT id FROM account WHERE source = ? AND source_key = ?")
-                    .bind(source)
-                    .bind(source_key)
-                    .fetch_optional(p)
-                    .await?
-            }
-            Store::Postgres(p) => {
-                sqlx::query_as("SELECT id FROM account WHERE source = $1 AND source_key = $2")
-                    .bind(source)
-                    .bind(source_key)
-                    .fetch_optional(p)
-                    .await?
-            }
-        };
-        Ok(row.map(|(id,)| id))
+        let sql = "SELECT id FROM account WHERE source = $1 AND source_key = $2";
+        Ok(on_pool!(self, p => sqlx::query_scalar(sql)
+            .bind(source)
+            .bind(source_key)
+            .fetch_optional(p)
+            .await?))
     }
 
     /// Alerts matching `filter`, newest first (by raised_on, then id).
     pub async fn list_alerts(&self, filter: &AlertFilter) -> Result<Vec<AlertRow>> {
-        let mut conditions: Vec<String> = Vec::new();
-        let mut binds: Vec<Bind> = Vec::new();
-        let mut add = |column: &str, value: Bind| {
-            binds.push(value);
-            conditions.push(format!("{column} = {}", placeholder(self, binds.len())));
+        let mut st = Stmt::new(self);
+        st.push(&format!("SELECT {ALERT_COLUMNS} FROM alert"));
+        let mut conditions = 0;
+        let mut add = |column: &str, value: Arg| {
+            st.push(if conditions == 0 { " WHERE " } else { " AND " })
+                .push(column)
+                .push(" = ")
+                .bind(value);
+            conditions += 1;
         };
         if let Some(s) = filter.status {
-            add("status", Bind::Text(s.as_str().to_string()));
+            add("status", s.as_str().into());
         }
         if let Some(r) = &filter.rule {
-            add("rule", Bind::Text(r.clone()));
+            add("rule", r.as_str().into());
         }
         if let Some(s) = &filter.severity {
-            add("severity", Bind::Text(s.clone()));
+            add("severity", s.as_str().into());
         }
         if let Some(c) = filter.customer_id {
-            add("customer_id", Bind::Int(c));
+            add("customer_id", c.into());
         }
         if let Some(a) = filter.assignee_id {
-            add("assignee_id", Bind::Int(a));
+            add("assignee_id", a.into());
         }
         if let Some(q) = &filter.queue {
-            add("queue", Bind::Text(q.clone()));
+            add("queue", q.as_str().into());
         }
         let limit = if filter.limit > 0 { filter.limit } else { 100 };
-        binds.push(Bind::Int(limit));
-        let limit_at = placeholder(self, binds.len());
-        binds.push(Bind::Int(filter.offset.max(0)));
-        let offset_at = placeholder(self, binds.len());
-        let sql = format!(
-            "SELECT {ALERT_COLUMNS} FROM alert {} ORDER BY raised_on DESC, id DESC \
-             LIMIT {limit_at} OFFSET {offset_at}",
-            if conditions.is_empty() {
-                String::new()
-            } else {
-                format!("WHERE {}", conditions.join(" AND "))
-            }
-        );
-        match self {
-            Store::Sqlite(p) => {
-                let mut q = sqlx::query(&sql);
-                for b in binds {
-                    q = match b {
-                        Bind::Int(v) => q.bind(v),
-                        Bind::Text(v) => q.bind(v),
-                    };
-                }
-                q.fetch_all(p).await?.iter().map(alert_row).collect()
-            }
-            Store::Postgres(p) => {
-                let mut q = sqlx::query(&sql);
-                for b in binds {
-                    q = match b {
-                        Bind::Int(v) => q.bind(v),
-                        Bind::Text(v) => q.bind(v),
-                    };
-                }
-                q.fetch_all(p).await?.iter().map(alert_row).collect()
-            }
-        }
+        st.push(" ORDER BY raised_on DESC, id DESC LIMIT ")
+            .bind(limit)
+            .push(" OFFSET ")
+            .bind(filter.offset.max(0));
+        Ok(on_pool!(self, p => st.query_as()?.fetch_all(p).await?))
     }
 
     /// One alert; `StoreError::NotFound` when there is none.
     pub async fn alert(&self, id: i64) -> Result<AlertRow> {
-        let row = match self {
-            Store::Sqlite(p) => {
-                sqlx::query(&format!("SELECT {ALERT_COLUMNS} FROM alert WHERE id = ?"))
-                    .bind(id)
-                    .fetch_optional(p)
-                    .await?
-                    .map(|r| alert_row(&r))
-                    .transpose()?
-            }
-            Store::Postgres(p) => {
-                sqlx::query(&format!("SELECT {ALERT_COLUMNS} FROM alert WHERE id = $1"))
-                    .bind(id)
-                    .fetch_optional(p)
-                    .await?
-                    .map(|r| alert_row(&r))
-                    .transpose()?
-            }
-        };
+        let sql = format!("SELECT {ALERT_COLUMNS} FROM alert WHERE id = $1");
+        let row: Option<AlertRow> =
+            on_pool!(self, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await?);
         row.ok_or_else(|| StoreError::NotFound(format!("alert {id}")))
     }
 
     /// An alert's status changes, oldest first.
     pub async fn alert_events(&self, alert_id: i64) -> Result<Vec<AlertEventRow>> {
-        type Raw = (
-            i64,
-            DateTime<Utc>,
-            String,
-            Option<String>,
-            String,
-            Option<String>,
-        );
-        let sql = |p: &str| {
-            format!(
-                "SELECT alert_id, at, actor, from_status, to_status, note FROM alert_event \
-                 WHERE alert_id = {p} ORDER BY id"
-            )
-        };
-        let rows: Vec<Raw> = match self {
-            Store::Sqlite(p) => {
-                sqlx::query_as(&sql("?"))
-                    .bind(alert_id)
-                    .fetch_all(p)
-                    .await?
-            }
-            Store::Postgres(p) => {
-                sqlx::query_as(&sql("$1"))
-                    .bind(alert_id)
-                    .fetch_all(p)
-                    .await?
-            }
-        };
-        Ok(rows
-            .into_iter()
-            .map(
-                |(alert_id, at, actor, from_status, to_status, note)| AlertEventRow {
-                    alert_id,
-                    at,
-                    actor,
-                    from_status,
-                    to_status,
-                    note,
-                },
-            )
-            .collect())
+        let sql = "SELECT alert_id, at, actor, from_status, to_status, note FROM alert_event \
+                   WHERE alert_id = $1 ORDER BY id";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(alert_id).fetch_all(p).await?))
     }
 
     /// Moves alert `id` to `to`, recording who did it and why in
@@ -690,70 +511,37 @@ impl Store {
             return Err(AlertTransitionError::Illegal { id, from, to });
         }
         let now = Utc::now();
-        let changed = match self {
-            Store::Sqlite(p) => {
-                let mut tx = p.begin().await?;
-                let n = sqlx::query(
-                    "UPDATE alert SET status = ?, disposition = COALESCE(?, disposition), \
-                     updated_at = ? WHERE id = ? AND status = ?",
+        let changed = on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query(
+                "UPDATE alert SET status = $1, disposition = COALESCE($2, disposition), \
+                 updated_at = $3 WHERE id = $4 AND status = $5",
+            )
+            .bind(to.as_str())
+            .bind(disposition)
+            .bind(now)
+            .bind(id)
+            .bind(from.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 1 {
+                sqlx::query(
+                    "INSERT INTO alert_event (alert_id, at, actor, from_status, to_status, note) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
                 )
-                .bind(to.as_str())
-                .bind(disposition)
-                .bind(now)
                 .bind(id)
-                .bind(from.as_str())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if n == 1 {
-                    sqlx::query(
-                        "INSERT INTO alert_event (alert_id, at, actor, from_status, to_status, note) \
-                         VALUES (?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(id)
-                    .bind(now)
-                    .bind(actor)
-                    .bind(from.as_str())
-                    .bind(to.as_str())
-                    .bind(note)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                tx.commit().await?;
-                n == 1
-            }
-            Store::Postgres(p) => {
-                let mut tx = p.begin().await?;
-                let n = sqlx::query(
-                    "UPDATE alert SET status = $1, disposition = COALESCE($2, disposition), \
-                     updated_at = $3 WHERE id = $4 AND status = $5",
-                )
-                .bind(to.as_str())
-                .bind(disposition)
                 .bind(now)
-                .bind(id)
+                .bind(actor)
                 .bind(from.as_str())
+                .bind(to.as_str())
+                .bind(note)
                 .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if n == 1 {
-                    sqlx::query(
-                        "INSERT INTO alert_event (alert_id, at, actor, from_status, to_status, note) \
-                         VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(id)
-                    .bind(now)
-                    .bind(actor)
-                    .bind(from.as_str())
-                    .bind(to.as_str())
-                    .bind(note)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                tx.commit().await?;
-                n == 1
+                .await?;
             }
-        };
+            tx.commit().await?;
+            n == 1
+        });
         let after = self.alert(id).await?;
         if !changed {
             let found = AlertStatus::parse(&after.status).unwrap_or(from);
@@ -784,32 +572,4 @@ fn number_sqlite_placeholders(sql: &str) -> String {
         }
     }
     out
-}
-
-fn alert_row<R: Row>(r: &R) -> Result<AlertRow>
-where
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> NaiveDate: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> DateTime<Utc>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    usize: sqlx::ColumnIndex<R>,
-{
-    Ok(AlertRow {
-        id: r.try_get(0)?,
-        customer_id: r.try_get(1)?,
-        rule: r.try_get(2)?,
-        severity: r.try_get(3)?,
-        raised_on: r.try_get(4)?,
-        raised_at: r.try_get(5)?,
-        origin: r.try_get(6)?,
-        message: r.try_get(7)?,
-        evidence: r.try_get(8)?,
-        assignee_id: r.try_get(9)?,
-        queue: r.try_get(10)?,
-        status: r.try_get(11)?,
-        disposition: r.try_get(12)?,
-        updated_at: r.try_get(13)?,
-    })
 }

@@ -12,6 +12,8 @@
 //! has none — the same rule as `rapport export scores`.
 
 use crate::dialect::on_pool;
+use crate::statement::Stmt;
+use crate::tables::{erasure_sql, subject_export_sql, Tally, TABLES};
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -33,18 +35,17 @@ pub enum Scope {
 }
 
 impl Scope {
-    /// The SQL condition on the customer aliased `c`, with its parameter as `$n`.
-    fn condition(&self, n: usize) -> (String, Option<i64>) {
+    /// The SQL condition on the customer aliased `c`, its parameter (if
+    /// any) bound in `st`.
+    pub(crate) fn condition(&self, st: &mut Stmt) -> String {
         match *self {
-            Scope::All => ("TRUE".into(), None),
-            Scope::Nothing => ("FALSE".into(), None),
-            Scope::Branch(b) => (format!("c.branch_id = ${n}"), Some(b)),
-            Scope::Rm(s) => (
-                format!(
-                    "EXISTS (SELECT 1 FROM rm_assignment sa WHERE sa.customer_id = c.id \
-                     AND sa.staff_user_id = ${n})"
-                ),
-                Some(s),
+            Scope::All => "TRUE".into(),
+            Scope::Nothing => "FALSE".into(),
+            Scope::Branch(b) => format!("c.branch_id = {}", st.param(b)),
+            Scope::Rm(s) => format!(
+                "EXISTS (SELECT 1 FROM rm_assignment sa WHERE sa.customer_id = c.id \
+                 AND sa.staff_user_id = {})",
+                st.param(s)
             ),
         }
     }
@@ -77,7 +78,7 @@ pub struct Page<T> {
 }
 
 /// A customer in a list.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct CustomerListRow {
     pub id: i64,
     pub key: String,
@@ -179,28 +180,6 @@ pub struct RmRow {
     pub display_name: String,
     pub branch_id: Option<i64>,
     pub customers: i64,
-}
-
-/// A value bound into a dynamically built query.
-#[derive(Debug, Clone)]
-enum Bind {
-    I(i64),
-    S(String),
-    D(NaiveDate),
-}
-
-macro_rules! bind_all {
-    ($q:expr, $binds:expr) => {{
-        let mut q = $q;
-        for b in $binds {
-            q = match b {
-                Bind::I(v) => q.bind(*v),
-                Bind::S(v) => q.bind(v.clone()),
-                Bind::D(v) => q.bind(*v),
-            };
-        }
-        q
-    }};
 }
 
 const KEY_SQL: &str = "COALESCE((SELECT k.source_key FROM customer_source_key k \
@@ -417,37 +396,24 @@ fn health_point(id: i64, mut h: Map<String, Value>) -> Result<HealthPoint> {
     })
 }
 
-/// Every table holding rows about one customer, for the data-subject export.
-const EXPORT_TABLES: [&str; 28] = [
-    "customer_source_key",
-    "account",
-    "account_role",
-    "txn",
-    "holding",
-    "loan",
-    "card",
-    "standing_order",
-    "card_statement",
-    "outcome",
-    "interaction",
-    "service_case",
-    "survey_response",
-    "consent",
-    "health_score",
-    "segment_membership",
-    "rm_assignment",
-    "contact_preference",
-    "contact_decision",
-    "campaign_member",
-    "outbox_message",
-    "contact_task",
-    "survey_invitation",
-    "survey_answer",
-    "support_case",
-    "recommendation",
-    "contact_log",
-    "consent_change",
-];
+/// The update that erases the customer row `$1` at `$2`: personal fields
+/// cleared, the birth date kept as its year (date arithmetic differs per
+/// dialect).
+fn erase_customer_row_sql(store: &Store) -> &'static str {
+    match store {
+        Store::Sqlite(_) => {
+            "UPDATE customer SET name = NULL, id_number = NULL, phone = NULL, email = NULL, \
+             attributes = '{}', birth_date = CASE WHEN birth_date IS NULL THEN NULL \
+             ELSE substr(birth_date, 1, 4) || '-01-01' END, erased_at = $2 \
+             WHERE id = $1 AND erased_at IS NULL"
+        }
+        Store::Postgres(_) => {
+            "UPDATE customer SET name = NULL, id_number = NULL, phone = NULL, email = NULL, \
+             attributes = '{}', birth_date = date_trunc('year', birth_date)::date, erased_at = $2 \
+             WHERE id = $1 AND erased_at IS NULL"
+        }
+    }
+}
 
 impl Store {
     /// The latest date with a finished scoring run.
@@ -470,59 +436,47 @@ impl Store {
         };
         let page = f.page.max(1);
         let latest = self.latest_scored().await?;
-        let mut binds: Vec<Bind> = Vec::new();
-        let push = |b: Bind, binds: &mut Vec<Bind>| {
-            binds.push(b);
-            binds.len()
-        };
-        let n = push(Bind::D(latest.unwrap_or_default()), &mut binds);
-        let score_join =
-            format!("LEFT JOIN health_score hs ON hs.customer_id = c.id AND hs.as_of = ${n}");
-        let mut cond = Vec::new();
-        let (sc, sv) = scope.condition(binds.len() + 1);
-        if let Some(v) = sv {
-            push(Bind::I(v), &mut binds);
-        }
-        cond.push(sc);
+        let mut st = Stmt::new(self);
+        let score_join = format!(
+            "LEFT JOIN health_score hs ON hs.customer_id = c.id AND hs.as_of = {}",
+            st.param(latest.unwrap_or_default())
+        );
+        let mut cond = vec![scope.condition(&mut st)];
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             if let Some(id) = q.strip_prefix('#').and_then(|d| d.parse::<i64>().ok()) {
-                let n = push(Bind::I(id), &mut binds);
-                cond.push(format!("c.id = ${n}"));
+                cond.push(format!("c.id = {}", st.param(id)));
             } else {
-                let exact = push(Bind::S(q.to_string()), &mut binds);
+                let exact = st.param(q);
                 let escaped = q
                     .to_lowercase()
                     .replace('\\', "\\\\")
                     .replace('%', "\\%")
                     .replace('_', "\\_");
-                let like = push(Bind::S(format!("%{escaped}%")), &mut binds);
+                let like = st.param(format!("%{escaped}%"));
                 cond.push(format!(
-                    "(EXISTS (SELECT 1 FROM customer_source_key k WHERE k.source_key = ${exact} \
-                     AND k.customer_id = c.id) OR c.id_number = ${exact} \
-                     OR LOWER(c.name) LIKE ${like} ESCAPE '\\' OR c.phone LIKE ${like} ESCAPE '\\' \
-                     OR LOWER(c.email) LIKE ${like} ESCAPE '\\')"
+                    "(EXISTS (SELECT 1 FROM customer_source_key k WHERE k.source_key = {exact} \
+                     AND k.customer_id = c.id) OR c.id_number = {exact} \
+                     OR LOWER(c.name) LIKE {like} ESCAPE '\\' OR c.phone LIKE {like} ESCAPE '\\' \
+                     OR LOWER(c.email) LIKE {like} ESCAPE '\\')"
                 ));
             }
         }
         if let Some(seg) = &f.segment {
-            let n = push(Bind::S(seg.clone()), &mut binds);
             cond.push(format!(
                 "EXISTS (SELECT 1 FROM segment s JOIN segment_membership m ON m.segment_id = s.id \
-                 WHERE s.code = ${n} AND m.customer_id = c.id AND m.as_of = \
-                 (SELECT MAX(m2.as_of) FROM segment_membership m2 WHERE m2.segment_id = s.id))"
+                 WHERE s.code = {} AND m.customer_id = c.id AND m.as_of = \
+                 (SELECT MAX(m2.as_of) FROM segment_membership m2 WHERE m2.segment_id = s.id))",
+                st.param(seg.as_str())
             ));
         }
         if let Some(band) = &f.band {
-            let n = push(Bind::S(band.clone()), &mut binds);
-            cond.push(format!("hs.band = ${n}"));
+            cond.push(format!("hs.band = {}", st.param(band.as_str())));
         }
         if let Some(rm) = f.rm_id {
-            let n = push(Bind::I(rm), &mut binds);
-            cond.push(format!("ra.staff_user_id = ${n}"));
+            cond.push(format!("ra.staff_user_id = {}", st.param(rm)));
         }
         if let Some(b) = f.branch_id {
-            let n = push(Bind::I(b), &mut binds);
-            cond.push(format!("c.branch_id = ${n}"));
+            cond.push(format!("c.branch_id = {}", st.param(b)));
         }
         let from = format!(
             "FROM customer c LEFT JOIN branch b ON b.id = c.branch_id \
@@ -531,46 +485,19 @@ impl Store {
              WHERE {}",
             cond.join(" AND ")
         );
-        let list = format!(
-            "SELECT c.id, {KEY_SQL}, c.name, c.phone, c.id_number, b.code, ra.staff_user_id, \
-             su.display_name, hs.score, hs.band, c.erased_at IS NOT NULL {from} \
+        let mut count = st.clone();
+        count.push(&format!("SELECT COUNT(*) {from}"));
+        st.push(&format!(
+            "SELECT c.id, {KEY_SQL} AS key, c.name, c.phone, c.id_number, b.code AS branch_code, \
+             ra.staff_user_id AS rm_id, su.display_name AS rm_name, hs.score, hs.band, \
+             c.erased_at IS NOT NULL AS erased {from} \
              ORDER BY c.id LIMIT {per_page} OFFSET {}",
             (page - 1) * per_page
-        );
-        let count = format!("SELECT COUNT(*) {from}");
-        type Raw = (
-            i64,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<i64>,
-            Option<String>,
-            Option<f64>,
-            Option<String>,
-            bool,
-        );
-        let (rows, total): (Vec<Raw>, i64) = on_pool!(self, p => (
-            bind_all!(sqlx::query_as(&list), &binds).fetch_all(p).await?,
-            bind_all!(sqlx::query_scalar(&count), &binds).fetch_one(p).await?,
         ));
-        let items = rows
-            .into_iter()
-            .map(|r| CustomerListRow {
-                id: r.0,
-                key: r.1,
-                name: r.2,
-                phone: r.3,
-                id_number: r.4,
-                branch_code: r.5,
-                rm_id: r.6,
-                rm_name: r.7,
-                score: r.8,
-                band: r.9,
-                erased: r.10,
-            })
-            .collect();
+        let (items, total): (Vec<CustomerListRow>, i64) = on_pool!(self, p => (
+            st.query_as()?.fetch_all(p).await?,
+            count.query_scalar()?.fetch_one(p).await?,
+        ));
         Ok(Page {
             items,
             total,
@@ -581,38 +508,34 @@ impl Store {
 
     /// The id of the customer with `key` (a source key or `#<id>`) within `scope`.
     pub async fn customer_id_by_key(&self, scope: &Scope, key: &str) -> Result<i64> {
-        let (sc, sv) = scope.condition(2);
-        let id: Option<i64> =
-            if let Some(id) = key.strip_prefix('#').and_then(|d| d.parse::<i64>().ok()) {
-                let sql = format!("SELECT c.id FROM customer c WHERE c.id = $1 AND {sc}");
-                on_pool!(self, p => {
-                    let mut q = sqlx::query_scalar(&sql).bind(id);
-                    if let Some(v) = sv { q = q.bind(v); }
-                    q.fetch_optional(p).await?
-                })
-            } else {
-                let sql = format!(
+        let mut st = Stmt::new(self);
+        if let Some(id) = key.strip_prefix('#').and_then(|d| d.parse::<i64>().ok()) {
+            let id = st.param(id);
+            let sc = scope.condition(&mut st);
+            st.push(&format!(
+                "SELECT c.id FROM customer c WHERE c.id = {id} AND {sc}"
+            ));
+        } else {
+            let key = st.param(key);
+            let sc = scope.condition(&mut st);
+            st.push(&format!(
                 "SELECT c.id FROM customer_source_key k JOIN customer c ON c.id = k.customer_id \
-                 WHERE k.source_key = $1 AND {sc} ORDER BY k.id LIMIT 1"
-            );
-                on_pool!(self, p => {
-                    let mut q = sqlx::query_scalar(&sql).bind(key);
-                    if let Some(v) = sv { q = q.bind(v); }
-                    q.fetch_optional(p).await?
-                })
-            };
+                 WHERE k.source_key = {key} AND {sc} ORDER BY k.id LIMIT 1"
+            ));
+        }
+        let id: Option<i64> = on_pool!(self, p => st.query_scalar()?.fetch_optional(p).await?);
         id.ok_or_else(|| StoreError::NotFound(format!("customer {key}")))
     }
 
     /// Whether customer `id` exists and is within `scope`.
     pub async fn customer_in_scope(&self, scope: &Scope, id: i64) -> Result<bool> {
-        let (sc, sv) = scope.condition(2);
-        let sql = format!("SELECT COUNT(*) FROM customer c WHERE c.id = $1 AND {sc}");
-        let n: i64 = on_pool!(self, p => {
-            let mut q = sqlx::query_scalar(&sql).bind(id);
-            if let Some(v) = sv { q = q.bind(v); }
-            q.fetch_one(p).await?
-        });
+        let mut st = Stmt::new(self);
+        let id = st.param(id);
+        let sc = scope.condition(&mut st);
+        st.push(&format!(
+            "SELECT COUNT(*) FROM customer c WHERE c.id = {id} AND {sc}"
+        ));
+        let n: i64 = on_pool!(self, p => st.query_scalar()?.fetch_one(p).await?);
         Ok(n > 0)
     }
 
@@ -622,7 +545,11 @@ impl Store {
     /// condition) plus one JSON array column per section, so a 360 costs a
     /// single round trip to the database however many sections it has.
     pub async fn customer_360(&self, scope: &Scope, id: i64) -> Result<Customer360> {
-        let (sc, sv) = scope.condition(2);
+        // The sections' SQL reads the customer id as `$1`: it is the first
+        // value bound (on SQLite, sqlx binds `$1` and `?1` to the same value).
+        let mut st = Stmt::new(self);
+        let id_p = st.param(id);
+        let sc = scope.condition(&mut st);
         let json_cols = match self {
             Store::Sqlite(_) => &*SQLITE_360_COLUMNS,
             Store::Postgres(_) => &*POSTGRES_360_COLUMNS,
@@ -634,14 +561,11 @@ impl Store {
              FROM customer c LEFT JOIN branch b ON b.id = c.branch_id \
              LEFT JOIN rm_assignment ra ON ra.customer_id = c.id \
              LEFT JOIN staff_user su ON su.id = ra.staff_user_id \
-             WHERE c.id = $1 AND {sc}"
+             WHERE c.id = {id_p} AND {sc}"
         );
+        st.push(&sql);
         let (profile, arrays) = on_pool!(self, p => {
-            let mut q = sqlx::query(&sql).bind(id);
-            if let Some(v) = sv {
-                q = q.bind(v);
-            }
-            let Some(r) = q.fetch_optional(p).await? else {
+            let Some(r) = st.query()?.fetch_optional(p).await? else {
                 return Err(StoreError::NotFound(format!("customer #{id}")));
             };
             let attributes: Option<String> = r.try_get(18)?;
@@ -716,8 +640,9 @@ impl Store {
     }
 
     /// Every row the store holds about customer `id` (data-subject access):
-    /// the customer row and each customer-keyed table, plus alerts with
-    /// their events and the audit rows about the customer.
+    /// the customer row, then each table the registry (`tables.rs`) includes
+    /// in the data-subject export — the customer-keyed tables, alerts with
+    /// their events, the audit rows and the events of support cases.
     pub async fn export_customer(&self, id: i64) -> Result<Value> {
         let mut out = Map::new();
         on_pool!(self, p => {
@@ -727,19 +652,9 @@ impl Store {
                 return Err(StoreError::NotFound(format!("customer #{id}")));
             };
             out.insert("customer".into(), Value::Object(customer));
-            for table in EXPORT_TABLES {
-                let sql = format!("SELECT * FROM {table} WHERE customer_id = $1");
+            for (table, sql) in TABLES.iter().filter_map(|t| Some((t.name, subject_export_sql(t)?))) {
                 let rows = sqlx::query(&sql).bind(id).fetch_all(&mut *conn).await?;
                 out.insert(table.into(), Value::Array(rows.iter().map(|r| Value::Object(row_json(r))).collect()));
-            }
-            for (name, sql) in [
-                ("alert", "SELECT * FROM alert WHERE customer_id = $1 ORDER BY id"),
-                ("alert_event", "SELECT e.* FROM alert_event e JOIN alert a ON a.id = e.alert_id WHERE a.customer_id = $1 ORDER BY e.id"),
-                ("audit_log", "SELECT * FROM audit_log WHERE customer_id = $1 ORDER BY id"),
-                ("case_event", "SELECT e.* FROM case_event e JOIN support_case c ON c.id = e.case_id WHERE c.customer_id = $1 ORDER BY e.id"),
-            ] {
-                let rows = sqlx::query(sql).bind(id).fetch_all(&mut *conn).await?;
-                out.insert(name.into(), Value::Array(rows.iter().map(|r| Value::Object(row_json(r))).collect()));
             }
         });
         Ok(Value::Object(out))
@@ -754,63 +669,38 @@ impl Store {
     /// year, clears free text in interactions, cases (imported and handled
     /// here) and survey answers, cancels queued messages and clears the
     /// address and text of sent ones and of call tasks, and sets
-    /// `erased_at`. Idempotent.
+    /// `erased_at`. Idempotent. The updates per table are the registry's
+    /// (`tables.rs`); only the customer row's differs per dialect.
     pub async fn erase_customer(&self, id: i64, at: DateTime<Utc>) -> Result<ErasureReport> {
-        let customer = match self {
-            Store::Sqlite(_) => {
-                "UPDATE customer SET name = NULL, id_number = NULL, phone = NULL, email = NULL, \
-                 attributes = '{}', birth_date = CASE WHEN birth_date IS NULL THEN NULL \
-                 ELSE substr(birth_date, 1, 4) || '-01-01' END, erased_at = $2 \
-                 WHERE id = $1 AND erased_at IS NULL"
-            }
-            Store::Postgres(_) => {
-                "UPDATE customer SET name = NULL, id_number = NULL, phone = NULL, email = NULL, \
-                 attributes = '{}', birth_date = date_trunc('year', birth_date)::date, erased_at = $2 \
-                 WHERE id = $1 AND erased_at IS NULL"
-            }
-        };
+        let customer = erase_customer_row_sql(self);
         let exists = on_pool!(self, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM customer WHERE id = $1").bind(id).fetch_one(p).await?);
         if exists == 0 {
             return Err(StoreError::NotFound(format!("customer #{id}")));
         }
-        let (n, a, b, c) = on_pool!(self, p => {
+        let updates: Vec<(String, Option<Tally>)> = TABLES.iter().flat_map(erasure_sql).collect();
+        let mut report = ErasureReport {
+            customer_id: id,
+            erased_now: false,
+            interaction_notes_cleared: 0,
+            case_descriptions_cleared: 0,
+            survey_answers_cleared: 0,
+        };
+        on_pool!(self, p => {
             let mut tx = p.begin().await?;
             let n = sqlx::query(customer).bind(id).bind(at).execute(&mut *tx).await?.rows_affected();
-            let a = sqlx::query("UPDATE interaction SET note = NULL WHERE customer_id = $1 AND note IS NOT NULL")
-                .bind(id).execute(&mut *tx).await?.rows_affected();
-            let b = sqlx::query("UPDATE service_case SET description = NULL WHERE customer_id = $1 AND description IS NOT NULL")
-                .bind(id).execute(&mut *tx).await?.rows_affected();
-            let c = sqlx::query("UPDATE survey_response SET answer_text = NULL WHERE customer_id = $1 AND answer_text IS NOT NULL")
-                .bind(id).execute(&mut *tx).await?.rows_affected();
-            let c2 = sqlx::query("UPDATE survey_answer SET answer_text = NULL WHERE customer_id = $1 AND answer_text IS NOT NULL")
-                .bind(id).execute(&mut *tx).await?.rows_affected();
-            let b2 = sqlx::query("UPDATE support_case SET subject = '[erased]', description = '[erased]', \
-                 resolution = CASE WHEN resolution IS NULL THEN NULL ELSE '[erased]' END \
-                 WHERE customer_id = $1 AND description <> '[erased]'")
-                .bind(id).execute(&mut *tx).await?.rows_affected();
-            // Queued messages are not sent any more; sent ones lose address and text.
-            sqlx::query("UPDATE outbox_message SET status = 'cancelled', last_error = 'customer erased' \
-                 WHERE customer_id = $1 AND status = 'queued'")
-                .bind(id).execute(&mut *tx).await?;
-            sqlx::query("UPDATE outbox_message SET address = '', subject = NULL, body = '[erased]', \
-                 response = NULL WHERE customer_id = $1 AND body <> '[erased]'")
-                .bind(id).execute(&mut *tx).await?;
-            sqlx::query("UPDATE contact_task SET script = '[erased]' WHERE customer_id = $1")
-                .bind(id).execute(&mut *tx).await?;
-            let a2 = sqlx::query("UPDATE contact_log SET note = NULL WHERE customer_id = $1 AND note IS NOT NULL")
-                .bind(id).execute(&mut *tx).await?.rows_affected();
-            sqlx::query("UPDATE consent_change SET note = NULL WHERE customer_id = $1")
-                .bind(id).execute(&mut *tx).await?;
+            report.erased_now = n > 0;
+            for (sql, tally) in &updates {
+                let changed = sqlx::query(sql).bind(id).execute(&mut *tx).await?.rows_affected();
+                match tally {
+                    Some(Tally::Notes) => report.interaction_notes_cleared += changed,
+                    Some(Tally::CaseTexts) => report.case_descriptions_cleared += changed,
+                    Some(Tally::SurveyAnswers) => report.survey_answers_cleared += changed,
+                    None => {}
+                }
+            }
             tx.commit().await?;
-            (n, a + a2, b + b2, c + c2)
         });
-        Ok(ErasureReport {
-            customer_id: id,
-            erased_now: n > 0,
-            interaction_notes_cleared: a,
-            case_descriptions_cleared: b,
-            survey_answers_cleared: c,
-        })
+        Ok(report)
     }
 
     /// Every branch with its number of customers and RMs.

@@ -9,6 +9,7 @@
 
 use crate::customers::Scope;
 use crate::dialect::on_pool;
+use crate::statement::Stmt;
 use crate::{AlertRow, Result, Store, StoreError};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
@@ -68,32 +69,39 @@ pub struct ScopedAlertFilter {
     pub offset: i64,
 }
 
-/// The scope condition on customer `c` with its parameter bound as `$n`.
-fn scope_sql(scope: &Scope, n: usize) -> (String, Option<i64>) {
-    match *scope {
-        Scope::All => ("TRUE".into(), None),
-        Scope::Nothing => ("FALSE".into(), None),
-        Scope::Branch(b) => (format!("c.branch_id = ${n}"), Some(b)),
-        Scope::Rm(s) => (
-            format!(
-                "EXISTS (SELECT 1 FROM rm_assignment sa WHERE sa.customer_id = c.id \
-                 AND sa.staff_user_id = ${n})"
-            ),
-            Some(s),
-        ),
+/// A statement reading figures of `scope`: `sql` writes the text from the
+/// scope's condition on the customer `c`, binding its own values in `st`.
+fn scoped(store: &Store, scope: &Scope, sql: impl FnOnce(&mut Stmt, &str) -> String) -> Stmt {
+    let mut st = Stmt::new(store);
+    let sc = scope.condition(&mut st);
+    let text = sql(&mut st, &sc);
+    st.push(&text);
+    st
+}
+
+/// The 10-point bin of a score: PostgreSQL rounds a float cast to an
+/// integer, SQLite truncates.
+fn score_bin(store: &Store) -> &'static str {
+    match store {
+        Store::Sqlite(_) => "CAST(h.score AS BIGINT) / 10",
+        Store::Postgres(_) => "CAST(FLOOR(h.score) AS BIGINT) / 10",
     }
 }
 
-/// Runs `$q` (a query builder expression using `$sql`) with the date binds,
-/// then the scope's bind when it has one.
-macro_rules! with_scope {
-    ($q:expr, $sv:expr) => {{
-        let q = $q;
-        match $sv {
-            Some(v) => q.bind(v),
-            None => q,
-        }
-    }};
+/// `day <= limit_day + 1 day` for dates (SQLite compares ISO text).
+fn at_most_a_day_after(store: &Store, day: &str, limit_day: &str) -> String {
+    match store {
+        Store::Sqlite(_) => format!("{day} <= date({limit_day}, '+1 day')"),
+        Store::Postgres(_) => format!("{day} <= {limit_day} + 1"),
+    }
+}
+
+/// `at <= limit + 24 hours` for timestamps.
+fn at_most_24h_after(store: &Store, at: &str, limit: &str) -> String {
+    match store {
+        Store::Sqlite(_) => format!("julianday({at}) <= julianday({limit}) + 1"),
+        Store::Postgres(_) => format!("{at} <= {limit} + INTERVAL '1 day'"),
+    }
 }
 
 impl Store {
@@ -105,49 +113,62 @@ impl Store {
         let as_of = dates.first().copied();
         let previous_as_of = dates.get(1).copied();
         let day = as_of.unwrap_or_else(|| Utc::now().date_naive());
-        let (sc, sv) = scope_sql(scope, 3);
-        let customers_sql =
-            format!("SELECT COUNT(*) FROM customer c WHERE $1 = $1 AND $2 = $2 AND {sc}");
-        let bands_sql = format!(
-            "SELECT h.band, COUNT(*) FROM health_score h JOIN customer c ON c.id = h.customer_id \
-             WHERE h.as_of = $1 AND $2 = $2 AND {sc} GROUP BY h.band ORDER BY h.band"
-        );
-        let hist_sql = format!(
-            "SELECT CAST(h.score AS BIGINT) / 10, COUNT(*) FROM health_score h \
-             JOIN customer c ON c.id = h.customer_id WHERE h.as_of = $1 AND $2 = $2 AND {sc} \
-             GROUP BY CAST(h.score AS BIGINT) / 10"
-        );
-        // PostgreSQL rounds a float cast to an integer; SQLite truncates.
-        let hist_sql = match self {
-            Store::Sqlite(_) => hist_sql,
-            Store::Postgres(_) => {
-                hist_sql.replace("CAST(h.score AS BIGINT)", "CAST(FLOOR(h.score) AS BIGINT)")
-            }
-        };
-        let migration_sql = format!(
-            "SELECT a.band, b.band, COUNT(*) FROM health_score a \
-             JOIN health_score b ON b.customer_id = a.customer_id AND b.as_of = $2 \
-             JOIN customer c ON c.id = a.customer_id \
-             WHERE a.as_of = $1 AND {sc} GROUP BY a.band, b.band ORDER BY a.band, b.band"
-        );
-        let alerts_day_sql = format!(
-            "SELECT a.raised_on, a.severity, COUNT(*) FROM alert a JOIN customer c ON c.id = a.customer_id \
-             WHERE a.raised_on > $1 AND a.raised_on <= $2 AND {sc} \
-             GROUP BY a.raised_on, a.severity ORDER BY a.raised_on, a.severity"
-        );
-        let open_sql = format!(
-            "SELECT a.status, COUNT(*) FROM alert a JOIN customer c ON c.id = a.customer_id \
-             WHERE a.status <> 'closed' AND $1 = $1 AND $2 = $2 AND {sc} GROUP BY a.status ORDER BY a.status"
-        );
-        let sla_sql = format!(
-            "SELECT COUNT(*) FROM alert a JOIN customer c ON c.id = a.customer_id \
-             WHERE a.status = 'new' AND a.raised_at < $1 AND $2 = $2 AND {sc}"
-        );
         let latest_alert: Option<NaiveDate> = on_pool!(self, p => sqlx::query_scalar("SELECT raised_on FROM alert ORDER BY raised_on DESC LIMIT 1").fetch_optional(p).await?);
         let alert_end = latest_alert.unwrap_or(day);
         let alert_start = alert_end - Duration::days(90);
         let prev = previous_as_of.unwrap_or(day);
         let sla_cutoff = Utc::now() - Duration::hours(24);
+        let customers = scoped(self, scope, |_, sc| {
+            format!("SELECT COUNT(*) FROM customer c WHERE {sc}")
+        });
+        let bands = scoped(self, scope, |st, sc| {
+            format!(
+                "SELECT h.band, COUNT(*) FROM health_score h JOIN customer c ON c.id = h.customer_id \
+                 WHERE h.as_of = {} AND {sc} GROUP BY h.band ORDER BY h.band",
+                st.param(day)
+            )
+        });
+        let bin = score_bin(self);
+        let hist = scoped(self, scope, |st, sc| {
+            format!(
+                "SELECT {bin}, COUNT(*) FROM health_score h \
+                 JOIN customer c ON c.id = h.customer_id WHERE h.as_of = {} AND {sc} \
+                 GROUP BY {bin}",
+                st.param(day)
+            )
+        });
+        let migration = scoped(self, scope, |st, sc| {
+            format!(
+                "SELECT a.band, b.band, COUNT(*) FROM health_score a \
+                 JOIN health_score b ON b.customer_id = a.customer_id AND b.as_of = {} \
+                 JOIN customer c ON c.id = a.customer_id \
+                 WHERE a.as_of = {} AND {sc} GROUP BY a.band, b.band ORDER BY a.band, b.band",
+                st.param(day),
+                st.param(prev)
+            )
+        });
+        let alerts_per_day = scoped(self, scope, |st, sc| {
+            format!(
+                "SELECT a.raised_on, a.severity, COUNT(*) FROM alert a JOIN customer c ON c.id = a.customer_id \
+                 WHERE a.raised_on > {} AND a.raised_on <= {} AND {sc} \
+                 GROUP BY a.raised_on, a.severity ORDER BY a.raised_on, a.severity",
+                st.param(alert_start),
+                st.param(alert_end)
+            )
+        });
+        let open = scoped(self, scope, |_, sc| {
+            format!(
+                "SELECT a.status, COUNT(*) FROM alert a JOIN customer c ON c.id = a.customer_id \
+                 WHERE a.status <> 'closed' AND {sc} GROUP BY a.status ORDER BY a.status"
+            )
+        });
+        let sla = scoped(self, scope, |st, sc| {
+            format!(
+                "SELECT COUNT(*) FROM alert a JOIN customer c ON c.id = a.customer_id \
+                 WHERE a.status = 'new' AND a.raised_at < {} AND {sc}",
+                st.param(sla_cutoff)
+            )
+        });
         type Pairs = Vec<(String, i64)>;
         type Figures = (
             i64,
@@ -159,17 +180,17 @@ impl Store {
             i64,
         );
         let (customers, bands, hist, migration, alerts_per_day, open_alerts, alerts_past_sla): Figures = on_pool!(self, p => (
-            with_scope!(sqlx::query_scalar(&customers_sql).bind(1i64).bind(1i64), sv).fetch_one(p).await?,
-            with_scope!(sqlx::query_as(&bands_sql).bind(day).bind(1i64), sv).fetch_all(p).await?,
-            with_scope!(sqlx::query_as(&hist_sql).bind(day).bind(1i64), sv).fetch_all(p).await?,
+            customers.query_scalar()?.fetch_one(p).await?,
+            bands.query_as()?.fetch_all(p).await?,
+            hist.query_as()?.fetch_all(p).await?,
             if previous_as_of.is_some() {
-                with_scope!(sqlx::query_as(&migration_sql).bind(prev).bind(day), sv).fetch_all(p).await?
+                migration.query_as()?.fetch_all(p).await?
             } else {
                 Vec::new()
             },
-            with_scope!(sqlx::query_as(&alerts_day_sql).bind(alert_start).bind(alert_end), sv).fetch_all(p).await?,
-            with_scope!(sqlx::query_as(&open_sql).bind(1i64).bind(1i64), sv).fetch_all(p).await?,
-            with_scope!(sqlx::query_scalar(&sla_sql).bind(sla_cutoff).bind(1i64), sv).fetch_one(p).await?,
+            alerts_per_day.query_as()?.fetch_all(p).await?,
+            open.query_as()?.fetch_all(p).await?,
+            sla.query_scalar()?.fetch_one(p).await?,
         ));
         let mut histogram = [0i64; 10];
         for (bin, n) in hist {
@@ -192,58 +213,73 @@ impl Store {
 
     /// The KPI counts of `scope` for the windows ending at `as_of`.
     pub async fn kpi_counts(&self, scope: &Scope, as_of: NaiveDate) -> Result<KpiCounts> {
-        let (sc, sv) = scope_sql(scope, 3);
         let d90 = as_of - Duration::days(90);
         let d365 = as_of - Duration::days(365);
         let d730 = as_of - Duration::days(730);
-        let contacted = format!(
-            "SELECT COUNT(*) FROM customer c WHERE EXISTS (SELECT 1 FROM interaction i \
-             WHERE i.customer_id = c.id AND i.occurred_on >= $1 AND i.occurred_on < $2) AND {sc}"
-        );
-        let cases = format!(
-            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN s.closed_on IS NOT NULL AND s.closed_on <= s.opened_on + 1 \
-             THEN 1 ELSE 0 END), 0) FROM service_case s JOIN customer c ON c.id = s.customer_id \
-             WHERE s.opened_on >= $1 AND s.opened_on < $2 AND {sc}"
-        );
-        let surveys = format!(
-            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN r.score >= 4 THEN 1 ELSE 0 END), 0) \
-             FROM survey_response r JOIN customer c ON c.id = r.customer_id \
-             WHERE r.answered_on >= $1 AND r.answered_on < $2 AND r.score BETWEEN 1 AND 5 AND {sc}"
-        );
-        let holdings = format!(
-            "SELECT COUNT(*), COUNT(DISTINCT h.customer_id) FROM holding h JOIN customer c ON c.id = h.customer_id \
-             WHERE (h.closed_on IS NULL OR h.closed_on >= $2) AND $1 = $1 AND {sc}"
-        );
-        let churned = format!(
-            "SELECT COUNT(*) FROM customer c WHERE EXISTS (SELECT 1 FROM account a WHERE a.customer_id = c.id) \
-             AND NOT EXISTS (SELECT 1 FROM account a WHERE a.customer_id = c.id AND (a.closed_on IS NULL OR a.closed_on >= $2)) \
-             AND EXISTS (SELECT 1 FROM account a WHERE a.customer_id = c.id AND a.closed_on >= $1) AND {sc}"
-        );
-        let alerts = format!(
-            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM alert_event e WHERE e.alert_id = a.id \
-             AND e.to_status = 'acknowledged' AND e.at <= a.raised_at + INTERVAL_DAY) THEN 1 ELSE 0 END), 0) \
-             FROM alert a JOIN customer c ON c.id = a.customer_id \
-             WHERE a.raised_on >= $1 AND a.raised_on < $2 AND {sc}"
-        );
-        // Date arithmetic differs: SQLite compares ISO text, PostgreSQL adds intervals.
-        let (cases, alerts) = match self {
-            Store::Sqlite(_) => (
-                cases.replace("s.opened_on + 1", "date(s.opened_on, '+1 day')"),
-                alerts.replace(
-                    "e.at <= a.raised_at + INTERVAL_DAY",
-                    "julianday(e.at) <= julianday(a.raised_at) + 1",
-                ),
-            ),
-            Store::Postgres(_) => (cases, alerts.replace("INTERVAL_DAY", "INTERVAL '1 day'")),
+        let contacted = scoped(self, scope, |st, sc| {
+            format!(
+                "SELECT COUNT(*) FROM customer c WHERE EXISTS (SELECT 1 FROM interaction i \
+                 WHERE i.customer_id = c.id AND i.occurred_on >= {} AND i.occurred_on < {}) AND {sc}",
+                st.param(d90),
+                st.param(as_of)
+            )
+        });
+        let within_1d = at_most_a_day_after(self, "s.closed_on", "s.opened_on");
+        let cases = scoped(self, scope, |st, sc| {
+            format!(
+                "SELECT COUNT(*), COALESCE(SUM(CASE WHEN s.closed_on IS NOT NULL AND {within_1d} \
+                 THEN 1 ELSE 0 END), 0) FROM service_case s JOIN customer c ON c.id = s.customer_id \
+                 WHERE s.opened_on >= {} AND s.opened_on < {} AND {sc}",
+                st.param(d90),
+                st.param(as_of)
+            )
+        });
+        let surveys = scoped(self, scope, |st, sc| {
+            format!(
+                "SELECT COUNT(*), COALESCE(SUM(CASE WHEN r.score >= 4 THEN 1 ELSE 0 END), 0) \
+                 FROM survey_response r JOIN customer c ON c.id = r.customer_id \
+                 WHERE r.answered_on >= {} AND r.answered_on < {} AND r.score BETWEEN 1 AND 5 AND {sc}",
+                st.param(d365),
+                st.param(as_of)
+            )
+        });
+        let holdings = scoped(self, scope, |st, sc| {
+            format!(
+                "SELECT COUNT(*), COUNT(DISTINCT h.customer_id) FROM holding h JOIN customer c ON c.id = h.customer_id \
+                 WHERE (h.closed_on IS NULL OR h.closed_on >= {}) AND {sc}",
+                st.param(as_of)
+            )
+        });
+        let churned = |from: NaiveDate, to: NaiveDate| {
+            scoped(self, scope, |st, sc| {
+                let (from, to) = (st.param(from), st.param(to));
+                format!(
+                    "SELECT COUNT(*) FROM customer c WHERE EXISTS (SELECT 1 FROM account a WHERE a.customer_id = c.id) \
+                     AND NOT EXISTS (SELECT 1 FROM account a WHERE a.customer_id = c.id AND (a.closed_on IS NULL OR a.closed_on >= {to})) \
+                     AND EXISTS (SELECT 1 FROM account a WHERE a.customer_id = c.id AND a.closed_on >= {from}) AND {sc}"
+                )
+            })
         };
+        let (churned_last, churned_before) = (churned(d365, as_of), churned(d730, d365));
+        let within_24h = at_most_24h_after(self, "e.at", "a.raised_at");
+        let alerts = scoped(self, scope, |st, sc| {
+            format!(
+                "SELECT COUNT(*), COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM alert_event e WHERE e.alert_id = a.id \
+                 AND e.to_status = 'acknowledged' AND {within_24h}) THEN 1 ELSE 0 END), 0) \
+                 FROM alert a JOIN customer c ON c.id = a.customer_id \
+                 WHERE a.raised_on >= {} AND a.raised_on < {} AND {sc}",
+                st.param(d90),
+                st.param(as_of)
+            )
+        });
         let k = on_pool!(self, p => {
-            let contacted_90d: i64 = with_scope!(sqlx::query_scalar(&contacted).bind(d90).bind(as_of), sv).fetch_one(p).await?;
-            let (cases_opened_90d, cases_closed_within_1d): (i64, i64) = with_scope!(sqlx::query_as(&cases).bind(d90).bind(as_of), sv).fetch_one(p).await?;
-            let (survey_answers, survey_satisfied): (i64, i64) = with_scope!(sqlx::query_as(&surveys).bind(d365).bind(as_of), sv).fetch_one(p).await?;
-            let (holdings, holders): (i64, i64) = with_scope!(sqlx::query_as(&holdings).bind(1i64).bind(as_of), sv).fetch_one(p).await?;
-            let churned_last_year: i64 = with_scope!(sqlx::query_scalar(&churned).bind(d365).bind(as_of), sv).fetch_one(p).await?;
-            let churned_year_before: i64 = with_scope!(sqlx::query_scalar(&churned).bind(d730).bind(d365), sv).fetch_one(p).await?;
-            let (alerts_90d, alerts_acknowledged_24h): (i64, i64) = with_scope!(sqlx::query_as(&alerts).bind(d90).bind(as_of), sv).fetch_one(p).await?;
+            let contacted_90d: i64 = contacted.query_scalar()?.fetch_one(p).await?;
+            let (cases_opened_90d, cases_closed_within_1d): (i64, i64) = cases.query_as()?.fetch_one(p).await?;
+            let (survey_answers, survey_satisfied): (i64, i64) = surveys.query_as()?.fetch_one(p).await?;
+            let (holdings, holders): (i64, i64) = holdings.query_as()?.fetch_one(p).await?;
+            let churned_last_year: i64 = churned_last.query_scalar()?.fetch_one(p).await?;
+            let churned_year_before: i64 = churned_before.query_scalar()?.fetch_one(p).await?;
+            let (alerts_90d, alerts_acknowledged_24h): (i64, i64) = alerts.query_as()?.fetch_one(p).await?;
             KpiCounts {
                 contacted_90d,
                 cases_opened_90d,
@@ -267,115 +303,50 @@ impl Store {
         scope: &Scope,
         f: &ScopedAlertFilter,
     ) -> Result<(Vec<AlertRow>, i64)> {
-        let (status, severity, assignee_id, customer_id) = (
-            f.status.as_deref(),
-            f.severity.as_deref(),
-            f.assignee_id,
-            f.customer_id,
-        );
         let (limit, offset) = (if f.limit <= 0 { 50 } else { f.limit }, f.offset);
-        let (sc, sv) = scope_sql(scope, 1);
-        let mut cond = vec![sc];
-        let mut n = if sv.is_some() { 1 } else { 0 };
-        let mut next = || {
-            n += 1;
-            format!("${n}")
-        };
-        if status.is_some() {
-            cond.push(format!("a.status = {}", next()));
+        let mut st = Stmt::new(self);
+        let mut cond = vec![scope.condition(&mut st)];
+        if let Some(v) = f.status.as_deref() {
+            cond.push(format!("a.status = {}", st.param(v)));
         }
-        if severity.is_some() {
-            cond.push(format!("a.severity = {}", next()));
+        if let Some(v) = f.severity.as_deref() {
+            cond.push(format!("a.severity = {}", st.param(v)));
         }
-        if assignee_id.is_some() {
-            cond.push(format!("a.assignee_id = {}", next()));
+        if let Some(v) = f.assignee_id {
+            cond.push(format!("a.assignee_id = {}", st.param(v)));
         }
-        if customer_id.is_some() {
-            cond.push(format!("a.customer_id = {}", next()));
+        if let Some(v) = f.customer_id {
+            cond.push(format!("a.customer_id = {}", st.param(v)));
         }
         let from = format!(
             "FROM alert a JOIN customer c ON c.id = a.customer_id WHERE {}",
             cond.join(" AND ")
         );
-        let list = format!(
+        let mut count = st.clone();
+        count.push(&format!("SELECT COUNT(*) {from}"));
+        st.push(&format!(
             "SELECT a.id, a.customer_id, a.rule, a.severity, a.raised_on, a.raised_at, a.origin, \
              a.message, a.evidence, a.assignee_id, a.queue, a.status, a.disposition, a.updated_at \
              {from} ORDER BY a.raised_on DESC, a.id DESC LIMIT {} OFFSET {}",
             limit.clamp(1, 500),
             offset.max(0)
-        );
-        let count = format!("SELECT COUNT(*) {from}");
-        macro_rules! binds {
-            ($q:expr) => {{
-                let mut q = $q;
-                if let Some(v) = sv {
-                    q = q.bind(v);
-                }
-                if let Some(v) = status {
-                    q = q.bind(v.to_string());
-                }
-                if let Some(v) = severity {
-                    q = q.bind(v.to_string());
-                }
-                if let Some(v) = assignee_id {
-                    q = q.bind(v);
-                }
-                if let Some(v) = customer_id {
-                    q = q.bind(v);
-                }
-                q
-            }};
-        }
-        type Raw = (
-            i64,
-            i64,
-            String,
-            String,
-            NaiveDate,
-            DateTime<Utc>,
-            String,
-            String,
-            String,
-            Option<i64>,
-            Option<String>,
-            String,
-            Option<String>,
-            DateTime<Utc>,
-        );
-        let (rows, total): (Vec<Raw>, i64) = on_pool!(self, p => (
-            binds!(sqlx::query_as(&list)).fetch_all(p).await?,
-            binds!(sqlx::query_scalar(&count)).fetch_one(p).await?,
         ));
-        Ok((
-            rows.into_iter()
-                .map(|r| AlertRow {
-                    id: r.0,
-                    customer_id: r.1,
-                    rule: r.2,
-                    severity: r.3,
-                    raised_on: r.4,
-                    raised_at: r.5,
-                    origin: r.6,
-                    message: r.7,
-                    evidence: r.8,
-                    assignee_id: r.9,
-                    queue: r.10,
-                    status: r.11,
-                    disposition: r.12,
-                    updated_at: r.13,
-                })
-                .collect(),
-            total,
-        ))
+        Ok(on_pool!(self, p => (
+            st.query_as()?.fetch_all(p).await?,
+            count.query_scalar()?.fetch_one(p).await?,
+        )))
     }
 
     /// Alert `id` when its customer is in `scope`; NotFound otherwise.
     pub async fn alert_in_scope(&self, scope: &Scope, id: i64) -> Result<AlertRow> {
-        let (sc, sv) = scope_sql(scope, 2);
-        let sql = format!(
-            "SELECT COUNT(*) FROM alert a JOIN customer c ON c.id = a.customer_id WHERE a.id = $1 AND {sc}"
-        );
-        let n: i64 = on_pool!(self, p => with_scope!(sqlx::query_scalar(&sql).bind(id), sv).fetch_one(p).await?);
+        let found = scoped(self, scope, |st, sc| {
+            format!(
+                "SELECT COUNT(*) FROM alert a JOIN customer c ON c.id = a.customer_id \
+                 WHERE a.id = {} AND {sc}",
+                st.param(id)
+            )
+        });
+        let n: i64 = on_pool!(self, p => found.query_scalar()?.fetch_one(p).await?);
         if n == 0 {
             return Err(StoreError::NotFound(format!("alert {id}")));
         }

@@ -5,7 +5,8 @@
 //!
 //! SQL shared by both backends uses `$N` placeholders, which SQLite accepts
 //! too; SQLite-only statements with many parameters use `?` (see
-//! [`question_marks`]). Anything else that differs between the dialects
+//! [`question_marks`]); statements whose text depends on their inputs are
+//! built with `statement.rs`. Anything else that differs between the dialects
 //! (timestamps, `COPY`, sequences) is spelled out per backend in a `match`.
 //! Nothing here knows about entities or content.
 //!
@@ -103,9 +104,6 @@ impl<'a> Val<'a> {
     }
     pub(crate) fn opt_text(v: Option<&'a str>) -> Self {
         Val::Text(v.map(Cow::Borrowed))
-    }
-    pub(crate) fn owned(v: String) -> Self {
-        Val::Text(Some(Cow::Owned(v)))
     }
     pub(crate) fn opt_owned(v: Option<String>) -> Self {
         Val::Text(v.map(Cow::Owned))

@@ -153,7 +153,7 @@ impl ImportSession {
         &mut self,
         recs: &[AccountRoleRecord],
     ) -> Result<Vec<RowOutcome>> {
-        self.inner.load_account_roles(recs).await
+        self.inner.load_rows(recs).await
     }
     /// Batched: multi-row prepared INSERTs on SQLite; on PostgreSQL one `= ANY` lookup of
     /// the batch's keys, then COPY of the new rows.
@@ -161,52 +161,52 @@ impl ImportSession {
         &mut self,
         recs: &[TransactionRecord],
     ) -> Result<Vec<RowOutcome>> {
-        self.inner.load_transactions(recs).await
+        self.inner.load_rows(recs).await
     }
     pub async fn load_products(&mut self, recs: &[ProductRecord]) -> Result<Vec<RowOutcome>> {
         self.inner.load_products(recs).await
     }
     pub async fn load_holdings(&mut self, recs: &[HoldingRecord]) -> Result<Vec<RowOutcome>> {
-        self.inner.load_holdings(recs).await
+        self.inner.load_rows(recs).await
     }
     pub async fn load_loans(&mut self, recs: &[LoanRecord]) -> Result<Vec<RowOutcome>> {
-        self.inner.load_loans(recs).await
+        self.inner.load_rows(recs).await
     }
     pub async fn load_cards(&mut self, recs: &[CardRecord]) -> Result<Vec<RowOutcome>> {
-        self.inner.load_cards(recs).await
+        self.inner.load_rows(recs).await
     }
     pub async fn load_standing_orders(
         &mut self,
         recs: &[StandingOrderRecord],
     ) -> Result<Vec<RowOutcome>> {
-        self.inner.load_standing_orders(recs).await
+        self.inner.load_rows(recs).await
     }
     pub async fn load_card_statements(
         &mut self,
         recs: &[CardStatementRecord],
     ) -> Result<Vec<RowOutcome>> {
-        self.inner.load_card_statements(recs).await
+        self.inner.load_rows(recs).await
     }
     pub async fn load_outcomes(&mut self, recs: &[OutcomeRecord]) -> Result<Vec<RowOutcome>> {
-        self.inner.load_outcomes(recs).await
+        self.inner.load_rows(recs).await
     }
     pub async fn load_interactions(
         &mut self,
         recs: &[InteractionRecord],
     ) -> Result<Vec<RowOutcome>> {
-        self.inner.load_interactions(recs).await
+        self.inner.load_rows(recs).await
     }
     pub async fn load_cases(&mut self, recs: &[CaseRecord]) -> Result<Vec<RowOutcome>> {
-        self.inner.load_cases(recs).await
+        self.inner.load_rows(recs).await
     }
     pub async fn load_survey_responses(
         &mut self,
         recs: &[SurveyResponseRecord],
     ) -> Result<Vec<RowOutcome>> {
-        self.inner.load_survey_responses(recs).await
+        self.inner.load_rows(recs).await
     }
     pub async fn load_consents(&mut self, recs: &[ConsentRecord]) -> Result<Vec<RowOutcome>> {
-        self.inner.load_consents(recs).await
+        self.inner.load_rows(recs).await
     }
     pub async fn load_staff_users(&mut self, recs: &[StaffUserRecord]) -> Result<Vec<RowOutcome>> {
         self.inner.load_staff_users(recs).await

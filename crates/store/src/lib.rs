@@ -3,7 +3,11 @@
 //! Owns the schema (twin migration folders `migrations/sqlite` and
 //! `migrations/postgres` with identical file names), the connection to either
 //! backend (picked once from the database URL), and typed queries per entity.
-//! Plain SQL per dialect; runtime queries only (no live database to compile).
+//! Plain SQL, one text for both dialects wherever they agree (`$n`
+//! placeholders; statements built from their inputs go through
+//! `statement.rs`), per dialect only where the SQL truly differs; runtime
+//! queries only (no live database to compile). `tables.rs` says what each
+//! table of the schema is to export, erasure and the counts.
 //!
 //! The store has no rules about content: it never cleans, validates or decides
 //! identity. Importers hand it cleaned `rapport_domain` records inside an
@@ -37,7 +41,9 @@ mod schema;
 mod scores;
 mod segments;
 mod session;
+mod statement;
 mod survey;
+mod tables;
 
 pub use access::{ApiTokenRow, AuditEntry, AuditFilter, AuditRow, StaffUser};
 pub use alerts::{
@@ -72,6 +78,7 @@ pub use schema::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 pub use scores::{BandMove, HealthScoreRow, ScoreRunRow};
 pub use segments::{SegmentRow, SegmentSize};
 pub use survey::{InvitationRow, NewSurveyAnswer, SurveyAnswerRow};
+pub use tables::exportable_tables;
 
 use sqlx::{PgPool, SqlitePool};
 

@@ -1,15 +1,18 @@
-//! Batch loaders: one `load_*` per entity, each turning records into rows,
-//! resolving the keys they reference through the session caches, and
-//! reporting one [`RowOutcome`] per record in input order.
+//! Batch loaders: turn records into rows, resolve the keys they reference
+//! through the session caches, and report one [`RowOutcome`] per record in
+//! input order.
 //!
 //! Two strategies. Entities whose ids other rows reference (accounts,
-//! products) and small keyed tables (staff users) are checked against a
-//! complete in-memory key map and bulk-inserted with ids the session assigns.
-//! Everything else (transactions and the other per-source entities) goes
-//! through [`SessionInner::load_batch`]: one bulk insert that skips existing
-//! `(source, source_key)` pairs and returns the keys it inserted, so existence
-//! costs nothing extra; only the keys it skipped are looked up, in bulk, to
-//! tell `Unchanged` from `Conflict`. Never decides content: records arrive clean.
+//! products) and small keyed tables (staff users) have their own loader
+//! each: checked against a complete in-memory key map and bulk-inserted with
+//! ids the session assigns. Every other entity is keyed by `(source,
+//! source_key)` and is described by a [`SourceEntity`] (its table, its columns,
+//! the caches it needs and how a record becomes a row); one generic loader,
+//! [`SessionInner::load_rows`], feeds them all to [`SessionInner::load_batch`]:
+//! one bulk insert that skips existing `(source, source_key)` pairs and
+//! returns the keys it inserted, so existence costs nothing extra; only the
+//! keys it skipped are looked up, in bulk, to tell `Unchanged` from
+//! `Conflict`. Never decides content: records arrive clean.
 
 use crate::dialect::{on_conn, OnConflict, Tx, Val};
 use crate::import::*;
@@ -20,7 +23,9 @@ use futures::TryStreamExt;
 use rapport_domain::*;
 use sqlx::Row;
 use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
 
 const ACCOUNT_COLS: &[&str] = &[
     "id",
@@ -55,160 +60,12 @@ const STAFF_COLS: &[&str] = &[
     "fingerprint",
     "import_id",
 ];
-const ROLE_COLS: &[&str] = &[
-    "source",
-    "source_key",
-    "account_id",
-    "customer_id",
-    "role",
-    "fingerprint",
-    "import_id",
-];
-const TXN_COLS: &[&str] = &[
-    "source",
-    "source_key",
-    "account_id",
-    "customer_id",
-    "booked_on",
-    "amount",
-    "balance_after",
-    "channel",
-    "category",
-    "counterparty",
-    "fingerprint",
-    "import_id",
-];
-const HOLDING_COLS: &[&str] = &[
-    "source",
-    "source_key",
-    "customer_id",
-    "product_id",
-    "account_id",
-    "opened_on",
-    "closed_on",
-    "amount",
-    "fingerprint",
-    "import_id",
-];
-const LOAN_COLS: &[&str] = &[
-    "source",
-    "source_key",
-    "account_id",
-    "customer_id",
-    "granted_on",
-    "amount",
-    "duration_months",
-    "monthly_payment",
-    "status",
-    "outcome",
-    "days_past_due",
-    "fingerprint",
-    "import_id",
-];
-const CARD_COLS: &[&str] = &[
-    "source",
-    "source_key",
-    "account_id",
-    "customer_id",
-    "card_type",
-    "issued_on",
-    "credit_limit",
-    "fingerprint",
-    "import_id",
-];
-const STANDING_ORDER_COLS: &[&str] = &[
-    "source",
-    "source_key",
-    "account_id",
-    "customer_id",
-    "bank_to",
-    "account_to",
-    "amount",
-    "category",
-    "fingerprint",
-    "import_id",
-];
-const CARD_STATEMENT_COLS: &[&str] = &[
-    "source",
-    "source_key",
-    "account_id",
-    "customer_id",
-    "statement_month",
-    "bill_amount",
-    "paid_amount",
-    "repayment_status",
-    "days_past_due",
-    "fingerprint",
-    "import_id",
-];
-const OUTCOME_COLS: &[&str] = &[
-    "source",
-    "source_key",
-    "customer_id",
-    "customer_key",
-    "label",
-    "value",
-    "observed_on",
-    "fingerprint",
-    "import_id",
-];
-const INTERACTION_COLS: &[&str] = &[
-    "source",
-    "source_key",
-    "customer_id",
-    "occurred_on",
-    "channel",
-    "kind",
-    "outcome",
-    "note",
-    "fingerprint",
-    "import_id",
-];
-const CASE_COLS: &[&str] = &[
-    "source",
-    "source_key",
-    "customer_id",
-    "opened_on",
-    "kind",
-    "category",
-    "severity",
-    "status",
-    "description",
-    "closed_on",
-    "fingerprint",
-    "import_id",
-];
-const SURVEY_COLS: &[&str] = &[
-    "source",
-    "source_key",
-    "customer_id",
-    "survey",
-    "kind",
-    "answered_on",
-    "question",
-    "score",
-    "answer_text",
-    "fingerprint",
-    "import_id",
-];
-const CONSENT_COLS: &[&str] = &[
-    "source",
-    "source_key",
-    "customer_id",
-    "channel",
-    "purpose",
-    "granted",
-    "recorded_on",
-    "revoked_on",
-    "fingerprint",
-    "import_id",
-];
 
-fn unknown(field: &'static str, key: &str) -> Option<RowOutcome> {
-    Some(RowOutcome::UnknownReference {
+fn unknown(field: &'static str, key: &str) -> RowOutcome {
+    RowOutcome::UnknownReference {
         field,
         key: key.to_string(),
-    })
+    }
 }
 
 fn compare(stored: i64, fingerprint: i64) -> Option<RowOutcome> {
@@ -217,6 +74,28 @@ fn compare(stored: i64, fingerprint: i64) -> Option<RowOutcome> {
     } else {
         RowOutcome::Conflict
     })
+}
+
+/// The outcome of a record of a cached-key entity whose key is stored (with
+/// fingerprint `stored`) or came earlier in the batch (the first row of a key
+/// is the one inserted, later ones are compared with it); `None` for a new
+/// key, now remembered in `in_batch`.
+fn known<K: Hash + Eq>(
+    stored: Option<i64>,
+    in_batch: &mut HashMap<K, i64>,
+    key: K,
+    fp: i64,
+) -> Option<RowOutcome> {
+    if let Some(stored) = stored {
+        return compare(stored, fp);
+    }
+    match in_batch.entry(key) {
+        Entry::Occupied(first) => compare(*first.get(), fp),
+        Entry::Vacant(slot) => {
+            slot.insert(fp);
+            None
+        }
+    }
 }
 
 fn finish(out: Vec<Option<RowOutcome>>) -> Vec<RowOutcome> {
@@ -273,13 +152,16 @@ impl<'a> Batch<'a> {
         }
     }
 
-    fn push<const N: usize>(
+    /// Adds a row: `source, key`, the `cells` (taken, leaving it empty), then
+    /// `fingerprint, import_id`.
+    fn push(
         &mut self,
         idx: usize,
         source: &'a str,
         key: Cow<'a, str>,
         fingerprint: i64,
-        vals: [Val<'a>; N],
+        import_id: i64,
+        cells: &mut Vec<Val<'a>>,
     ) {
         let pos = match self.groups.iter().position(|g| g.source == source) {
             Some(p) => p,
@@ -293,12 +175,16 @@ impl<'a> Batch<'a> {
             }
         };
         if let Some(g) = self.groups.get_mut(pos) {
+            g.vals.push(Val::text(source));
+            g.vals.push(Val::Text(Some(key.clone())));
+            g.vals.append(cells);
+            g.vals.push(Val::int(fingerprint));
+            g.vals.push(Val::int(import_id));
             g.cands.push(Candidate {
                 idx,
                 key,
                 fingerprint,
             });
-            g.vals.extend(vals);
         }
     }
 }
@@ -330,7 +216,7 @@ impl SessionInner {
     async fn load_batch(
         &mut self,
         table: &'static str,
-        cols: &'static [&'static str],
+        cols: &[&'static str],
         mut batch: Batch<'_>,
     ) -> Result<Vec<RowOutcome>> {
         let ncols = cols.len();
@@ -417,15 +303,13 @@ impl SessionInner {
         for (i, r) in recs.iter().enumerate() {
             let fp = fingerprint(r);
             let Some(owner) = self.customer_ref(&r.source, &r.customer_key) else {
-                out[i] = unknown("customer_key", &r.customer_key);
+                out[i] = Some(unknown("customer_key", &r.customer_key));
                 continue;
             };
-            if let Some(acc) = self.account_ref(&r.source, &r.source_key) {
-                out[i] = compare(acc.fingerprint, fp);
-            } else if let Some(f) = in_batch.get(&(r.source.as_str(), r.source_key.as_str())) {
-                out[i] = compare(*f, fp);
-            } else {
-                in_batch.insert((&r.source, &r.source_key), fp);
+            let stored = self.account_ref(&r.source, &r.source_key);
+            let key = (r.source.as_str(), r.source_key.as_str());
+            out[i] = known(stored.map(|a| a.fingerprint), &mut in_batch, key, fp);
+            if out[i].is_none() {
                 new.push((i, fp, owner));
             }
         }
@@ -507,12 +391,9 @@ impl SessionInner {
         let mut in_batch: HashMap<&str, i64> = HashMap::new();
         for (i, r) in recs.iter().enumerate() {
             let fp = fingerprint(r);
-            if let Some((_, stored)) = self.cache.products.as_ref().and_then(|m| m.get(&r.code)) {
-                out[i] = compare(*stored, fp);
-            } else if let Some(f) = in_batch.get(r.code.as_str()) {
-                out[i] = compare(*f, fp);
-            } else {
-                in_batch.insert(&r.code, fp);
+            let stored = self.cache.products.as_ref().and_then(|m| m.get(&r.code));
+            out[i] = known(stored.map(|(_, f)| *f), &mut in_batch, r.code.as_str(), fp);
+            if out[i].is_none() {
                 new.push((i, fp));
             }
         }
@@ -577,12 +458,9 @@ impl SessionInner {
         let mut in_batch: HashMap<&str, i64> = HashMap::new();
         for (i, r) in recs.iter().enumerate() {
             let fp = fingerprint(r);
-            if let Some(stored) = self.cache.staff.as_ref().and_then(|m| m.get(&r.username)) {
-                out[i] = compare(*stored, fp);
-            } else if let Some(f) = in_batch.get(r.username.as_str()) {
-                out[i] = compare(*f, fp);
-            } else {
-                in_batch.insert(&r.username, fp);
+            let stored = self.cache.staff.as_ref().and_then(|m| m.get(&r.username));
+            out[i] = known(stored.copied(), &mut in_batch, r.username.as_str(), fp);
+            if out[i].is_none() {
                 vals.extend([
                     Val::text(&r.username),
                     Val::text(&r.display_name),
@@ -613,457 +491,465 @@ impl SessionInner {
 
     // ----- per-source entities via load_batch -----------------------------
 
-    pub(crate) async fn load_account_roles(
+    /// Loads records of one per-source entity: makes the caches its
+    /// references need ready, turns each record into a row (or the outcome
+    /// rejecting it) and inserts the batch through [`Self::load_batch`].
+    pub(crate) async fn load_rows<E: SourceEntity>(
         &mut self,
-        recs: &[AccountRoleRecord],
+        recs: &[E],
     ) -> Result<Vec<RowOutcome>> {
-        self.prepare(recs.iter().map(|r| r.source.as_str()), true, true)
-            .await?;
-        let mut b = Batch::new(recs.len());
-        for (i, r) in recs.iter().enumerate() {
-            let Some(acc) = self.account_ref(&r.source, &r.account_key) else {
-                b.reject(i, unknown("account_key", &r.account_key));
-                continue;
-            };
-            let Some(cust) = self.customer_ref(&r.source, &r.customer_key) else {
-                b.reject(i, unknown("customer_key", &r.customer_key));
-                continue;
-            };
-            let fp = fingerprint(r);
-            b.push(
-                i,
-                &r.source,
-                Cow::Borrowed(r.source_key.as_str()),
-                fp,
-                [
-                    Val::text(&r.source),
-                    Val::text(&r.source_key),
-                    Val::int(acc.id),
-                    Val::int(cust),
-                    Val::text(r.role.as_str()),
-                    Val::int(fp),
-                    Val::int(self.import_id),
-                ],
-            );
+        let needs = E::NEEDS;
+        self.prepare(
+            recs.iter().map(|r| r.source_and_key().0),
+            needs.customers,
+            needs.accounts,
+        )
+        .await?;
+        if needs.products {
+            self.ensure_products().await?;
         }
-        self.load_batch("account_role", ROLE_COLS, b).await
+        let cols: Vec<&'static str> = ["source", "source_key"]
+            .into_iter()
+            .chain(E::COLS.iter().copied())
+            .chain(["fingerprint", "import_id"])
+            .collect();
+        let mut b = Batch::new(recs.len());
+        let mut cells = Vec::with_capacity(E::COLS.len());
+        let refs = Refs(self);
+        for (i, r) in recs.iter().enumerate() {
+            cells.clear();
+            if let Err(rejected) = r.cells(&refs, &mut cells) {
+                b.reject(i, Some(rejected));
+                continue;
+            }
+            let (source, key) = r.source_and_key();
+            b.push(i, source, key, fingerprint(r), self.import_id, &mut cells);
+        }
+        self.load_batch(E::TABLE, &cols, b).await
+    }
+}
+
+/// Which session caches the references of an entity need.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Needs {
+    customers: bool,
+    accounts: bool,
+    products: bool,
+}
+
+const CUSTOMERS: Needs = Needs {
+    customers: true,
+    accounts: false,
+    products: false,
+};
+const ACCOUNTS: Needs = Needs {
+    customers: false,
+    accounts: true,
+    products: false,
+};
+const CUSTOMERS_AND_ACCOUNTS: Needs = Needs {
+    customers: true,
+    accounts: true,
+    products: false,
+};
+
+/// The session's key caches, as an entity resolving its references sees
+/// them; a key that is not there rejects the row as an unknown reference.
+pub(crate) struct Refs<'s>(&'s SessionInner);
+
+impl Refs<'_> {
+    fn customer(&self, source: &str, key: &str) -> Result<CustomerId, RowOutcome> {
+        self.0
+            .customer_ref(source, key)
+            .ok_or_else(|| unknown("customer_key", key))
     }
 
-    pub(crate) async fn load_transactions(
-        &mut self,
-        recs: &[TransactionRecord],
-    ) -> Result<Vec<RowOutcome>> {
-        self.prepare(recs.iter().map(|r| r.source.as_str()), false, true)
-            .await?;
-        let mut b = Batch::new(recs.len());
-        for (i, r) in recs.iter().enumerate() {
-            let Some(acc) = self.account_ref(&r.source, &r.account_key) else {
-                b.reject(i, unknown("account_key", &r.account_key));
-                continue;
-            };
-            let fp = fingerprint(r);
-            b.push(
-                i,
-                &r.source,
-                Cow::Borrowed(r.source_key.as_str()),
-                fp,
-                [
-                    Val::text(&r.source),
-                    Val::text(&r.source_key),
-                    Val::int(acc.id),
-                    Val::int(acc.customer_id),
-                    Val::date(r.booked_on),
-                    Val::int(r.amount.minor()),
-                    Val::opt_int(r.balance_after.map(minor)),
-                    Val::text(r.channel.as_str()),
-                    Val::text(r.category.as_str()),
-                    Val::opt_text(r.counterparty.as_deref()),
-                    Val::int(fp),
-                    Val::int(self.import_id),
-                ],
-            );
-        }
-        self.load_batch("txn", TXN_COLS, b).await
+    fn account(&self, source: &str, key: &str) -> Result<AccountRef, RowOutcome> {
+        self.0
+            .account_ref(source, key)
+            .ok_or_else(|| unknown("account_key", key))
     }
 
-    pub(crate) async fn load_holdings(
-        &mut self,
-        recs: &[HoldingRecord],
-    ) -> Result<Vec<RowOutcome>> {
-        self.prepare(recs.iter().map(|r| r.source.as_str()), true, true)
-            .await?;
-        self.ensure_products().await?;
-        let mut b = Batch::new(recs.len());
-        for (i, r) in recs.iter().enumerate() {
-            let Some(cust) = self.customer_ref(&r.source, &r.customer_key) else {
-                b.reject(i, unknown("customer_key", &r.customer_key));
-                continue;
-            };
-            let Some((product, _)) = self
-                .cache
-                .products
-                .as_ref()
-                .and_then(|m| m.get(&r.product_code))
-                .copied()
-            else {
-                b.reject(i, unknown("product_code", &r.product_code));
-                continue;
-            };
-            let account = match r.account_key.as_deref() {
-                None => None,
-                Some(k) => match self.account_ref(&r.source, k) {
-                    Some(a) => Some(a.id),
-                    None => {
-                        b.reject(i, unknown("account_key", k));
-                        continue;
-                    }
-                },
-            };
-            let fp = fingerprint(r);
-            b.push(
-                i,
-                &r.source,
-                Cow::Borrowed(r.source_key.as_str()),
-                fp,
-                [
-                    Val::text(&r.source),
-                    Val::text(&r.source_key),
-                    Val::int(cust),
-                    Val::int(product),
-                    Val::opt_int(account),
-                    Val::opt_date(r.opened_on),
-                    Val::opt_date(r.closed_on),
-                    Val::opt_int(r.amount.map(minor)),
-                    Val::int(fp),
-                    Val::int(self.import_id),
-                ],
-            );
-        }
-        self.load_batch("holding", HOLDING_COLS, b).await
+    fn product(&self, code: &str) -> Result<i64, RowOutcome> {
+        self.0
+            .cache
+            .products
+            .as_ref()
+            .and_then(|m| m.get(code))
+            .map(|(id, _)| *id)
+            .ok_or_else(|| unknown("product_code", code))
     }
+}
 
-    pub(crate) async fn load_loans(&mut self, recs: &[LoanRecord]) -> Result<Vec<RowOutcome>> {
-        self.prepare(recs.iter().map(|r| r.source.as_str()), false, true)
-            .await?;
-        let mut b = Batch::new(recs.len());
-        for (i, r) in recs.iter().enumerate() {
-            let Some(acc) = self.account_ref(&r.source, &r.account_key) else {
-                b.reject(i, unknown("account_key", &r.account_key));
-                continue;
-            };
-            let fp = fingerprint(r);
-            b.push(
-                i,
-                &r.source,
-                Cow::Borrowed(r.source_key.as_str()),
-                fp,
-                [
-                    Val::text(&r.source),
-                    Val::text(&r.source_key),
-                    Val::int(acc.id),
-                    Val::int(acc.customer_id),
-                    Val::date(r.granted_on),
-                    Val::int(r.amount.minor()),
-                    Val::int(i64::from(r.duration_months)),
-                    Val::int(r.monthly_payment.minor()),
-                    Val::text(r.status.as_str()),
-                    Val::text(r.status.outcome().as_str()),
-                    Val::int(i64::from(r.days_past_due)),
-                    Val::int(fp),
-                    Val::int(self.import_id),
-                ],
-            );
-        }
-        self.load_batch("loan", LOAN_COLS, b).await
+/// An entity keyed by `(source, source_key)`, loaded by
+/// [`SessionInner::load_rows`]: its table, its columns and how one record
+/// becomes one row. A row is `source, source_key`, then the cells of
+/// [`Self::COLS`], then `fingerprint, import_id` (the fingerprint of the whole
+/// record).
+pub(crate) trait SourceEntity: serde::Serialize {
+    const TABLE: &'static str;
+    /// The columns between `source, source_key` and `fingerprint, import_id`.
+    const COLS: &'static [&'static str];
+    /// The caches [`Self::cells`] reads through [`Refs`].
+    const NEEDS: Needs;
+    /// The row's `source` and `source_key`.
+    fn source_and_key(&self) -> (&str, Cow<'_, str>);
+    /// Resolves the record's references and appends one cell per column of
+    /// [`Self::COLS`], or returns the outcome rejecting the row.
+    fn cells<'a>(&'a self, refs: &Refs<'_>, row: &mut Vec<Val<'a>>) -> Result<(), RowOutcome>;
+}
+
+impl SourceEntity for AccountRoleRecord {
+    const TABLE: &'static str = "account_role";
+    const COLS: &'static [&'static str] = &["account_id", "customer_id", "role"];
+    const NEEDS: Needs = CUSTOMERS_AND_ACCOUNTS;
+    fn source_and_key(&self) -> (&str, Cow<'_, str>) {
+        (&self.source, Cow::Borrowed(&self.source_key))
     }
-
-    pub(crate) async fn load_cards(&mut self, recs: &[CardRecord]) -> Result<Vec<RowOutcome>> {
-        self.prepare(recs.iter().map(|r| r.source.as_str()), true, true)
-            .await?;
-        let mut b = Batch::new(recs.len());
-        for (i, r) in recs.iter().enumerate() {
-            let Some(acc) = self.account_ref(&r.source, &r.account_key) else {
-                b.reject(i, unknown("account_key", &r.account_key));
-                continue;
-            };
-            // The holder: the named customer, else the account owner.
-            let holder = match r.customer_key.as_deref() {
-                None => acc.customer_id,
-                Some(k) => match self.customer_ref(&r.source, k) {
-                    Some(c) => c,
-                    None => {
-                        b.reject(i, unknown("customer_key", k));
-                        continue;
-                    }
-                },
-            };
-            let fp = fingerprint(r);
-            b.push(
-                i,
-                &r.source,
-                Cow::Borrowed(r.source_key.as_str()),
-                fp,
-                [
-                    Val::text(&r.source),
-                    Val::text(&r.source_key),
-                    Val::int(acc.id),
-                    Val::int(holder),
-                    Val::text(r.card_type.as_str()),
-                    Val::opt_date(r.issued_on),
-                    Val::opt_int(r.credit_limit.map(minor)),
-                    Val::int(fp),
-                    Val::int(self.import_id),
-                ],
-            );
-        }
-        self.load_batch("card", CARD_COLS, b).await
+    fn cells<'a>(&'a self, refs: &Refs<'_>, row: &mut Vec<Val<'a>>) -> Result<(), RowOutcome> {
+        let acc = refs.account(&self.source, &self.account_key)?;
+        let cust = refs.customer(&self.source, &self.customer_key)?;
+        row.extend([
+            Val::int(acc.id),
+            Val::int(cust),
+            Val::text(self.role.as_str()),
+        ]);
+        Ok(())
     }
+}
 
-    pub(crate) async fn load_standing_orders(
-        &mut self,
-        recs: &[StandingOrderRecord],
-    ) -> Result<Vec<RowOutcome>> {
-        self.prepare(recs.iter().map(|r| r.source.as_str()), false, true)
-            .await?;
-        let mut b = Batch::new(recs.len());
-        for (i, r) in recs.iter().enumerate() {
-            let Some(acc) = self.account_ref(&r.source, &r.account_key) else {
-                b.reject(i, unknown("account_key", &r.account_key));
-                continue;
-            };
-            let fp = fingerprint(r);
-            b.push(
-                i,
-                &r.source,
-                Cow::Borrowed(r.source_key.as_str()),
-                fp,
-                [
-                    Val::text(&r.source),
-                    Val::text(&r.source_key),
-                    Val::int(acc.id),
-                    Val::int(acc.customer_id),
-                    Val::opt_text(r.bank_to.as_deref()),
-                    Val::opt_text(r.account_to.as_deref()),
-                    Val::int(r.amount.minor()),
-                    Val::text(r.category.as_str()),
-                    Val::int(fp),
-                    Val::int(self.import_id),
-                ],
-            );
-        }
-        self.load_batch("standing_order", STANDING_ORDER_COLS, b)
-            .await
+impl SourceEntity for TransactionRecord {
+    const TABLE: &'static str = "txn";
+    const COLS: &'static [&'static str] = &[
+        "account_id",
+        "customer_id",
+        "booked_on",
+        "amount",
+        "balance_after",
+        "channel",
+        "category",
+        "counterparty",
+    ];
+    const NEEDS: Needs = ACCOUNTS;
+    fn source_and_key(&self) -> (&str, Cow<'_, str>) {
+        (&self.source, Cow::Borrowed(&self.source_key))
     }
-
-    pub(crate) async fn load_card_statements(
-        &mut self,
-        recs: &[CardStatementRecord],
-    ) -> Result<Vec<RowOutcome>> {
-        self.prepare(recs.iter().map(|r| r.source.as_str()), false, true)
-            .await?;
-        let mut b = Batch::new(recs.len());
-        for (i, r) in recs.iter().enumerate() {
-            let Some(acc) = self.account_ref(&r.source, &r.account_key) else {
-                b.reject(i, unknown("account_key", &r.account_key));
-                continue;
-            };
-            let fp = fingerprint(r);
-            b.push(
-                i,
-                &r.source,
-                Cow::Borrowed(r.source_key.as_str()),
-                fp,
-                [
-                    Val::text(&r.source),
-                    Val::text(&r.source_key),
-                    Val::int(acc.id),
-                    Val::int(acc.customer_id),
-                    Val::date(r.statement_month),
-                    Val::int(r.bill_amount.minor()),
-                    Val::int(r.paid_amount.minor()),
-                    Val::int(i64::from(r.repayment_status)),
-                    Val::int(i64::from(r.days_past_due)),
-                    Val::int(fp),
-                    Val::int(self.import_id),
-                ],
-            );
-        }
-        self.load_batch("card_statement", CARD_STATEMENT_COLS, b)
-            .await
+    fn cells<'a>(&'a self, refs: &Refs<'_>, row: &mut Vec<Val<'a>>) -> Result<(), RowOutcome> {
+        let acc = refs.account(&self.source, &self.account_key)?;
+        row.extend([
+            Val::int(acc.id),
+            Val::int(acc.customer_id),
+            Val::date(self.booked_on),
+            Val::int(self.amount.minor()),
+            Val::opt_int(self.balance_after.map(minor)),
+            Val::text(self.channel.as_str()),
+            Val::text(self.category.as_str()),
+            Val::opt_text(self.counterparty.as_deref()),
+        ]);
+        Ok(())
     }
+}
 
-    pub(crate) async fn load_outcomes(
-        &mut self,
-        recs: &[OutcomeRecord],
-    ) -> Result<Vec<RowOutcome>> {
-        self.prepare(recs.iter().map(|r| r.source.as_str()), true, false)
-            .await?;
-        let mut b = Batch::new(recs.len());
-        for (i, r) in recs.iter().enumerate() {
-            let Some(cust) = self.customer_ref(&r.source, &r.customer_key) else {
-                b.reject(i, unknown("customer_key", &r.customer_key));
-                continue;
-            };
-            let fp = fingerprint(r);
-            let key = outcome_key(r);
-            b.push(
-                i,
-                &r.source,
-                Cow::Owned(key.clone()),
-                fp,
-                [
-                    Val::text(&r.source),
-                    Val::owned(key),
-                    Val::int(cust),
-                    Val::text(&r.customer_key),
-                    Val::text(&r.label),
-                    Val::int(i64::from(r.value)),
-                    Val::opt_date(r.observed_on),
-                    Val::int(fp),
-                    Val::int(self.import_id),
-                ],
-            );
-        }
-        self.load_batch("outcome", OUTCOME_COLS, b).await
+impl SourceEntity for HoldingRecord {
+    const TABLE: &'static str = "holding";
+    const COLS: &'static [&'static str] = &[
+        "customer_id",
+        "product_id",
+        "account_id",
+        "opened_on",
+        "closed_on",
+        "amount",
+    ];
+    const NEEDS: Needs = Needs {
+        products: true,
+        ..CUSTOMERS_AND_ACCOUNTS
+    };
+    fn source_and_key(&self) -> (&str, Cow<'_, str>) {
+        (&self.source, Cow::Borrowed(&self.source_key))
     }
-
-    pub(crate) async fn load_interactions(
-        &mut self,
-        recs: &[InteractionRecord],
-    ) -> Result<Vec<RowOutcome>> {
-        self.prepare(recs.iter().map(|r| r.source.as_str()), true, false)
-            .await?;
-        let mut b = Batch::new(recs.len());
-        for (i, r) in recs.iter().enumerate() {
-            let Some(cust) = self.customer_ref(&r.source, &r.customer_key) else {
-                b.reject(i, unknown("customer_key", &r.customer_key));
-                continue;
-            };
-            let fp = fingerprint(r);
-            b.push(
-                i,
-                &r.source,
-                Cow::Borrowed(r.source_key.as_str()),
-                fp,
-                [
-                    Val::text(&r.source),
-                    Val::text(&r.source_key),
-                    Val::int(cust),
-                    Val::date(r.occurred_on),
-                    Val::text(r.channel.as_str()),
-                    Val::text(&r.kind),
-                    Val::opt_text(r.outcome.as_deref()),
-                    Val::opt_text(r.note.as_deref()),
-                    Val::int(fp),
-                    Val::int(self.import_id),
-                ],
-            );
-        }
-        self.load_batch("interaction", INTERACTION_COLS, b).await
+    fn cells<'a>(&'a self, refs: &Refs<'_>, row: &mut Vec<Val<'a>>) -> Result<(), RowOutcome> {
+        let cust = refs.customer(&self.source, &self.customer_key)?;
+        let product = refs.product(&self.product_code)?;
+        let account = match self.account_key.as_deref() {
+            None => None,
+            Some(k) => Some(refs.account(&self.source, k)?.id),
+        };
+        row.extend([
+            Val::int(cust),
+            Val::int(product),
+            Val::opt_int(account),
+            Val::opt_date(self.opened_on),
+            Val::opt_date(self.closed_on),
+            Val::opt_int(self.amount.map(minor)),
+        ]);
+        Ok(())
     }
+}
 
-    pub(crate) async fn load_cases(&mut self, recs: &[CaseRecord]) -> Result<Vec<RowOutcome>> {
-        self.prepare(recs.iter().map(|r| r.source.as_str()), true, false)
-            .await?;
-        let mut b = Batch::new(recs.len());
-        for (i, r) in recs.iter().enumerate() {
-            let Some(cust) = self.customer_ref(&r.source, &r.customer_key) else {
-                b.reject(i, unknown("customer_key", &r.customer_key));
-                continue;
-            };
-            let fp = fingerprint(r);
-            b.push(
-                i,
-                &r.source,
-                Cow::Borrowed(r.source_key.as_str()),
-                fp,
-                [
-                    Val::text(&r.source),
-                    Val::text(&r.source_key),
-                    Val::int(cust),
-                    Val::date(r.opened_on),
-                    Val::text(r.kind.as_str()),
-                    Val::opt_text(r.category.as_deref()),
-                    Val::text(r.severity.as_str()),
-                    Val::text(&r.status),
-                    Val::opt_text(r.description.as_deref()),
-                    Val::opt_date(r.closed_on),
-                    Val::int(fp),
-                    Val::int(self.import_id),
-                ],
-            );
-        }
-        self.load_batch("service_case", CASE_COLS, b).await
+impl SourceEntity for LoanRecord {
+    const TABLE: &'static str = "loan";
+    const COLS: &'static [&'static str] = &[
+        "account_id",
+        "customer_id",
+        "granted_on",
+        "amount",
+        "duration_months",
+        "monthly_payment",
+        "status",
+        "outcome",
+        "days_past_due",
+    ];
+    const NEEDS: Needs = ACCOUNTS;
+    fn source_and_key(&self) -> (&str, Cow<'_, str>) {
+        (&self.source, Cow::Borrowed(&self.source_key))
     }
-
-    pub(crate) async fn load_survey_responses(
-        &mut self,
-        recs: &[SurveyResponseRecord],
-    ) -> Result<Vec<RowOutcome>> {
-        self.prepare(recs.iter().map(|r| r.source.as_str()), true, false)
-            .await?;
-        let mut b = Batch::new(recs.len());
-        for (i, r) in recs.iter().enumerate() {
-            let Some(cust) = self.customer_ref(&r.source, &r.customer_key) else {
-                b.reject(i, unknown("customer_key", &r.customer_key));
-                continue;
-            };
-            let fp = fingerprint(r);
-            b.push(
-                i,
-                &r.source,
-                Cow::Borrowed(r.source_key.as_str()),
-                fp,
-                [
-                    Val::text(&r.source),
-                    Val::text(&r.source_key),
-                    Val::int(cust),
-                    Val::text(&r.survey),
-                    Val::text(r.kind.as_str()),
-                    Val::date(r.answered_on),
-                    Val::text(&r.question),
-                    Val::opt_int(r.score.map(i64::from)),
-                    Val::opt_text(r.answer_text.as_deref()),
-                    Val::int(fp),
-                    Val::int(self.import_id),
-                ],
-            );
-        }
-        self.load_batch("survey_response", SURVEY_COLS, b).await
+    fn cells<'a>(&'a self, refs: &Refs<'_>, row: &mut Vec<Val<'a>>) -> Result<(), RowOutcome> {
+        let acc = refs.account(&self.source, &self.account_key)?;
+        row.extend([
+            Val::int(acc.id),
+            Val::int(acc.customer_id),
+            Val::date(self.granted_on),
+            Val::int(self.amount.minor()),
+            Val::int(i64::from(self.duration_months)),
+            Val::int(self.monthly_payment.minor()),
+            Val::text(self.status.as_str()),
+            Val::text(self.status.outcome().as_str()),
+            Val::int(i64::from(self.days_past_due)),
+        ]);
+        Ok(())
     }
+}
 
-    pub(crate) async fn load_consents(
-        &mut self,
-        recs: &[ConsentRecord],
-    ) -> Result<Vec<RowOutcome>> {
-        self.prepare(recs.iter().map(|r| r.source.as_str()), true, false)
-            .await?;
-        let mut b = Batch::new(recs.len());
-        for (i, r) in recs.iter().enumerate() {
-            let Some(cust) = self.customer_ref(&r.source, &r.customer_key) else {
-                b.reject(i, unknown("customer_key", &r.customer_key));
-                continue;
-            };
-            let fp = fingerprint(r);
-            b.push(
-                i,
-                &r.source,
-                Cow::Borrowed(r.source_key.as_str()),
-                fp,
-                [
-                    Val::text(&r.source),
-                    Val::text(&r.source_key),
-                    Val::int(cust),
-                    Val::text(r.channel.as_str()),
-                    Val::text(r.purpose.as_str()),
-                    Val::Bool(r.granted),
-                    Val::date(r.recorded_on),
-                    Val::opt_date(r.revoked_on),
-                    Val::int(fp),
-                    Val::int(self.import_id),
-                ],
-            );
-        }
-        self.load_batch("consent", CONSENT_COLS, b).await
+impl SourceEntity for CardRecord {
+    const TABLE: &'static str = "card";
+    const COLS: &'static [&'static str] = &[
+        "account_id",
+        "customer_id",
+        "card_type",
+        "issued_on",
+        "credit_limit",
+    ];
+    const NEEDS: Needs = CUSTOMERS_AND_ACCOUNTS;
+    fn source_and_key(&self) -> (&str, Cow<'_, str>) {
+        (&self.source, Cow::Borrowed(&self.source_key))
+    }
+    fn cells<'a>(&'a self, refs: &Refs<'_>, row: &mut Vec<Val<'a>>) -> Result<(), RowOutcome> {
+        let acc = refs.account(&self.source, &self.account_key)?;
+        // The holder: the named customer, else the account owner.
+        let holder = match self.customer_key.as_deref() {
+            None => acc.customer_id,
+            Some(k) => refs.customer(&self.source, k)?,
+        };
+        row.extend([
+            Val::int(acc.id),
+            Val::int(holder),
+            Val::text(self.card_type.as_str()),
+            Val::opt_date(self.issued_on),
+            Val::opt_int(self.credit_limit.map(minor)),
+        ]);
+        Ok(())
+    }
+}
+
+impl SourceEntity for StandingOrderRecord {
+    const TABLE: &'static str = "standing_order";
+    const COLS: &'static [&'static str] = &[
+        "account_id",
+        "customer_id",
+        "bank_to",
+        "account_to",
+        "amount",
+        "category",
+    ];
+    const NEEDS: Needs = ACCOUNTS;
+    fn source_and_key(&self) -> (&str, Cow<'_, str>) {
+        (&self.source, Cow::Borrowed(&self.source_key))
+    }
+    fn cells<'a>(&'a self, refs: &Refs<'_>, row: &mut Vec<Val<'a>>) -> Result<(), RowOutcome> {
+        let acc = refs.account(&self.source, &self.account_key)?;
+        row.extend([
+            Val::int(acc.id),
+            Val::int(acc.customer_id),
+            Val::opt_text(self.bank_to.as_deref()),
+            Val::opt_text(self.account_to.as_deref()),
+            Val::int(self.amount.minor()),
+            Val::text(self.category.as_str()),
+        ]);
+        Ok(())
+    }
+}
+
+impl SourceEntity for CardStatementRecord {
+    const TABLE: &'static str = "card_statement";
+    const COLS: &'static [&'static str] = &[
+        "account_id",
+        "customer_id",
+        "statement_month",
+        "bill_amount",
+        "paid_amount",
+        "repayment_status",
+        "days_past_due",
+    ];
+    const NEEDS: Needs = ACCOUNTS;
+    fn source_and_key(&self) -> (&str, Cow<'_, str>) {
+        (&self.source, Cow::Borrowed(&self.source_key))
+    }
+    fn cells<'a>(&'a self, refs: &Refs<'_>, row: &mut Vec<Val<'a>>) -> Result<(), RowOutcome> {
+        let acc = refs.account(&self.source, &self.account_key)?;
+        row.extend([
+            Val::int(acc.id),
+            Val::int(acc.customer_id),
+            Val::date(self.statement_month),
+            Val::int(self.bill_amount.minor()),
+            Val::int(self.paid_amount.minor()),
+            Val::int(i64::from(self.repayment_status)),
+            Val::int(i64::from(self.days_past_due)),
+        ]);
+        Ok(())
+    }
+}
+
+impl SourceEntity for OutcomeRecord {
+    const TABLE: &'static str = "outcome";
+    const COLS: &'static [&'static str] = &[
+        "customer_id",
+        "customer_key",
+        "label",
+        "value",
+        "observed_on",
+    ];
+    const NEEDS: Needs = CUSTOMERS;
+    /// Outcomes have no key of their own: one per (customer key, label).
+    fn source_and_key(&self) -> (&str, Cow<'_, str>) {
+        (&self.source, Cow::Owned(outcome_key(self)))
+    }
+    fn cells<'a>(&'a self, refs: &Refs<'_>, row: &mut Vec<Val<'a>>) -> Result<(), RowOutcome> {
+        let cust = refs.customer(&self.source, &self.customer_key)?;
+        row.extend([
+            Val::int(cust),
+            Val::text(&self.customer_key),
+            Val::text(&self.label),
+            Val::int(i64::from(self.value)),
+            Val::opt_date(self.observed_on),
+        ]);
+        Ok(())
+    }
+}
+
+impl SourceEntity for InteractionRecord {
+    const TABLE: &'static str = "interaction";
+    const COLS: &'static [&'static str] = &[
+        "customer_id",
+        "occurred_on",
+        "channel",
+        "kind",
+        "outcome",
+        "note",
+    ];
+    const NEEDS: Needs = CUSTOMERS;
+    fn source_and_key(&self) -> (&str, Cow<'_, str>) {
+        (&self.source, Cow::Borrowed(&self.source_key))
+    }
+    fn cells<'a>(&'a self, refs: &Refs<'_>, row: &mut Vec<Val<'a>>) -> Result<(), RowOutcome> {
+        let cust = refs.customer(&self.source, &self.customer_key)?;
+        row.extend([
+            Val::int(cust),
+            Val::date(self.occurred_on),
+            Val::text(self.channel.as_str()),
+            Val::text(&self.kind),
+            Val::opt_text(self.outcome.as_deref()),
+            Val::opt_text(self.note.as_deref()),
+        ]);
+        Ok(())
+    }
+}
+
+impl SourceEntity for CaseRecord {
+    const TABLE: &'static str = "service_case";
+    const COLS: &'static [&'static str] = &[
+        "customer_id",
+        "opened_on",
+        "kind",
+        "category",
+        "severity",
+        "status",
+        "description",
+        "closed_on",
+    ];
+    const NEEDS: Needs = CUSTOMERS;
+    fn source_and_key(&self) -> (&str, Cow<'_, str>) {
+        (&self.source, Cow::Borrowed(&self.source_key))
+    }
+    fn cells<'a>(&'a self, refs: &Refs<'_>, row: &mut Vec<Val<'a>>) -> Result<(), RowOutcome> {
+        let cust = refs.customer(&self.source, &self.customer_key)?;
+        row.extend([
+            Val::int(cust),
+            Val::date(self.opened_on),
+            Val::text(self.kind.as_str()),
+            Val::opt_text(self.category.as_deref()),
+            Val::text(self.severity.as_str()),
+            Val::text(&self.status),
+            Val::opt_text(self.description.as_deref()),
+            Val::opt_date(self.closed_on),
+        ]);
+        Ok(())
+    }
+}
+
+impl SourceEntity for SurveyResponseRecord {
+    const TABLE: &'static str = "survey_response";
+    const COLS: &'static [&'static str] = &[
+        "customer_id",
+        "survey",
+        "kind",
+        "answered_on",
+        "question",
+        "score",
+        "answer_text",
+    ];
+    const NEEDS: Needs = CUSTOMERS;
+    fn source_and_key(&self) -> (&str, Cow<'_, str>) {
+        (&self.source, Cow::Borrowed(&self.source_key))
+    }
+    fn cells<'a>(&'a self, refs: &Refs<'_>, row: &mut Vec<Val<'a>>) -> Result<(), RowOutcome> {
+        let cust = refs.customer(&self.source, &self.customer_key)?;
+        row.extend([
+            Val::int(cust),
+            Val::text(&self.survey),
+            Val::text(self.kind.as_str()),
+            Val::date(self.answered_on),
+            Val::text(&self.question),
+            Val::opt_int(self.score.map(i64::from)),
+            Val::opt_text(self.answer_text.as_deref()),
+        ]);
+        Ok(())
+    }
+}
+
+impl SourceEntity for ConsentRecord {
+    const TABLE: &'static str = "consent";
+    const COLS: &'static [&'static str] = &[
+        "customer_id",
+        "channel",
+        "purpose",
+        "granted",
+        "recorded_on",
+        "revoked_on",
+    ];
+    const NEEDS: Needs = CUSTOMERS;
+    fn source_and_key(&self) -> (&str, Cow<'_, str>) {
+        (&self.source, Cow::Borrowed(&self.source_key))
+    }
+    fn cells<'a>(&'a self, refs: &Refs<'_>, row: &mut Vec<Val<'a>>) -> Result<(), RowOutcome> {
+        let cust = refs.customer(&self.source, &self.customer_key)?;
+        row.extend([
+            Val::int(cust),
+            Val::text(self.channel.as_str()),
+            Val::text(self.purpose.as_str()),
+            Val::Bool(self.granted),
+            Val::date(self.recorded_on),
+            Val::opt_date(self.revoked_on),
+        ]);
+        Ok(())
     }
 }

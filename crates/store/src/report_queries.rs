@@ -6,6 +6,7 @@
 
 use crate::dialect::on_pool;
 use crate::reports::*;
+use crate::tables::{exportable_tables, TABLES};
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures::TryStreamExt;
@@ -19,69 +20,27 @@ fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// One `SELECT` of every counted table's size, named by its [`EntityCounts`]
+/// field in the table registry.
 pub(crate) async fn counts(store: &Store) -> Result<EntityCounts> {
-    const TABLES: &[&str] = &[
-        "customer",
-        "customer_source_key",
-        "branch",
-        "account",
-        "account_role",
-        "txn",
-        "product",
-        "holding",
-        "loan",
-        "card",
-        "standing_order",
-        "card_statement",
-        "outcome",
-        "interaction",
-        "service_case",
-        "survey_response",
-        "consent",
-        "staff_user",
-        "quarantine",
-        "customer_merge",
-        "field_flag",
-        "import_file",
-    ];
-    let selects: Vec<String> = TABLES
+    let counted: Vec<(&str, &str)> = TABLES
         .iter()
-        .map(|t| format!("(SELECT COUNT(*) FROM {t})"))
+        .filter_map(|t| Some((t.name, t.counted_as?)))
+        .collect();
+    let selects: Vec<String> = counted
+        .iter()
+        .map(|(t, _)| format!("(SELECT COUNT(*) FROM {t})"))
         .collect();
     let sql = format!("SELECT {}", selects.join(", "));
-    let row = on_pool!(store, p => {
+    let mut fields = serde_json::Map::new();
+    on_pool!(store, p => {
         let r = sqlx::query(&sql).fetch_one(p).await?;
-        let mut v = Vec::with_capacity(TABLES.len());
-        for i in 0..TABLES.len() {
-            v.push(r.try_get::<i64, _>(i)?);
+        for (i, (_, field)) in counted.iter().enumerate() {
+            fields.insert((*field).to_string(), r.try_get::<i64, _>(i)?.into());
         }
-        v
     });
-    let n = |i: usize| row.get(i).copied().unwrap_or(0);
-    Ok(EntityCounts {
-        customers: n(0),
-        customer_source_keys: n(1),
-        branches: n(2),
-        accounts: n(3),
-        account_roles: n(4),
-        transactions: n(5),
-        products: n(6),
-        holdings: n(7),
-        loans: n(8),
-        cards: n(9),
-        standing_orders: n(10),
-        card_statements: n(11),
-        outcomes: n(12),
-        interactions: n(13),
-        cases: n(14),
-        survey_responses: n(15),
-        consents: n(16),
-        staff_users: n(17),
-        quarantined: n(18),
-        merges: n(19),
-        flagged_fields: n(20),
-        imports: n(21),
-    })
+    serde_json::from_value(serde_json::Value::Object(fields))
+        .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
 }
 
 pub(crate) async fn quarantine_rows(store: &Store, limit: i64) -> Result<Vec<QuarantineRow>> {
@@ -369,7 +328,7 @@ pub(crate) async fn export_table_csv(
     table: &str,
     out: &mut (dyn std::io::Write + Send),
 ) -> Result<u64> {
-    let Some(table) = EXPORTABLE_TABLES.iter().find(|t| **t == table).copied() else {
+    let Some(table) = exportable_tables().find(|t| *t == table) else {
         return Err(StoreError::NotFound(format!("exportable table {table:?}")));
     };
     let columns: Vec<String> = match store {

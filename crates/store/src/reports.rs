@@ -119,7 +119,7 @@ impl Store {
     }
     /// Streams a whole table as CSV (header row, then one row per record, in id
     /// order) into `out`; returns the number of data rows. Bounded memory.
-    /// `table` must be one of [`EXPORTABLE_TABLES`], else `StoreError::NotFound`.
+    /// `table` must be one of [`exportable_tables`](crate::exportable_tables), else `StoreError::NotFound`.
     pub async fn export_table_csv(
         &self,
         table: &str,
@@ -128,28 +128,3 @@ impl Store {
         crate::schema::export_table_csv(self, table, out).await
     }
 }
-
-/// Tables `export` may dump.
-pub const EXPORTABLE_TABLES: &[&str] = &[
-    "customer",
-    "customer_source_key",
-    "branch",
-    "account",
-    "account_role",
-    "txn",
-    "product",
-    "holding",
-    "loan",
-    "card",
-    "standing_order",
-    "card_statement",
-    "outcome",
-    "interaction",
-    "service_case",
-    "survey_response",
-    "consent",
-    "staff_user",
-    "quarantine",
-    "customer_merge",
-    "import_file",
-];

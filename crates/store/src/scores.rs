@@ -7,13 +7,13 @@
 //! unnested server-side (PostgreSQL), so a million scores take seconds. Like
 //! the rest of the store: no rules about content (bands are opaque text).
 
+use crate::dialect::on_pool;
 use crate::{Result, Store};
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
-use sqlx::Row as _;
 
 /// One customer's stored health score.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct HealthScoreRow {
     pub customer_id: i64,
     pub score: f64,
@@ -23,7 +23,7 @@ pub struct HealthScoreRow {
 }
 
 /// Customers moving from one band to another between two dates.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct BandMove {
     pub from_band: String,
     pub to_band: String,
@@ -31,7 +31,7 @@ pub struct BandMove {
 }
 
 /// A recorded scoring run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct ScoreRunRow {
     pub id: i64,
     pub as_of: NaiveDate,
@@ -47,82 +47,37 @@ impl Store {
     /// Records the start of a scoring run; returns its id.
     pub async fn begin_score_run(&self, as_of: NaiveDate, scorecard: &str) -> Result<i64> {
         let now = Utc::now();
-        let id = match self {
-            Store::Sqlite(p) => {
-                sqlx::query(
-                    "INSERT INTO score_run (as_of, started_at, scorecard) VALUES (?, ?, ?) RETURNING id",
-                )
-                .bind(as_of)
-                .bind(now)
-                .bind(scorecard)
-                .fetch_one(p)
-                .await?
-                .try_get(0)?
-            }
-            Store::Postgres(p) => {
-                sqlx::query(
-                    "INSERT INTO score_run (as_of, started_at, scorecard) VALUES ($1, $2, $3) RETURNING id",
-                )
-                .bind(as_of)
-                .bind(now)
-                .bind(scorecard)
-                .fetch_one(p)
-                .await?
-                .try_get(0)?
-            }
-        };
-        Ok(id)
+        let sql =
+            "INSERT INTO score_run (as_of, started_at, scorecard) VALUES ($1, $2, $3) RETURNING id";
+        Ok(on_pool!(self, p => sqlx::query_scalar(sql)
+            .bind(as_of)
+            .bind(now)
+            .bind(scorecard)
+            .fetch_one(p)
+            .await?))
     }
 
     /// Records the end of a scoring run with its summary (JSON).
     pub async fn finish_score_run(&self, run_id: i64, customers: i64, summary: &str) -> Result<()> {
         let now = Utc::now();
-        match self {
-            Store::Sqlite(p) => {
-                sqlx::query(
-                    "UPDATE score_run SET finished_at = ?, customers = ?, summary = ? WHERE id = ?",
-                )
-                .bind(now)
-                .bind(customers)
-                .bind(summary)
-                .bind(run_id)
-                .execute(p)
-                .await?;
-            }
-            Store::Postgres(p) => {
-                sqlx::query(
-                    "UPDATE score_run SET finished_at = $1, customers = $2, summary = $3 WHERE id = $4",
-                )
-                .bind(now)
-                .bind(customers)
-                .bind(summary)
-                .bind(run_id)
-                .execute(p)
-                .await?;
-            }
-        }
+        let sql =
+            "UPDATE score_run SET finished_at = $1, customers = $2, summary = $3 WHERE id = $4";
+        on_pool!(self, p => sqlx::query(sql)
+            .bind(now)
+            .bind(customers)
+            .bind(summary)
+            .bind(run_id)
+            .execute(p)
+            .await?
+            .rows_affected());
         Ok(())
     }
 
     /// The finished scoring runs, newest first.
     pub async fn score_runs(&self) -> Result<Vec<ScoreRunRow>> {
-        type Row = (i64, NaiveDate, String, i64, String);
         let sql = "SELECT id, as_of, scorecard, customers, summary FROM score_run \
                    WHERE finished_at IS NOT NULL ORDER BY id DESC";
-        let rows: Vec<Row> = match self {
-            Store::Sqlite(p) => sqlx::query_as(sql).fetch_all(p).await?,
-            Store::Postgres(p) => sqlx::query_as(sql).fetch_all(p).await?,
-        };
-        Ok(rows
-            .into_iter()
-            .map(|(id, as_of, scorecard, customers, summary)| ScoreRunRow {
-                id,
-                as_of,
-                scorecard,
-                customers,
-                summary,
-            })
-            .collect())
+        Ok(on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await?))
     }
 
     /// Replaces the health scores of `as_of` with `rows` (one transaction).
@@ -199,190 +154,69 @@ impl Store {
 
     /// The health scores of `as_of`, in customer id order.
     pub async fn health_scores(&self, as_of: NaiveDate) -> Result<Vec<HealthScoreRow>> {
-        type Row = (i64, f64, String, String);
-        let rows: Vec<Row> = match self {
-            Store::Sqlite(p) => {
-                sqlx::query_as(
-                    "SELECT customer_id, score, band, factors FROM health_score \
-                     WHERE as_of = ? ORDER BY customer_id",
-                )
-                .bind(as_of)
-                .fetch_all(p)
-                .await?
-            }
-            Store::Postgres(p) => {
-                sqlx::query_as(
-                    "SELECT customer_id, score, band, factors FROM health_score \
-                     WHERE as_of = $1 ORDER BY customer_id",
-                )
-                .bind(as_of)
-                .fetch_all(p)
-                .await?
-            }
-        };
-        Ok(rows
-            .into_iter()
-            .map(|(customer_id, score, band, factors)| HealthScoreRow {
-                customer_id,
-                score,
-                band,
-                factors,
-            })
-            .collect())
+        let sql = "SELECT customer_id, score, band, factors FROM health_score \
+                   WHERE as_of = $1 ORDER BY customer_id";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(as_of).fetch_all(p).await?))
     }
 
     /// One customer's score history, oldest first: (as_of, score, band).
     pub async fn score_history(&self, customer_id: i64) -> Result<Vec<(NaiveDate, f64, String)>> {
-        let rows = match self {
-            Store::Sqlite(p) => sqlx::query_as::<_, (NaiveDate, f64, String)>(
-                "SELECT as_of, score, band FROM health_score WHERE customer_id = ? ORDER BY as_of",
-            )
-            .bind(customer_id)
-            .fetch_all(p)
-            .await?,
-            Store::Postgres(p) => sqlx::query_as::<_, (NaiveDate, f64, String)>(
-                "SELECT as_of, score, band FROM health_score WHERE customer_id = $1 ORDER BY as_of",
-            )
-            .bind(customer_id)
-            .fetch_all(p)
-            .await?,
-        };
-        Ok(rows)
+        let sql =
+            "SELECT as_of, score, band FROM health_score WHERE customer_id = $1 ORDER BY as_of";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(customer_id).fetch_all(p).await?))
     }
 
     /// The latest as-of date with stored scores strictly before `before`.
     pub async fn previous_score_date(&self, before: NaiveDate) -> Result<Option<NaiveDate>> {
-        let row: Option<(Option<NaiveDate>,)> = match self {
-            Store::Sqlite(p) => {
-                sqlx::query_as("SELECT MAX(as_of) FROM health_score WHERE as_of < ?")
-                    .bind(before)
-                    .fetch_optional(p)
-                    .await?
-            }
-            Store::Postgres(p) => {
-                sqlx::query_as("SELECT MAX(as_of) FROM health_score WHERE as_of < $1")
-                    .bind(before)
-                    .fetch_optional(p)
-                    .await?
-            }
-        };
+        let sql = "SELECT MAX(as_of) FROM health_score WHERE as_of < $1";
+        let row: Option<(Option<NaiveDate>,)> =
+            on_pool!(self, p => sqlx::query_as(sql).bind(before).fetch_optional(p).await?);
         Ok(row.and_then(|(d,)| d))
     }
 
     /// How many customers moved from each band at `from` to each band at `to`
     /// (customers scored on both dates).
     pub async fn band_migration(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<BandMove>> {
-        let sql = |p: &str, q: &str| {
-            format!(
-                "SELECT a.band, b.band, COUNT(*) FROM health_score a \
-                 JOIN health_score b ON b.customer_id = a.customer_id AND b.as_of = {q} \
-                 WHERE a.as_of = {p} GROUP BY a.band, b.band ORDER BY a.band, b.band"
-            )
-        };
-        let rows: Vec<(String, String, i64)> = match self {
-            Store::Sqlite(p) => {
-                sqlx::query_as(&sql("?1", "?2"))
-                    .bind(from)
-                    .bind(to)
-                    .fetch_all(p)
-                    .await?
-            }
-            Store::Postgres(p) => {
-                sqlx::query_as(&sql("$1", "$2"))
-                    .bind(from)
-                    .bind(to)
-                    .fetch_all(p)
-                    .await?
-            }
-        };
-        Ok(rows
-            .into_iter()
-            .map(|(from_band, to_band, customers)| BandMove {
-                from_band,
-                to_band,
-                customers,
-            })
-            .collect())
+        let sql = "SELECT a.band AS from_band, b.band AS to_band, COUNT(*) AS customers \
+                   FROM health_score a \
+                   JOIN health_score b ON b.customer_id = a.customer_id AND b.as_of = $2 \
+                   WHERE a.as_of = $1 GROUP BY a.band, b.band ORDER BY a.band, b.band";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(from).bind(to).fetch_all(p).await?))
     }
 
     /// The latest booking day of any transaction (`None` for an empty store):
     /// the day after it is the natural as-of date of a loaded extract.
     pub async fn latest_transaction_date(&self) -> Result<Option<NaiveDate>> {
-        let row: Option<(Option<NaiveDate>,)> = match self {
-            Store::Sqlite(p) => {
-                sqlx::query_as("SELECT MAX(booked_on) FROM txn")
-                    .fetch_optional(p)
-                    .await?
-            }
-            Store::Postgres(p) => {
-                sqlx::query_as("SELECT MAX(booked_on) FROM txn")
-                    .fetch_optional(p)
-                    .await?
-            }
-        };
+        let sql = "SELECT MAX(booked_on) FROM txn";
+        let row: Option<(Option<NaiveDate>,)> =
+            on_pool!(self, p => sqlx::query_as(sql).fetch_optional(p).await?);
         Ok(row.and_then(|(d,)| d))
     }
 
     /// The outcomes labelled `label` (validation only, never a feature):
     /// (customer id, value).
     pub async fn outcomes(&self, label: &str) -> Result<Vec<(i64, i64)>> {
-        Ok(match self {
-            Store::Sqlite(p) => {
-                sqlx::query_as("SELECT customer_id, value FROM outcome WHERE label = ? ORDER BY id")
-                    .bind(label)
-                    .fetch_all(p)
-                    .await?
-            }
-            Store::Postgres(p) => {
-                sqlx::query_as(
-                    "SELECT customer_id, value FROM outcome WHERE label = $1 ORDER BY id",
-                )
-                .bind(label)
-                .fetch_all(p)
-                .await?
-            }
-        })
+        let sql = "SELECT customer_id, value FROM outcome WHERE label = $1 ORDER BY id";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(label).fetch_all(p).await?))
     }
 
     /// Every loan's owner, start and outcome (validation only):
     /// (customer id, granted_on, outcome `good` | `bad`).
     pub async fn loan_outcomes(&self) -> Result<Vec<(i64, NaiveDate, String)>> {
         let sql = "SELECT customer_id, granted_on, outcome FROM loan ORDER BY id";
-        Ok(match self {
-            Store::Sqlite(p) => sqlx::query_as(sql).fetch_all(p).await?,
-            Store::Postgres(p) => sqlx::query_as(sql).fetch_all(p).await?,
-        })
+        Ok(on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await?))
     }
 
     /// Every alert as (customer id, rule, raised_on), oldest first (validation).
     pub async fn alert_facts(&self) -> Result<Vec<(i64, String, NaiveDate)>> {
         let sql = "SELECT customer_id, rule, raised_on FROM alert ORDER BY raised_on, id";
-        Ok(match self {
-            Store::Sqlite(p) => sqlx::query_as(sql).fetch_all(p).await?,
-            Store::Postgres(p) => sqlx::query_as(sql).fetch_all(p).await?,
-        })
+        Ok(on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await?))
     }
 
     /// The customer id of every source key of `source`: (source_key, customer id).
     pub async fn customer_ids_of_source(&self, source: &str) -> Result<Vec<(String, i64)>> {
-        Ok(match self {
-            Store::Sqlite(p) => {
-                sqlx::query_as(
-                    "SELECT source_key, customer_id FROM customer_source_key WHERE source = ?",
-                )
-                .bind(source)
-                .fetch_all(p)
-                .await?
-            }
-            Store::Postgres(p) => {
-                sqlx::query_as(
-                    "SELECT source_key, customer_id FROM customer_source_key WHERE source = $1",
-                )
-                .bind(source)
-                .fetch_all(p)
-                .await?
-            }
-        })
+        let sql = "SELECT source_key, customer_id FROM customer_source_key WHERE source = $1";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(source).fetch_all(p).await?))
     }
 
     /// Assigns every customer without an RM to an RM of the customer's
@@ -396,16 +230,10 @@ impl Store {
                         LEFT JOIN rm_assignment r ON r.customer_id = c.id \
                         WHERE r.customer_id IS NULL AND c.branch_id IS NOT NULL ORDER BY c.id";
         type Pairs = Vec<(i64, i64)>;
-        let (rms, open): (Pairs, Pairs) = match self {
-            Store::Sqlite(p) => (
-                sqlx::query_as(rms_sql).fetch_all(p).await?,
-                sqlx::query_as(open_sql).fetch_all(p).await?,
-            ),
-            Store::Postgres(p) => (
-                sqlx::query_as(rms_sql).fetch_all(p).await?,
-                sqlx::query_as(open_sql).fetch_all(p).await?,
-            ),
-        };
+        let (rms, open): (Pairs, Pairs) = on_pool!(self, p => (
+            sqlx::query_as(rms_sql).fetch_all(p).await?,
+            sqlx::query_as(open_sql).fetch_all(p).await?,
+        ));
         let mut by_branch: std::collections::HashMap<i64, (Vec<i64>, usize)> =
             std::collections::HashMap::new();
         for (branch, rm) in rms {

@@ -11,16 +11,16 @@
 //! never interprets a segment's kind or definition, and never decides who
 //! belongs to a segment.
 
+use crate::dialect::on_pool;
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use sqlx::Row;
 
 /// Customer ids per statement when membership is written.
 const MEMBERS_PER_STATEMENT: usize = 100_000;
 
 /// A saved segment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct SegmentRow {
     pub id: i64,
     /// Unique code, e.g. `tier:affluent` or `holiday:national_day:2026:travel`.
@@ -55,28 +55,15 @@ impl Store {
                    definition = excluded.definition, description = excluded.description, \
                    updated_at = excluded.updated_at \
                    RETURNING id";
-        let id: i64 = match self {
-            Store::Sqlite(p) => sqlx::query(sql)
-                .bind(code)
-                .bind(kind)
-                .bind(name)
-                .bind(definition)
-                .bind(description)
-                .bind(now)
-                .fetch_one(p)
-                .await?
-                .try_get(0)?,
-            Store::Postgres(p) => sqlx::query(sql)
-                .bind(code)
-                .bind(kind)
-                .bind(name)
-                .bind(definition)
-                .bind(description)
-                .bind(now)
-                .fetch_one(p)
-                .await?
-                .try_get(0)?,
-        };
+        let id: i64 = on_pool!(self, p => sqlx::query_scalar(sql)
+            .bind(code)
+            .bind(kind)
+            .bind(name)
+            .bind(definition)
+            .bind(description)
+            .bind(now)
+            .fetch_one(p)
+            .await?);
         Ok(id)
     }
 
@@ -142,40 +129,7 @@ impl Store {
     pub async fn segments(&self) -> Result<Vec<SegmentRow>> {
         let sql = "SELECT id, code, kind, name, definition, description, updated_at \
                    FROM segment ORDER BY code";
-        let rows = match self {
-            Store::Sqlite(p) => sqlx::query(sql)
-                .fetch_all(p)
-                .await?
-                .iter()
-                .map(|r| -> Result<SegmentRow> {
-                    Ok(SegmentRow {
-                        id: r.try_get(0)?,
-                        code: r.try_get(1)?,
-                        kind: r.try_get(2)?,
-                        name: r.try_get(3)?,
-                        definition: r.try_get(4)?,
-                        description: r.try_get(5)?,
-                        updated_at: r.try_get(6)?,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?,
-            Store::Postgres(p) => sqlx::query(sql)
-                .fetch_all(p)
-                .await?
-                .iter()
-                .map(|r| -> Result<SegmentRow> {
-                    Ok(SegmentRow {
-                        id: r.try_get(0)?,
-                        code: r.try_get(1)?,
-                        kind: r.try_get(2)?,
-                        name: r.try_get(3)?,
-                        definition: r.try_get(4)?,
-                        description: r.try_get(5)?,
-                        updated_at: r.try_get(6)?,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?,
-        };
+        let rows = on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await?);
         Ok(rows)
     }
 
@@ -186,30 +140,17 @@ impl Store {
         let members = "SELECT m.customer_id FROM segment_membership m \
                        JOIN segment s ON s.id = m.segment_id \
                        WHERE s.code = $1 AND m.as_of = $2 ORDER BY m.customer_id";
-        let (found, ids): (Option<i64>, Vec<i64>) = match self {
-            Store::Sqlite(p) => (
-                sqlx::query_scalar(exists)
-                    .bind(code)
-                    .fetch_optional(p)
-                    .await?,
-                sqlx::query_scalar(members)
-                    .bind(code)
-                    .bind(as_of)
-                    .fetch_all(p)
-                    .await?,
-            ),
-            Store::Postgres(p) => (
-                sqlx::query_scalar(exists)
-                    .bind(code)
-                    .fetch_optional(p)
-                    .await?,
-                sqlx::query_scalar(members)
-                    .bind(code)
-                    .bind(as_of)
-                    .fetch_all(p)
-                    .await?,
-            ),
-        };
+        let (found, ids): (Option<i64>, Vec<i64>) = on_pool!(self, p => (
+            sqlx::query_scalar(exists)
+                .bind(code)
+                .fetch_optional(p)
+                .await?,
+            sqlx::query_scalar(members)
+                .bind(code)
+                .bind(as_of)
+                .fetch_all(p)
+                .await?,
+        ));
         match found {
             Some(_) => Ok(ids),
             None => Err(StoreError::NotFound(format!("segment {code:?}"))),
@@ -221,20 +162,10 @@ impl Store {
         let sql = "SELECT s.code, s.kind, s.name, COUNT(*) FROM segment_membership m \
                    JOIN segment s ON s.id = m.segment_id WHERE m.as_of = $1 \
                    GROUP BY s.code, s.kind, s.name ORDER BY s.code";
-        let sizes = match self {
-            Store::Sqlite(p) => {
-                sqlx::query_as::<_, SegmentSize>(sql)
-                    .bind(as_of)
-                    .fetch_all(p)
-                    .await?
-            }
-            Store::Postgres(p) => {
-                sqlx::query_as::<_, SegmentSize>(sql)
-                    .bind(as_of)
-                    .fetch_all(p)
-                    .await?
-            }
-        };
+        let sizes = on_pool!(self, p => sqlx::query_as::<_, SegmentSize>(sql)
+            .bind(as_of)
+            .fetch_all(p)
+            .await?);
         Ok(sizes)
     }
 
@@ -248,20 +179,10 @@ impl Store {
         // (declared TEXT, decoded as a date) instead of an untyped aggregate.
         let sql = "SELECT DISTINCT as_of FROM segment_membership WHERE as_of <= $1 \
                    ORDER BY as_of DESC LIMIT 1";
-        let latest = match self {
-            Store::Sqlite(p) => {
-                sqlx::query_scalar(sql)
-                    .bind(on_or_before)
-                    .fetch_optional(p)
-                    .await?
-            }
-            Store::Postgres(p) => {
-                sqlx::query_scalar(sql)
-                    .bind(on_or_before)
-                    .fetch_optional(p)
-                    .await?
-            }
-        };
+        let latest = on_pool!(self, p => sqlx::query_scalar(sql)
+            .bind(on_or_before)
+            .fetch_optional(p)
+            .await?);
         Ok(latest)
     }
 
@@ -270,20 +191,10 @@ impl Store {
     pub async fn memberships_at(&self, as_of: NaiveDate) -> Result<Vec<(i64, i64)>> {
         let sql = "SELECT segment_id, customer_id FROM segment_membership WHERE as_of = $1 \
                    ORDER BY segment_id, customer_id";
-        let rows = match self {
-            Store::Sqlite(p) => {
-                sqlx::query_as::<_, (i64, i64)>(sql)
-                    .bind(as_of)
-                    .fetch_all(p)
-                    .await?
-            }
-            Store::Postgres(p) => {
-                sqlx::query_as::<_, (i64, i64)>(sql)
-                    .bind(as_of)
-                    .fetch_all(p)
-                    .await?
-            }
-        };
+        let rows = on_pool!(self, p => sqlx::query_as::<_, (i64, i64)>(sql)
+            .bind(as_of)
+            .fetch_all(p)
+            .await?);
         Ok(rows)
     }
 }
