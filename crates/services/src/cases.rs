@@ -772,6 +772,7 @@ pub async fn step_case(
 /// Adds an improvement item rolling up the cases of taxonomy root cause
 /// `root_cause` as `actor` (who needs [`Permission::WorkCases`]); audited.
 /// Returns the item's id.
+#[allow(clippy::too_many_arguments)]
 pub async fn add_improvement(
     store: &Store,
     s: &CaseSettings,

@@ -857,58 +857,6 @@ pub async fn rm_kpis(
         .collect())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn d(s: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
-    }
-
-    #[test]
-    fn a_contact_is_due_a_cadence_after_the_last_or_today_when_overdue() {
-        let today = d("2025-01-10");
-        // Due in 20 days: beyond the 7 lead days.
-        assert_eq!(cadence_due(Some(d("2025-01-01")), 29, 7, today), None);
-        // Due in 5 days: within the lead days, due on that day.
-        assert_eq!(
-            cadence_due(Some(d("2024-12-16")), 30, 7, today),
-            Some(d("2025-01-15"))
-        );
-        // Overdue or never contacted: today.
-        assert_eq!(
-            cadence_due(Some(d("2024-10-01")), 30, 7, today),
-            Some(today)
-        );
-        assert_eq!(cadence_due(None, 30, 7, today), Some(today));
-    }
-
-    #[test]
-    fn contact_kinds_and_outcomes_parse_only_known_codes() {
-        assert_eq!(ContactKind::parse("video").ok(), Some(ContactKind::Video));
-        assert!(ContactKind::parse("email").is_err());
-        assert_eq!(
-            ContactOutcome::parse("no_answer").ok(),
-            Some(ContactOutcome::NoAnswer)
-        );
-        let e = ContactOutcome::parse("great")
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        assert!(e.contains("reached"), "{e}");
-    }
-
-    #[test]
-    fn the_settings_put_the_highest_key_tier_first() {
-        let mut cfg = crate::config::Config::default();
-        cfg.rm.key_tiers = vec!["affluent".into(), "high_net_worth".into()];
-        let s = RmSettings::from_config(&cfg).unwrap_or_else(|e| panic!("{e:#}"));
-        assert_eq!(s.key_tiers, vec![Tier::HighNetWorth, Tier::Affluent]);
-        assert_eq!(s.cadence(Tier::HighNetWorth), Some(30));
-        assert_eq!(s.cadence(Tier::Mass), None);
-    }
-}
-
 /// Logs a contact (call, visit, meeting…) as `actor`, who made it (needs
 /// [`Permission::Workbench`] or [`Permission::WorkCases`], and the customer
 /// in scope); closes the open task it answers; audited.
@@ -967,4 +915,56 @@ pub async fn assign_as(
         )])
         .await?;
     Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+    }
+
+    #[test]
+    fn a_contact_is_due_a_cadence_after_the_last_or_today_when_overdue() {
+        let today = d("2025-01-10");
+        // Due in 20 days: beyond the 7 lead days.
+        assert_eq!(cadence_due(Some(d("2025-01-01")), 29, 7, today), None);
+        // Due in 5 days: within the lead days, due on that day.
+        assert_eq!(
+            cadence_due(Some(d("2024-12-16")), 30, 7, today),
+            Some(d("2025-01-15"))
+        );
+        // Overdue or never contacted: today.
+        assert_eq!(
+            cadence_due(Some(d("2024-10-01")), 30, 7, today),
+            Some(today)
+        );
+        assert_eq!(cadence_due(None, 30, 7, today), Some(today));
+    }
+
+    #[test]
+    fn contact_kinds_and_outcomes_parse_only_known_codes() {
+        assert_eq!(ContactKind::parse("video").ok(), Some(ContactKind::Video));
+        assert!(ContactKind::parse("email").is_err());
+        assert_eq!(
+            ContactOutcome::parse("no_answer").ok(),
+            Some(ContactOutcome::NoAnswer)
+        );
+        let e = ContactOutcome::parse("great")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("reached"), "{e}");
+    }
+
+    #[test]
+    fn the_settings_put_the_highest_key_tier_first() {
+        let mut cfg = crate::config::Config::default();
+        cfg.rm.key_tiers = vec!["affluent".into(), "high_net_worth".into()];
+        let s = RmSettings::from_config(&cfg).unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(s.key_tiers, vec![Tier::HighNetWorth, Tier::Affluent]);
+        assert_eq!(s.cadence(Tier::HighNetWorth), Some(30));
+        assert_eq!(s.cadence(Tier::Mass), None);
+    }
 }

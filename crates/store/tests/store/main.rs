@@ -4,7 +4,9 @@
 
 mod access;
 mod contact;
+mod dashboard;
 mod matching;
+mod queries;
 mod scan;
 mod scores;
 mod segments;

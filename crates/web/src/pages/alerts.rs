@@ -67,8 +67,6 @@ pub const TEXTS: &[Text] = &[
     ("disp.no_action", "无需处理", "No action needed"),
 ];
 
-/// The dispositions a closed alert may carry.
-
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/alerts", get(queue))

@@ -5,7 +5,7 @@
 //! PostgreSQL when `RAPPORT_TEST_PG` names a server URL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use rapport_testkit::TestDb;
 
 use chrono::NaiveDate;
 use rapport_store::{
@@ -431,17 +431,14 @@ async fn story(store: &Store) {
 
 #[tokio::test]
 async fn queries_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(&format!("sqlite://{}", dir.path().join("q.db").display()))
-        .await
-        .unwrap();
-    story(&store).await;
-    store.close().await;
+    let db = TestDb::sqlite().await;
+    story(&db.store).await;
+    db.drop().await;
 }
 
 #[tokio::test]
 async fn queries_on_postgres() {
-    let Some(db) = common::pg_store("queries").await else {
+    let Some(db) = TestDb::postgres("queries").await else {
         return;
     };
     story(&db.store).await;

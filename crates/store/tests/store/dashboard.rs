@@ -2,7 +2,7 @@
 //! SQLite always and on PostgreSQL when `RAPPORT_TEST_PG` names a server URL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use rapport_testkit::TestDb;
 
 use chrono::NaiveDate;
 use rapport_store::{KpiCounts, Scope, ScopedAlertFilter, Store, StoreError};
@@ -280,17 +280,14 @@ async fn story(store: &Store) {
 
 #[tokio::test]
 async fn dashboard_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(&format!("sqlite://{}", dir.path().join("d.db").display()))
-        .await
-        .unwrap();
-    story(&store).await;
-    store.close().await;
+    let db = TestDb::sqlite().await;
+    story(&db.store).await;
+    db.drop().await;
 }
 
 #[tokio::test]
 async fn dashboard_on_postgres() {
-    let Some(db) = common::pg_store("dashboard").await else {
+    let Some(db) = TestDb::postgres("dashboard").await else {
         return;
     };
     story(&db.store).await;
