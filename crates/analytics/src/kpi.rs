@@ -1,4 +1,4 @@
-//! The bank's KPIs (PRODUCT.md C13) over per-customer facts, for any group
+//! The bank's KPIs (docs/PRODUCT.md C13) over per-customer facts, for any group
 //! of customers and any window, so the dashboard's tiles, trends and views
 //! (by segment, branch, RM) are one computation.
 //!

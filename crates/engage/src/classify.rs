@@ -1,4 +1,4 @@
-//! Complaint classification (PRODUCT C10): the category of a complaint from
+//! Complaint classification (docs/PRODUCT.md C10): the category of a complaint from
 //! its text, with a confidence, and a severity from transparent rules.
 //!
 //! Owns:

@@ -1,4 +1,4 @@
-//! Rapport engagement rules (PRODUCT.md C8, C10, C11): who may be contacted,
+//! Rapport engagement rules (docs/PRODUCT.md C8, C10, C11): who may be contacted,
 //! on which channel, for which purpose, and when; how a campaign picks its
 //! audience; the service-level clock of a case; survey results.
 //!

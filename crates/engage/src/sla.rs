@@ -1,4 +1,4 @@
-//! The service-level clock of a complaint or service case (PRODUCT C10).
+//! The service-level clock of a complaint or service case (docs/PRODUCT.md C10).
 //!
 //! Owns: the business calendar (working hours, public holidays and the
 //! make-up working days 调休), the two clocks a target can run on

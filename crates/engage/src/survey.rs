@@ -1,4 +1,4 @@
-//! Surveys (PRODUCT.md C11): what a survey asks, whether a submitted answer
+//! Surveys (docs/PRODUCT.md C11): what a survey asks, whether a submitted answer
 //! sheet fits it, and what the answers add up to.
 //!
 //! Owns:

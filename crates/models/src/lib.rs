@@ -1,4 +1,4 @@
-//! Predictive models for Rapport (PRODUCT.md C6): churn, default and
+//! Predictive models for Rapport (docs/PRODUCT.md C6): churn, default and
 //! propensity.
 //!
 //! - [`extract`] reads a labelled extract (CSV or gzip, delimiter and

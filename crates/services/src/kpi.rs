@@ -1,4 +1,4 @@
-//! The KPI dashboard over the store (PRODUCT.md C13): every KPI of
+//! The KPI dashboard over the store (docs/PRODUCT.md C13): every KPI of
 //! `rapport_analytics::kpi` for the viewer's scope with its configured
 //! target, a monthly trend, and a view by segment, branch or RM with CSV
 //! export. `rapport kpi`, `GET /api/v1/kpis` and the `/kpis` page call

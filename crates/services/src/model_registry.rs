@@ -1,5 +1,5 @@
 //! Models trained on the store's own history, the model registry and batch
-//! scoring into the store (PRODUCT.md C6).
+//! scoring into the store (docs/PRODUCT.md C6).
 //!
 //! Labels come from an **outcome window** `[D, E)` that follows the
 //! **observation date** `D = E - horizon`; features are computed as of `D`

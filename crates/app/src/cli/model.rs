@@ -1,6 +1,6 @@
 //! `rapport model train|score|list|activate|rollback|berka-loans`:
 //! predictive models on labelled extracts and on the store's own history
-//! (PRODUCT.md C6). Store training, the registry and batch scoring into the
+//! (docs/PRODUCT.md C6). Store training, the registry and batch scoring into the
 //! store are in `store_models.rs`.
 //!
 //! `train` reads an extract, validates each algorithm (stratified k-fold,
