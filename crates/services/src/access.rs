@@ -246,6 +246,14 @@ impl Actor {
         }
     }
 
+    /// Whether personal data is shown in full by default (never for the system).
+    pub fn sees_personal_data_by_default(&self) -> bool {
+        match self {
+            Actor::Staff(s) => s.sees_personal_data_by_default(),
+            Actor::System { .. } => false,
+        }
+    }
+
     /// Refused unless a member of staff's role has `p`; the system may do anything.
     pub fn require(&self, p: Permission) -> Result<(), AccessError> {
         match self {

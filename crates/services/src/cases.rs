@@ -656,10 +656,10 @@ pub fn action_of(
     root_cause: Option<String>,
     resolution: Option<String>,
     reason: Option<String>,
-) -> Result<CaseAction> {
+) -> ServiceResult<CaseAction> {
     Ok(match name {
         "assign" => CaseAction::Assign {
-            to: to.context("assign needs --to")?,
+            to: to.ok_or_else(|| ServiceError::invalid("to", "assign needs the member of staff to assign the case to"))?,
         },
         "start" => CaseAction::Start,
         "respond" => CaseAction::Respond,
@@ -674,12 +674,15 @@ pub fn action_of(
             reason: reason.unwrap_or_default(),
         },
         "escalate" => CaseAction::Escalate {
-            to: to.context("escalate needs --to")?,
+            to: to.ok_or_else(|| ServiceError::invalid("to", "escalate needs the member of staff to escalate the case to"))?,
             reason: reason.unwrap_or_default(),
         },
-        other => bail!(
-            "action {other:?}: assign, start, respond, wait, replied, resolve, close, reopen or escalate"
-        ),
+        other => {
+            return Err(ServiceError::invalid(
+                "action",
+                format!("{other:?}: assign, start, respond, wait, replied, resolve, close, reopen or escalate"),
+            ))
+        }
     })
 }
 

@@ -17,6 +17,7 @@ pub mod cases;
 pub mod clock;
 pub mod config;
 pub mod consents;
+pub mod customers;
 pub mod dispatch;
 pub mod error;
 pub mod holiday;
@@ -28,3 +29,61 @@ pub mod recommendations;
 pub mod rm;
 pub mod scoring;
 pub mod surveys;
+
+use std::sync::Arc;
+
+/// The settings every use case reads, built once from the configuration:
+/// the catalogue, the case taxonomy and SLA calendar, the campaign and
+/// contact settings, the RM cadence, and the bank's scoring files.
+pub struct Settings {
+    pub matching: recommendations::Settings,
+    pub cases: cases::CaseSettings,
+    pub campaigns: campaign::CampaignSettings,
+    pub rm: rm::RmSettings,
+    pub scoring: scoring::ScoringOptions,
+}
+
+impl Settings {
+    /// Reads and checks every file the configuration names; an error names
+    /// the key and the problem.
+    pub fn from_config(cfg: &config::Config) -> anyhow::Result<Settings> {
+        use anyhow::Context as _;
+        Ok(Settings {
+            matching: recommendations::Settings::from_config(&cfg.matching)
+                .context("[matching]")?,
+            cases: cases::CaseSettings::from_config(cfg).context("[cases]")?,
+            campaigns: campaign::CampaignSettings::from_config(cfg).context("[campaigns]")?,
+            rm: rm::RmSettings::from_config(cfg).context("[rm]")?,
+            scoring: scoring::ScoringOptions::from_config(&cfg.scoring).context("[scoring]")?,
+        })
+    }
+}
+
+/// What the adapters share, built once at start-up: the store, the
+/// configuration, the settings read from it, the bank's clock and the
+/// audit writer. Cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    pub store: rapport_store::Store,
+    pub cfg: Arc<config::Config>,
+    pub settings: Arc<Settings>,
+    pub clock: clock::Clock,
+    pub audit: audit::AuditSink,
+}
+
+impl Services {
+    /// Builds the settings once and starts the audit writer on the current
+    /// runtime. Fails, naming the key, when a file the configuration names
+    /// is missing or invalid.
+    pub fn build(store: rapport_store::Store, cfg: config::Config) -> anyhow::Result<Services> {
+        let settings = Settings::from_config(&cfg)?;
+        let clock = clock::Clock::from_config(&cfg, None)?;
+        Ok(Services {
+            audit: audit::AuditSink::start(store.clone()),
+            store,
+            cfg: Arc::new(cfg),
+            settings: Arc::new(settings),
+            clock,
+        })
+    }
+}

@@ -17,7 +17,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
-use chrono::Utc;
+use rapport_services::customers::{self, Reading};
 use rapport_store::{AlertStatus, CustomerFilter, ScopedAlertFilter};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -357,7 +357,6 @@ async fn customer(
     Path(key): Path<String>,
     Query(q): Query<UnmaskQuery>,
 ) -> Result<Response, ApiError> {
-    require(&v, Permission::ViewCustomers)?;
     let unmask = match q.unmask.as_deref() {
         None | Some("false") | Some("0") => false,
         Some("true") | Some("1") => true,
@@ -368,36 +367,14 @@ async fn customer(
             ))
         }
     };
-    if unmask {
-        require(&v, Permission::Unmask)?;
-    }
-    let scope = v.scope();
-    let id = app.store.customer_id_by_key(&scope, &key).await?;
-    let mut c = app.store.customer_360(&scope, id).await?;
-    let show = unmask || v.sees_personal_data_by_default();
-    if unmask {
-        app.audit
-            .write(entry(
-                &v,
-                "customer.unmask",
-                "customer",
-                Some(c.profile.key.clone()),
-                Some(id),
-                json!({ "via": "api" }),
-            ))
-            .await?;
+    let reading = if unmask {
+        Reading::Unmask
     } else {
-        app.audit
-            .record(entry(
-                &v,
-                "customer.view",
-                "customer",
-                Some(c.profile.key.clone()),
-                Some(id),
-                json!({ "via": "api" }),
-            ))
-            .await;
-    }
+        Reading::View
+    };
+    let read =
+        customers::read_360(&app.store, &app.audit, &v.actor(), "api", &key, reading).await?;
+    let (mut c, show) = (read.customer, read.personal_data);
     if !show {
         let p = &mut c.profile;
         p.name = masking::maybe(p.name.as_deref(), false, masking::name);
@@ -508,8 +485,7 @@ async fn recommendation_outcome(
 ) -> Result<Json<Value>, ApiError> {
     let updated = rapport_services::recommendations::record_outcome_as(
         &app.store,
-        &rapport_services::recommendations::Settings::from_config(&app.cfg.matching)
-            .map_err(ApiError::internal)?,
+        &app.services.settings.matching,
         &v.actor(),
         "api",
         id,
@@ -526,21 +502,9 @@ async fn customer_export(
     ApiUser(v): ApiUser,
     Path(key): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    require(&v, Permission::ExportCustomer)?;
-    let id = app.store.customer_id_by_key(&v.scope(), &key).await?;
-    let data = app.store.export_customer(id).await?;
-    app.audit
-        .write(entry(
-            &v,
-            "customer.export",
-            "customer",
-            Some(key.clone()),
-            Some(id),
-            json!({ "via": "api" }),
-        ))
-        .await?;
+    let e = customers::export(&app.store, &v.actor(), "api", &key).await?;
     Ok(Json(
-        json!({ "exported_at": Utc::now(), "exported_by": v.user.username, "customer_key": key, "data": data }),
+        json!({ "exported_at": e.exported_at, "exported_by": e.exported_by, "customer_key": e.customer_key, "data": e.data }),
     ))
 }
 
@@ -549,19 +513,7 @@ async fn customer_erase(
     ApiUser(v): ApiUser,
     Path(key): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    require(&v, Permission::EraseCustomer)?;
-    let id = app.store.customer_id_by_key(&v.scope(), &key).await?;
-    let report = app.store.erase_customer(id, Utc::now()).await?;
-    app.audit
-        .write(entry(
-            &v,
-            "customer.erase",
-            "customer",
-            Some(key),
-            Some(id),
-            serde_json::to_value(&report).map_err(|e| ApiError::internal(e.into()))?,
-        ))
-        .await?;
+    let (_, report) = customers::erase(&app.store, &v.actor(), "api", &key).await?;
     Ok(Json(json!({ "erasure": report })))
 }
 

@@ -16,8 +16,9 @@ use rapport_store::Scope;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+/// The bank's clock, built once with the services.
 fn clock(app: &AppState) -> Result<Clock, ApiError> {
-    Clock::from_config(&app.cfg, None).map_err(ApiError::internal)
+    Ok(app.services.clock.clone())
 }
 
 fn unprocessable(e: anyhow::Error) -> ApiError {
@@ -100,9 +101,8 @@ pub(super) async fn case_get(
 ) -> Result<Json<Value>, ApiError> {
     require(&v, Permission::WorkCases)?;
     case_in_scope(&app, &v, id).await?;
-    let settings =
-        rapport_services::cases::CaseSettings::from_config(&app.cfg).map_err(ApiError::internal)?;
-    let view = rapport_services::cases::view(&app.store, &settings, &clock(&app)?, id)
+    let settings = &app.services.settings.cases;
+    let view = rapport_services::cases::view(&app.store, settings, &clock(&app)?, id)
         .await
         .map_err(ApiError::internal)?;
     Ok(Json(json!(view)))
@@ -129,13 +129,11 @@ pub(super) async fn case_step(
         body.root_cause,
         body.resolution,
         body.reason,
-    )
-    .map_err(|e| ApiError::bad_request("invalid_parameter", e.to_string()))?;
-    let settings =
-        rapport_services::cases::CaseSettings::from_config(&app.cfg).map_err(ApiError::internal)?;
+    )?;
+    let settings = &app.services.settings.cases;
     let step = rapport_services::cases::step_case(
         &app.store,
-        &settings,
+        settings,
         &clock(&app)?,
         &v.actor(),
         "api",
@@ -177,10 +175,9 @@ pub(super) async fn campaign_preview(
     if app.store.campaign_by_key(&key).await?.is_none() {
         return Err(ApiError::not_found("campaign"));
     }
-    let settings = rapport_services::campaign::CampaignSettings::from_config(&app.cfg)
-        .map_err(ApiError::internal)?;
+    let settings = &app.services.settings.campaigns;
     let planned =
-        rapport_services::campaign::plan_by_key(&app.store, &settings, &key, &clock(&app)?)
+        rapport_services::campaign::plan_by_key(&app.store, settings, &key, &clock(&app)?)
             .await
             .map_err(unprocessable)?;
     Ok(Json(json!(planned.preview())))
@@ -195,15 +192,14 @@ pub(super) async fn campaign_launch(
     if app.store.campaign_by_key(&key).await?.is_none() {
         return Err(ApiError::not_found("campaign"));
     }
-    let settings = rapport_services::campaign::CampaignSettings::from_config(&app.cfg)
-        .map_err(ApiError::internal)?;
+    let settings = &app.services.settings.campaigns;
     let clock = clock(&app)?;
-    let planned = rapport_services::campaign::plan_by_key(&app.store, &settings, &key, &clock)
+    let planned = rapport_services::campaign::plan_by_key(&app.store, settings, &key, &clock)
         .await
         .map_err(unprocessable)?;
     let r = rapport_services::campaign::launch_as(
         &app.store,
-        &settings,
+        settings,
         &v.actor(),
         "api",
         &planned,

@@ -37,6 +37,8 @@ type TokenCache = Arc<Mutex<HashMap<String, (Instant, Option<StaffUser>)>>>;
 /// What every handler shares. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
+    /// The use cases' shared context, built once at start-up.
+    pub services: rapport_services::Services,
     pub store: Store,
     pub cfg: Arc<Config>,
     pub audit: audit::AuditSink,
@@ -55,13 +57,23 @@ pub type LiveState = (
 );
 
 impl AppState {
-    /// Builds the state; starts the audit writer on the current runtime.
-    pub fn new(store: Store, cfg: Config) -> AppState {
+    /// Builds the state over the services built once from `cfg` (which
+    /// starts the audit writer on the current runtime); fails, naming the
+    /// key, when a file the configuration names is missing or invalid.
+    pub fn new(store: Store, cfg: Config) -> anyhow::Result<AppState> {
+        let services = rapport_services::Services::build(store, cfg)?;
+        Ok(AppState::with_services(services))
+    }
+
+    /// The state over services already built (the server and its jobs share them).
+    pub fn with_services(services: rapport_services::Services) -> AppState {
+        let cfg = services.cfg.clone();
         let default_lang = i18n::Lang::parse(&cfg.web.default_language).unwrap_or(i18n::Lang::ZhCn);
         AppState {
-            audit: audit::AuditSink::start(store.clone()),
-            store,
-            cfg: Arc::new(cfg),
+            audit: services.audit.clone(),
+            store: services.store.clone(),
+            services,
+            cfg,
             metrics: Arc::new(ops::Metrics::new()),
             default_lang,
             tokens: Arc::new(Mutex::new(HashMap::new())),

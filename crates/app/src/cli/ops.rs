@@ -153,12 +153,8 @@ pub async fn worker(cfg: &Config) -> Result<()> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let id = format!("worker-{}", std::process::id());
     eprintln!("rapport worker {id}: running the scheduler (Ctrl-C to stop)");
-    let task = tokio::spawn(crate::jobs::run_scheduler(
-        store.clone(),
-        cfg.clone(),
-        id,
-        stopped,
-    ));
+    let services = rapport_services::Services::build(store.clone(), cfg.clone())?;
+    let task = tokio::spawn(crate::jobs::run_scheduler(services, id, stopped));
     crate::cli::web::shutdown_signal().await;
     let _ = stop.send(true);
     let r = task.await.context("the scheduler task")?;
@@ -170,7 +166,8 @@ pub async fn worker(cfg: &Config) -> Result<()> {
 pub async fn jobs(cfg: &Config, json: bool, cmd: JobsCommand) -> Result<()> {
     let store = open(&cfg.database.url).await?;
     let result = async {
-        let known = crate::jobs::jobs(cfg)?;
+        let services = rapport_services::Services::build(store.clone(), cfg.clone())?;
+        let known = crate::jobs::jobs(&services)?;
         let now = Utc::now();
         for j in &known {
             store.ensure_job(j.name(), j.next_run(now)).await?;

@@ -61,15 +61,14 @@ pub async fn run_server(
         .optimize()
         .await
         .context("refreshing the planner statistics")?;
-    let state = AppState::new(store.clone(), cfg.clone());
+    // One services value for the server and its jobs: settings read once.
+    let services = rapport_services::Services::build(store.clone(), cfg.clone())?;
+    let state = AppState::with_services(services.clone());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let scheduler = if jobs && cfg.jobs.enabled {
         let worker = format!("serve-{}-{}", std::process::id(), addr.port());
         Some(tokio::spawn(crate::jobs::run_scheduler(
-            store.clone(),
-            cfg.clone(),
-            worker,
-            stop_rx,
+            services, worker, stop_rx,
         )))
     } else {
         None

@@ -12,6 +12,7 @@
 use anyhow::{Context, Result};
 use chrono::{DateTime, Duration, FixedOffset, NaiveTime, TimeZone, Utc};
 use rapport_services::config::JobsConfig;
+use rapport_services::Services;
 use rapport_store::{JobClaim, Store};
 use serde_json::{json, Value};
 use std::future::Future;
@@ -19,6 +20,18 @@ use std::pin::Pin;
 
 /// How long a claim is leased; renewed every third of it while the job runs.
 const LEASE_SECS: i64 = 120;
+
+mod case_sla_sweep;
+mod nightly_scoring;
+mod outbox_dispatch;
+mod rm_cadence;
+mod session_sweep;
+
+pub use case_sla_sweep::CaseSlaSweep;
+pub use nightly_scoring::NightlyScoring;
+pub use outbox_dispatch::OutboxDispatch;
+pub use rm_cadence::RmCadence;
+pub use session_sweep::SessionSweep;
 
 /// A job's future.
 pub type JobFuture<'a> = Pin<Box<dyn Future<Output = Result<Value>> + Send + 'a>>;
@@ -48,143 +61,9 @@ pub fn next_daily(after: DateTime<Utc>, at: NaiveTime, offset: FixedOffset) -> D
     }
 }
 
-/// Scores every customer as of the day after the latest transaction, at a
-/// configured local time every night.
-pub struct NightlyScoring {
-    pub at: NaiveTime,
-    pub offset: FixedOffset,
-    pub matching: rapport_services::config::MatchingConfig,
-    /// The configured scorecard, rules and segments (read and checked once).
-    pub scoring: rapport_services::scoring::ScoringOptions,
-}
-
-impl Job for NightlyScoring {
-    fn name(&self) -> &'static str {
-        "nightly_scoring"
-    }
-    fn next_run(&self, after: DateTime<Utc>) -> DateTime<Utc> {
-        next_daily(after, self.at, self.offset)
-    }
-    fn run<'a>(&'a self, store: &'a Store) -> JobFuture<'a> {
-        Box::pin(async move {
-            let as_of = rapport_services::scoring::resolve_as_of(store, None).await?;
-            let report =
-                rapport_services::scoring::run_scoring(store, as_of, &self.scoring).await?;
-            let v = serde_json::to_value(&report)?;
-            let settings =
-                rapport_services::recommendations::Settings::from_config(&self.matching)?;
-            let refresh = rapport_services::recommendations::refresh(
-                store,
-                &settings,
-                as_of,
-                "nightly_scoring",
-            )
-            .await?;
-            Ok(json!({
-                "as_of": as_of,
-                "scorecard": v.get("scorecard"),
-                "customers": v.get("customers"),
-                "bands": v.get("bands"),
-                "alerts": v.get("alerts"),
-                "models_scored": refresh.models.len(),
-                "recommendations": refresh.recommendations.actions,
-            }))
-        })
-    }
-}
-
-/// Deletes expired sessions and sign-in attempts older than 30 days, hourly.
-pub struct SessionSweep;
-
-impl Job for SessionSweep {
-    fn name(&self) -> &'static str {
-        "session_sweep"
-    }
-    fn next_run(&self, after: DateTime<Utc>) -> DateTime<Utc> {
-        after + Duration::hours(1)
-    }
-    fn run<'a>(&'a self, store: &'a Store) -> JobFuture<'a> {
-        Box::pin(async move {
-            let now = Utc::now();
-            let (sessions, attempts) = store.sweep_sessions(now, now - Duration::days(30)).await?;
-            Ok(json!({ "sessions_deleted": sessions, "attempts_deleted": attempts }))
-        })
-    }
-}
-
-/// Sends what is due from the campaign outbox, every minute.
-pub struct OutboxDispatch {
-    pub cfg: rapport_services::config::Config,
-}
-
-impl Job for OutboxDispatch {
-    fn name(&self) -> &'static str {
-        "outbox_dispatch"
-    }
-    fn next_run(&self, after: DateTime<Utc>) -> DateTime<Utc> {
-        after + Duration::minutes(1)
-    }
-    fn run<'a>(&'a self, store: &'a Store) -> JobFuture<'a> {
-        Box::pin(async move {
-            let clock = rapport_services::clock::Clock::from_config(&self.cfg, None)?;
-            let d = rapport_services::dispatch::Dispatcher::from_config(store.clone(), &self.cfg)?;
-            Ok(serde_json::to_value(d.drain(&clock).await?)?)
-        })
-    }
-}
-
-/// Checks every open case's SLA and raises the escalations due, every five minutes.
-pub struct CaseSlaSweep {
-    pub cfg: rapport_services::config::Config,
-}
-
-impl Job for CaseSlaSweep {
-    fn name(&self) -> &'static str {
-        "case_sla_sweep"
-    }
-    fn next_run(&self, after: DateTime<Utc>) -> DateTime<Utc> {
-        after + Duration::minutes(5)
-    }
-    fn run<'a>(&'a self, store: &'a Store) -> JobFuture<'a> {
-        Box::pin(async move {
-            let clock = rapport_services::clock::Clock::from_config(&self.cfg, None)?;
-            let settings = rapport_services::cases::CaseSettings::from_config(&self.cfg)?;
-            Ok(serde_json::to_value(
-                rapport_services::cases::sweep(store, &settings, &clock).await?,
-            )?)
-        })
-    }
-}
-
-/// Creates the cadence follow-up tasks of key customers, daily at 06:00 local.
-pub struct RmCadence {
-    pub cfg: rapport_services::config::Config,
-    pub offset: FixedOffset,
-}
-
-impl Job for RmCadence {
-    fn name(&self) -> &'static str {
-        "rm_cadence"
-    }
-    fn next_run(&self, after: DateTime<Utc>) -> DateTime<Utc> {
-        let at = NaiveTime::from_hms_opt(6, 0, 0).unwrap_or(NaiveTime::MIN);
-        next_daily(after, at, self.offset)
-    }
-    fn run<'a>(&'a self, store: &'a Store) -> JobFuture<'a> {
-        Box::pin(async move {
-            let clock = rapport_services::clock::Clock::from_config(&self.cfg, None)?;
-            let settings = rapport_services::rm::RmSettings::from_config(&self.cfg)?;
-            Ok(serde_json::to_value(
-                rapport_services::rm::cadence(store, &settings, &clock).await?,
-            )?)
-        })
-    }
-}
-
-/// The jobs of this binary, as configured.
-pub fn jobs(config: &rapport_services::config::Config) -> Result<Vec<Box<dyn Job>>> {
-    let cfg = &config.jobs;
-    let matching = &config.matching;
+/// The jobs of this binary, as configured, sharing the services built once.
+pub fn jobs(services: &Services) -> Result<Vec<Box<dyn Job>>> {
+    let cfg = &services.cfg.jobs;
     let at = NaiveTime::parse_from_str(&cfg.nightly_scoring_at, "%H:%M")
         .with_context(|| format!("jobs.nightly_scoring_at {:?}", cfg.nightly_scoring_at))?;
     let offset: FixedOffset = cfg
@@ -195,18 +74,17 @@ pub fn jobs(config: &rapport_services::config::Config) -> Result<Vec<Box<dyn Job
         Box::new(NightlyScoring {
             at,
             offset,
-            matching: matching.clone(),
-            scoring: rapport_services::scoring::ScoringOptions::from_config(&config.scoring)?,
+            services: services.clone(),
         }),
         Box::new(SessionSweep),
         Box::new(OutboxDispatch {
-            cfg: config.clone(),
+            services: services.clone(),
         }),
         Box::new(CaseSlaSweep {
-            cfg: config.clone(),
+            services: services.clone(),
         }),
         Box::new(RmCadence {
-            cfg: config.clone(),
+            services: services.clone(),
             offset,
         }),
     ])
@@ -306,13 +184,13 @@ async fn run_claimed(
 
 /// Claims and runs due jobs every `poll_secs` until `shutdown` turns true.
 pub async fn run_scheduler(
-    store: Store,
-    config: rapport_services::config::Config,
+    services: Services,
     worker_id: String,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> Result<()> {
-    let jobs = jobs(&config)?;
-    run_jobs(&store, &jobs, &config.jobs, &worker_id, &mut shutdown).await
+    let jobs = jobs(&services)?;
+    let store = services.store.clone();
+    run_jobs(&store, &jobs, &services.cfg.jobs, &worker_id, &mut shutdown).await
 }
 
 /// Claims and runs, once, every job that is due now (and not held elsewhere).

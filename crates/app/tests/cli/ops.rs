@@ -282,7 +282,8 @@ async fn the_nightly_job_scores_with_the_configured_scorecard() {
         path.display().to_string(),
     )];
     let cfg = rapport_services::config::Config::load(None, env.into_iter()).unwrap();
-    let jobs = rapport::jobs::jobs(&cfg).unwrap();
+    let services = rapport_services::Services::build(db.store.clone(), cfg).unwrap();
+    let jobs = rapport::jobs::jobs(&services).unwrap();
     let nightly = jobs
         .iter()
         .find(|j| j.name() == "nightly_scoring")

@@ -127,12 +127,14 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{key}/cases", post(open))
 }
 
+/// The bank's clock, built once with the services.
 fn clock(app: &AppState) -> Result<Clock, PageError> {
-    Ok(Clock::from_config(&app.cfg, None)?)
+    Ok(app.services.clock.clone())
 }
 
-fn settings(app: &AppState) -> Result<CaseSettings, PageError> {
-    Ok(CaseSettings::from_config(&app.cfg)?)
+/// The case settings (taxonomy, SLA calendar), built once with the services.
+fn settings(app: &AppState) -> Result<&CaseSettings, PageError> {
+    Ok(&app.services.settings.cases)
 }
 
 /// The Chinese or the English of a pair, by the viewer's language.
@@ -275,7 +277,7 @@ async fn list(
                 k
             }
         };
-        let [fr, res] = rapport_services::cases::sla_of(&app.store, &settings, &c, now)
+        let [fr, res] = rapport_services::cases::sla_of(&app.store, settings, &c, now)
             .await
             .map_err(PageError::Internal)?;
         rows.push(CaseLine {
@@ -533,7 +535,7 @@ async fn detail_page(
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let settings = settings(app)?;
-    let view = cases::view(&app.store, &settings, &clock(app)?, id).await?;
+    let view = cases::view(&app.store, settings, &clock(app)?, id).await?;
     let c = &view.case;
     let key = customer_key(app, c.customer_id).await?;
     let layout = Layout::new(app, v, "/cases", &format!("/cases/{id}"));
@@ -629,7 +631,7 @@ async fn detail_page(
                 ]
             })
             .collect(),
-        offers: state.map(|s| offers(&t, &settings, s)).unwrap_or_default(),
+        offers: state.map(|s| offers(&t, settings, s)).unwrap_or_default(),
         causes,
         escalate_to: c
             .supervisor
@@ -697,7 +699,7 @@ async fn step(
     }
     let done = cases::step_case(
         &app.store,
-        &settings,
+        settings,
         &clock(&app)?,
         &v.actor(),
         "web",

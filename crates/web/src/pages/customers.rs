@@ -21,7 +21,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use chrono::Utc;
+use rapport_services::customers::{self, Reading};
 use rapport_store::{Customer360, CustomerFilter, CustomerListRow};
 use serde::Deserialize;
 use serde_json::json;
@@ -640,19 +640,16 @@ async fn show(
     PageUser(v): PageUser,
     Path(key): Path<String>,
 ) -> Result<Response, PageError> {
-    require(&v, Permission::ViewCustomers)?;
-    let c = load(&app, &v, &key).await?;
-    app.audit
-        .record(entry(
-            &v,
-            "customer.view",
-            "customer",
-            Some(c.profile.key.clone()),
-            Some(c.profile.id),
-            json!({ "via": "ui" }),
-        ))
-        .await;
-    customer_page(&app, &v, &c, false, false, String::new()).await
+    let read = customers::read_360(
+        &app.store,
+        &app.audit,
+        &v.actor(),
+        "ui",
+        &key,
+        Reading::View,
+    )
+    .await?;
+    customer_page(&app, &v, &read.customer, false, false, String::new()).await
 }
 
 #[derive(Deserialize)]
@@ -667,19 +664,16 @@ async fn unmask(
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     check_csrf(&v, &f.csrf)?;
-    require(&v, Permission::Unmask)?;
-    let c = load(&app, &v, &key).await?;
-    app.audit
-        .write(entry(
-            &v,
-            "customer.unmask",
-            "customer",
-            Some(c.profile.key.clone()),
-            Some(c.profile.id),
-            json!({ "via": "ui" }),
-        ))
-        .await?;
-    customer_page(&app, &v, &c, true, false, String::new()).await
+    let read = customers::read_360(
+        &app.store,
+        &app.audit,
+        &v.actor(),
+        "ui",
+        &key,
+        Reading::Unmask,
+    )
+    .await?;
+    customer_page(&app, &v, &read.customer, true, false, String::new()).await
 }
 
 async fn export(
@@ -687,26 +681,9 @@ async fn export(
     PageUser(v): PageUser,
     Path(key): Path<String>,
 ) -> Result<Response, PageError> {
-    require(&v, Permission::ExportCustomer)?;
-    let id = app.store.customer_id_by_key(&v.scope(), &key).await?;
-    let data = app.store.export_customer(id).await?;
-    app.audit
-        .write(entry(
-            &v,
-            "customer.export",
-            "customer",
-            Some(key.clone()),
-            Some(id),
-            json!({ "via": "ui" }),
-        ))
-        .await?;
-    let body = serde_json::to_vec_pretty(&json!({
-        "exported_at": Utc::now(),
-        "exported_by": v.user.username,
-        "customer_key": key,
-        "data": data,
-    }))
-    .map_err(|e| PageError::Internal(e.into()))?;
+    let e = customers::export(&app.store, &v.actor(), "ui", &key).await?;
+    let id = e.customer_id;
+    let body = serde_json::to_vec_pretty(&e).map_err(|e| PageError::Internal(e.into()))?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/json".to_string()),
@@ -727,19 +704,7 @@ async fn erase(
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     check_csrf(&v, &f.csrf)?;
-    require(&v, Permission::EraseCustomer)?;
-    let id = app.store.customer_id_by_key(&v.scope(), &key).await?;
-    let report = app.store.erase_customer(id, Utc::now()).await?;
-    app.audit
-        .write(entry(
-            &v,
-            "customer.erase",
-            "customer",
-            Some(key.clone()),
-            Some(id),
-            serde_json::to_value(&report).map_err(|e| PageError::Internal(e.into()))?,
-        ))
-        .await?;
+    let (id, _) = customers::erase(&app.store, &v.actor(), "ui", &key).await?;
     let c = app.store.customer_360(&v.scope(), id).await?;
     customer_page(&app, &v, &c, false, true, String::new()).await
 }
@@ -769,8 +734,7 @@ async fn recommendation_outcome(
         .ok_or(PageError::NotFound)?;
     let notice = match rapport_services::recommendations::record_outcome_as(
         &app.store,
-        &rapport_services::recommendations::Settings::from_config(&app.cfg.matching)
-            .map_err(PageError::Internal)?,
+        &app.services.settings.matching,
         &v.actor(),
         "ui",
         rec.id,

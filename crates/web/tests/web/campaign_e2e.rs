@@ -256,12 +256,10 @@ async fn run(backend: Backend) {
         .iter()
         .find(|m| m.channel != "email")
         .expect("a gateway message");
-    let app = rapport_web::router(rapport_web::AppState::new(store.clone(), cfg.clone())).layer(
-        axum::extract::connect_info::MockConnectInfo(std::net::SocketAddr::from((
-            [127, 0, 0, 1],
-            4000,
-        ))),
-    );
+    let app = rapport_web::router(rapport_web::AppState::new(store.clone(), cfg.clone()).unwrap())
+        .layer(axum::extract::connect_info::MockConnectInfo(
+            std::net::SocketAddr::from(([127, 0, 0, 1], 4000)),
+        ));
     let body = format!(
         r#"{{"idempotency_key":"{}","status":"delivered"}}"#,
         gw_msg.idempotency_key

@@ -193,7 +193,7 @@ pub async fn bank(pg: bool, customers: u64) -> Option<Bank> {
         .await
         .unwrap()
         .key;
-    let state = AppState::new(store.clone(), Config::default());
+    let state = AppState::new(store.clone(), Config::default()).unwrap();
     Some(Bank {
         admin: by_name("admin01"),
         agent: first("agent"),

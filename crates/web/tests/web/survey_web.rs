@@ -153,7 +153,7 @@ async fn run(backend: Backend) {
     }
     let expired = invite(&store, "csat_after_case", 18, -1).await;
 
-    let state = AppState::new(store.clone(), Config::default());
+    let state = AppState::new(store.clone(), Config::default()).unwrap();
     let app = rapport_web::router(state.clone())
         .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 4000))));
 
