@@ -28,6 +28,7 @@ pub mod model_registry;
 pub mod recommendations;
 pub mod rm;
 pub mod scoring;
+pub mod staff;
 pub mod surveys;
 
 use std::sync::Arc;

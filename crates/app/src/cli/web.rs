@@ -6,11 +6,11 @@
 use crate::cli::{ServeArgs, TokenCommand, UserCommand};
 use crate::output::emit;
 use anyhow::{bail, Context, Result};
-use chrono::Utc;
-use rapport_services::access::{hash_password, new_password, new_token, token_hash, Role};
+use rapport_services::access::Actor;
 use rapport_services::config::{redact_url, Config};
 use rapport_services::import::open;
-use rapport_store::{AuditEntry, Store};
+use rapport_services::staff;
+use rapport_store::Store;
 use rapport_web::AppState;
 use serde_json::json;
 
@@ -103,28 +103,28 @@ fn read_password_stdin() -> Result<String> {
     Ok(p)
 }
 
-/// Staff and token administration at the console acts as the system
-/// (`system:cli`): it is how the first administrator is created.
-fn system_entry(action: &str, entity_id: String, detail: serde_json::Value) -> AuditEntry {
-    rapport_services::audit::entry_for(
-        &rapport_services::access::Actor::system("cli"),
-        action,
-        "staff_user",
-        Some(entity_id),
-        None,
-        detail,
-    )
+/// Who administers at the console: the named member of staff (an active
+/// admin), or the system (`system:cli`) when nobody is named — how the
+/// first administrator is created.
+async fn administrator(store: &Store, actor: Option<&str>) -> Result<Actor> {
+    match actor {
+        Some(_) => crate::cli::acting(store, actor).await,
+        None => Ok(Actor::system("cli")),
+    }
 }
 
-/// `rapport user …`.
-pub async fn user(cfg: &Config, json: bool, cmd: UserCommand) -> Result<()> {
+pub async fn user(cfg: &Config, json: bool, actor: Option<&str>, cmd: UserCommand) -> Result<()> {
     let store = open(&cfg.database.url).await?;
-    let result = user_inner(&store, json, cmd).await;
+    let result = async {
+        let actor = administrator(&store, actor).await?;
+        user_inner(&store, json, &actor, cmd).await
+    }
+    .await;
     store.close().await;
     result
 }
 
-async fn user_inner(store: &Store, json: bool, cmd: UserCommand) -> Result<()> {
+async fn user_inner(store: &Store, json: bool, actor: &Actor, cmd: UserCommand) -> Result<()> {
     match cmd {
         UserCommand::Add {
             username,
@@ -133,33 +133,25 @@ async fn user_inner(store: &Store, json: bool, cmd: UserCommand) -> Result<()> {
             name,
             password_stdin,
         } => {
-            let Some(r) = Role::parse(&role) else {
-                bail!("unknown role {role:?}: one of admin, manager, rm, agent, risk, analyst, auditor");
-            };
-            if r == Role::Rm && branch.is_none() {
-                bail!("an RM belongs to a branch: add --branch CODE");
-            }
-            if username.trim().is_empty() || username.chars().any(char::is_whitespace) {
-                bail!("a user name must be one word without spaces");
-            }
-            let (password, generated) = if password_stdin {
-                (read_password_stdin()?, false)
+            let password = if password_stdin {
+                Some(read_password_stdin()?)
             } else {
-                (new_password(), true)
+                None
             };
-            let hash = hash_password(&password)?;
-            let display = name.unwrap_or_else(|| username.clone());
-            let id = store
-                .create_staff_user(&username, &display, r.as_str(), branch.as_deref(), &hash)
-                .await?;
-            store
-                .append_audit(&[system_entry(
-                    "user.create",
-                    id.to_string(),
-                    json!({ "role": r.as_str(), "branch": branch }),
-                )])
-                .await?;
-            let shown = generated.then_some(password);
+            let created = staff::create_user(
+                store,
+                actor,
+                "cli",
+                &username,
+                name.as_deref(),
+                &role,
+                branch.as_deref(),
+                password,
+            )
+            .await?;
+            let (id, r) = (created.id, created.role);
+            let shown = created.generated_password;
+
             emit(
                 json,
                 &json!({ "id": id, "username": username, "role": r.as_str(), "branch": branch, "password": shown }),
@@ -173,21 +165,13 @@ async fn user_inner(store: &Store, json: bool, cmd: UserCommand) -> Result<()> {
             username,
             password_stdin,
         } => {
-            let Some(u) = store.staff_user_by_name(&username).await? else {
-                bail!("no user named {username}");
-            };
-            let (password, generated) = if password_stdin {
-                (read_password_stdin()?, false)
+            let password = if password_stdin {
+                Some(read_password_stdin()?)
             } else {
-                (new_password(), true)
+                None
             };
-            store
-                .set_password_hash(u.id, &hash_password(&password)?)
-                .await?;
-            store
-                .append_audit(&[system_entry("user.password", u.id.to_string(), json!({}))])
-                .await?;
-            let shown = generated.then_some(password);
+            let shown = staff::set_password(store, actor, "cli", &username, password).await?;
+
             emit(
                 json,
                 &json!({ "username": username, "password": shown }),
@@ -197,8 +181,8 @@ async fn user_inner(store: &Store, json: bool, cmd: UserCommand) -> Result<()> {
                 },
             )
         }
-        UserCommand::Disable { username } => set_active(store, json, &username, false).await,
-        UserCommand::Enable { username } => set_active(store, json, &username, true).await,
+        UserCommand::Disable { username } => set_active(store, json, actor, &username, false).await,
+        UserCommand::Enable { username } => set_active(store, json, actor, &username, true).await,
         UserCommand::List => {
             let users = store.staff_users().await?;
             emit(json, &json!({ "users": users }), || {
@@ -222,19 +206,14 @@ async fn user_inner(store: &Store, json: bool, cmd: UserCommand) -> Result<()> {
     }
 }
 
-async fn set_active(store: &Store, json: bool, username: &str, active: bool) -> Result<()> {
-    let Some(u) = store.staff_user_by_name(username).await? else {
-        bail!("no user named {username}");
-    };
-    store.set_user_active(u.id, active, Utc::now()).await?;
-    let action = if active {
-        "user.enable"
-    } else {
-        "user.disable"
-    };
-    store
-        .append_audit(&[system_entry(action, u.id.to_string(), json!({}))])
-        .await?;
+async fn set_active(
+    store: &Store,
+    json: bool,
+    actor: &Actor,
+    username: &str,
+    active: bool,
+) -> Result<()> {
+    staff::set_active(store, actor, "cli", username, active).await?;
     emit(
         json,
         &json!({ "username": username, "active": active }),
@@ -252,25 +231,14 @@ async fn set_active(store: &Store, json: bool, username: &str, active: bool) -> 
 }
 
 /// `rapport token …`.
-pub async fn token(cfg: &Config, json: bool, cmd: TokenCommand) -> Result<()> {
+pub async fn token(cfg: &Config, json: bool, actor: Option<&str>, cmd: TokenCommand) -> Result<()> {
     let store = open(&cfg.database.url).await?;
     let result = async {
+        let actor = administrator(&store, actor).await?;
         match cmd {
             TokenCommand::Create { user, name } => {
-                let Some(u) = store.staff_user_by_name(&user).await? else {
-                    bail!("no user named {user}");
-                };
-                let token = new_token();
-                let id = store
-                    .create_api_token(u.id, &name, &token_hash(&token), Utc::now())
-                    .await?;
-                store
-                    .append_audit(&[system_entry(
-                        "token.create",
-                        u.id.to_string(),
-                        json!({ "token_id": id, "name": name }),
-                    )])
-                    .await?;
+                let created = staff::create_token(&store, &actor, "cli", &user, &name).await?;
+                let (id, token) = (created.id, created.token);
                 emit(json, &json!({ "id": id, "user": user, "name": name, "token": token }), || {
                     format!("token {id} for {user} (shown once, keep it secret):\n{token}")
                 })
@@ -295,10 +263,7 @@ pub async fn token(cfg: &Config, json: bool, cmd: TokenCommand) -> Result<()> {
                 })
             }
             TokenCommand::Revoke { id } => {
-                store.revoke_api_token(id, Utc::now()).await?;
-                store
-                    .append_audit(&[system_entry("token.revoke", id.to_string(), json!({}))])
-                    .await?;
+                staff::revoke_token(&store, &actor, "cli", id).await?;
                 emit(json, &json!({ "revoked": id }), || format!("token {id} revoked"))
             }
         }

@@ -4,8 +4,7 @@
 //! once —, list, revoke). Every change is audited.
 
 use super::{check_csrf, opt, render, require, Layout};
-use crate::audit::entry;
-use crate::auth::{hash_password, new_password, new_token, token_hash, PageUser, Permission, Role};
+use crate::auth::{PageUser, Permission, Role};
 use crate::error::PageError;
 use crate::i18n::Text;
 use crate::AppState;
@@ -14,10 +13,9 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use chrono::Utc;
-use rapport_store::{ApiTokenRow, BranchRow, Scope, StaffUser};
+use rapport_services::staff;
+use rapport_store::{ApiTokenRow, BranchRow, StaffUser};
 use serde::Deserialize;
-use serde_json::json;
 
 pub const TEXTS: &[Text] = &[
     ("admin.title", "系统管理", "Administration"),
@@ -175,36 +173,19 @@ async fn create_user(
     Form(f): Form<NewUser>,
 ) -> Result<Response, PageError> {
     check_csrf(&v, &f.csrf)?;
-    require(&v, Permission::Administer)?;
-    let role = Role::parse(&f.role)
-        .ok_or_else(|| PageError::BadRequest(format!("unknown role {}", f.role)))?;
+    let created = staff::create_user(
+        &app.store,
+        &v.actor(),
+        "web",
+        &f.username,
+        opt(&f.display_name).as_deref(),
+        &f.role,
+        opt(&f.branch).as_deref(),
+        None,
+    )
+    .await?;
     let username = f.username.trim().to_string();
-    if username.is_empty() || username.chars().any(char::is_whitespace) {
-        return Err(PageError::BadRequest(
-            "a user name is one word without spaces".into(),
-        ));
-    }
-    let branch = opt(&f.branch);
-    if role == Role::Rm && branch.is_none() {
-        return Err(PageError::BadRequest("an RM belongs to a branch".into()));
-    }
-    let password = new_password();
-    let hash = hash_password(&password)?;
-    let display = opt(&f.display_name).unwrap_or_else(|| username.clone());
-    let id = app
-        .store
-        .create_staff_user(&username, &display, role.as_str(), branch.as_deref(), &hash)
-        .await?;
-    app.audit
-        .write(entry(
-            &v,
-            "user.create",
-            "staff_user",
-            Some(id.to_string()),
-            None,
-            json!({ "role": role.as_str(), "branch": branch }),
-        ))
-        .await?;
+    let password = created.generated_password.unwrap_or_default();
     page(
         &app,
         &v,
@@ -229,37 +210,18 @@ async fn update_user(
     Form(f): Form<UserUpdate>,
 ) -> Result<Response, PageError> {
     check_csrf(&v, &f.csrf)?;
-    require(&v, Permission::Administer)?;
-    let role = Role::parse(&f.role)
-        .ok_or_else(|| PageError::BadRequest(format!("unknown role {}", f.role)))?;
-    let branch_id = match opt(&f.branch) {
-        Some(code) => Some(app.store.branch_id_by_code(&code).await?),
-        None => None,
-    };
-    if role == Role::Rm && branch_id.is_none() {
-        return Err(PageError::BadRequest("an RM belongs to a branch".into()));
-    }
     let active = f.active.as_deref() == Some("1");
-    if id == v.user.id && (!active || role != Role::Admin) {
-        return Err(PageError::BadRequest(
-            "you cannot disable yourself or drop your own admin role".into(),
-        ));
-    }
-    app.store
-        .set_user_role(id, role.as_str(), branch_id)
-        .await?;
-    app.store.set_user_active(id, active, Utc::now()).await?;
+    staff::update_user(
+        &app.store,
+        &v.actor(),
+        "web",
+        id,
+        &f.role,
+        opt(&f.branch).as_deref(),
+        active,
+    )
+    .await?;
     app.forget_tokens();
-    app.audit
-        .write(entry(
-            &v,
-            "user.update",
-            "staff_user",
-            Some(id.to_string()),
-            None,
-            json!({ "role": role.as_str(), "branch_id": branch_id, "active": active }),
-        ))
-        .await?;
     Ok(Redirect::to("/admin").into_response())
 }
 
@@ -276,34 +238,7 @@ async fn assign(
     Form(f): Form<AssignForm>,
 ) -> Result<Response, PageError> {
     check_csrf(&v, &f.csrf)?;
-    require(&v, Permission::Administer)?;
-    let customer = app
-        .store
-        .customer_id_by_key(&Scope::All, f.customer.trim())
-        .await?;
-    let rm = app
-        .store
-        .staff_user_by_name(f.rm.trim())
-        .await?
-        .filter(|u| u.role == "rm" && u.active)
-        .ok_or_else(|| PageError::BadRequest(format!("{} is not an active RM", f.rm.trim())))?;
-    let c = app.store.customer_360(&Scope::All, customer).await?;
-    if c.profile.branch_code.is_some() && rm.branch_code != c.profile.branch_code {
-        return Err(PageError::BadRequest(
-            "the RM must belong to the customer's branch".into(),
-        ));
-    }
-    app.store.assign_rm(customer, rm.id, Utc::now()).await?;
-    app.audit
-        .write(entry(
-            &v,
-            "customer.assign_rm",
-            "customer",
-            Some(c.profile.key.clone()),
-            Some(customer),
-            json!({ "rm_id": rm.id }),
-        ))
-        .await?;
+    staff::assign_rm(&app.store, &v.actor(), "web", &f.customer, &f.rm).await?;
     page(&app, &v, Some("admin.assigned"), None).await
 }
 
@@ -320,32 +255,8 @@ async fn create_token(
     Form(f): Form<NewToken>,
 ) -> Result<Response, PageError> {
     check_csrf(&v, &f.csrf)?;
-    require(&v, Permission::Administer)?;
-    let user = app
-        .store
-        .staff_user_by_name(f.user.trim())
-        .await?
-        .ok_or_else(|| PageError::BadRequest(format!("no user named {}", f.user.trim())))?;
-    let token = new_token();
-    let name = if f.name.trim().is_empty() {
-        "api".to_string()
-    } else {
-        f.name.trim().to_string()
-    };
-    let id = app
-        .store
-        .create_api_token(user.id, &name, &token_hash(&token), Utc::now())
-        .await?;
-    app.audit
-        .write(entry(
-            &v,
-            "token.create",
-            "api_token",
-            Some(id.to_string()),
-            None,
-            json!({ "user_id": user.id, "name": name }),
-        ))
-        .await?;
+    let created = staff::create_token(&app.store, &v.actor(), "web", &f.user, &f.name).await?;
+    let token = created.token;
     page(&app, &v, Some("admin.token_created"), Some(token)).await
 }
 
@@ -361,18 +272,7 @@ async fn revoke_token(
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     check_csrf(&v, &f.csrf)?;
-    require(&v, Permission::Administer)?;
-    app.store.revoke_api_token(id, Utc::now()).await?;
+    staff::revoke_token(&app.store, &v.actor(), "web", id).await?;
     app.forget_tokens();
-    app.audit
-        .write(entry(
-            &v,
-            "token.revoke",
-            "api_token",
-            Some(id.to_string()),
-            None,
-            json!({}),
-        ))
-        .await?;
     Ok(Redirect::to("/admin").into_response())
 }
