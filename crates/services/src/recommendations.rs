@@ -96,7 +96,7 @@ struct CustomerRow {
 }
 
 /// Everything loaded from the store for one as-of date.
-pub struct Book {
+pub struct RankingInputs {
     pub as_of: NaiveDate,
     pub engine: Engine,
     /// Row i is the customer of the feature table's row i.
@@ -252,7 +252,7 @@ async fn build(
     held_before: NaiveDate,
     mode: AssessmentMode,
     with_scores: bool,
-) -> Result<Book> {
+) -> Result<RankingInputs> {
     let catalogue = settings.catalogue.clone();
     let t = &raw.table;
     let n = t.len();
@@ -394,7 +394,7 @@ async fn build(
         }),
     );
     let engine = Engine::new(catalogue, settings.policy, affinity, levers);
-    Ok(Book {
+    Ok(RankingInputs {
         as_of,
         engine,
         views,
@@ -404,12 +404,20 @@ async fn build(
 }
 
 /// Loads the book as of `as_of` (holdings open on that day, stored assessments, active models).
-pub async fn load_book(store: &Store, settings: &Settings, as_of: NaiveDate) -> Result<Book> {
-    book_from(store, settings, features(store, as_of).await?).await
+pub async fn load_ranking_inputs(
+    store: &Store,
+    settings: &Settings,
+    as_of: NaiveDate,
+) -> Result<RankingInputs> {
+    ranking_inputs_from(store, settings, features(store, as_of).await?).await
 }
 
 /// The book on a feature table already computed (its `as_of`).
-async fn book_from(store: &Store, settings: &Settings, table: FeatureTable) -> Result<Book> {
+async fn ranking_inputs_from(
+    store: &Store,
+    settings: &Settings,
+    table: FeatureTable,
+) -> Result<RankingInputs> {
     let as_of = table.as_of;
     let holdings = load_holdings(store, &settings.catalogue).await?;
     let raw = load_raw(store, table, holdings).await?;
@@ -546,7 +554,7 @@ async fn recommend_all_from(
 ) -> Result<BatchReport> {
     let t0 = std::time::Instant::now();
     let as_of = table.as_of;
-    let book = book_from(store, settings, table).await?;
+    let book = ranking_inputs_from(store, settings, table).await?;
     let mut recs = Vec::new();
     let mut decisions = Vec::new();
     let (mut retention, mut reassessment, mut sales) = (0, 0, 0);

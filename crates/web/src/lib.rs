@@ -1,8 +1,10 @@
-//! The web application: `rapport serve`'s router, the server-rendered UI
-//! (zh-CN and en), the REST API under `/api/v1`, sign-in, sessions, CSRF,
-//! security headers, row scope and masking, the audit trail, and the
-//! operational endpoints. Handlers never talk SQL: they call the store's
-//! typed, scope-taking queries.
+//! The web adapter: `rapport serve`'s router, the server-rendered UI (zh-CN
+//! and en), the REST API under `/api/v1` and its OpenAPI description,
+//! sign-in, sessions, CSRF, security headers, masking, charts and the
+//! operational endpoints. Writes and audited reads go through the use cases
+//! of `rapport-services` (which decide permission, scope and the audit
+//! entry); pages that only list read the store's typed, scope-taking
+//! queries with the scope the services give. Handlers never talk SQL.
 //!
 //! Start-up is testable: [`router`] hands tests the whole application over a
 //! store; [`serve`] binds it to a listener and shuts down cleanly.

@@ -176,7 +176,7 @@ impl Adjacency {
 
 /// Customers, accounts and ownership, numbered densely.
 #[derive(Debug)]
-pub(crate) struct Book {
+pub(crate) struct CustomerIndex {
     pub customers: Customers,
     pub customer_index: DenseIndex,
     pub accounts: Accounts,
@@ -187,7 +187,7 @@ pub(crate) struct Book {
     pub owned: Adjacency,
 }
 
-impl Book {
+impl CustomerIndex {
     pub fn new(mut customers: Customers, accounts: Accounts, roles: OwnerRoles) -> Self {
         customers.sort_by_id();
         let customer_index = DenseIndex::new(&customers.ids);
@@ -204,7 +204,7 @@ impl Book {
             }
         }
         let reversed: Vec<(u32, u32)> = pairs.iter().map(|&(a, c)| (c, a)).collect();
-        Book {
+        CustomerIndex {
             owners: Adjacency::new(accounts.ids.len(), pairs),
             owned: Adjacency::new(customers.ids.len(), reversed),
             customers,

@@ -19,10 +19,10 @@
 //!
 //! Must never write to the store or evaluate rules (the alert engine does).
 
-use super::book::Book;
-use super::products::Others;
+use super::book::CustomerIndex;
+use super::products::SmallTableFacts;
 use super::txn::{account_balance, category_flags, channel_flags, AccountLast, TxnAcc, NO_DAY};
-use super::{derive_one, load_book, load_others, value, CATALOG};
+use super::{derive_one, load_customer_index, load_others, value, CATALOG};
 use crate::window::AsOf;
 use crate::AnalyticsError;
 use chrono::NaiveDate;
@@ -101,9 +101,9 @@ impl Default for Carried {
 
 /// Every customer's recent transactions and carried state.
 pub struct TxnHistories {
-    book: Arc<Book>,
+    book: Arc<CustomerIndex>,
     /// Non-transaction inputs as of the bootstrap date.
-    others: Others,
+    others: SmallTableFacts,
     kept: Vec<Vec<Kept>>,
     carried: Vec<Carried>,
     /// Per account: the latest transaction older than the horizon.
@@ -129,7 +129,7 @@ impl TxnHistories {
     pub async fn load(store: &Store, as_of: NaiveDate) -> Result<Self, AnalyticsError> {
         let w = AsOf::new(as_of)?;
         let rows = DEFAULT_SCAN_CHUNK_ROWS;
-        let book = Arc::new(load_book(store, rows).await?);
+        let book = Arc::new(load_customer_index(store, rows).await?);
         let others = load_others(store, &book, w, rows, true).await?;
         let mut h = TxnHistories {
             kept: vec![Vec::new(); book.customer_count()],

@@ -20,10 +20,10 @@ pub use history::{LiveTxn, TxnHistories, HORIZON_DAYS, TRANSACTION_FEATURES};
 use crate::table::{FeatureColumn, FeatureTable};
 use crate::window::{AsOf, MONTHS_BACK};
 use crate::AnalyticsError;
-use book::{Accounts, Book, Customers, OwnerRoles};
+use book::{Accounts, CustomerIndex, Customers, OwnerRoles};
 use catalog::{Feature, CATALOG};
 use chrono::NaiveDate;
-use products::Others;
+use products::SmallTableFacts;
 use rapport_domain::AccountType;
 use rapport_store::{DayRange, Store, DEFAULT_SCAN_CHUNK_ROWS};
 use rayon::prelude::*;
@@ -83,7 +83,7 @@ impl<'s> FeatureEngine<'s> {
         let rows = self.chunk_rows;
         let t0 = Instant::now();
 
-        let book = Arc::new(load_book(store, rows).await?);
+        let book = Arc::new(load_customer_index(store, rows).await?);
         tracing::info!(
             customers = book.customer_count(),
             accounts = book.account_count(),
@@ -121,7 +121,10 @@ impl<'s> FeatureEngine<'s> {
 }
 
 /// Customers, accounts and ownership, in dense numbering.
-pub(crate) async fn load_book(store: &Store, rows: usize) -> Result<Book, AnalyticsError> {
+pub(crate) async fn load_customer_index(
+    store: &Store,
+    rows: usize,
+) -> Result<CustomerIndex, AnalyticsError> {
     let mut customers = Customers::default();
     store
         .scan_customers(rows, |c| customers.add_chunk(c))
@@ -132,19 +135,19 @@ pub(crate) async fn load_book(store: &Store, rows: usize) -> Result<Book, Analyt
     store
         .scan_account_roles(rows, |c| roles.add_chunk(c))
         .await?;
-    Ok(Book::new(customers, accounts, roles))
+    Ok(CustomerIndex::new(customers, accounts, roles))
 }
 
 /// Loans, cards, statements, cases, interactions, survey answers and holdings as of `w`.
 pub(crate) async fn load_others(
     store: &Store,
-    book: &Arc<Book>,
+    book: &Arc<CustomerIndex>,
     w: AsOf,
     rows: usize,
     loan_arrears_visible: bool,
-) -> Result<Others, AnalyticsError> {
+) -> Result<SmallTableFacts, AnalyticsError> {
     let as_of = w.date;
-    let mut others = Others::new(Arc::clone(book), w);
+    let mut others = SmallTableFacts::new(Arc::clone(book), w);
     others.loan_arrears_visible = loan_arrears_visible;
     let last90 = DayRange::between(date_of(w.d90, as_of)?, as_of);
     store
@@ -206,7 +209,12 @@ pub(crate) struct Derived {
     credit_utilisation: Option<f64>,
 }
 
-fn derive(book: &Book, w: AsOf, pass: &TxnPass<'_>, others: &Others) -> Vec<Derived> {
+fn derive(
+    book: &CustomerIndex,
+    w: AsOf,
+    pass: &TxnPass<'_>,
+    others: &SmallTableFacts,
+) -> Vec<Derived> {
     let account_balance = pass.account_balances();
     let account_balance_30 = pass.account_balances_30();
     (0..book.customer_count())
@@ -222,10 +230,10 @@ fn derive(book: &Book, w: AsOf, pass: &TxnPass<'_>, others: &Others) -> Vec<Deri
 /// The derived values of customer `c`, given each owned account's
 /// contribution to balance_now and balance_30_ago.
 pub(crate) fn derive_one(
-    book: &Book,
+    book: &CustomerIndex,
     w: AsOf,
     c: usize,
-    others: &Others,
+    others: &SmallTableFacts,
     balances: impl Fn(usize) -> (Option<i64>, Option<i64>),
 ) -> Derived {
     let accounts = &book.accounts;
@@ -278,10 +286,10 @@ pub(crate) fn derive_one(
 pub(crate) fn value(
     feature: Feature,
     c: usize,
-    book: &Book,
+    book: &CustomerIndex,
     w: AsOf,
     t: &TxnAcc,
-    others: &Others,
+    others: &SmallTableFacts,
     d: &Derived,
 ) -> Option<f64> {
     let count = |n: u32| Some(f64::from(n));
@@ -342,7 +350,12 @@ pub(crate) fn value(
     }
 }
 
-fn assemble(book: &Book, w: AsOf, pass: &TxnPass<'_>, others: &Others) -> FeatureTable {
+fn assemble(
+    book: &CustomerIndex,
+    w: AsOf,
+    pass: &TxnPass<'_>,
+    others: &SmallTableFacts,
+) -> FeatureTable {
     let d = derive(book, w, pass, others);
     let n = book.customer_count();
     let columns = CATALOG

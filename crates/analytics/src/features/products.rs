@@ -2,7 +2,7 @@
 //! cases, interactions and survey answers, each folded chunk by chunk into
 //! arrays indexed by dense customer (or account) number.
 
-use super::book::Book;
+use super::book::CustomerIndex;
 use super::txn::NO_DAY;
 use crate::window::{add_months, AsOf};
 use rapport_domain::{CaseKind, SurveyKind};
@@ -49,8 +49,8 @@ fn max_opt(a: Option<i64>, b: i64) -> Option<i64> {
 }
 
 /// Per-customer (and per-account) results of the smaller tables.
-pub(crate) struct Others {
-    book: Arc<Book>,
+pub(crate) struct SmallTableFacts {
+    book: Arc<CustomerIndex>,
     w: AsOf,
     /// Sum of monthly_payment of the loans active at D (minor units), per customer.
     pub active_loan_payment: Vec<i64>,
@@ -73,10 +73,10 @@ pub(crate) struct Others {
     pub loan_arrears_visible: bool,
 }
 
-impl Others {
-    pub fn new(book: Arc<Book>, w: AsOf) -> Self {
+impl SmallTableFacts {
+    pub fn new(book: Arc<CustomerIndex>, w: AsOf) -> Self {
         let (nc, na) = (book.customer_count(), book.account_count());
-        Others {
+        SmallTableFacts {
             book,
             w,
             active_loan_payment: vec![0; nc],

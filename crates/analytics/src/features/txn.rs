@@ -9,7 +9,7 @@
 //! (no locks, no per-thread copies to merge). The per-account balance state
 //! is split the same way, in parallel with the customers.
 
-use super::book::{Book, NONE};
+use super::book::{CustomerIndex, NONE};
 use crate::window::{AsOf, MONTHS_BACK};
 use rapport_domain::{Channel, TxnCategory};
 use rapport_store::TxnChunk;
@@ -151,7 +151,7 @@ impl AccountLast {
 
 /// The state of the transaction pass.
 pub(crate) struct TxnPass<'a> {
-    book: &'a Book,
+    book: &'a CustomerIndex,
     w: AsOf,
     pub customers: Vec<TxnAcc>,
     /// Account → its slot in `last`, or `NONE` when its balance is not tracked.
@@ -197,7 +197,7 @@ fn shard_len(n: usize, parts: usize) -> usize {
 impl<'a> TxnPass<'a> {
     /// Tracks the latest balance (before D and before D-30) of the deposit
     /// accounts not closed before D-30.
-    pub fn new(book: &'a Book, w: AsOf) -> Self {
+    pub fn new(book: &'a CustomerIndex, w: AsOf) -> Self {
         let mut tracked = vec![NONE; book.account_count()];
         let mut n = 0u32;
         for (a, slot) in tracked.iter_mut().enumerate() {

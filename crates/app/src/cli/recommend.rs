@@ -9,7 +9,8 @@ use clap::{Args, Subcommand};
 use rapport_services::config::Config;
 use rapport_services::import::open;
 use rapport_services::recommendations::{
-    evaluate, load_book, recommend_all, record_outcome_as, to_rows, LogDecisions, Settings,
+    evaluate, load_ranking_inputs, recommend_all, record_outcome_as, to_rows, LogDecisions,
+    Settings,
 };
 use rapport_store::{RecommendationScope, Scope, Store};
 use serde_json::json;
@@ -142,7 +143,7 @@ async fn one(
         .customer_id_by_key(&Scope::All, key)
         .await
         .with_context(|| format!("no customer with key {key:?}"))?;
-    let book = load_book(store, settings, as_of).await?;
+    let book = load_ranking_inputs(store, settings, as_of).await?;
     let view = book
         .views
         .iter()

@@ -4,4 +4,5 @@
 //! rule every write obeys.
 
 mod case_flow;
+mod layering;
 mod rm_cadence;
