@@ -167,6 +167,88 @@ pub struct FeedReport {
     pub alerts: Vec<Value>,
 }
 
+/// What one line fed to the live engine did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LineOutcome {
+    /// A blank line: skipped, not counted.
+    Blank,
+    /// Refused, with the field and the reason.
+    Rejected { field: &'static str, reason: String },
+    /// Taken; the alerts it raised, stored, one NDJSON line each.
+    Accepted { alerts: Vec<String> },
+}
+
+/// Feeds one NDJSON line to the live engine: parsed with the field named on
+/// error, its account looked up once per (source, key) in `accounts`, every
+/// alert raised stored and described.
+pub async fn feed_line(
+    store: &Store,
+    engine: &mut LiveEngine,
+    accounts: &mut HashMap<(String, String), Option<i64>>,
+    line: &str,
+) -> Result<LineOutcome> {
+    if line.trim().is_empty() {
+        return Ok(LineOutcome::Blank);
+    }
+    let parsed = match parse_line(line) {
+        Ok(t) => t,
+        Err(b) => {
+            return Ok(LineOutcome::Rejected {
+                field: b.field,
+                reason: b.problem,
+            })
+        }
+    };
+    let key = (parsed.account_source.clone(), parsed.account_key.clone());
+    let account_id = match accounts.get(&key) {
+        Some(id) => *id,
+        None => {
+            let id = store.account_id_by_key(&key.0, &key.1).await?;
+            accounts.insert(key, id);
+            id
+        }
+    };
+    let Some(account_id) = account_id else {
+        return Ok(LineOutcome::Rejected {
+            field: "account",
+            reason: format!(
+                "no such account in the store: {:?} of source {:?}",
+                parsed.account_key, parsed.account_source
+            ),
+        });
+    };
+    let evidence = EvidenceTxn {
+        booked_on: parsed.booked_on,
+        amount: parsed.amount,
+        category: parsed.category.clone(),
+        channel: parsed.channel.clone(),
+        source_key: parsed.source_key.clone(),
+    };
+    let txn = LiveTxn {
+        account_id,
+        booked_on: parsed.booked_on,
+        amount: parsed.amount,
+        balance_after: parsed.balance_after,
+        category: parsed.category,
+        channel: parsed.channel,
+        source_key: parsed.source_key,
+    };
+    let hits = match engine.on_transaction(txn) {
+        Ok(h) => h,
+        Err(e) => {
+            return Ok(LineOutcome::Rejected {
+                field: "account",
+                reason: e.to_string(),
+            })
+        }
+    };
+    let mut alerts = Vec::with_capacity(hits.len());
+    for hit in hits {
+        alerts.push(store_and_describe(store, &hit, &evidence).await?);
+    }
+    Ok(LineOutcome::Accepted { alerts })
+}
+
 /// Feeds NDJSON lines (the `rapport stream` format) to a live engine, storing
 /// every alert raised. Bad lines are rejected with their line number, field
 /// and reason; nothing is dropped silently.
@@ -178,61 +260,21 @@ pub async fn feed_lines(
 ) -> Result<FeedReport> {
     let mut r = FeedReport::default();
     for (i, line) in text.lines().enumerate() {
-        let line_no = i + 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        r.lines += 1;
-        let parsed = match parse_line(line) {
-            Ok(t) => t,
-            Err(b) => {
+        match feed_line(store, engine, accounts, line).await? {
+            LineOutcome::Blank => continue,
+            LineOutcome::Rejected { field, reason } => {
+                r.lines += 1;
                 r.rejected
-                    .push(json!({ "line": line_no, "field": b.field, "reason": b.problem }));
-                continue;
+                    .push(json!({ "line": i + 1, "field": field, "reason": reason }));
             }
-        };
-        let key = (parsed.account_source.clone(), parsed.account_key.clone());
-        let account_id = match accounts.get(&key) {
-            Some(id) => *id,
-            None => {
-                let id = store.account_id_by_key(&key.0, &key.1).await?;
-                accounts.insert(key, id);
-                id
+            LineOutcome::Accepted { alerts } => {
+                r.lines += 1;
+                r.accepted += 1;
+                for described in alerts {
+                    r.alerts
+                        .push(serde_json::from_str(&described).unwrap_or(Value::String(described)));
+                }
             }
-        };
-        let Some(account_id) = account_id else {
-            r.rejected.push(json!({ "line": line_no, "field": "account", "reason": "no such account in the store" }));
-            continue;
-        };
-        let evidence = EvidenceTxn {
-            booked_on: parsed.booked_on,
-            amount: parsed.amount,
-            category: parsed.category.clone(),
-            channel: parsed.channel.clone(),
-            source_key: parsed.source_key.clone(),
-        };
-        let txn = LiveTxn {
-            account_id,
-            booked_on: parsed.booked_on,
-            amount: parsed.amount,
-            balance_after: parsed.balance_after,
-            category: parsed.category,
-            channel: parsed.channel,
-            source_key: parsed.source_key,
-        };
-        let hits = match engine.on_transaction(txn) {
-            Ok(h) => h,
-            Err(e) => {
-                r.rejected
-                    .push(json!({ "line": line_no, "field": "account", "reason": e.to_string() }));
-                continue;
-            }
-        };
-        r.accepted += 1;
-        for hit in hits {
-            let described = store_and_describe(store, &hit, &evidence).await?;
-            r.alerts
-                .push(serde_json::from_str(&described).unwrap_or(Value::String(described)));
         }
     }
     Ok(r)

@@ -15,10 +15,6 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 
-fn read(path: &std::path::Path) -> Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
-}
-
 pub async fn score(cfg: &Config, json: bool, args: ScoreArgs) -> Result<()> {
     let store = open(&cfg.database.url).await?;
     let as_of = resolve_as_of(&store, args.as_of.as_deref()).await?;
@@ -29,44 +25,23 @@ pub async fn score(cfg: &Config, json: bool, args: ScoreArgs) -> Result<()> {
         ),
         None => None,
     };
-    // The files given here win over the configuration's `[scoring]` files.
-    let configured = ScoringOptions::from_config(&cfg.scoring)?;
+    // The files given here win over the configuration's `[scoring]` files;
+    // both are read by the one loader (errors name the file and the key).
+    let mut files = cfg.scoring.clone();
+    let given = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    if let Some(p) = given(&args.scorecard) {
+        files.scorecard = Some(p);
+    }
+    if let Some(p) = given(&args.rules) {
+        files.rules = Some(p);
+    }
+    if let Some(p) = given(&args.segments) {
+        files.segments = Some(p);
+    }
     let opts = ScoringOptions {
         extract_date,
         chunk_rows: args.chunk_rows,
-        scorecard: match &args.scorecard {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading the scorecard {}", path.display()))?;
-                Some(
-                    rapport_analytics::Scorecard::from_toml(&text)
-                        .with_context(|| format!("scorecard {}", path.display()))?,
-                )
-            }
-            None => configured.scorecard,
-        },
-        segments: match &args.segments {
-            Some(path) => {
-                let text = read(path)?;
-                let name = path.display().to_string();
-                Some(
-                    rapport_analytics::segment::SegmentConfig::from_named_toml(&text, &name)
-                        .map_err(|e| anyhow::anyhow!("{e}"))?,
-                )
-            }
-            None => configured.segments,
-        },
-        rules: match &args.rules {
-            Some(path) => {
-                let text = read(path)?;
-                let name = path.display().to_string();
-                Some(
-                    rapport_analytics::alerts::RuleSet::from_toml(&text, &name)
-                        .map_err(|e| anyhow::anyhow!("{e}"))?,
-                )
-            }
-            None => configured.rules,
-        },
+        ..ScoringOptions::from_config(&files)?
     };
     let report = run_scoring(&store, as_of, &opts).await;
     store.close().await;

@@ -12,12 +12,11 @@ use anyhow::{Context, Result};
 use clap::Args;
 use rapport_analytics::alerts::RuleSet;
 use rapport_analytics::live::LiveEngine;
-use rapport_analytics::LiveTxn;
 use rapport_services::config::Config;
 use rapport_services::import::open;
-use rapport_services::live_feed::{parse_line, store_and_describe};
+use rapport_services::live_feed::{feed_line, LineOutcome};
 use rapport_services::scoring::resolve_as_of;
-use rapport_store::{EvidenceTxn, Store};
+use rapport_store::Store;
 use serde_json::json;
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -82,65 +81,21 @@ async fn stream(store: &Store, json: bool, args: StreamArgs) -> Result<()> {
     while let Some(next) = received.recv().await {
         let (line, read_at) = next.context("reading stdin")?;
         line_no += 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let parsed = match parse_line(&line) {
-            Ok(t) => t,
-            Err(b) => {
-                eprintln!("line {line_no}: {}: {}", b.field, b.problem);
+        match feed_line(store, &mut engine, &mut accounts, &line).await? {
+            LineOutcome::Blank => {}
+            LineOutcome::Rejected { field, reason } => {
+                eprintln!("line {line_no}: {field}: {reason}");
                 skipped += 1;
-                continue;
             }
-        };
-        let key = (parsed.account_source.clone(), parsed.account_key.clone());
-        let account_id = match accounts.get(&key) {
-            Some(id) => *id,
-            None => {
-                let id = store.account_id_by_key(&key.0, &key.1).await?;
-                accounts.insert(key, id);
-                id
+            LineOutcome::Accepted { alerts } => {
+                taken += 1;
+                for line in alerts {
+                    writeln!(stdout, "{line}")?;
+                    stdout.flush()?;
+                    latencies.push(read_at.elapsed());
+                    raised += 1;
+                }
             }
-        };
-        let Some(account_id) = account_id else {
-            eprintln!(
-                "line {line_no}: account: no account {:?} of source {:?} in the store",
-                parsed.account_key, parsed.account_source
-            );
-            skipped += 1;
-            continue;
-        };
-        let evidence = EvidenceTxn {
-            booked_on: parsed.booked_on,
-            amount: parsed.amount,
-            category: parsed.category.clone(),
-            channel: parsed.channel.clone(),
-            source_key: parsed.source_key.clone(),
-        };
-        let txn = LiveTxn {
-            account_id,
-            booked_on: parsed.booked_on,
-            amount: parsed.amount,
-            balance_after: parsed.balance_after,
-            category: parsed.category,
-            channel: parsed.channel,
-            source_key: parsed.source_key,
-        };
-        let hits = match engine.on_transaction(txn) {
-            Ok(h) => h,
-            Err(e) => {
-                eprintln!("line {line_no}: account: {e}");
-                skipped += 1;
-                continue;
-            }
-        };
-        taken += 1;
-        for hit in hits {
-            let line = store_and_describe(store, &hit, &evidence).await?;
-            writeln!(stdout, "{line}")?;
-            stdout.flush()?;
-            latencies.push(read_at.elapsed());
-            raised += 1;
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
