@@ -685,3 +685,77 @@ pub async fn launch_as(
         .await?;
     Ok(r)
 }
+
+/// Records a customer's response to a sent message (by its idempotency key)
+/// as `actor`, who heard it (needs [`Permission::RecordOutcomes`] or
+/// [`Permission::RunCampaigns`], and the customer in scope): accepted,
+/// declined, replied or unsubscribed (which turns do-not-disturb on); audited.
+pub async fn record_response(
+    store: &Store,
+    actor: &Actor,
+    via: &str,
+    message: &str,
+    response: &str,
+    clock: &Clock,
+) -> ServiceResult<()> {
+    if actor.require(Permission::RecordOutcomes).is_err() {
+        actor.require(Permission::RunCampaigns)?;
+    }
+    if !matches!(
+        response,
+        "accepted" | "declined" | "replied" | "unsubscribed"
+    ) {
+        return Err(ServiceError::invalid(
+            "response",
+            format!("{response:?}: accepted, declined, replied or unsubscribed"),
+        ));
+    }
+    let not_found = || ServiceError::not_found(format!("message with idempotency key {message:?}"));
+    let m = store.message_by_key(message).await?.ok_or_else(not_found)?;
+    if !store
+        .customer_in_scope(&actor.scope(), m.customer_id)
+        .await?
+    {
+        return Err(not_found());
+    }
+    let moved = store
+        .move_message(
+            m.id,
+            &["sent", "delivered", "responded"],
+            "responded",
+            m.attempts,
+            None,
+            Some(response),
+            None,
+            clock.now(),
+        )
+        .await?;
+    if !moved {
+        return Err(ServiceError::InvalidTransition(format!(
+            "message {message} is {} and cannot take a response",
+            m.status
+        )));
+    }
+    if response == "unsubscribed" {
+        store
+            .set_do_not_disturb(
+                m.customer_id,
+                true,
+                Some("unsubscribed from a campaign message"),
+                "campaign",
+                clock.now(),
+            )
+            .await?;
+    }
+    store
+        .append_audit(&[entry_for(
+            actor,
+            "campaign.response",
+            "outbox_message",
+            Some(m.id.to_string()),
+            Some(m.customer_id),
+            json!({ "via": via, "response": response }),
+        )])
+        .await?;
+    Ok(())
+}

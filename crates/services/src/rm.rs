@@ -917,6 +917,48 @@ pub async fn assign_as(
     Ok(r)
 }
 
+/// Sets (or with `None` clears) how many key customers RM `username` takes
+/// at most, as `actor` (who needs [`Permission::Administer`]); audited.
+pub async fn set_capacity(
+    store: &Store,
+    actor: &Actor,
+    via: &str,
+    username: &str,
+    max: Option<i64>,
+) -> ServiceResult<()> {
+    actor.require(Permission::Administer)?;
+    let user = store
+        .staff_user_by_name(username)
+        .await?
+        .ok_or_else(|| crate::error::ServiceError::not_found(format!("user {username:?}")))?;
+    if user.role != "rm" {
+        return Err(crate::error::ServiceError::invalid(
+            "rm",
+            format!("{username:?} is a {}, not an RM", user.role),
+        ));
+    }
+    if let Some(m) = max {
+        if !(1..=100_000).contains(&m) {
+            return Err(crate::error::ServiceError::invalid(
+                "max",
+                format!("must be between 1 and 100000 (got {m})"),
+            ));
+        }
+    }
+    store.set_rm_capacity(user.id, max).await?;
+    store
+        .append_audit(&[entry_for(
+            actor,
+            "rm.capacity",
+            "staff_user",
+            Some(user.id.to_string()),
+            None,
+            json!({ "via": via, "max_key_customers": max }),
+        )])
+        .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -241,46 +241,9 @@ async fn dispatch_cmd(
             response,
             now,
         } => {
-            if !matches!(
-                response.as_str(),
-                "accepted" | "declined" | "replied" | "unsubscribed"
-            ) {
-                bail!("--response {response:?}: accepted, declined, replied or unsubscribed");
-            }
+            let actor = crate::cli::acting(store, actor).await?;
             let clock = Clock::from_config(cfg, now.as_deref())?;
-            let m = store
-                .message_by_key(&message)
-                .await?
-                .with_context(|| format!("no message with idempotency key {message:?}"))?;
-            let moved = store
-                .move_message(
-                    m.id,
-                    &["sent", "delivered", "responded"],
-                    "responded",
-                    m.attempts,
-                    None,
-                    Some(&response),
-                    None,
-                    clock.now(),
-                )
-                .await?;
-            if !moved {
-                bail!(
-                    "message {message} is {} and cannot take a response",
-                    m.status
-                );
-            }
-            if response == "unsubscribed" {
-                store
-                    .set_do_not_disturb(
-                        m.customer_id,
-                        true,
-                        Some("unsubscribed from a campaign message"),
-                        "campaign",
-                        clock.now(),
-                    )
-                    .await?;
-            }
+            campaign::record_response(store, &actor, "cli", &message, &response, &clock).await?;
             emit(
                 json,
                 &json!({ "message": message, "response": response }),

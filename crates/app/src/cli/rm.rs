@@ -259,19 +259,13 @@ async fn run_on(
             max,
             clear,
         } => {
-            let Some(user) = store.staff_user_by_name(&who).await? else {
-                bail!("{who:?}: no such user");
-            };
-            if user.role != "rm" {
-                bail!("{who:?} is a {}, not an RM", user.role);
-            }
             let max = match (max, clear) {
-                (Some(m), false) if (1..=100_000).contains(&m) => Some(m),
-                (Some(m), false) => bail!("--max must be between 1 and 100000 (got {m})"),
+                (Some(m), false) => Some(m),
                 (None, true) => None,
                 _ => bail!("give --max N or --clear"),
             };
-            store.set_rm_capacity(user.id, max).await?;
+            let actor = crate::cli::acting(store, actor).await?;
+            rm::set_capacity(store, &actor, "cli", &who, max).await?;
             emit(
                 json,
                 &json!({ "rm": who, "max_key_customers": max }),

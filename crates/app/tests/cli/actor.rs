@@ -71,6 +71,11 @@ async fn every_cli_write_needs_an_active_actor_and_is_audited() {
     let rec = one_i64(&url, "SELECT id FROM recommendation ORDER BY id LIMIT 1")
         .await
         .to_string();
+    let rm = one_text(
+        &url,
+        "SELECT username FROM staff_user WHERE role = 'rm' ORDER BY id LIMIT 1",
+    )
+    .await;
     let roots = r.json(&["case", "root-causes"]);
     let root = roots["root_causes"][0]["code"]
         .as_str()
@@ -171,6 +176,11 @@ async fn every_cli_write_needs_an_active_actor_and_is_audited() {
             args: s(&["rm", "assign"]),
             actor: "admin01",
             action: "rm.assign",
+        },
+        Write {
+            args: s(&["rm", "capacity", &rm, "--max", "40"]),
+            actor: "admin01",
+            action: "rm.capacity",
         },
     ];
     for w in &writes {
