@@ -4,7 +4,7 @@
 //! receipts. Scope and audit as everywhere in the API.
 
 use crate::api::require;
-use crate::auth::{ApiUser, Permission, Viewer};
+use crate::auth::{ApiUser, Permission};
 use crate::error::ApiError;
 use crate::AppState;
 use axum::body::Bytes;
@@ -12,13 +12,12 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use rapport_services::clock::Clock;
-use rapport_store::Scope;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// The bank's clock, built once with the services.
-fn clock(app: &AppState) -> Result<Clock, ApiError> {
-    Ok(app.services.clock.clone())
+fn clock(app: &AppState) -> Clock {
+    app.services.clock.clone()
 }
 
 fn unprocessable(e: anyhow::Error) -> ApiError {
@@ -55,7 +54,7 @@ pub(super) async fn case_open(
 ) -> Result<Json<Value>, ApiError> {
     let c = rapport_services::cases::open_case(
         &app.store,
-        &clock(&app)?,
+        &clock(&app),
         &v.actor(),
         "api",
         rapport_services::cases::Intake {
@@ -74,35 +73,15 @@ pub(super) async fn case_open(
     Ok(Json(json!({ "case": c })))
 }
 
-async fn case_in_scope(
-    app: &AppState,
-    v: &Viewer,
-    id: i64,
-) -> Result<rapport_store::CaseRow, ApiError> {
-    let c = app
-        .store
-        .case(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("case"))?;
-    if !app
-        .store
-        .customer_in_scope(&v.scope(), c.customer_id)
-        .await?
-    {
-        return Err(ApiError::not_found("case"));
-    }
-    Ok(c)
-}
-
 pub(super) async fn case_get(
     State(app): State<AppState>,
     ApiUser(v): ApiUser,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     require(&v, Permission::WorkCases)?;
-    case_in_scope(&app, &v, id).await?;
+    rapport_services::cases::case_in_scope(&app.store, &v.actor(), id).await?;
     let settings = &app.services.settings.cases;
-    let view = rapport_services::cases::view(&app.store, settings, &clock(&app)?, id)
+    let view = rapport_services::cases::view(&app.store, settings, &clock(&app), id)
         .await
         .map_err(ApiError::internal)?;
     Ok(Json(json!(view)))
@@ -134,7 +113,7 @@ pub(super) async fn case_step(
     let step = rapport_services::cases::step_case(
         &app.store,
         settings,
-        &clock(&app)?,
+        &clock(&app),
         &v.actor(),
         "api",
         id,
@@ -144,20 +123,11 @@ pub(super) async fn case_step(
     Ok(Json(json!({ "case": id, "step": step })))
 }
 
-fn bank_wide(v: &Viewer) -> Result<(), ApiError> {
-    require(v, Permission::RunCampaigns)?;
-    if !matches!(v.scope(), Scope::All) {
-        // A campaign reaches customers of every branch.
-        return Err(ApiError::forbidden());
-    }
-    Ok(())
-}
-
 pub(super) async fn campaigns(
     State(app): State<AppState>,
     ApiUser(v): ApiUser,
 ) -> Result<Json<Value>, ApiError> {
-    bank_wide(&v)?;
+    rapport_services::campaign::require_bank_wide(&v.actor())?;
     let rows = app.store.campaigns().await?;
     Ok(Json(json!({ "campaigns": rows.iter().map(|c| json!({
         "key": c.key, "name_en": c.name_en, "name_zh": c.name_zh, "purpose": c.purpose,
@@ -171,15 +141,14 @@ pub(super) async fn campaign_preview(
     ApiUser(v): ApiUser,
     Path(key): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    bank_wide(&v)?;
+    rapport_services::campaign::require_bank_wide(&v.actor())?;
     if app.store.campaign_by_key(&key).await?.is_none() {
         return Err(ApiError::not_found("campaign"));
     }
     let settings = &app.services.settings.campaigns;
-    let planned =
-        rapport_services::campaign::plan_by_key(&app.store, settings, &key, &clock(&app)?)
-            .await
-            .map_err(unprocessable)?;
+    let planned = rapport_services::campaign::plan_by_key(&app.store, settings, &key, &clock(&app))
+        .await
+        .map_err(unprocessable)?;
     Ok(Json(json!(planned.preview())))
 }
 
@@ -188,12 +157,12 @@ pub(super) async fn campaign_launch(
     ApiUser(v): ApiUser,
     Path(key): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    bank_wide(&v)?;
+    rapport_services::campaign::require_bank_wide(&v.actor())?;
     if app.store.campaign_by_key(&key).await?.is_none() {
         return Err(ApiError::not_found("campaign"));
     }
     let settings = &app.services.settings.campaigns;
-    let clock = clock(&app)?;
+    let clock = clock(&app);
     let planned = rapport_services::campaign::plan_by_key(&app.store, settings, &key, &clock)
         .await
         .map_err(unprocessable)?;
@@ -360,7 +329,7 @@ pub(super) async fn consent(
     Path(key): Path<String>,
     Json(body): Json<ConsentBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let today = clock(&app)?.local().date();
+    let today = clock(&app).local().date();
     let (_, channel) = rapport_services::consents::record_consent(
         &app.store,
         &v.actor(),

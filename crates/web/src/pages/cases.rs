@@ -26,7 +26,7 @@ use rapport_engage::sla::{Severity, SlaStatus, Target};
 use rapport_services::cases::{self, CaseSettings, Intake};
 use rapport_services::clock::Clock;
 use rapport_services::error::ServiceError;
-use rapport_store::{CaseRow, Scope};
+use rapport_store::Scope;
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::HashMap;
@@ -128,13 +128,13 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The bank's clock, built once with the services.
-fn clock(app: &AppState) -> Result<Clock, PageError> {
-    Ok(app.services.clock.clone())
+fn clock(app: &AppState) -> Clock {
+    app.services.clock.clone()
 }
 
 /// The case settings (taxonomy, SLA calendar), built once with the services.
-fn settings(app: &AppState) -> Result<&CaseSettings, PageError> {
-    Ok(&app.services.settings.cases)
+fn settings(app: &AppState) -> &CaseSettings {
+    &app.services.settings.cases
 }
 
 /// The Chinese or the English of a pair, by the viewer's language.
@@ -251,8 +251,8 @@ async fn list(
 ) -> Result<Response, PageError> {
     require(&v, Permission::WorkCases)?;
     let all = q.all.as_deref() == Some("1");
-    let settings = settings(&app)?;
-    let now = clock(&app)?.local();
+    let settings = settings(&app);
+    let now = clock(&app).local();
     let scope = v.scope();
     let layout = Layout::new(
         &app,
@@ -405,7 +405,7 @@ async fn open(
     check_csrf(&v, &f.csrf)?;
     let opened = cases::open_case(
         &app.store,
-        &clock(&app)?,
+        &clock(&app),
         &v.actor(),
         "web",
         Intake {
@@ -474,19 +474,6 @@ struct DetailPage {
     error: Option<String>,
 }
 
-/// The case, or 404 when unknown or of a customer out of the viewer's scope.
-async fn case_in_scope(app: &AppState, v: &Viewer, id: i64) -> Result<CaseRow, PageError> {
-    let c = app.store.case(id).await?.ok_or(PageError::NotFound)?;
-    if !app
-        .store
-        .customer_in_scope(&v.scope(), c.customer_id)
-        .await?
-    {
-        return Err(PageError::NotFound);
-    }
-    Ok(c)
-}
-
 /// The steps `transition` could accept in `state` (tried with placeholder
 /// values for the fields).
 fn offers(t: &Tr, s: &CaseSettings, state: CaseState) -> Vec<Offer> {
@@ -534,8 +521,8 @@ async fn detail_page(
     id: i64,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let settings = settings(app)?;
-    let view = cases::view(&app.store, settings, &clock(app)?, id).await?;
+    let settings = settings(app);
+    let view = cases::view(&app.store, settings, &clock(app), id).await?;
     let c = &view.case;
     let key = customer_key(app, c.customer_id).await?;
     let layout = Layout::new(app, v, "/cases", &format!("/cases/{id}"));
@@ -655,7 +642,7 @@ async fn detail(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     require(&v, Permission::WorkCases)?;
-    case_in_scope(&app, &v, id).await?;
+    cases::case_in_scope(&app.store, &v.actor(), id).await?;
     detail_page(&app, &v, id, None).await
 }
 
@@ -677,7 +664,7 @@ async fn step(
 ) -> Result<Response, PageError> {
     check_csrf(&v, &f.csrf)?;
     require(&v, Permission::WorkCases)?;
-    let c = case_in_scope(&app, &v, id).await?;
+    let c = cases::case_in_scope(&app.store, &v.actor(), id).await?;
     // Empty fields go through so that the workflow names what is missing.
     let field = |s: &Option<String>| Some(opt(s).unwrap_or_default());
     let action = rapport_services::cases::action_of(
@@ -688,7 +675,7 @@ async fn step(
         field(&f.reason),
     )
     .map_err(|e| PageError::BadRequest(e.to_string()))?;
-    let settings = settings(&app)?;
+    let settings = settings(&app);
     let t = Tr::new(app.lang_of(&v.user));
     // Check the step first, to answer in the viewer's language.
     if let Some(state) = CaseState::parse(&c.state) {
@@ -700,7 +687,7 @@ async fn step(
     let done = cases::step_case(
         &app.store,
         settings,
-        &clock(&app)?,
+        &clock(&app),
         &v.actor(),
         "web",
         id,
