@@ -182,17 +182,6 @@ impl Staff {
         p.allows(self.role)
     }
 
-    /// Personal data is shown unmasked by default only to the people who own
-    /// the relationship: an RM (their own customers) and a branch manager
-    /// (their branch). Everyone else sees it masked until they unmask.
-    pub fn sees_personal_data_by_default(&self) -> bool {
-        match self.role {
-            Role::Rm => true,
-            Role::Manager => self.user.branch_id.is_some(),
-            _ => false,
-        }
-    }
-
     /// Refused unless the role has `p` (the error names the permission).
     pub fn require(&self, p: Permission) -> Result<(), AccessError> {
         if self.can(p) {
@@ -243,14 +232,6 @@ impl Actor {
         match self {
             Actor::Staff(s) => s.scope(),
             Actor::System { .. } => Scope::All,
-        }
-    }
-
-    /// Whether personal data is shown in full by default (never for the system).
-    pub fn sees_personal_data_by_default(&self) -> bool {
-        match self {
-            Actor::Staff(s) => s.sees_personal_data_by_default(),
-            Actor::System { .. } => false,
         }
     }
 

@@ -1,10 +1,14 @@
-//! The audit trail, for every adapter (web, API, CLI, jobs). Writes (changes,
-//! unmasking, exports, erasures) are appended before the use case answers
-//! ([`AuditSink::write`]); reads (a customer 360, a search) are queued and
-//! appended in batches by one background task ([`AuditSink::record`]), so a
-//! busy 360 endpoint does not serialise on the store's writer. The queue is
-//! bounded: when it is full the handler waits (back-pressure), nothing is
-//! dropped; [`AuditSink::flush`] drains it (at shutdown and in tests).
+//! The audit trail, for every adapter (web, API, CLI, jobs). Every entry is
+//! in the store before the use case answers: writes (changes, unmasking,
+//! exports, erasures) are appended by the handler itself
+//! ([`AuditSink::write`]); reads (a customer 360, a search, a denied
+//! attempt) go through one background writer that appends them in batches
+//! (group commit) and [`AuditSink::record`] waits until its entry's batch is
+//! committed, so a busy 360 endpoint does not serialise on the store's
+//! writer one row at a time, and a read answered just before a crash
+//! (kill -9) is audited all the same. The queue is bounded: when it is full
+//! the handler waits (back-pressure); a failed append is retried, nothing is
+//! dropped; [`AuditSink::flush`] waits for everything queued.
 //!
 //! Detail JSON never carries personal data: ids, keys, filters by name only.
 
@@ -22,7 +26,8 @@ const QUEUE: usize = 50_000;
 const BATCH: usize = 2_000;
 
 enum Msg {
-    Entry(Box<AuditEntry>),
+    /// An entry and who waits for it to be committed.
+    Entry(Box<AuditEntry>, Option<oneshot::Sender<()>>),
     Flush(oneshot::Sender<()>),
 }
 
@@ -47,7 +52,10 @@ impl AuditSink {
                 let mut acks = Vec::new();
                 for m in msgs.drain(..) {
                     match m {
-                        Msg::Entry(e) => batch.push(*e),
+                        Msg::Entry(e, ack) => {
+                            batch.push(*e);
+                            acks.extend(ack);
+                        }
                         Msg::Flush(ack) => acks.push(ack),
                     }
                 }
@@ -82,10 +90,25 @@ impl AuditSink {
         AuditSink { tx, store, written }
     }
 
-    /// Queues a read for the background writer.
+    /// Records a read: hands it to the background writer and returns once
+    /// the batch holding it is committed (the caller answers only then). If
+    /// the writer has stopped, the entry is appended directly.
     pub async fn record(&self, entry: AuditEntry) {
-        if self.tx.send(Msg::Entry(Box::new(entry))).await.is_err() {
-            tracing::error!("the audit writer has stopped; an entry could not be queued");
+        let (ack, done) = oneshot::channel();
+        let entry = match self.tx.send(Msg::Entry(Box::new(entry), Some(ack))).await {
+            Ok(()) => {
+                if done.await.is_ok() {
+                    return;
+                }
+                tracing::error!("the audit writer stopped before committing an entry");
+                return;
+            }
+            Err(mpsc::error::SendError(Msg::Entry(e, _))) => *e,
+            Err(_) => return,
+        };
+        tracing::warn!("the audit writer has stopped; appending an entry directly");
+        if let Err(e) = self.write(entry).await {
+            tracing::error!(error = %e, "appending an audit entry failed");
         }
     }
 
@@ -165,4 +188,25 @@ pub fn entry_for(
             detail: detail.to_string(),
         },
     }
+}
+
+/// An audit entry for a refused request: who asked, for what (the method
+/// and path, which name the object), and the answer (403 forbidden, 404 not
+/// found or out of scope, 429 over a limit). Written for every refusal of a
+/// signed-in caller, so probing leaves a trace.
+pub fn denial(staff: &Staff, method: &str, route: &str, path: &str, status: u16) -> AuditEntry {
+    let reason = match status {
+        403 => "forbidden",
+        404 => "not_found_or_out_of_scope",
+        429 => "rate_limited",
+        _ => "refused",
+    };
+    entry(
+        staff,
+        "access.denied",
+        "request",
+        Some(format!("{method} {path}")),
+        None,
+        serde_json::json!({ "route": route, "status": status, "reason": reason }),
+    )
 }

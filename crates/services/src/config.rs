@@ -22,10 +22,51 @@ pub struct Config {
     pub kpi: KpiConfig,
     pub rm: RmConfig,
     pub scoring: ScoringConfig,
+    pub masking: MaskingConfig,
     /// The SMTP relay for e-mail (absent: e-mail messages wait in the outbox).
     pub smtp: Option<rapport_channels::SmtpConfig>,
     /// The HTTP gateway for SMS, app push and WeChat (absent: they wait).
     pub gateway: Option<rapport_channels::GatewayConfig>,
+}
+
+/// Who sees which personal data in full (docs/SECURITY.md): per field, per
+/// role, `shown`, `own` (the viewer's own book or branch) or `masked` (a
+/// role not named is masked). Unmasking needs a reason of at least
+/// `unmask_reason_min_chars` characters; whole-value identifier searches on
+/// fields a role does not see are limited per member of staff per hour.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MaskingConfig {
+    pub unmask_reason_min_chars: usize,
+    pub identifier_searches_per_hour: u32,
+    /// field → role → visibility.
+    pub fields: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+}
+
+impl Default for MaskingConfig {
+    fn default() -> Self {
+        let roles = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(r, v)| (r.to_string(), v.to_string()))
+                .collect::<std::collections::BTreeMap<_, _>>()
+        };
+        let fields = [
+            ("name", roles(&[("rm", "own"), ("manager", "own")])),
+            ("phone", roles(&[("rm", "own")])),
+            ("email", roles(&[("rm", "own")])),
+            ("birth_date", roles(&[("rm", "own")])),
+            ("id_number", roles(&[])),
+        ]
+        .into_iter()
+        .map(|(f, r)| (f.to_string(), r))
+        .collect();
+        MaskingConfig {
+            unmask_reason_min_chars: 8,
+            identifier_searches_per_hour: 30,
+            fields,
+        }
+    }
 }
 
 /// The bank's own scoring files (docs/CONFIG.md): every scoring run — the
@@ -510,6 +551,7 @@ impl Config {
     }
 
     pub fn validate(&self) -> Result<()> {
+        crate::privacy::MaskingPolicy::from_config(&self.masking)?;
         let url = &self.database.url;
         if !(url.starts_with("sqlite:")
             || url.starts_with("postgres://")

@@ -1,72 +1,175 @@
-//! One customer: the 360 read (within the actor's scope, with personal data
-//! shown or masked by role and an audited unmask), the data-subject export
-//! and the erasure. One use case each for the pages, the API and any other
+//! Customers: the search and the 360 read (within the actor's scope, with
+//! personal data masked by the policy of [`crate::privacy`] and an audited
+//! unmask that needs a reason), the data-subject export and the erasure. One use case each for the pages, the API and any other
 //! adapter; the audit entry is written here.
 
-use crate::access::{Actor, Permission};
-use crate::audit::{entry_for, AuditSink};
-use crate::error::ServiceResult;
+use crate::access::{Actor, Permission, Staff};
+use crate::audit::{entry, entry_for};
+use crate::error::{ServiceError, ServiceResult};
+use crate::privacy::{self, Field};
+use crate::Services;
 use chrono::{DateTime, Utc};
-use rapport_store::{Customer360, ErasureReport, Store};
+use rapport_store::{Customer360, CustomerFilter, CustomerListRow, ErasureReport, Page, Store};
 use serde::Serialize;
 use serde_json::{json, Value};
 
 /// How a 360 is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reading {
-    /// A view: personal data as the role sees it by default; the read is
-    /// audited through the queue.
+    /// A view: personal data as the masking policy shows it to the role;
+    /// audited.
     View,
-    /// Personal data in full (needs [`Permission::Unmask`]); audited before
-    /// the answer.
-    Unmask,
+    /// Personal data in full (needs [`Permission::Unmask`] and a reason of
+    /// the policy's minimum length, kept in the audit entry).
+    Unmask { reason: String },
 }
 
-/// A customer's 360 as the actor may see it.
+/// A customer's 360 as the actor may see it: the fields the masking policy
+/// hides are masked already (the adapters show what they get).
 #[derive(Debug, Clone)]
 pub struct Read360 {
     pub customer: Customer360,
-    /// Whether personal data is shown in full (else the adapter masks it).
-    pub personal_data: bool,
+    /// The birth date as shown (`1990-**-**` when masked).
+    pub birth_date: Option<String>,
+    /// The personal-data fields shown masked (empty: nothing to unmask).
+    pub masked: Vec<Field>,
+    /// Whether free text about the customer (notes, descriptions, answers,
+    /// counterparties, attributes) was hidden.
+    pub free_text_hidden: bool,
 }
 
-/// Reads customer `key`'s 360 as `actor` (who needs
-/// [`Permission::ViewCustomers`], and the customer in scope); audited.
+/// Reads customer `key`'s 360 as `staff` (who needs
+/// [`Permission::ViewCustomers`], and the customer in scope), masked by the
+/// policy unless unmasked; audited before the answer.
 pub async fn read_360(
-    store: &Store,
-    audit: &AuditSink,
-    actor: &Actor,
+    svc: &Services,
+    staff: &Staff,
     via: &str,
     key: &str,
     reading: Reading,
 ) -> ServiceResult<Read360> {
-    actor.require(Permission::ViewCustomers)?;
-    if reading == Reading::Unmask {
-        actor.require(Permission::Unmask)?;
-    }
-    let scope = actor.scope();
-    let id = store.customer_id_by_key(&scope, key).await?;
-    let customer = store.customer_360(&scope, id).await?;
-    let action = match reading {
-        Reading::View => "customer.view",
-        Reading::Unmask => "customer.unmask",
+    staff.require(Permission::ViewCustomers)?;
+    let policy = &svc.settings.masking;
+    let reason = match &reading {
+        Reading::View => None,
+        Reading::Unmask { reason } => {
+            staff.require(Permission::Unmask)?;
+            let reason = reason.trim();
+            if reason.chars().count() < policy.reason_min_chars {
+                return Err(ServiceError::invalid(
+                    "reason",
+                    format!(
+                        "say why you unmask this customer's personal data (at least {} characters) / 请填写查看完整个人信息的原因（至少 {} 个字）",
+                        policy.reason_min_chars, policy.reason_min_chars
+                    ),
+                ));
+            }
+            Some(reason.to_string())
+        }
     };
-    let e = entry_for(
-        actor,
+    let scope = staff.scope();
+    let id = svc.store.customer_id_by_key(&scope, key).await?;
+    let mut customer = svc.store.customer_360(&scope, id).await?;
+    let unmasked = reason.is_some();
+    let shown = policy.apply_profile(staff, &mut customer.profile, unmasked);
+    let free_text_hidden = !unmasked && !policy.shows(staff, Field::Name);
+    if free_text_hidden {
+        hide_free_text(&mut customer);
+    }
+    let (action, detail) = match &reason {
+        None => (
+            "customer.view",
+            json!({ "via": via, "masked": shown.masked.iter().map(|f| f.as_str()).collect::<Vec<_>>() }),
+        ),
+        Some(r) => ("customer.unmask", json!({ "via": via, "reason": r })),
+    };
+    let e = entry(
+        staff,
         action,
         "customer",
         Some(customer.profile.key.clone()),
         Some(id),
-        json!({ "via": via }),
+        detail,
     );
-    match reading {
-        Reading::Unmask => store.append_audit(&[e]).await?,
-        Reading::View => audit.record(e).await,
+    match reason {
+        Some(_) => svc.audit.write(e).await?,
+        None => svc.audit.record(e).await,
     }
     Ok(Read360 {
-        personal_data: reading == Reading::Unmask || actor.sees_personal_data_by_default(),
         customer,
+        birth_date: shown.birth_date,
+        masked: shown.masked,
+        free_text_hidden,
     })
+}
+
+/// Hides free text that may name or describe the person.
+fn hide_free_text(c: &mut Customer360) {
+    c.profile.attributes = json!({});
+    for rows in [
+        &mut c.interactions,
+        &mut c.cases,
+        &mut c.surveys,
+        &mut c.recent_transactions,
+    ] {
+        for r in rows.iter_mut() {
+            for k in ["note", "description", "answer_text", "counterparty"] {
+                if r.get(k).is_some_and(|x| !x.is_null()) {
+                    r.insert(k.into(), json!("***"));
+                }
+            }
+        }
+    }
+}
+
+/// Searches the customers in `staff`'s scope. The search text matches a
+/// part of a personal-data field only when the role sees that field; other
+/// roles find a customer by the whole value only, and such identifier
+/// searches are limited per hour. Audited with the customers found; the
+/// rows come masked by the policy.
+pub async fn search(
+    svc: &Services,
+    staff: &Staff,
+    via: &str,
+    mut filter: CustomerFilter,
+) -> ServiceResult<Page<CustomerListRow>> {
+    staff.require(Permission::ViewCustomers)?;
+    let policy = &svc.settings.masking;
+    filter.matching = policy.search_match(staff);
+    let m = filter.matching;
+    let q = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    let identifier = q.is_some_and(privacy::looks_like_identifier)
+        && !(m.phone_part && m.email_part && m.id_number_part);
+    if identifier {
+        svc.searches
+            .take(staff.user.id, policy.identifier_searches_per_hour)
+            .map_err(|retry_after_secs| ServiceError::RateLimited { retry_after_secs })?;
+    }
+    let mut page = svc.store.search_customers(&staff.scope(), &filter).await?;
+    let found: Vec<i64> = if q.is_some() {
+        page.items.iter().map(|r| r.id).collect()
+    } else {
+        Vec::new()
+    };
+    svc.audit
+        .record(entry(
+            staff,
+            if identifier { "customer.search_identifier" } else { "customer.search" },
+            "customer",
+            None,
+            (found.len() == 1).then(|| found[0]),
+            json!({
+                "via": via,
+                "filters": { "q": q.is_some(), "segment": filter.segment, "band": filter.band, "rm": filter.rm_id, "branch": filter.branch_id },
+                "results": page.total,
+                "found": found,
+            }),
+        ))
+        .await;
+    for r in page.items.iter_mut() {
+        policy.apply_row(staff, r);
+    }
+    Ok(page)
 }
 
 /// Everything held about one customer (a data-subject access request).

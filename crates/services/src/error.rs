@@ -31,6 +31,10 @@ pub enum ServiceError {
     /// The object changed or exists already (a concurrent edit, a duplicate).
     #[error("{0}")]
     Conflict(String),
+    /// Too many requests of this kind by this actor (a limit of the
+    /// masking policy); try again after the given seconds.
+    #[error("too many searches by identifier; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),
@@ -72,6 +76,7 @@ impl ServiceError {
             ServiceError::Refused(_) => "blocked",
             ServiceError::InvalidTransition(_) => "invalid_transition",
             ServiceError::Conflict(_) => "conflict",
+            ServiceError::RateLimited { .. } => "rate_limited",
             ServiceError::Store(_) | ServiceError::Internal(_) => "internal_error",
         }
     }
@@ -86,7 +91,8 @@ impl ServiceError {
             ServiceError::Invalid { .. } => 2,
             ServiceError::Refused(_)
             | ServiceError::InvalidTransition(_)
-            | ServiceError::Conflict(_) => 5,
+            | ServiceError::Conflict(_)
+            | ServiceError::RateLimited { .. } => 5,
             ServiceError::Store(_) | ServiceError::Internal(_) => 1,
         }
     }

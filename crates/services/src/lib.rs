@@ -25,6 +25,7 @@ pub mod import;
 pub mod kpi;
 pub mod live_feed;
 pub mod model_registry;
+pub mod privacy;
 pub mod recommendations;
 pub mod rm;
 pub mod scoring;
@@ -42,6 +43,7 @@ pub struct Settings {
     pub campaigns: campaign::CampaignSettings,
     pub rm: rm::RmSettings,
     pub scoring: scoring::ScoringOptions,
+    pub masking: privacy::MaskingPolicy,
 }
 
 impl Settings {
@@ -56,6 +58,7 @@ impl Settings {
             campaigns: campaign::CampaignSettings::from_config(cfg).context("[campaigns]")?,
             rm: rm::RmSettings::from_config(cfg).context("[rm]")?,
             scoring: scoring::ScoringOptions::from_config(&cfg.scoring).context("[scoring]")?,
+            masking: privacy::MaskingPolicy::from_config(&cfg.masking).context("[masking]")?,
         })
     }
 }
@@ -70,6 +73,8 @@ pub struct Services {
     pub settings: Arc<Settings>,
     pub clock: clock::Clock,
     pub audit: audit::AuditSink,
+    /// Whole-value identifier searches per member of staff (the masking policy's limit).
+    pub searches: Arc<privacy::SearchLimiter>,
 }
 
 impl Services {
@@ -85,6 +90,7 @@ impl Services {
             cfg: Arc::new(cfg),
             settings: Arc::new(settings),
             clock,
+            searches: Arc::new(privacy::SearchLimiter::default()),
         })
     }
 }

@@ -66,6 +66,20 @@ pub struct CustomerFilter {
     pub page: i64,
     /// 1..=200; 50 when 0.
     pub per_page: i64,
+    /// Which fields `q` may match in part; the others match only whole
+    /// (the services set it from the masking policy; none by default).
+    pub matching: SearchMatch,
+}
+
+/// Which personal-data fields a search text may match in part. A field not
+/// matched in part is matched only by its whole value, so a search cannot
+/// reveal a value the searcher does not see one character at a time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SearchMatch {
+    pub name_part: bool,
+    pub phone_part: bool,
+    pub email_part: bool,
+    pub id_number_part: bool,
 }
 
 /// One page of results and how many match in all.
@@ -446,18 +460,51 @@ impl Store {
             if let Some(id) = q.strip_prefix('#').and_then(|d| d.parse::<i64>().ok()) {
                 cond.push(format!("c.id = {}", st.param(id)));
             } else {
+                let m = f.matching;
                 let exact = st.param(q);
-                let escaped = q
-                    .to_lowercase()
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_");
-                let like = st.param(format!("%{escaped}%"));
+                // Placeholders only for what the statement uses.
+                let lower = (!m.name_part || !m.email_part).then(|| st.param(q.to_lowercase()));
+                let like =
+                    (m.name_part || m.phone_part || m.email_part || m.id_number_part).then(|| {
+                        let escaped = q
+                            .to_lowercase()
+                            .replace('\\', "\\\\")
+                            .replace('%', "\\%")
+                            .replace('_', "\\_");
+                        st.param(format!("%{escaped}%"))
+                    });
+                let (lower, like) = (lower.unwrap_or_default(), like.unwrap_or_default());
+                let field = |part: bool, col: &str, lowered: bool| {
+                    let col = if lowered {
+                        format!("LOWER({col})")
+                    } else {
+                        col.to_string()
+                    };
+                    if part {
+                        format!("{col} LIKE {like} ESCAPE '\\'")
+                    } else if lowered {
+                        format!("{col} = {lower}")
+                    } else {
+                        format!("{col} = {exact}")
+                    }
+                };
+                let digits: String = q.chars().filter(|c| c.is_ascii_digit()).collect();
+                let phone_whole = if !m.phone_part && digits.len() >= 7 {
+                    let national = digits
+                        .strip_prefix("86")
+                        .filter(|_| q.starts_with('+'))
+                        .unwrap_or(&digits);
+                    format!(" OR c.phone = {}", st.param(format!("+86{national}")))
+                } else {
+                    String::new()
+                };
                 cond.push(format!(
                     "(EXISTS (SELECT 1 FROM customer_source_key k WHERE k.source_key = {exact} \
-                     AND k.customer_id = c.id) OR c.id_number = {exact} \
-                     OR LOWER(c.name) LIKE {like} ESCAPE '\\' OR c.phone LIKE {like} ESCAPE '\\' \
-                     OR LOWER(c.email) LIKE {like} ESCAPE '\\')"
+                     AND k.customer_id = c.id) OR {} OR {} OR {}{phone_whole} OR {})",
+                    field(m.id_number_part, "c.id_number", false),
+                    field(m.name_part, "c.name", true),
+                    field(m.phone_part, "c.phone", false),
+                    field(m.email_part, "c.email", true),
                 ));
             }
         }

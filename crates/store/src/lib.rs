@@ -59,7 +59,7 @@ pub use cases::{CaseChange, CaseEventRow, CaseRow, EscalationRow, ImprovementRow
 pub use contact::{ConsentRow, ContactDecisionRow, LoggedContactDecision, Reachability};
 pub use customers::{
     BranchRow, Customer360, CustomerFilter, CustomerListRow, CustomerProfile, ErasureReport,
-    HealthPoint, Page, RmRow, Scope,
+    HealthPoint, Page, RmRow, Scope, SearchMatch,
 };
 pub use dashboard::{Dashboard, KpiCounts, ScopedAlertFilter};
 pub use error::StoreError;

@@ -10,7 +10,6 @@
 use crate::audit::entry;
 use crate::auth::{ApiUser, Permission, Viewer};
 use crate::error::ApiError;
-use crate::masking;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -66,7 +65,7 @@ const CUSTOMER_QUERY: [Param; 7] = [
     Param {
         name: "q",
         kind: "string",
-        description: "customer key, #id, or part of the name, phone, ID number or e-mail",
+        description: "customer key, #id, or a name, phone, ID number or e-mail: in part for the fields the caller's role sees, otherwise the whole value only (identifier searches are audited and limited per hour)",
     },
     Param {
         name: "segment",
@@ -91,11 +90,19 @@ const CUSTOMER_QUERY: [Param; 7] = [
     PAGING[0],
     PAGING[1],
 ];
-const UNMASK: [Param; 1] = [Param {
-    name: "unmask",
-    kind: "boolean",
-    description: "show personal data in full (roles with the unmask right; audited)",
-}];
+const UNMASK: [Param; 2] = [
+    Param {
+        name: "unmask",
+        kind: "boolean",
+        description: "show personal data in full (roles with the unmask right; audited)",
+    },
+    Param {
+        name: "reason",
+        kind: "string",
+        description:
+            "why personal data is unmasked (required with unmask=true; kept in the audit entry)",
+    },
+];
 const ALERT_QUERY: [Param; 5] = [
     Param {
         name: "status",
@@ -306,13 +313,10 @@ struct CustomerQuery {
     per_page: Option<String>,
 }
 
-fn masked_list_row(v: &Viewer, r: &rapport_store::CustomerListRow) -> Value {
-    let show = v.sees_personal_data_by_default();
+fn list_row(r: &rapport_store::CustomerListRow) -> Value {
     json!({
         "id": r.id, "key": r.key,
-        "name": masking::maybe(r.name.as_deref(), show, masking::name),
-        "phone": masking::maybe(r.phone.as_deref(), show, masking::phone),
-        "id_number": masking::maybe(r.id_number.as_deref(), show, masking::id_number),
+        "name": r.name, "phone": r.phone, "id_number": r.id_number,
         "branch": r.branch_code, "rm_id": r.rm_id, "rm_name": r.rm_name,
         "score": r.score, "band": r.band, "erased": r.erased,
     })
@@ -323,7 +327,6 @@ async fn customers(
     ApiUser(v): ApiUser,
     Query(q): Query<CustomerQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    require(&v, Permission::ViewCustomers)?;
     let (page, per_page) = paging(q.page.as_deref(), q.per_page.as_deref())?;
     let lq = crate::pages::customers::ListQuery {
         q: q.q,
@@ -335,13 +338,9 @@ async fn customers(
     };
     let f: CustomerFilter = crate::pages::customers::filter_of(&lq, per_page)
         .map_err(|m| ApiError::bad_request("invalid_parameter", m))?;
-    let p = app.store.search_customers(&v.scope(), &f).await?;
-    app.audit
-        .record(entry(&v, "customer.search", "customer", None, None,
-            json!({ "via": "api", "filters": { "q": f.q.is_some(), "segment": f.segment, "band": f.band, "rm": f.rm_id, "branch": f.branch_id }, "results": p.total })))
-        .await;
+    let p = customers::search(&app.services, &v, "api", f).await?;
     Ok(Json(json!({
-        "items": p.items.iter().map(|r| masked_list_row(&v, r)).collect::<Vec<_>>(),
+        "items": p.items.iter().map(list_row).collect::<Vec<_>>(),
         "total": p.total, "page": p.page, "per_page": p.per_page,
     })))
 }
@@ -349,6 +348,8 @@ async fn customers(
 #[derive(Deserialize, Default)]
 struct UnmaskQuery {
     unmask: Option<String>,
+    /// Why personal data is unmasked (required with `unmask=true`; audited).
+    reason: Option<String>,
 }
 
 async fn customer(
@@ -368,40 +369,25 @@ async fn customer(
         }
     };
     let reading = if unmask {
-        Reading::Unmask
+        Reading::Unmask {
+            reason: q.reason.unwrap_or_default(),
+        }
     } else {
         Reading::View
     };
-    let read =
-        customers::read_360(&app.store, &app.audit, &v.actor(), "api", &key, reading).await?;
-    let (mut c, show) = (read.customer, read.personal_data);
-    if !show {
-        let p = &mut c.profile;
-        p.name = masking::maybe(p.name.as_deref(), false, masking::name);
-        p.phone = masking::maybe(p.phone.as_deref(), false, masking::phone);
-        p.id_number = masking::maybe(p.id_number.as_deref(), false, masking::id_number);
-        p.email = masking::maybe(p.email.as_deref(), false, masking::email);
-        p.birth_date = p
-            .birth_date
-            .and_then(|d| chrono::NaiveDate::from_yo_opt(chrono::Datelike::year(&d), 1));
-        p.attributes = json!({});
-        for rows in [
-            &mut c.interactions,
-            &mut c.cases,
-            &mut c.surveys,
-            &mut c.recent_transactions,
-        ] {
-            for r in rows.iter_mut() {
-                for k in ["note", "description", "answer_text", "counterparty"] {
-                    if r.get(k).is_some_and(|x| !x.is_null()) {
-                        r.insert(k.into(), json!("***"));
-                    }
-                }
-            }
-        }
+    let read = customers::read_360(&app.services, &v, "api", &key, reading).await?;
+    let mut customer =
+        serde_json::to_value(&read.customer).map_err(|e| ApiError::internal(e.into()))?;
+    if let Some(p) = customer.get_mut("profile").and_then(Value::as_object_mut) {
+        p.insert("birth_date".into(), json!(read.birth_date));
     }
-    let body = serde_json::to_vec(&json!({ "masked": !show, "customer": c }))
-        .map_err(|e| ApiError::internal(e.into()))?;
+    let masked: Vec<&str> = read.masked.iter().map(|f| f.as_str()).collect();
+    let body = serde_json::to_vec(&json!({
+        "masked": !masked.is_empty(),
+        "masked_fields": masked,
+        "customer": customer,
+    }))
+    .map_err(|e| ApiError::internal(e.into()))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 

@@ -89,8 +89,26 @@ pub fn client_of(parts: &Parts) -> String {
         .unwrap_or_else(|| "local".into())
 }
 
-/// Resolves the caller from the bearer token or the session cookie.
+/// Resolves the caller, and names them in the request's span and for the
+/// audit of a refusal (`crate::ops::track`).
 async fn resolve(parts: &Parts, app: &AppState) -> Result<Option<Viewer>, anyhow::Error> {
+    let viewer = resolve_credential(parts, app).await?;
+    if let Some(v) = &viewer {
+        let span = tracing::Span::current();
+        span.record("user.id", v.user.id);
+        span.record("user.role", v.role.as_str());
+        if let Some(caller) = parts.extensions.get::<crate::ops::Caller>() {
+            let _ = caller.0.set(v.staff.clone());
+        }
+    }
+    Ok(viewer)
+}
+
+/// The caller from the bearer token or the session cookie.
+async fn resolve_credential(
+    parts: &Parts,
+    app: &AppState,
+) -> Result<Option<Viewer>, anyhow::Error> {
     let client = client_of(parts);
     if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
         let Some(token) = auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")) else {

@@ -94,6 +94,9 @@ impl From<ServiceError> for ApiError {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, m)
             }
             ServiceError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, code, m),
+            e @ ServiceError::RateLimited { .. } => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, e.to_string())
+            }
             ServiceError::Store(s) => s.into(),
             ServiceError::Internal(e) => ApiError::internal(e),
         }
@@ -124,6 +127,8 @@ pub enum PageError {
     Forbidden,
     NotFound,
     BadRequest(String),
+    /// A limit of the masking policy was reached.
+    TooMany,
     Internal(anyhow::Error),
 }
 
@@ -149,6 +154,7 @@ impl From<ServiceError> for PageError {
             ServiceError::Refused(m)
             | ServiceError::InvalidTransition(m)
             | ServiceError::Conflict(m) => PageError::BadRequest(m),
+            ServiceError::RateLimited { .. } => PageError::TooMany,
             ServiceError::Store(s) => s.into(),
             ServiceError::Internal(e) => PageError::Internal(e),
         }
@@ -204,6 +210,11 @@ impl IntoResponse for PageError {
                 "Not found, or outside your scope.",
             ),
             PageError::BadRequest(m) => page(StatusCode::BAD_REQUEST, &m, &m),
+            PageError::TooMany => page(
+                StatusCode::TOO_MANY_REQUESTS,
+                "按证件号、电话或邮箱查找的次数已达每小时上限，请稍后再试。",
+                "You have reached the hourly limit of searches by ID number, phone or e-mail; try again later.",
+            ),
             PageError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "page failed");
                 page(

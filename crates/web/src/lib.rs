@@ -16,7 +16,6 @@ pub mod auth;
 pub mod charts;
 pub mod error;
 pub mod i18n;
-pub mod masking;
 pub mod ops;
 pub mod pages;
 pub mod security;

@@ -8,9 +8,12 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use rapport_services::access::Staff;
+use rapport_services::audit::denial;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 use tracing::Instrument as _;
 
@@ -138,20 +141,45 @@ impl Metrics {
     }
 }
 
-/// One span per request: route, method; then status and latency.
-pub async fn track(State(app): State<AppState>, req: Request, next: Next) -> Response {
+/// Who the request turned out to be from, filled in by the sign-in
+/// extractors (`crate::auth`) so that the request's span and a refusal's
+/// audit entry can name them.
+#[derive(Clone, Default)]
+pub struct Caller(pub Arc<OnceLock<Staff>>);
+
+/// One span per request: route, method, and once known the caller's user id
+/// and role; then status and latency. A refusal (403, 404, 429) of a
+/// signed-in caller is audited with the path asked for.
+pub async fn track(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
     let method = req.method().as_str().to_string();
-    let span = tracing::info_span!("request", route = %route, method = %method);
+    let path = req.uri().path().to_string();
+    let caller = Caller::default();
+    req.extensions_mut().insert(caller.clone());
+    let span = tracing::info_span!(
+        "request",
+        route = %route,
+        method = %method,
+        user.id = tracing::field::Empty,
+        user.role = tracing::field::Empty,
+    );
     let started = Instant::now();
     let res = next.run(req).instrument(span.clone()).await;
     let secs = started.elapsed().as_secs_f64();
     let status = res.status().as_u16();
     app.metrics.observe(&method, &route, status, secs);
+    if matches!(status, 403 | 404 | 429) {
+        if let Some(staff) = caller.0.get() {
+            app.audit
+                .record(denial(staff, &method, &route, &path, status))
+                .instrument(span.clone())
+                .await;
+        }
+    }
     span.in_scope(|| {
         tracing::info!(
             status,

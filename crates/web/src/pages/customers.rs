@@ -8,12 +8,10 @@
 //! erasure are audited before the answer.
 
 use super::{check_csrf, enc, money, opt, render, require, table, Layout, Table};
-use crate::audit::entry;
 use crate::auth::{PageUser, Permission, Viewer};
 use crate::charts::{self, Series};
 use crate::error::PageError;
 use crate::i18n::Text;
-use crate::masking;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -21,10 +19,9 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use rapport_services::customers::{self, Reading};
-use rapport_store::{Customer360, CustomerFilter, CustomerListRow};
+use rapport_services::customers::{self, Read360, Reading};
+use rapport_store::{CustomerFilter, CustomerListRow};
 use serde::Deserialize;
-use serde_json::json;
 
 pub const TEXTS: &[Text] = &[
     ("cust.title", "客户", "Customers"),
@@ -96,6 +93,11 @@ pub const TEXTS: &[Text] = &[
         "Show personal data (audited)",
     ),
     (
+        "c360.unmask_reason",
+        "查看原因（必填，记入审计）",
+        "Reason (required, kept in the audit log)",
+    ),
+    (
         "c360.unmasked",
         "本页显示完整个人信息，此次查看已记入审计日志。",
         "Personal data shown in full on this page; this view is in the audit log.",
@@ -155,17 +157,16 @@ pub struct ShownRow {
     pub band_label: String,
 }
 
-fn shown_row(v: &Viewer, t: &crate::i18n::Tr, r: &CustomerListRow) -> ShownRow {
-    let show = v.sees_personal_data_by_default();
+pub fn shown_row(t: &crate::i18n::Tr, r: &CustomerListRow) -> ShownRow {
     ShownRow {
         href: format!("/customers/{}", enc(&r.key)),
         key: r.key.clone(),
         name: if r.erased {
             t.s("cust.erased").to_string()
         } else {
-            masking::maybe(r.name.as_deref(), show, masking::name).unwrap_or_default()
+            r.name.clone().unwrap_or_default()
         },
-        phone: masking::maybe(r.phone.as_deref(), show, masking::phone).unwrap_or_default(),
+        phone: r.phone.clone().unwrap_or_default(),
         branch: r.branch_code.clone().unwrap_or_default(),
         rm: r.rm_name.clone().unwrap_or_default(),
         score: r.score.map(|s| format!("{s:.1}")).unwrap_or_default(),
@@ -203,6 +204,7 @@ pub fn filter_of(q: &ListQuery, per_page: i64) -> Result<CustomerFilter, String>
         branch_id: id(&q.branch, "branch")?,
         page: q.page.unwrap_or(1).max(1),
         per_page,
+        ..CustomerFilter::default()
     })
 }
 
@@ -233,20 +235,9 @@ async fn list(
     PageUser(v): PageUser,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    require(&v, Permission::ViewCustomers)?;
     let f = filter_of(&q, 50).map_err(PageError::BadRequest)?;
     let scope = v.scope();
-    let page = app.store.search_customers(&scope, &f).await?;
-    app.audit
-        .record(entry(
-            &v,
-            "customer.search",
-            "customer",
-            None,
-            None,
-            json!({ "filters": { "q": f.q.is_some(), "segment": f.segment, "band": f.band, "rm": f.rm_id, "branch": f.branch_id }, "results": page.total }),
-        ))
-        .await;
+    let page = customers::search(&app.services, &v, "ui", f.clone()).await?;
     let qs = |p: i64| {
         let mut s = format!("/customers?page={p}");
         for (k, val) in [("q", &f.q), ("segment", &f.segment), ("band", &f.band)] {
@@ -298,7 +289,7 @@ async fn list(
         band: f.band.clone().unwrap_or_default(),
         rm: f.rm_id.map(|x| x.to_string()).unwrap_or_default(),
         branch: f.branch_id.map(|x| x.to_string()).unwrap_or_default(),
-        rows: page.items.iter().map(|r| shown_row(&v, &t, r)).collect(),
+        rows: page.items.iter().map(|r| shown_row(&t, r)).collect(),
         total: page.total,
         page: page.page,
         pages,
@@ -319,7 +310,7 @@ async fn list(
             .collect(),
         rms,
         branches,
-        masked: !v.sees_personal_data_by_default(),
+        masked: !app.services.settings.masking.shows_everything(&v),
         layout,
     };
     render(&p)
@@ -348,6 +339,8 @@ struct CustomerPage {
     masked: bool,
     unmasked: bool,
     can_unmask: bool,
+    /// Characters an unmask reason needs.
+    reason_min: usize,
     can_export: bool,
     can_erase: bool,
     erased: bool,
@@ -455,16 +448,16 @@ async fn recommendation_views(
 async fn customer_page(
     app: &AppState,
     v: &Viewer,
-    c: &Customer360,
+    read: &Read360,
     unmasked: bool,
     erased_now: bool,
     notice: String,
 ) -> Result<Response, PageError> {
+    let c = &read.customer;
     let (recs, model_scores) = recommendation_views(app, v, c.profile.id).await?;
     let href = format!("/customers/{}", enc(&c.profile.key));
     let layout = Layout::new(app, v, "/customers", &href);
     let t = layout.t;
-    let show = unmasked || v.sees_personal_data_by_default();
     let p = &c.profile;
     let text = |o: &Option<String>| o.clone().unwrap_or_default();
     let fields: Vec<(&'static str, String)> = vec![
@@ -474,31 +467,17 @@ async fn customer_page(
             if p.erased_at.is_some() {
                 t.s("cust.erased").to_string()
             } else {
-                masking::maybe(p.name.as_deref(), show, masking::name).unwrap_or_default()
+                text(&p.name)
             },
         ),
         ("c360.gender", text(&p.gender)),
         (
             "c360.birth_date",
-            masking::maybe(
-                p.birth_date.map(|d| d.to_string()).as_deref(),
-                show,
-                masking::birth_date,
-            )
-            .unwrap_or_default(),
+            read.birth_date.clone().unwrap_or_default(),
         ),
-        (
-            "cust.id_number",
-            masking::maybe(p.id_number.as_deref(), show, masking::id_number).unwrap_or_default(),
-        ),
-        (
-            "cust.phone",
-            masking::maybe(p.phone.as_deref(), show, masking::phone).unwrap_or_default(),
-        ),
-        (
-            "c360.email",
-            masking::maybe(p.email.as_deref(), show, masking::email).unwrap_or_default(),
-        ),
+        ("cust.id_number", text(&p.id_number)),
+        ("cust.phone", text(&p.phone)),
+        ("c360.email", text(&p.email)),
         ("c360.city", text(&p.city)),
         ("c360.occupation", text(&p.occupation)),
         (
@@ -552,47 +531,48 @@ async fn customer_page(
         Some(100.0),
         &[(40.0, t.s("band.at_risk")), (70.0, t.s("band.healthy"))],
     );
-    let masked = !show;
+    let masked = !read.masked.is_empty();
+    let hide_text = read.free_text_hidden;
     let sections = vec![
         Section {
             key: "c360.alerts",
-            table: table(&t, &c.alerts, &["assignee_id"], masked),
+            table: table(&t, &c.alerts, &["assignee_id"], hide_text),
         },
         Section {
             key: "c360.accounts",
-            table: table(&t, &c.accounts, &["id"], masked),
+            table: table(&t, &c.accounts, &["id"], hide_text),
         },
         Section {
             key: "c360.holdings",
-            table: table(&t, &c.holdings, &["id"], masked),
+            table: table(&t, &c.holdings, &["id"], hide_text),
         },
         Section {
             key: "c360.loans",
-            table: table(&t, &c.loans, &["id"], masked),
+            table: table(&t, &c.loans, &["id"], hide_text),
         },
         Section {
             key: "c360.cards",
-            table: table(&t, &c.cards, &["id"], masked),
+            table: table(&t, &c.cards, &["id"], hide_text),
         },
         Section {
             key: "c360.transactions",
-            table: table(&t, &c.recent_transactions, &[], masked),
+            table: table(&t, &c.recent_transactions, &[], hide_text),
         },
         Section {
             key: "c360.interactions",
-            table: table(&t, &c.interactions, &[], masked),
+            table: table(&t, &c.interactions, &[], hide_text),
         },
         Section {
             key: "c360.cases",
-            table: table(&t, &c.cases, &["id"], masked),
+            table: table(&t, &c.cases, &["id"], hide_text),
         },
         Section {
             key: "c360.surveys",
-            table: table(&t, &c.surveys, &[], masked),
+            table: table(&t, &c.surveys, &[], hide_text),
         },
         Section {
             key: "c360.consents",
-            table: table(&t, &c.consents, &[], masked),
+            table: table(&t, &c.consents, &[], hide_text),
         },
     ];
     let page = CustomerPage {
@@ -614,7 +594,8 @@ async fn customer_page(
             .collect(),
         masked,
         unmasked,
-        can_unmask: !show && v.can(Permission::Unmask),
+        can_unmask: masked && v.can(Permission::Unmask),
+        reason_min: app.services.settings.masking.reason_min_chars,
         can_export: v.can(Permission::ExportCustomer),
         can_erase: v.can(Permission::EraseCustomer) && p.erased_at.is_none(),
         erased: p.erased_at.is_some(),
@@ -629,27 +610,13 @@ async fn customer_page(
     render(&page)
 }
 
-async fn load(app: &AppState, v: &Viewer, key: &str) -> Result<Customer360, PageError> {
-    let scope = v.scope();
-    let id = app.store.customer_id_by_key(&scope, key).await?;
-    Ok(app.store.customer_360(&scope, id).await?)
-}
-
 async fn show(
     State(app): State<AppState>,
     PageUser(v): PageUser,
     Path(key): Path<String>,
 ) -> Result<Response, PageError> {
-    let read = customers::read_360(
-        &app.store,
-        &app.audit,
-        &v.actor(),
-        "ui",
-        &key,
-        Reading::View,
-    )
-    .await?;
-    customer_page(&app, &v, &read.customer, false, false, String::new()).await
+    let read = customers::read_360(&app.services, &v, "ui", &key, Reading::View).await?;
+    customer_page(&app, &v, &read, false, false, String::new()).await
 }
 
 #[derive(Deserialize)]
@@ -657,23 +624,29 @@ struct CsrfForm {
     csrf: String,
 }
 
+#[derive(Deserialize)]
+struct UnmaskForm {
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
 async fn unmask(
     State(app): State<AppState>,
     PageUser(v): PageUser,
     Path(key): Path<String>,
-    Form(f): Form<CsrfForm>,
+    Form(f): Form<UnmaskForm>,
 ) -> Result<Response, PageError> {
     check_csrf(&v, &f.csrf)?;
     let read = customers::read_360(
-        &app.store,
-        &app.audit,
-        &v.actor(),
+        &app.services,
+        &v,
         "ui",
         &key,
-        Reading::Unmask,
+        Reading::Unmask { reason: f.reason },
     )
     .await?;
-    customer_page(&app, &v, &read.customer, true, false, String::new()).await
+    customer_page(&app, &v, &read, true, false, String::new()).await
 }
 
 async fn export(
@@ -704,9 +677,9 @@ async fn erase(
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     check_csrf(&v, &f.csrf)?;
-    let (id, _) = customers::erase(&app.store, &v.actor(), "ui", &key).await?;
-    let c = app.store.customer_360(&v.scope(), id).await?;
-    customer_page(&app, &v, &c, false, true, String::new()).await
+    customers::erase(&app.store, &v.actor(), "ui", &key).await?;
+    let read = customers::read_360(&app.services, &v, "ui", &key, Reading::View).await?;
+    customer_page(&app, &v, &read, false, true, String::new()).await
 }
 
 #[derive(Deserialize)]
@@ -725,7 +698,8 @@ async fn recommendation_outcome(
 ) -> Result<Response, PageError> {
     check_csrf(&v, &f.csrf)?;
     require(&v, Permission::RecordOutcomes)?;
-    let c = load(&app, &v, &key).await?;
+    let read = customers::read_360(&app.services, &v, "ui", &key, Reading::View).await?;
+    let c = &read.customer;
     let rec = app
         .store
         .recommendation(rec_id)
@@ -751,5 +725,5 @@ async fn recommendation_outcome(
         ) => message,
         Err(e) => return Err(e.into()),
     };
-    customer_page(&app, &v, &c, false, false, notice).await
+    customer_page(&app, &v, &read, false, false, notice).await
 }

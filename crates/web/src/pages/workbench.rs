@@ -4,11 +4,10 @@
 
 use super::alerts::{shown, ShownAlert};
 use super::customers::ShownRow;
-use super::{enc, render, require, Layout};
+use super::{render, require, Layout};
 use crate::auth::{PageUser, Permission};
 use crate::error::PageError;
 use crate::i18n::Text;
-use crate::masking;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -116,7 +115,10 @@ async fn workbench(
             },
         )
         .await?;
-    let show = v.sees_personal_data_by_default();
+    let mut at_risk = at_risk;
+    for r in at_risk.items.iter_mut() {
+        app.services.settings.masking.apply_row(&v, r);
+    }
     let p = WorkbenchPage {
         tasks: open.iter().take(50).map(|a| shown(&t, &v, a)).collect(),
         mine: mine
@@ -127,17 +129,7 @@ async fn workbench(
         at_risk: at_risk
             .items
             .iter()
-            .map(|r| ShownRow {
-                href: format!("/customers/{}", enc(&r.key)),
-                key: r.key.clone(),
-                name: masking::maybe(r.name.as_deref(), show, masking::name).unwrap_or_default(),
-                phone: masking::maybe(r.phone.as_deref(), show, masking::phone).unwrap_or_default(),
-                branch: r.branch_code.clone().unwrap_or_default(),
-                rm: r.rm_name.clone().unwrap_or_default(),
-                score: r.score.map(|s| format!("{s:.1}")).unwrap_or_default(),
-                band: r.band.clone().unwrap_or_default(),
-                band_label: t.s("band.at_risk").to_string(),
-            })
+            .map(|r| super::customers::shown_row(&t, r))
             .collect(),
         at_risk_total: at_risk.total,
         customers_total: all.total,

@@ -86,12 +86,15 @@ async fn session(b: &common::Bank, password: &str, token: &str) {
     let req = Request::post(format!("/customers/{}/unmask", enc(&b.own.key)))
         .header(header::COOKIE, &cookie)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(form(&csrf, ""))
+        .body(form(&csrf, "&reason=customer+called+about+a+card"))
         .unwrap();
     send(&app, req).await;
     send(
         &app,
-        get(format!("/api/v1/customers/{}?unmask=true", enc(&b.own.key))),
+        get(format!(
+            "/api/v1/customers/{}?unmask=true&reason=customer+called+about+a+card",
+            enc(&b.own.key)
+        )),
     )
     .await;
     send(&app, get("/alerts".into())).await;
@@ -178,7 +181,8 @@ async fn a_full_session_leaves_no_personal_data_in_the_logs() {
         let capture = Capture::default();
         let builder = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
-            .with_writer(capture.clone());
+            .with_writer(capture.clone())
+            .with_ansi(false);
         let guard = if json {
             tracing::subscriber::set_default(builder.json().finish())
         } else {
@@ -188,6 +192,17 @@ async fn a_full_session_leaves_no_personal_data_in_the_logs() {
         drop(guard);
         let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
         assert_clean(&logs, &b, &[password, &token]);
+        // The request lines name the signed-in caller by id (never by name).
+        let id = b.agent.id;
+        assert!(
+            logs.contains(&format!("user.id={id}")) || logs.contains(&format!("\"user.id\":{id}")),
+            "the request span does not carry the caller's user id:\n{}",
+            logs.lines()
+                .filter(|l| l.contains("answered"))
+                .take(5)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
     }
     b.cleanup().await;
 }
