@@ -210,3 +210,33 @@ pub fn denial(staff: &Staff, method: &str, route: &str, path: &str, status: u16)
         serde_json::json!({ "route": route, "status": status, "reason": reason }),
     )
 }
+
+/// Records a refusal of a command-line use case: who was named (`--actor`,
+/// looked up to keep their id and role; an unknown name is kept as typed),
+/// the command asked for and why it was refused. The web audits its
+/// refusals per request ([`denial`]).
+pub async fn record_cli_refusal(
+    store: &Store,
+    actor: Option<&str>,
+    command: &str,
+    reason: &str,
+) -> Result<(), rapport_store::StoreError> {
+    let name = actor.map(str::trim).filter(|s| !s.is_empty());
+    let user = match name {
+        Some(n) => store.staff_user_by_name(n).await?,
+        None => None,
+    };
+    let e = AuditEntry {
+        at: Utc::now(),
+        actor_id: user.as_ref().map(|u| u.id),
+        actor: name.unwrap_or("(none)").chars().take(64).collect(),
+        role: user.map(|u| u.role).unwrap_or_else(|| "unknown".into()),
+        action: "access.denied".into(),
+        entity: "command".into(),
+        entity_id: Some(command.to_string()),
+        customer_id: None,
+        client: Some("cli".into()),
+        detail: serde_json::json!({ "reason": reason }).to_string(),
+    };
+    store.append_audit(std::slice::from_ref(&e)).await
+}

@@ -20,6 +20,46 @@ pub async fn run(cli: Cli) -> Result<()> {
         cfg.database.url = url.clone();
         cfg.validate()?;
     }
+    let actor = cli.actor.clone();
+    // The command's family and verb, e.g. `alert ack` (never its values).
+    let command = format!("{:?}", cli.command)
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(2)
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let result = dispatch(cli, &cfg).await;
+    if let Err(e) = &result {
+        audit_refusal(&cfg, actor.as_deref(), &command, e).await;
+    }
+    result
+}
+
+/// A command refused for who acts (no actor, an unknown or disabled one,
+/// a role without the right) leaves an audit row, like a refused request.
+async fn audit_refusal(cfg: &Config, actor: Option<&str>, command: &str, e: &anyhow::Error) {
+    use rapport_services::error::ServiceError;
+    let refused = e.chain().find_map(|c| c.downcast_ref::<ServiceError>());
+    let Some(ServiceError::Access(a)) = refused else {
+        return;
+    };
+    if matches!(a, rapport_services::access::AccessError::Store(_)) {
+        return;
+    }
+    let Ok(store) = open(&cfg.database.url).await else {
+        return;
+    };
+    if let Err(err) =
+        rapport_services::audit::record_cli_refusal(&store, actor, command, &a.to_string()).await
+    {
+        tracing::error!(error = %err, "auditing a refused command failed");
+    }
+    store.close().await;
+}
+
+async fn dispatch(cli: Cli, cfg: &Config) -> Result<()> {
+    let cfg = cfg.clone();
     let json = cli.json;
     match cli.command {
         Command::Init => {

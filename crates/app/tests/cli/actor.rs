@@ -240,4 +240,23 @@ async fn every_cli_write_needs_an_active_actor_and_is_audited() {
     ]);
     assert_eq!(run.code, 4, "{}", run.stderr);
     assert!(run.stderr.contains("may not work alerts"), "{}", run.stderr);
+    // Every refusal left a trace: who was named and the command asked for.
+    let (n,): (i64,) = {
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let v = sqlx::query_as(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'access.denied' \
+             AND actor = 'analyst01' AND entity_id = 'alert close' AND actor_id IS NOT NULL",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        v
+    };
+    assert_eq!(n, 1, "the refused alert close is not audited");
+    assert_eq!(
+        audited(&url, "access.denied", "nobody").await,
+        writes.len() as i64,
+        "refusals of an unknown actor are not audited"
+    );
 }
