@@ -724,11 +724,91 @@ async fn scope(b: &Bank) {
     assert!(text.contains(&b.own.key));
 }
 
+/// GET `path` as `who`: (status, body).
+async fn get_as(b: &Bank, who: &StaffUser, path: &str) -> (u16, String) {
+    let (cookie, _) = b.session(who).await;
+    let req = Request::get(path)
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .unwrap();
+    let (s, t) = send(&b.app(), req).await;
+    (s.as_u16(), t)
+}
+
+/// The shipped masking policy, role by role, on the 360 and in lists: ID
+/// numbers masked for everyone; the phone, e-mail and birth date shown to
+/// the customer's own RM; names to the RM and the branch manager.
+async fn masking_policy(b: &Bank) {
+    let own = &b.own;
+    // (who, sees name, sees phone/e-mail/birth date)
+    let who: [(&StaffUser, bool, bool); 7] = [
+        (&b.rm_a, true, true),
+        (&b.mgr_branch, true, false),
+        (&b.mgr_hq, false, false),
+        (&b.agent, false, false),
+        (&b.risk, false, false),
+        (&b.analyst, false, false),
+        (&b.admin, false, false),
+    ];
+    for (u, name, contact) in who {
+        let (s, body) = get_as(b, u, &format!("/api/v1/customers/{}", enc(&own.key))).await;
+        assert_eq!(s, 200, "{}", u.username);
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let p = &v["customer"]["profile"];
+        let shown = |f: &str, want: &Option<String>| p[f].as_str() == want.as_deref();
+        assert!(
+            !shown("id_number", &own.id_number),
+            "{} saw the ID number",
+            u.username
+        );
+        assert_eq!(shown("name", &own.name), name, "{}: name", u.username);
+        assert_eq!(shown("phone", &own.phone), contact, "{}: phone", u.username);
+        assert_eq!(
+            shown("email", &own.email),
+            contact,
+            "{}: e-mail",
+            u.username
+        );
+        let birth = p["birth_date"].as_str().unwrap_or_default().to_string();
+        assert_eq!(
+            !birth.contains("**"),
+            contact,
+            "{}: birth date {birth}",
+            u.username
+        );
+        let (_, page) = get_as(b, u, &format!("/customers/{}", enc(&own.key))).await;
+        assert!(
+            !page.contains(own.id_number.as_deref().unwrap()),
+            "{}: page ID number",
+            u.username
+        );
+        assert_eq!(
+            page.contains(own.phone.as_deref().unwrap()),
+            contact,
+            "{}: page phone",
+            u.username
+        );
+        let (_, list) = get_as(b, u, &format!("/api/v1/customers?q={}", enc(&own.key))).await;
+        assert!(
+            !list.contains(own.id_number.as_deref().unwrap()),
+            "{}: list ID number",
+            u.username
+        );
+        assert_eq!(
+            list.contains(own.phone.as_deref().unwrap()),
+            contact,
+            "{}: list phone",
+            u.username
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn routes_by_role_on_sqlite() {
     let b = bank(false, 600).await.unwrap();
     matrix(&b).await;
     scope(&b).await;
+    masking_policy(&b).await;
     b.cleanup().await;
 }
 
@@ -740,5 +820,6 @@ async fn routes_by_role_on_postgres() {
     };
     matrix(&b).await;
     scope(&b).await;
+    masking_policy(&b).await;
     b.cleanup().await;
 }
