@@ -53,18 +53,42 @@ impl LiveEngine {
         }
     }
 
-    /// Bootstraps from the store: every transaction before `as_of`, and the
-    /// cool-down state of every alert stored so far.
+    /// Bootstraps from the store: every transaction before `as_of`, then
+    /// every transaction posted to the live feed earlier (`live_txn`, those
+    /// not imported since), and the cool-down state of every alert stored so
+    /// far — so a restarted engine neither forgets what it was fed nor
+    /// counts it twice, and raises no alert again.
     pub async fn bootstrap(
         store: &Store,
         as_of: NaiveDate,
         rules: &RuleSet,
     ) -> Result<Self, AnalyticsError> {
-        let histories = TxnHistories::load(store, as_of).await?;
+        let mut histories = TxnHistories::load(store, as_of).await?;
+        for t in store.live_txns_not_imported().await? {
+            let (source, key) = (t.source, t.source_key);
+            let pushed = histories.push(LiveTxn {
+                account_id: t.account_id,
+                booked_on: t.booked_on,
+                amount: t.amount,
+                balance_after: t.balance_after,
+                category: t.category,
+                channel: t.channel,
+                source_key: key.clone(),
+            });
+            if let Err(e) = pushed {
+                tracing::warn!(%source, source_key = %key, error = %e, "a stored live transaction was not replayed");
+            }
+        }
         // Every stored alert (a date any stored one is before, valid on both backends).
         let end_of_time = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(as_of);
         let cooldowns = Cooldowns::load(store, end_of_time).await?;
         Ok(LiveEngine::new(histories, rules, cooldowns))
+    }
+
+    /// Whether the engine knows the account with store id `account_id`
+    /// (accounts added to the store after the bootstrap are unknown).
+    pub fn knows_account(&self, account_id: i64) -> bool {
+        !self.histories.owners_of(account_id).is_empty()
     }
 
     /// The transaction rules this engine runs.

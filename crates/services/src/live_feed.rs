@@ -1,14 +1,22 @@
 //! The live early-warning feed: one NDJSON transaction per line (the format
 //! of `rapport stream` and `POST /api/v1/transactions`) parsed with the field
-//! named on error, fed to the live engine, and every alert it raises stored
-//! (routed like batch alerts, the transaction as evidence).
+//! named on error, stored once per (source, source_key) in `live_txn` — a
+//! transaction posted again is a duplicate the live rules never see — fed to
+//! the live engine, and every alert it raises stored (routed like batch
+//! alerts, the transaction as evidence).
+//!
+//! "source" of a posted line is its `source` field: the source system of the
+//! account and its transactions (`core` when absent), the same code an import
+//! gives them; `source_key` is the transaction's key in that system. A pair
+//! already imported into `txn` is a duplicate too.
 
 use anyhow::Result;
 use chrono::NaiveDate;
+use chrono::Utc;
 use rapport_analytics::alerts::{alert_record, AlertHit};
 use rapport_analytics::live::LiveEngine;
 use rapport_analytics::LiveTxn;
-use rapport_store::{AlertRoute, EvidenceTxn, Store};
+use rapport_store::{AlertRoute, EvidenceTxn, NewLiveTxn, Store};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -158,10 +166,13 @@ fn minor_units(v: &Value) -> Result<i64, String> {
 /// What one batch fed to the live engine did.
 #[derive(Debug, Default, serde::Serialize)]
 pub struct FeedReport {
-    /// Lines read (blank lines excluded).
+    /// Lines read (blank lines excluded): lines = accepted + duplicates + rejected.
     pub lines: u64,
     pub accepted: u64,
-    /// Each refused line with the field and the reason; lines = accepted + rejected.
+    /// Lines whose transaction (source, source_key) was already stored: not
+    /// stored again, not seen by the live rules.
+    pub duplicates: u64,
+    /// Each refused line with the field and the reason.
     pub rejected: Vec<Value>,
     /// The alerts raised (as `rapport stream` prints them).
     pub alerts: Vec<Value>,
@@ -174,19 +185,50 @@ pub enum LineOutcome {
     Blank,
     /// Refused, with the field and the reason.
     Rejected { field: &'static str, reason: String },
+    /// A transaction already stored (same source and source_key): nothing
+    /// changed, the live rules did not see it.
+    Duplicate { source: String, source_key: String },
     /// Taken; the alerts it raised, stored, one NDJSON line each.
     Accepted { alerts: Vec<String> },
 }
 
-/// Feeds one NDJSON line to the live engine: parsed with the field named on
-/// error, its account looked up once per (source, key) in `accounts`, every
-/// alert raised stored and described.
+/// A line of a body as text; a line that is not UTF-8 is refused (field
+/// `line`) naming the offset of its first bad byte within the line.
+pub fn line_text(line: &[u8]) -> Result<&str, BadLine> {
+    std::str::from_utf8(line).map_err(|e| {
+        bad(
+            "line",
+            format!(
+                "not UTF-8: invalid byte 0x{:02x} at byte offset {} of the line",
+                line.get(e.valid_up_to()).copied().unwrap_or(0),
+                e.valid_up_to()
+            ),
+        )
+    })
+}
+
+/// Feeds one NDJSON line (raw bytes) to the live engine: checked to be
+/// UTF-8, parsed with the field named on error, its account looked up once
+/// per (source, key) in `accounts`, then stored in `live_txn` unless the
+/// same (source, source_key) is already stored — a duplicate goes no
+/// further. Only a newly stored transaction reaches the live rules; every
+/// alert raised is stored and described. `received_by` names who posted it.
 pub async fn feed_line(
     store: &Store,
     engine: &mut LiveEngine,
     accounts: &mut HashMap<(String, String), Option<i64>>,
-    line: &str,
+    received_by: &str,
+    line: &[u8],
 ) -> Result<LineOutcome> {
+    let line = match line_text(line) {
+        Ok(l) => l,
+        Err(b) => {
+            return Ok(LineOutcome::Rejected {
+                field: b.field,
+                reason: b.problem,
+            })
+        }
+    };
     if line.trim().is_empty() {
         return Ok(LineOutcome::Blank);
     }
@@ -217,6 +259,41 @@ pub async fn feed_line(
             ),
         });
     };
+    if !engine.knows_account(account_id) {
+        return Ok(LineOutcome::Rejected {
+            field: "account",
+            reason: format!(
+                "the account {:?} of source {:?} was added after the live engine started; restart it to take the account",
+                parsed.account_key, parsed.account_source
+            ),
+        });
+    }
+    if parsed.booked_on.succ_opt().is_none() {
+        return Ok(LineOutcome::Rejected {
+            field: "booked_on",
+            reason: format!("{} is out of range", parsed.booked_on),
+        });
+    }
+    let stored = store
+        .insert_live_txn(&NewLiveTxn {
+            source: parsed.account_source.clone(),
+            source_key: parsed.source_key.clone(),
+            account_id,
+            booked_on: parsed.booked_on,
+            amount: parsed.amount,
+            balance_after: parsed.balance_after,
+            category: parsed.category.clone(),
+            channel: parsed.channel.clone(),
+            received_by: received_by.to_string(),
+            received_at: Utc::now(),
+        })
+        .await?;
+    if !stored {
+        return Ok(LineOutcome::Duplicate {
+            source: parsed.account_source,
+            source_key: parsed.source_key,
+        });
+    }
     let evidence = EvidenceTxn {
         booked_on: parsed.booked_on,
         amount: parsed.amount,
@@ -233,15 +310,8 @@ pub async fn feed_line(
         channel: parsed.channel,
         source_key: parsed.source_key,
     };
-    let hits = match engine.on_transaction(txn) {
-        Ok(h) => h,
-        Err(e) => {
-            return Ok(LineOutcome::Rejected {
-                field: "account",
-                reason: e.to_string(),
-            })
-        }
-    };
+    // Checked above (known account, date in range): the engine cannot refuse it.
+    let hits = engine.on_transaction(txn)?;
     let mut alerts = Vec::with_capacity(hits.len());
     for hit in hits {
         alerts.push(store_and_describe(store, &hit, &evidence).await?);
@@ -249,23 +319,39 @@ pub async fn feed_line(
     Ok(LineOutcome::Accepted { alerts })
 }
 
-/// Feeds NDJSON lines (the `rapport stream` format) to a live engine, storing
-/// every alert raised. Bad lines are rejected with their line number, field
-/// and reason; nothing is dropped silently.
-pub async fn feed_lines(
+/// Feeds an NDJSON body (the `rapport stream` format, as raw bytes) to a
+/// live engine line by line, storing every new transaction and every alert
+/// raised. A bad line — not UTF-8, not JSON, a bad field — is rejected with
+/// its line number, field and reason, a repeated transaction is counted as a
+/// duplicate; the other lines are taken: nothing is dropped silently.
+pub async fn feed_body(
     store: &Store,
     engine: &mut LiveEngine,
     accounts: &mut HashMap<(String, String), Option<i64>>,
-    text: &str,
+    received_by: &str,
+    body: &[u8],
 ) -> Result<FeedReport> {
     let mut r = FeedReport::default();
-    for (i, line) in text.lines().enumerate() {
-        match feed_line(store, engine, accounts, line).await? {
+    let mut offset = 0usize;
+    for (i, raw) in body.split(|&b| b == b'\n').enumerate() {
+        let start = offset;
+        offset += raw.len() + 1;
+        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        match feed_line(store, engine, accounts, received_by, line).await? {
             LineOutcome::Blank => continue,
             LineOutcome::Rejected { field, reason } => {
                 r.lines += 1;
+                let reason = if field == "line" {
+                    format!("{reason} (line starts at byte offset {start} of the body)")
+                } else {
+                    reason
+                };
                 r.rejected
                     .push(json!({ "line": i + 1, "field": field, "reason": reason }));
+            }
+            LineOutcome::Duplicate { .. } => {
+                r.lines += 1;
+                r.duplicates += 1;
             }
             LineOutcome::Accepted { alerts } => {
                 r.lines += 1;

@@ -4,6 +4,10 @@
 //! a usable Rapport store when SQLite's integrity check passes and its
 //! applied migrations are a prefix of this binary's.
 //!
+//! Backups are created with mode 0600 (`files.rs`). A restore takes the
+//! store lock exclusively (`lock_exclusive`) and refuses while any other
+//! process has the store open.
+//!
 //! PostgreSQL is backed up with its own tools (docs/OPERATIONS.md).
 
 use crate::{Result, Store, StoreError, SQLITE_MIGRATIONS};
@@ -48,7 +52,17 @@ impl Store {
             path: target.display().to_string(),
             source: std::io::Error::other("the path is not UTF-8"),
         })?;
+        // Created empty with mode 0600 first (VACUUM INTO fills an empty
+        // file), so the snapshot is never readable by others, whatever the umask.
+        crate::files::create_private_file(target).map_err(|source| StoreError::Io {
+            path: target.display().to_string(),
+            source,
+        })?;
         sqlx::query("VACUUM INTO $1").bind(path).execute(p).await?;
+        crate::files::restrict_path(target).map_err(|source| StoreError::Io {
+            path: target.display().to_string(),
+            source,
+        })?;
         Ok(())
     }
 }

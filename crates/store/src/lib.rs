@@ -27,10 +27,12 @@ mod customers;
 mod dashboard;
 mod dialect;
 mod error;
+mod files;
 mod import;
 mod jobs;
 mod keys;
 mod kpi;
+mod live_txn;
 mod loaders;
 mod matching;
 mod report_queries;
@@ -63,9 +65,14 @@ pub use customers::{
 };
 pub use dashboard::{Dashboard, KpiCounts, ScopedAlertFilter};
 pub use error::StoreError;
+pub use files::{
+    create_private_file, holders as store_lock_holders, lock_exclusive, lock_path, restrict_path,
+    sibling, ExclusiveStoreLock,
+};
 pub use import::*;
 pub use jobs::{JobClaim, JobRunRow, JobScheduleRow};
 pub use kpi::{KpiCustomer, KpiRows};
+pub use live_txn::{LiveTxnRow, NewLiveTxn};
 pub use matching::{
     CustomerModelScore, LoggedDecision, ModelScoreRow, ModelVersionRow, NewModelVersion,
     NewRecommendation, OutcomeCount, ProductRow, RecommendationRow, RecommendationScope,
@@ -104,7 +111,8 @@ pub enum Store {
 
 impl Store {
     /// Connects to `sqlite://PATH` (file and parent directories created, WAL mode,
-    /// foreign keys on) or `postgres://…`, then runs pending migrations.
+    /// foreign keys on, files mode 0600, the store lock held shared until
+    /// [`Store::close`]) or `postgres://…`, then runs pending migrations.
     pub async fn connect(url: &str) -> Result<Self> {
         schema::connect(url).await
     }
@@ -116,10 +124,18 @@ impl Store {
         }
     }
 
-    /// Closes the pool, flushing SQLite's WAL.
+    /// Closes the pool, flushing SQLite's WAL, and releases this process's
+    /// hold on the store lock (`<db>.lock`) once no open store uses it.
     pub async fn close(&self) {
         match self {
-            Store::Sqlite(p) => p.close().await,
+            Store::Sqlite(p) => {
+                if p.is_closed() {
+                    return;
+                }
+                let path = p.connect_options().get_filename().to_path_buf();
+                p.close().await;
+                files::release_shared(&path);
+            }
             Store::Postgres(p) => p.close().await,
         }
     }

@@ -1,13 +1,13 @@
 //! Connection and schema: picks the backend once from the database URL,
 //! configures it (SQLite: WAL, `synchronous=NORMAL`, foreign keys, busy
-//! timeout) and applies the twin migrations embedded from
+//! timeout; the files mode 0600 and the store lock held, `files.rs`) and applies the twin migrations embedded from
 //! `migrations/sqlite` and `migrations/postgres`.
 //!
 //! Also the one place the public API (`lib.rs`, `import.rs`, `reports.rs`)
 //! reaches into: it re-exports the session (`session.rs`, `loaders.rs`) and
 //! the report queries (`report_queries.rs`). Never holds rules about content.
 
-use crate::{Result, Store, StoreError};
+use crate::{files, Result, Store, StoreError};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -82,18 +82,38 @@ async fn connect_sqlite(url: &str, path: &str) -> Result<Store> {
                 source,
             })?;
         }
-        let opts = base
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .pragma("mmap_size", SQLITE_MMAP_BYTES);
-        SqlitePoolOptions::new()
-            .max_connections(SQLITE_POOL_SIZE)
-            .connect_with(opts)
-            .await?
+        let db = Path::new(path);
+        // Held while the store is open: `rapport restore` refuses meanwhile.
+        files::hold_shared(db)?;
+        let opened = async {
+            // Created 0600 by us before SQLite opens it, whatever the umask.
+            files::prepare_database_file(db)?;
+            let opts = base
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .pragma("mmap_size", SQLITE_MMAP_BYTES);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(SQLITE_POOL_SIZE)
+                .connect_with(opts)
+                .await?;
+            SQLITE_MIGRATIONS.run(&pool).await?;
+            files::restrict_wal_files(db)?;
+            Ok::<_, StoreError>(pool)
+        }
+        .await;
+        match opened {
+            Ok(pool) => pool,
+            Err(e) => {
+                files::release_shared(db);
+                return Err(e);
+            }
+        }
     };
-    SQLITE_MIGRATIONS.run(&pool).await?;
+    if path == ":memory:" {
+        SQLITE_MIGRATIONS.run(&pool).await?;
+    }
     tracing::info!(backend = "sqlite", "store connected and migrated");
     Ok(Store::Sqlite(pool))
 }

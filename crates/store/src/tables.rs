@@ -155,6 +155,8 @@ pub(crate) const TABLES: &[Table] = &[
     Table::of_customer("account").reported("accounts"),
     Table::of_customer("account_role").reported("account_roles"),
     Table::of_customer("txn").reported("transactions"),
+    // Transactions posted to the live feed, kept like imported ones.
+    Table::of_customer("live_txn").subject_export(SubjectExport::RowsById),
     Table::of_customer("holding").reported("holdings"),
     Table::of_customer("loan").reported("loans"),
     Table::of_customer("card").reported("cards"),
@@ -539,6 +541,7 @@ mod tests {
             "account",
             "account_role",
             "txn",
+            "live_txn",
             "holding",
             "loan",
             "card",

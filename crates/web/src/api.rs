@@ -150,7 +150,7 @@ pub const ROUTES: &[ApiRoute] = &[
     ApiRoute { method: "post", path: "/api/v1/campaigns/{key}/launch", summary: "Launch a draft campaign: members, outbox messages, survey links, decisions (once; 409 after)", permission: Some(Permission::RunCampaigns), query: &[], body: false, public: false, handler: || post(crate::api_engage::campaign_launch) },
     ApiRoute { method: "get", path: "/api/v1/kpis", summary: "The KPIs of the caller's scope over the configured window: value, target, met or not, numerator and denominator, monthly trend; with ?view=segment|branch|rm one row per group", permission: Some(Permission::ViewKpis), query: &KPI_QUERY, body: false, public: false, handler: || get(crate::api_engage::kpis) },
     ApiRoute { method: "post", path: "/api/v1/gateway/receipts", summary: "Delivery receipts from the SMS/push/WeChat gateway; body {\"idempotency_key\", \"status\": delivered|failed|responded, \"response\"?, \"detail\"?} signed with the gateway secret (X-Rapport-Timestamp, X-Rapport-Signature), else 401", permission: None, query: &[], body: true, public: true, handler: || post(crate::api_engage::gateway_receipt) },
-    ApiRoute { method: "post", path: "/api/v1/transactions", summary: "Feed transactions to the live early-warning path: NDJSON, one transaction per line in the `rapport stream` format; answers accepted, rejected lines with field and reason, and the alerts raised", permission: Some(Permission::FeedTransactions), query: &[], body: true, public: false, handler: || post(transactions) },
+    ApiRoute { method: "post", path: "/api/v1/transactions", summary: "Feed transactions to the live early-warning path: NDJSON, one transaction per line in the `rapport stream` format; each transaction is stored once per (source, source_key), a repeat counted as a duplicate the rules never see; answers lines, accepted, duplicates, rejected lines with field and reason (a line that is not UTF-8 included), and the alerts raised", permission: Some(Permission::FeedTransactions), query: &[], body: true, public: false, handler: || post(transactions) },
 ];
 
 /// The API router, built from [`ROUTES`].
@@ -675,10 +675,12 @@ async fn dashboard(
 async fn transactions(
     State(app): State<AppState>,
     ApiUser(v): ApiUser,
-    body: String,
+    body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     require(&v, Permission::FeedTransactions)?;
-    if body.trim().is_empty() {
+    // Bytes, not a String: a line that is not UTF-8 is rejected on its own
+    // (field "line"), the other lines of the body are still taken.
+    if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request(
             "invalid_parameter",
             "the body must hold NDJSON transactions, one per line",
@@ -699,12 +701,18 @@ async fn transactions(
             "the live engine is not ready"
         )));
     };
-    let report =
-        rapport_services::live_feed::feed_lines(&app.store, engine, accounts, &body).await?;
+    let report = rapport_services::live_feed::feed_body(
+        &app.store,
+        engine,
+        accounts,
+        &v.user.username,
+        &body,
+    )
+    .await?;
     drop(live);
     app.audit
         .write(entry(&v, "transactions.feed", "txn", None, None,
-            json!({ "lines": report.lines, "accepted": report.accepted, "rejected": report.rejected.len(), "alerts": report.alerts.len() })))
+            json!({ "lines": report.lines, "accepted": report.accepted, "duplicates": report.duplicates, "rejected": report.rejected.len(), "alerts": report.alerts.len() })))
         .await?;
     Ok(Json(json!(report)))
 }

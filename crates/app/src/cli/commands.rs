@@ -98,7 +98,9 @@ async fn dispatch(cli: Cli, cfg: &Config) -> Result<()> {
         }
         Command::Score(args) => crate::cli::score::score(&cfg, json, args).await,
         Command::Alert(cmd) => crate::cli::alert::run(&cfg, json, cli.actor.as_deref(), cmd).await,
-        Command::Stream(args) => crate::cli::stream::run(&cfg, json, args).await,
+        Command::Stream(args) => {
+            crate::cli::stream::run(&cfg, json, cli.actor.as_deref(), args).await
+        }
         Command::Validate(crate::cli::ValidateCommand::Taiwan) => {
             crate::cli::validation::taiwan(&cfg, json).await
         }
@@ -325,7 +327,8 @@ async fn export(cfg: &Config, json: bool, cmd: ExportCommand) -> Result<()> {
     let store = open(&cfg.database.url).await?;
     let rows = match &out {
         Some(path) => {
-            let f = std::fs::File::create(path)
+            // Mode 0600: an export holds customer data.
+            let f = rapport_store::create_private_file(path)
                 .with_context(|| format!("creating {}", path.display()))?;
             let mut w = std::io::BufWriter::new(f);
             let n = store
@@ -531,6 +534,8 @@ async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
         cfg.database.url.clone()
     };
     if own_store && !args.keep {
+        // Like restore: never delete the files of a store another process has open.
+        let _lock = crate::cli::ops::exclusive_store_lock(std::path::Path::new(DEMO_DB))?;
         for suffix in ["", "-wal", "-shm"] {
             let p = PathBuf::from(format!("{DEMO_DB}{suffix}"));
             if p.exists() {

@@ -52,7 +52,10 @@ pub async fn run(cfg: &Config, json: bool, a: KpiArgs) -> Result<()> {
             view,
         );
         if let Some(path) = &a.csv {
-            std::fs::write(path, view_csv(&d)?)
+            let csv = view_csv(&d)?;
+            // Mode 0600 like every file Rapport exports.
+            rapport_store::create_private_file(path)
+                .and_then(|mut f| std::io::Write::write_all(&mut f, csv.as_bytes()))
                 .with_context(|| format!("writing {}", path.display()))?;
         }
         emit(json, &serde_json::json!(d), || {

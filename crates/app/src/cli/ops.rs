@@ -1,5 +1,8 @@
 //! Operations commands: `rapport backup FILE` and `rapport restore FILE`
-//! for the SQLite store (online snapshot, verified on both sides),
+//! for the SQLite store (online snapshot, verified on both sides, files
+//! mode 0600; a restore refuses with exit code 5 while another process —
+//! server, worker, job, import, stream — has the store open, `--force` or
+//! not, since that process would keep writing to the replaced file),
 //! `rapport worker` (the scheduler alone, for extra processes) and
 //! `rapport jobs list|run`.
 
@@ -8,8 +11,9 @@ use crate::output::emit;
 use anyhow::{bail, Context, Result};
 use chrono::Utc;
 use rapport_services::config::Config;
+use rapport_services::error::ServiceError;
 use rapport_services::import::open;
-use rapport_store::{check_sqlite_file, Store};
+use rapport_store::{check_sqlite_file, Store, StoreError};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -27,6 +31,16 @@ fn sqlite_path(url: &str) -> Result<PathBuf> {
         bail!("the store {url} is not a file");
     }
     Ok(PathBuf::from(path))
+}
+
+/// The store lock of the SQLite file `db` taken exclusively, or the refusal
+/// as a conflict (exit code 5) naming who holds it: before anything replaces
+/// or deletes a store's files.
+pub(crate) fn exclusive_store_lock(db: &Path) -> Result<rapport_store::ExclusiveStoreLock> {
+    rapport_store::lock_exclusive(db).map_err(|e| match e {
+        StoreError::Conflict(m) => anyhow::Error::from(ServiceError::Conflict(m)),
+        other => anyhow::Error::from(other),
+    })
 }
 
 fn sha256_of(path: &Path) -> Result<String> {
@@ -109,28 +123,40 @@ pub async fn restore(cfg: &Config, json: bool, file: &Path, force: bool) -> Resu
             rapport_store::SQLITE_MIGRATIONS.iter().count()
         );
     }
-    if target.exists() && !force {
-        bail!(
-            "{} exists: stop the server and add --force to replace it",
-            target.display()
-        );
-    }
     let dir = target
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
+    // No other process may have the store open while its files are swapped:
+    // a running server would keep writing to the replaced file and its
+    // writes would be lost. --force does not override this.
+    let lock = exclusive_store_lock(&target)?;
+    if target.exists() && !force {
+        bail!(
+            "{} exists: add --force to replace it (the store is not in use)",
+            target.display()
+        );
+    }
     let tmp = dir.join(".restore.partial");
-    std::fs::copy(file, &tmp)
-        .with_context(|| format!("copying {} beside the store", file.display()))?;
-    std::fs::File::open(&tmp)?.sync_all()?;
+    {
+        let mut from =
+            std::fs::File::open(file).with_context(|| format!("reading {}", file.display()))?;
+        // Mode 0600 whatever the backup file's mode or the umask.
+        let mut to = rapport_store::create_private_file(&tmp)
+            .with_context(|| format!("creating {}", tmp.display()))?;
+        std::io::copy(&mut from, &mut to)
+            .with_context(|| format!("copying {} beside the store", file.display()))?;
+        to.sync_all()?;
+    }
     for suffix in ["-wal", "-shm"] {
-        let p = PathBuf::from(format!("{}{suffix}", target.display()));
+        let p = rapport_store::sibling(&target, suffix);
         if p.exists() {
             std::fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
         }
     }
     std::fs::rename(&tmp, &target).with_context(|| format!("replacing {}", target.display()))?;
+    drop(lock);
     let store = Store::connect(&cfg.database.url).await?;
     let counts = store.counts().await;
     store.close().await;

@@ -137,7 +137,8 @@ pub(crate) fn render_report(r: &ScoringReport) -> String {
 fn output(out: &Option<PathBuf>, json: bool) -> Result<Box<dyn Write>> {
     match out {
         Some(path) => {
-            let f = std::fs::File::create(path)
+            // Mode 0600: features and scores are customer data.
+            let f = rapport_store::create_private_file(path)
                 .with_context(|| format!("creating {}", path.display()))?;
             Ok(Box::new(std::io::BufWriter::new(f)))
         }

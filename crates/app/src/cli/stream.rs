@@ -4,14 +4,20 @@
 //! as one NDJSON line on stdout; at the end prints throughput and alert
 //! latency (p50/p99) on stderr.
 //!
-//! A bad line is reported on stderr with its line number and field,
-//! counted and skipped: never a crash. Never stores the transactions
-//! themselves (importers do) and never runs daily rules.
+//! Each transaction is stored once per (source, source_key) (`live_txn`)
+//! before the engine sees it: a transaction fed again is reported on stderr
+//! as a duplicate, counted, and changes nothing. A bad line (not UTF-8 among
+//! them) is reported on stderr with its line number and field, counted and
+//! skipped: never a crash. Never runs daily rules. At the end one audit
+//! entry (`transactions.feed`, actor `--actor` or `system:stream`) records
+//! the counts.
 
 use anyhow::{Context, Result};
 use clap::Args;
 use rapport_analytics::alerts::RuleSet;
 use rapport_analytics::live::LiveEngine;
+use rapport_services::access::Actor;
+use rapport_services::audit::entry_for;
 use rapport_services::config::Config;
 use rapport_services::import::open;
 use rapport_services::live_feed::{feed_line, LineOutcome};
@@ -35,14 +41,21 @@ pub struct StreamArgs {
     pub rules: Option<PathBuf>,
 }
 
-pub async fn run(cfg: &Config, json: bool, args: StreamArgs) -> Result<()> {
+pub async fn run(cfg: &Config, json: bool, actor: Option<&str>, args: StreamArgs) -> Result<()> {
     let store = open(&cfg.database.url).await?;
-    let result = stream(&store, json, args).await;
+    let result = async {
+        let actor = match actor {
+            Some(_) => crate::cli::acting(&store, actor).await?,
+            None => Actor::system("stream"),
+        };
+        stream(&store, json, &actor, args).await
+    }
+    .await;
     store.close().await;
     result
 }
 
-async fn stream(store: &Store, json: bool, args: StreamArgs) -> Result<()> {
+async fn stream(store: &Store, json: bool, actor: &Actor, args: StreamArgs) -> Result<()> {
     let as_of = resolve_as_of(store, args.as_of.as_deref()).await?;
     let rules = match &args.rules {
         None => RuleSet::builtin()?,
@@ -64,11 +77,26 @@ async fn stream(store: &Store, json: bool, args: StreamArgs) -> Result<()> {
     let mut accounts: HashMap<(String, String), Option<i64>> = HashMap::new();
     // stdin is read on its own thread (blocking reads), each line stamped
     // with the moment it was read: latency counts from there.
+    // Lines are read as bytes: one that is not UTF-8 is rejected on its own.
     let (send, mut received) =
-        tokio::sync::mpsc::channel::<std::io::Result<(String, Instant)>>(1024);
+        tokio::sync::mpsc::channel::<std::io::Result<(Vec<u8>, Instant)>>(1024);
     std::thread::spawn(move || {
-        for line in std::io::stdin().lock().lines() {
-            let stamped = line.map(|l| (l, Instant::now()));
+        let mut stdin = std::io::stdin().lock();
+        loop {
+            let mut line = Vec::new();
+            let stamped = match stdin.read_until(b'\n', &mut line) {
+                Ok(0) => break,
+                Ok(_) => {
+                    if line.last() == Some(&b'\n') {
+                        line.pop();
+                    }
+                    if line.last() == Some(&b'\r') {
+                        line.pop();
+                    }
+                    Ok((line, Instant::now()))
+                }
+                Err(e) => Err(e),
+            };
             if send.blocking_send(stamped).is_err() {
                 break;
             }
@@ -76,16 +104,24 @@ async fn stream(store: &Store, json: bool, args: StreamArgs) -> Result<()> {
     });
     let mut stdout = std::io::stdout().lock();
     let (mut line_no, mut taken, mut skipped, mut raised) = (0u64, 0u64, 0u64, 0u64);
+    let mut duplicates = 0u64;
+    let received_by = actor.name().to_string();
     let mut latencies: Vec<Duration> = Vec::new();
     let started = Instant::now();
     while let Some(next) = received.recv().await {
         let (line, read_at) = next.context("reading stdin")?;
         line_no += 1;
-        match feed_line(store, &mut engine, &mut accounts, &line).await? {
+        match feed_line(store, &mut engine, &mut accounts, &received_by, &line).await? {
             LineOutcome::Blank => {}
             LineOutcome::Rejected { field, reason } => {
                 eprintln!("line {line_no}: {field}: {reason}");
                 skipped += 1;
+            }
+            LineOutcome::Duplicate { source, source_key } => {
+                eprintln!(
+                    "line {line_no}: duplicate: transaction {source_key:?} of source {source:?} is already stored; ignored"
+                );
+                duplicates += 1;
             }
             LineOutcome::Accepted { alerts } => {
                 taken += 1;
@@ -117,6 +153,7 @@ async fn stream(store: &Store, json: bool, args: StreamArgs) -> Result<()> {
     let summary = json!({
         "lines": line_no,
         "transactions": taken,
+        "duplicates": duplicates,
         "skipped": skipped,
         "alerts": raised,
         "seconds": elapsed,
@@ -124,11 +161,21 @@ async fn stream(store: &Store, json: bool, args: StreamArgs) -> Result<()> {
         "alert_latency_ms_p50": pct(0.5),
         "alert_latency_ms_p99": pct(0.99),
     });
+    store
+        .append_audit(&[entry_for(
+            actor,
+            "transactions.feed",
+            "txn",
+            None,
+            None,
+            json!({ "lines": line_no, "accepted": taken, "duplicates": duplicates, "rejected": skipped, "alerts": raised }),
+        )])
+        .await?;
     if json {
         eprintln!("{summary}");
     } else {
         eprintln!(
-            "{taken} transactions ({skipped} lines skipped) in {elapsed:.2}s: {rate:.0} transactions/s; \
+            "{taken} transactions ({skipped} lines skipped), {duplicates} duplicates, in {elapsed:.2}s: {rate:.0} transactions/s; \
              {raised} alerts, latency p50 {:.2} ms, p99 {:.2} ms",
             pct(0.5),
             pct(0.99)

@@ -12,6 +12,7 @@ mod models;
 mod ops;
 mod recommend;
 mod scoring;
+mod store_files;
 
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_rapport");

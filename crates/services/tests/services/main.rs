@@ -5,4 +5,5 @@
 
 mod case_flow;
 mod layering;
+mod live_feed;
 mod rm_cadence;

@@ -9,6 +9,7 @@ mod cases_web;
 mod common;
 mod customer_360;
 mod kpi_dashboard;
+mod live_feed_api;
 mod recommend_web;
 mod security;
 mod survey_web;
