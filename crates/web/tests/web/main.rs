@@ -10,6 +10,7 @@ mod common;
 mod customer_360;
 mod kpi_dashboard;
 mod recommend_web;
+mod request_hygiene;
 mod survey_web;
 mod web_logs;
 mod web_matrix;
