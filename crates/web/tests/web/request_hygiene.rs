@@ -403,11 +403,27 @@ async fn story(b: &Bank) {
     an_alert_is_assigned_only_to_staff_who_may_work_it(b).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn request_hygiene_on_sqlite() {
-    let b = bank(false, 300).await.unwrap();
-    story(&b).await;
-    b.cleanup().await;
+/// One finding per test on SQLite, each on its own bank.
+macro_rules! on_sqlite {
+    ($($name:ident),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let b = bank(false, 300).await.unwrap();
+            super::$name(&b).await;
+            b.cleanup().await;
+        }
+    )*};
+}
+
+mod sqlite {
+    use super::bank;
+    on_sqlite!(
+        the_language_switch_goes_back_only_to_this_site,
+        reading_a_case_through_the_api_is_audited,
+        unparsable_api_requests_get_json_errors,
+        a_case_is_assigned_only_to_staff_who_may_work_it,
+        an_alert_is_assigned_only_to_staff_who_may_work_it,
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
