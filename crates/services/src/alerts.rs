@@ -71,3 +71,57 @@ pub async fn transition(
         .await?;
     Ok(row)
 }
+
+/// Assigns alert `id` to member of staff `assignee_id` as `actor` (who needs
+/// [`Permission::AssignAlerts`] and the alert in scope); the assignee must be
+/// an active member of staff who may work alerts and sees the alert's
+/// customer ([`crate::cases::assignable_staff`]), else
+/// [`ServiceError::Invalid`] on `assignee`. Kept in the alert's history and
+/// audited; `via` says through which adapter (web, api, cli).
+pub async fn assign(
+    store: &Store,
+    actor: &Actor,
+    via: &str,
+    id: i64,
+    assignee_id: i64,
+    at: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<AlertRow> {
+    actor.require(Permission::AssignAlerts)?;
+    let alert = store
+        .alert_in_scope(&actor.scope(), id)
+        .await
+        .map_err(|e| match e {
+            rapport_store::StoreError::NotFound(_) => {
+                ServiceError::not_found(format!("alert {id}"))
+            }
+            other => other.into(),
+        })?;
+    let user = match store.staff_user(assignee_id).await {
+        Ok(u) => Some(u),
+        Err(rapport_store::StoreError::NotFound(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let assignee = crate::cases::assignable_staff(
+        store,
+        "assignee",
+        user,
+        &format!("#{assignee_id}"),
+        Permission::WorkAlerts,
+        alert.customer_id,
+    )
+    .await?;
+    store
+        .assign_alert(id, assignee.id, actor.name(), at)
+        .await?;
+    store
+        .append_audit(&[entry_for(
+            actor,
+            "alert.assign",
+            "alert",
+            Some(id.to_string()),
+            Some(alert.customer_id),
+            json!({ "via": via, "assignee_id": assignee.id, "assignee": assignee.username }),
+        )])
+        .await?;
+    Ok(store.alert(id).await?)
+}

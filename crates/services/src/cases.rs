@@ -7,8 +7,8 @@
 //! message through the outbox), improvement items and the metrics.
 //! Every time comes from the [`Clock`], so tests move it.
 
-use crate::access::{Actor, Permission};
-use crate::audit::entry_for;
+use crate::access::{Actor, Permission, Role, Staff};
+use crate::audit::{entry_for, AuditSink};
 use crate::clock::Clock;
 use crate::error::{invalid_unless_store, ServiceError, ServiceResult};
 use anyhow::{bail, Context, Result};
@@ -247,7 +247,8 @@ pub struct StepReport {
     pub csat_blocked: Option<String>,
 }
 
-/// Applies one workflow step as `actor`.
+/// Applies one workflow step as `actor`, unchecked: the adapters go through
+/// [`step_case`], which checks permission, scope and the assignee first.
 pub async fn act(
     store: &Store,
     s: &CaseSettings,
@@ -733,9 +734,105 @@ pub async fn case_in_scope(store: &Store, actor: &Actor, id: i64) -> ServiceResu
     Ok(c)
 }
 
+/// Reads case `id` with its SLA clocks, escalations and history as `actor`
+/// (who needs [`Permission::WorkCases`] and the case in scope), through
+/// `via` (web, api); the read is audited as `case.view`.
+pub async fn read_case(
+    store: &Store,
+    audit: &AuditSink,
+    s: &CaseSettings,
+    clock: &Clock,
+    actor: &Actor,
+    via: &str,
+    id: i64,
+) -> ServiceResult<CaseView> {
+    actor.require(Permission::WorkCases)?;
+    let c = case_in_scope(store, actor, id).await?;
+    let view = view(store, s, clock, id)
+        .await
+        .map_err(ServiceError::Internal)?;
+    audit
+        .record(entry_for(
+            actor,
+            "case.view",
+            "case",
+            Some(id.to_string()),
+            Some(c.customer_id),
+            json!({ "via": via }),
+        ))
+        .await;
+    Ok(view)
+}
+
+/// The member of staff called `name`, when they may be given work needing
+/// `permission` on customer `customer_id`: an existing, active user whose
+/// role has the permission and whose scope holds the customer (an RM's own
+/// customers, a manager's branch). Anything else is
+/// [`ServiceError::Invalid`] on `field`, in English and Chinese.
+pub async fn assignable_staff(
+    store: &Store,
+    field: &str,
+    user: Option<rapport_store::StaffUser>,
+    name: &str,
+    permission: Permission,
+    customer_id: i64,
+) -> ServiceResult<rapport_store::StaffUser> {
+    let refuse = |en: String, zh: String| ServiceError::invalid(field, format!("{en} / {zh}"));
+    let Some(user) = user else {
+        return Err(refuse(
+            format!("no member of staff is called {name:?}"),
+            format!("没有名为 {name:?} 的员工"),
+        ));
+    };
+    if !user.active {
+        return Err(refuse(
+            format!("{:?} is disabled and cannot be given work", user.username),
+            format!("员工 {:?} 已停用，不能分派工作", user.username),
+        ));
+    }
+    let Some(role) = Role::parse(&user.role) else {
+        return Err(refuse(
+            format!("{:?} has the unknown role {:?}", user.username, user.role),
+            format!("员工 {:?} 的角色 {:?} 无效", user.username, user.role),
+        ));
+    };
+    let staff = Staff {
+        user,
+        role,
+        client: String::new(),
+    };
+    if !staff.can(permission) {
+        return Err(refuse(
+            format!(
+                "{:?} ({}) may not {}",
+                staff.user.username,
+                role.as_str(),
+                permission.describe()
+            ),
+            format!(
+                "员工 {:?}（{}）无权处理此项工作",
+                staff.user.username,
+                role.as_str()
+            ),
+        ));
+    }
+    if !store.customer_in_scope(&staff.scope(), customer_id).await? {
+        return Err(refuse(
+            format!(
+                "{:?} cannot see this customer (outside their scope)",
+                staff.user.username
+            ),
+            format!("员工 {:?} 的权限范围内没有这位客户", staff.user.username),
+        ));
+    }
+    Ok(staff.user)
+}
+
 /// Applies one workflow step as `actor` (who needs [`Permission::WorkCases`]
 /// and the case in scope); a step the workflow refuses is an
-/// [`ServiceError::InvalidTransition`] naming the allowed ones; audited.
+/// [`ServiceError::InvalidTransition`] naming the allowed ones; an
+/// assignment must name a member of staff who may work the case
+/// ([`assignable_staff`]); audited.
 pub async fn step_case(
     store: &Store,
     s: &CaseSettings,
@@ -756,6 +853,35 @@ pub async fn step_case(
             )));
         }
     }
+    if let CaseAction::Assign { to } = action {
+        let name = to.trim();
+        let user = store.staff_user_by_name(name).await?;
+        let user = assignable_staff(
+            store,
+            "assignee",
+            user,
+            name,
+            Permission::WorkCases,
+            c.customer_id,
+        )
+        .await?;
+        // The case records the user name as stored.
+        let action = CaseAction::Assign { to: user.username };
+        return finish_step(store, s, clock, actor, via, &c, &action).await;
+    }
+    finish_step(store, s, clock, actor, via, &c, action).await
+}
+
+async fn finish_step(
+    store: &Store,
+    s: &CaseSettings,
+    clock: &Clock,
+    actor: &Actor,
+    via: &str,
+    c: &CaseRow,
+    action: &CaseAction,
+) -> ServiceResult<StepReport> {
+    let id = c.id;
     let report = act(store, s, clock, id, action, actor.name())
         .await
         .map_err(|e| invalid_unless_store("action", e))?;

@@ -370,6 +370,11 @@ pub struct WebConfig {
     pub session_hours: i64,
     /// Failed sign-ins per user name (and per client) within 15 minutes before sign-in is refused.
     pub max_failed_logins: i64,
+    /// Seconds a client gets to send a request's headers before the
+    /// connection is closed (slow clients must not hold connections).
+    pub header_read_timeout_seconds: u64,
+    /// Seconds a whole request (body and answer) may take before it gets 408.
+    pub request_timeout_seconds: u64,
 }
 
 /// The scheduler inside the binary.
@@ -396,6 +401,8 @@ impl Default for WebConfig {
             secure_cookies: false,
             session_hours: 12,
             max_failed_logins: 5,
+            header_read_timeout_seconds: 10,
+            request_timeout_seconds: 300,
         }
     }
 }
@@ -600,6 +607,18 @@ impl Config {
         }
         if self.web.max_failed_logins < 1 {
             bail!("web.max_failed_logins must be at least 1");
+        }
+        if !(1..=3600).contains(&self.web.header_read_timeout_seconds) {
+            bail!(
+                "web.header_read_timeout_seconds must be between 1 and 3600 (got {})",
+                self.web.header_read_timeout_seconds
+            );
+        }
+        if !(1..=86_400).contains(&self.web.request_timeout_seconds) {
+            bail!(
+                "web.request_timeout_seconds must be between 1 and 86400 (got {})",
+                self.web.request_timeout_seconds
+            );
         }
         if chrono::NaiveTime::parse_from_str(&self.jobs.nightly_scoring_at, "%H:%M").is_err() {
             bail!(

@@ -10,8 +10,9 @@
 use crate::audit::entry;
 use crate::auth::{ApiUser, Permission, Viewer};
 use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
@@ -325,7 +326,7 @@ fn list_row(r: &rapport_store::CustomerListRow) -> Value {
 async fn customers(
     State(app): State<AppState>,
     ApiUser(v): ApiUser,
-    Query(q): Query<CustomerQuery>,
+    ApiQuery(q): ApiQuery<CustomerQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let (page, per_page) = paging(q.page.as_deref(), q.per_page.as_deref())?;
     let lq = crate::pages::customers::ListQuery {
@@ -355,8 +356,8 @@ struct UnmaskQuery {
 async fn customer(
     State(app): State<AppState>,
     ApiUser(v): ApiUser,
-    Path(key): Path<String>,
-    Query(q): Query<UnmaskQuery>,
+    ApiPath(key): ApiPath<String>,
+    ApiQuery(q): ApiQuery<UnmaskQuery>,
 ) -> Result<Response, ApiError> {
     let unmask = match q.unmask.as_deref() {
         None | Some("false") | Some("0") => false,
@@ -394,7 +395,7 @@ async fn customer(
 async fn customer_health(
     State(app): State<AppState>,
     ApiUser(v): ApiUser,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     require(&v, Permission::ViewCustomers)?;
     let scope = v.scope();
@@ -427,7 +428,7 @@ fn recommendation_json(r: &rapport_store::RecommendationRow) -> Value {
 async fn customer_recommendations(
     State(app): State<AppState>,
     ApiUser(v): ApiUser,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     require(&v, Permission::ViewCustomers)?;
     let id = app.store.customer_id_by_key(&v.scope(), &key).await?;
@@ -466,8 +467,8 @@ struct OutcomeBody {
 async fn recommendation_outcome(
     State(app): State<AppState>,
     ApiUser(v): ApiUser,
-    Path(id): Path<i64>,
-    Json(body): Json<OutcomeBody>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<OutcomeBody>,
 ) -> Result<Json<Value>, ApiError> {
     let updated = rapport_services::recommendations::record_outcome_as(
         &app.store,
@@ -486,7 +487,7 @@ async fn recommendation_outcome(
 async fn customer_export(
     State(app): State<AppState>,
     ApiUser(v): ApiUser,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let e = customers::export(&app.store, &v.actor(), "api", &key).await?;
     Ok(Json(
@@ -497,7 +498,7 @@ async fn customer_export(
 async fn customer_erase(
     State(app): State<AppState>,
     ApiUser(v): ApiUser,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let (_, report) = customers::erase(&app.store, &v.actor(), "api", &key).await?;
     Ok(Json(json!({ "erasure": report })))
@@ -515,7 +516,7 @@ struct AlertQuery {
 async fn alerts(
     State(app): State<AppState>,
     ApiUser(v): ApiUser,
-    Query(q): Query<AlertQuery>,
+    ApiQuery(q): ApiQuery<AlertQuery>,
 ) -> Result<Json<Value>, ApiError> {
     require(&v, Permission::WorkAlerts)?;
     let (page, per_page) = paging(q.page.as_deref(), q.per_page.as_deref())?;
@@ -564,7 +565,7 @@ fn alert_json(a: &rapport_store::AlertRow) -> Value {
 async fn alert(
     State(app): State<AppState>,
     ApiUser(v): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     require(&v, Permission::WorkAlerts)?;
     let a = app.store.alert_in_scope(&v.scope(), id).await?;
@@ -595,9 +596,9 @@ async fn step(
     v: Viewer,
     id: i64,
     to: AlertStatus,
-    body: Option<Json<StepBody>>,
+    body: Option<ApiJson<StepBody>>,
 ) -> Result<Json<Value>, ApiError> {
-    let body = body.map(|Json(b)| b).unwrap_or_default();
+    let body = body.map(|ApiJson(b)| b).unwrap_or_default();
     let updated = rapport_services::alerts::transition(
         &app.store,
         &v.actor(),
@@ -614,8 +615,8 @@ async fn step(
 async fn alert_ack(
     State(app): State<AppState>,
     ApiUser(v): ApiUser,
-    Path(id): Path<i64>,
-    body: Option<Json<StepBody>>,
+    ApiPath(id): ApiPath<i64>,
+    body: Option<ApiJson<StepBody>>,
 ) -> Result<Json<Value>, ApiError> {
     step(app, v, id, AlertStatus::Acknowledged, body).await
 }
@@ -623,8 +624,8 @@ async fn alert_ack(
 async fn alert_action(
     State(app): State<AppState>,
     ApiUser(v): ApiUser,
-    Path(id): Path<i64>,
-    body: Option<Json<StepBody>>,
+    ApiPath(id): ApiPath<i64>,
+    body: Option<ApiJson<StepBody>>,
 ) -> Result<Json<Value>, ApiError> {
     step(app, v, id, AlertStatus::Actioned, body).await
 }
@@ -632,8 +633,8 @@ async fn alert_action(
 async fn alert_close(
     State(app): State<AppState>,
     ApiUser(v): ApiUser,
-    Path(id): Path<i64>,
-    body: Option<Json<StepBody>>,
+    ApiPath(id): ApiPath<i64>,
+    body: Option<ApiJson<StepBody>>,
 ) -> Result<Json<Value>, ApiError> {
     step(app, v, id, AlertStatus::Closed, body).await
 }

@@ -6,9 +6,10 @@
 use crate::api::require;
 use crate::auth::{ApiUser, Permission};
 use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use rapport_services::clock::Clock;
@@ -50,7 +51,7 @@ fn complaint() -> String {
 pub(super) async fn case_open(
     State(app): State<AppState>,
     ApiUser(v): ApiUser,
-    Json(body): Json<CaseBody>,
+    ApiJson(body): ApiJson<CaseBody>,
 ) -> Result<Json<Value>, ApiError> {
     let c = rapport_services::cases::open_case(
         &app.store,
@@ -76,14 +77,18 @@ pub(super) async fn case_open(
 pub(super) async fn case_get(
     State(app): State<AppState>,
     ApiUser(v): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    require(&v, Permission::WorkCases)?;
-    rapport_services::cases::case_in_scope(&app.store, &v.actor(), id).await?;
-    let settings = &app.services.settings.cases;
-    let view = rapport_services::cases::view(&app.store, settings, &clock(&app), id)
-        .await
-        .map_err(ApiError::internal)?;
+    let view = rapport_services::cases::read_case(
+        &app.store,
+        &app.audit,
+        &app.services.settings.cases,
+        &clock(&app),
+        &v.actor(),
+        "api",
+        id,
+    )
+    .await?;
     Ok(Json(json!(view)))
 }
 
@@ -99,8 +104,8 @@ pub(super) struct StepBody {
 pub(super) async fn case_step(
     State(app): State<AppState>,
     ApiUser(v): ApiUser,
-    Path(id): Path<i64>,
-    Json(body): Json<StepBody>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<StepBody>,
 ) -> Result<Json<Value>, ApiError> {
     let action = rapport_services::cases::action_of(
         &body.action,
@@ -139,7 +144,7 @@ pub(super) async fn campaigns(
 pub(super) async fn campaign_preview(
     State(app): State<AppState>,
     ApiUser(v): ApiUser,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     rapport_services::campaign::require_bank_wide(&v.actor())?;
     if app.store.campaign_by_key(&key).await?.is_none() {
@@ -155,7 +160,7 @@ pub(super) async fn campaign_preview(
 pub(super) async fn campaign_launch(
     State(app): State<AppState>,
     ApiUser(v): ApiUser,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     rapport_services::campaign::require_bank_wide(&v.actor())?;
     if app.store.campaign_by_key(&key).await?.is_none() {
@@ -292,7 +297,7 @@ pub(super) struct KpiQuery {
 pub(super) async fn kpis(
     State(app): State<AppState>,
     ApiUser(v): ApiUser,
-    axum::extract::Query(q): axum::extract::Query<KpiQuery>,
+    ApiQuery(q): ApiQuery<KpiQuery>,
 ) -> Result<Json<Value>, ApiError> {
     require(&v, Permission::ViewKpis)?;
     let view = rapport_services::kpi::parse_view(q.view.as_deref())
@@ -326,8 +331,8 @@ pub(super) struct ConsentBody {
 pub(super) async fn consent(
     State(app): State<AppState>,
     ApiUser(v): ApiUser,
-    Path(key): Path<String>,
-    Json(body): Json<ConsentBody>,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(body): ApiJson<ConsentBody>,
 ) -> Result<Json<Value>, ApiError> {
     let today = clock(&app).local().date();
     let (_, channel) = rapport_services::consents::record_consent(

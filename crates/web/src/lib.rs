@@ -15,6 +15,7 @@ pub use rapport_services::audit;
 pub mod auth;
 pub mod charts;
 pub mod error;
+pub mod extract;
 pub mod i18n;
 pub mod ops;
 pub mod pages;
@@ -140,20 +141,63 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then drains the audit queue.
+/// Serves the application on `listener` until `shutdown` completes, lets
+/// the open connections finish, then drains the audit queue.
+///
+/// Each connection is HTTP/1.1 with a deadline on reading a request's
+/// headers (`[web] header_read_timeout_seconds`): a client that sends them
+/// slowly (slowloris) is disconnected instead of holding a connection. A
+/// whole request — reading its body and answering — gets
+/// `[web] request_timeout_seconds`, then 408. Handlers see the client's
+/// address as `ConnectInfo<SocketAddr>`.
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    use axum::extract::ConnectInfo;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+    use tower::Layer;
+
     let audit = state.audit.clone();
-    let app = router(state);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    let header_timeout = Duration::from_secs(state.cfg.web.header_read_timeout_seconds.max(1));
+    let request_timeout = Duration::from_secs(state.cfg.web.request_timeout_seconds.max(1));
+    let app = router(state).layer(tower_http::timeout::TimeoutLayer::with_status_code(
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        request_timeout,
+    ));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, do not spin.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let svc = TowerToHyperService::new(
+            axum::Extension(ConnectInfo::<std::net::SocketAddr>(remote)).layer(app.clone()),
+        );
+        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), svc));
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, client = %remote, "connection closed with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
     audit.flush().await;
     Ok(())
 }

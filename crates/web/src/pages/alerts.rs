@@ -361,7 +361,9 @@ async fn step(
     }
     let back = f
         .back
-        .filter(|b| b.starts_with("/alerts") && !b.starts_with("//"))
+        .as_deref()
+        .and_then(super::same_site_path)
+        .filter(|b| b.starts_with("/alerts"))
         .unwrap_or_else(|| format!("/alerts/{id}"));
     Ok(Redirect::to(&back).into_response())
 }
@@ -406,40 +408,6 @@ async fn assign(
     Form(f): Form<AssignForm>,
 ) -> Result<Response, PageError> {
     check_csrf(&v, &f.csrf)?;
-    require(&v, Permission::AssignAlerts)?;
-    let a = app.store.alert_in_scope(&v.scope(), id).await?;
-    // The assignee must be staff who can see the customer.
-    let assignee = app.store.staff_user(f.assignee).await?;
-    let their_scope = match assignee.role.as_str() {
-        "rm" => rapport_store::Scope::Rm(assignee.id),
-        "manager" => match assignee.branch_id {
-            Some(b) => rapport_store::Scope::Branch(b),
-            None => rapport_store::Scope::All,
-        },
-        "agent" | "risk" => rapport_store::Scope::All,
-        _ => rapport_store::Scope::Nothing,
-    };
-    if !app
-        .store
-        .customer_in_scope(&their_scope, a.customer_id)
-        .await?
-    {
-        return Err(PageError::BadRequest(
-            "the assignee cannot see this customer".into(),
-        ));
-    }
-    app.store
-        .assign_alert(id, assignee.id, &v.user.username, Utc::now())
-        .await?;
-    app.audit
-        .write(entry(
-            &v,
-            "alert.assign",
-            "alert",
-            Some(id.to_string()),
-            Some(a.customer_id),
-            json!({ "assignee_id": assignee.id }),
-        ))
-        .await?;
+    alerts::assign(&app.store, &v.actor(), "web", id, f.assignee, Utc::now()).await?;
     Ok(Redirect::to(&format!("/alerts/{id}")).into_response())
 }

@@ -9,7 +9,6 @@
 //! scope answers 404, like an unknown one; every intake and step is audited.
 
 use super::{check_csrf, enc, opt, render, require, Layout};
-use crate::audit::entry;
 use crate::auth::{PageUser, Permission, Viewer};
 use crate::error::PageError;
 use crate::i18n::{Lang, Text, Tr};
@@ -28,7 +27,6 @@ use rapport_services::clock::Clock;
 use rapport_services::error::ServiceError;
 use rapport_store::Scope;
 use serde::Deserialize;
-use serde_json::json;
 use std::collections::HashMap;
 
 pub const TEXTS: &[Text] = &[
@@ -522,21 +520,20 @@ async fn detail_page(
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let settings = settings(app);
-    let view = cases::view(&app.store, settings, &clock(app), id).await?;
+    let view = cases::read_case(
+        &app.store,
+        &app.audit,
+        settings,
+        &clock(app),
+        &v.actor(),
+        "web",
+        id,
+    )
+    .await?;
     let c = &view.case;
     let key = customer_key(app, c.customer_id).await?;
     let layout = Layout::new(app, v, "/cases", &format!("/cases/{id}"));
     let t = layout.t;
-    app.audit
-        .record(entry(
-            v,
-            "case.view",
-            "case",
-            Some(id.to_string()),
-            Some(c.customer_id),
-            json!({}),
-        ))
-        .await;
     let root_cause = match &c.root_cause {
         Some(code) => match settings.taxonomy.get(code) {
             Some(r) => format!("{} ({code})", pick(&t, &r.label_zh, &r.label_en)),
@@ -641,8 +638,6 @@ async fn detail(
     PageUser(v): PageUser,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    require(&v, Permission::WorkCases)?;
-    cases::case_in_scope(&app.store, &v.actor(), id).await?;
     detail_page(&app, &v, id, None).await
 }
 

@@ -506,12 +506,39 @@ async fn set_language(
     let lang = Lang::parse(&f.lang)
         .ok_or_else(|| PageError::BadRequest(format!("unknown language {:?}", f.lang)))?;
     app.store.set_user_language(v.user.id, lang.code()).await?;
-    // Only a local path: never an open redirect.
     let back = f
         .back
-        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        .as_deref()
+        .and_then(same_site_path)
         .unwrap_or_else(|| "/".into());
     Ok(Redirect::to(&back).into_response())
+}
+
+/// A `back` address a form sends, made safe to redirect to: only a path on
+/// this site (one leading `/`, not `//` or `/\`, no backslash, no control
+/// character) is kept, with spaces and non-ASCII characters percent-encoded
+/// as UTF-8 so that it is a valid `Location`; anything else is None (the
+/// caller goes to its default page). Never an open redirect, never a 500.
+pub fn same_site_path(back: &str) -> Option<String> {
+    if !back.starts_with('/')
+        || back.starts_with("//")
+        || back.contains('\\')
+        || back.chars().any(char::is_control)
+    {
+        return None;
+    }
+    let mut out = String::with_capacity(back.len());
+    for c in back.chars() {
+        if c.is_ascii_graphic() {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    Some(out)
 }
 
 /// The stylesheet and the one script, compiled into the binary.

@@ -11,6 +11,7 @@ mod customer_360;
 mod kpi_dashboard;
 mod live_feed_api;
 mod recommend_web;
+mod request_hygiene;
 mod security;
 mod survey_web;
 mod web_logs;
