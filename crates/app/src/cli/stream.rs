@@ -16,9 +16,10 @@ use anyhow::{Context, Result};
 use clap::Args;
 use rapport_analytics::alerts::RuleSet;
 use rapport_analytics::live::LiveEngine;
-use rapport_services::access::Actor;
+use rapport_services::access::{Actor, Permission};
 use rapport_services::audit::entry_for;
 use rapport_services::config::Config;
+use rapport_services::error::ServiceError;
 use rapport_services::import::open;
 use rapport_services::live_feed::{feed_line, LineOutcome};
 use rapport_services::scoring::resolve_as_of;
@@ -48,6 +49,10 @@ pub async fn run(cfg: &Config, json: bool, actor: Option<&str>, args: StreamArgs
             Some(_) => crate::cli::acting(&store, actor).await?,
             None => Actor::system("stream"),
         };
+        // The same right as `POST /api/v1/transactions`.
+        actor
+            .require(Permission::FeedTransactions)
+            .map_err(ServiceError::from)?;
         stream(&store, json, &actor, args).await
     }
     .await;
