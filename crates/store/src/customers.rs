@@ -475,7 +475,8 @@ impl Store {
                     });
                 let (lower, like) = (lower.unwrap_or_default(), like.unwrap_or_default());
                 let field = |part: bool, col: &str, lowered: bool| {
-                    let col = if lowered {
+                    // A part is matched without regard to case (the pattern is lowered).
+                    let col = if lowered || part {
                         format!("LOWER({col})")
                     } else {
                         col.to_string()

@@ -106,6 +106,18 @@ async fn story(store: &Store) {
     );
     let q = |q: &str| CustomerFilter {
         q: Some(q.into()),
+        matching: rapport_store::SearchMatch {
+            name_part: true,
+            phone_part: true,
+            email_part: true,
+            id_number_part: true,
+        },
+        ..CustomerFilter::default()
+    };
+    // By default a search matches only whole values (the masking policy
+    // opens parts of the fields a role sees).
+    let whole = |q: &str| CustomerFilter {
+        q: Some(q.into()),
         ..CustomerFilter::default()
     };
     let found = |p: rapport_store::Page<rapport_store::CustomerListRow>| {
@@ -122,6 +134,17 @@ async fn story(store: &Store) {
     assert_eq!(found(all(q("100%_")).await.unwrap()), vec![2]);
     assert_eq!(found(all(q("%")).await.unwrap()), vec![2]);
     assert_eq!(found(all(q("_")).await.unwrap()), vec![2]);
+    assert_eq!(found(all(whole("smith")).await.unwrap()), Vec::<i64>::new());
+    assert_eq!(
+        found(all(whole("1390000000")).await.unwrap()),
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        found(all(whole("example.com")).await.unwrap()),
+        Vec::<i64>::new()
+    );
+    assert_eq!(found(all(whole("ID1")).await.unwrap()), vec![1]);
+    assert_eq!(found(all(whole("K2")).await.unwrap()), vec![2]);
     let band = CustomerFilter {
         band: Some("watch".into()),
         ..CustomerFilter::default()
