@@ -4,5 +4,6 @@
 //! rule every write obeys.
 
 mod case_flow;
+mod kpi_csv;
 mod layering;
 mod rm_cadence;
