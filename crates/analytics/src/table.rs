@@ -69,7 +69,7 @@ impl FeatureTable {
         w.write_record(&record)?;
         for (row, key) in self.customer_keys.iter().enumerate() {
             record.clear();
-            record.push(key.clone());
+            record.push(rapport_domain::text::spreadsheet_cell(key).into_owned());
             for c in &self.columns {
                 record.push(match c.values.get(row).copied().flatten() {
                     Some(v) if v.is_finite() => format!("{v}"),

@@ -12,6 +12,7 @@ pub mod codes;
 mod fingerprint;
 pub mod identity;
 pub mod records;
+pub mod text;
 pub mod values;
 
 pub use codes::*;

@@ -329,7 +329,7 @@ const CASE_STATUSES: &[&str] = &[
 
 fn branch(row: &Row<'_>, _: &ParseContext) -> Result<BranchRecord, Rejection> {
     Ok(BranchRecord {
-        code: req_text(row, "code")?,
+        code: req_code_text(row, "code")?,
         name: req_text(row, "name")?,
         city: text(row, "city"),
         region: text(row, "region"),
@@ -351,9 +351,9 @@ fn product(row: &Row<'_>, _: &ParseContext) -> Result<ProductRecord, Rejection> 
         }
     };
     Ok(ProductRecord {
-        code: req_text(row, "code")?,
+        code: req_code_text(row, "code")?,
         name: req_text(row, "name")?,
-        category: req_text(row, "category")?,
+        category: req_code_text(row, "category")?,
         risk_level,
     })
 }
@@ -373,7 +373,7 @@ fn account(row: &Row<'_>, ctx: &ParseContext) -> Result<AccountRecord, Rejection
         currency: currency(row, "currency")?,
         balance: money(row, "balance")?,
         credit_limit: money(row, "credit_limit")?,
-        branch: text(row, "branch"),
+        branch: code_text(row, "branch")?,
         attributes: None,
     })
 }
@@ -407,7 +407,7 @@ fn holding(row: &Row<'_>, ctx: &ParseContext) -> Result<HoldingRecord, Rejection
         source: ctx.source.clone(),
         source_key: req_text(row, "source_key")?,
         customer_key: req_text(row, "customer_key")?,
-        product_code: req_text(row, "product_code")?,
+        product_code: req_code_text(row, "product_code")?,
         account_key: text(row, "account_key"),
         opened_on: date(row, "opened_on")?,
         closed_on: date(row, "closed_on")?,
@@ -489,7 +489,7 @@ fn case(row: &Row<'_>, ctx: &ParseContext) -> Result<CaseRecord, Rejection> {
         customer_key: req_text(row, "customer_key")?,
         opened_on: req_date(row, "opened_on")?,
         kind: req_code(row, "kind", CaseKind::parse)?,
-        category: text(row, "category"),
+        category: code_text(row, "category")?,
         severity: req_code(row, "severity", Severity::parse)?,
         status: req_word(row, "status", CASE_STATUSES)?,
         description: text(row, "description"),
@@ -523,7 +523,7 @@ fn survey_response(row: &Row<'_>, ctx: &ParseContext) -> Result<SurveyResponseRe
         source: ctx.source.clone(),
         source_key: req_text(row, "source_key")?,
         customer_key: req_text(row, "customer_key")?,
-        survey: req_text(row, "survey")?,
+        survey: req_code_text(row, "survey")?,
         kind,
         answered_on: req_date(row, "answered_on")?,
         question: req_text(row, "question")?,
@@ -547,10 +547,10 @@ fn consent(row: &Row<'_>, ctx: &ParseContext) -> Result<ConsentRecord, Rejection
 
 fn staff_user(row: &Row<'_>, _: &ParseContext) -> Result<StaffUserRecord, Rejection> {
     Ok(StaffUserRecord {
-        username: req_text(row, "username")?,
+        username: req_code_text(row, "username")?,
         display_name: req_text(row, "display_name")?,
         role: req_code(row, "role", StaffRole::parse)?,
-        branch: text(row, "branch"),
+        branch: code_text(row, "branch")?,
     })
 }
 

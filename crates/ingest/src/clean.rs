@@ -19,6 +19,33 @@ pub(crate) fn req_text(row: &Row<'_>, col: &str) -> Result<String, Rejection> {
     row.require(col).map(str::to_string)
 }
 
+/// A code taken from a file (branch, product, category, survey and staff
+/// codes): it must match `^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$`
+/// ([`rapport_domain::text::is_code`]), else the row is rejected as
+/// `bad_code` naming the field — a formula or markup never becomes a code.
+pub(crate) fn code_text(row: &Row<'_>, col: &str) -> Result<Option<String>, Rejection> {
+    match row.get(col) {
+        None => Ok(None),
+        Some(v) if rapport_domain::text::is_code(v) => Ok(Some(v.to_string())),
+        Some(v) => Err(Rejection::new(
+            Reason::BadCode,
+            col,
+            format!(
+                "{col} must be a code: a letter or digit, then up to {} letters, digits, \
+                 '_', '.' or '-'; got {v:?}",
+                rapport_domain::text::CODE_MAX_LEN - 1
+            ),
+        )),
+    }
+}
+
+/// A required code (see [`code_text`]).
+pub(crate) fn req_code_text(row: &Row<'_>, col: &str) -> Result<String, Rejection> {
+    row.require(col)?;
+    code_text(row, col)?
+        .ok_or_else(|| Rejection::new(Reason::MissingRequired, col, format!("{col} is required")))
+}
+
 fn date_value(col: &str, v: &str) -> Result<NaiveDate, Rejection> {
     parse_date(v).map_err(|e| Rejection::new(Reason::BadDate, col, e.to_string()))
 }
@@ -253,7 +280,7 @@ pub(crate) fn customer(
         annual_income,
         risk_tolerance,
         risk_assessed_on,
-        branch: text(row, "branch"),
+        branch: code_text(row, "branch")?,
         attributes: None,
         flags,
     })

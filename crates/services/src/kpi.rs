@@ -262,14 +262,18 @@ pub fn dashboard(
 }
 
 /// The view as CSV: group, customers, one column per KPI (empty when no data).
+/// Meant for spreadsheets: every cell goes through
+/// [`rapport_domain::text::spreadsheet_record`] (a group such as a branch
+/// code can come from an imported file).
 pub fn view_csv(d: &KpiDashboard) -> Result<String> {
+    use rapport_domain::text::spreadsheet_record;
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut head = vec![
         d.view.map_or("group", |v| v.as_str()).to_string(),
         "customers".to_string(),
     ];
     head.extend(d.kpis.iter().map(|k| k.as_str().to_string()));
-    w.write_record(&head)?;
+    w.write_record(spreadsheet_record(&head))?;
     for r in &d.rows {
         let mut rec = vec![r.group.clone(), r.customers.to_string()];
         rec.extend(
@@ -277,7 +281,7 @@ pub fn view_csv(d: &KpiDashboard) -> Result<String> {
                 .iter()
                 .map(|v| v.map(|x| format!("{x:.4}")).unwrap_or_default()),
         );
-        w.write_record(&rec)?;
+        w.write_record(spreadsheet_record(&rec))?;
     }
     String::from_utf8(w.into_inner().context("writing the CSV")?).context("CSV text")
 }

@@ -13,7 +13,7 @@
 
 use crate::dialect::on_pool;
 use crate::statement::Stmt;
-use crate::tables::{erasure_sql, subject_export_sql, Tally, TABLES};
+use crate::tables::{erasure_sql, subject_export_sql, Owner, Tally, TABLES};
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -173,6 +173,10 @@ pub struct ErasureReport {
     pub interaction_notes_cleared: u64,
     pub case_descriptions_cleared: u64,
     pub survey_answers_cleared: u64,
+    /// Rows changed per table (the customer row included); tables where
+    /// nothing changed are left out. What each table blanks and keeps is the
+    /// registry's (`tables.rs`).
+    pub tables: std::collections::BTreeMap<String, u64>,
 }
 
 /// A branch with its size.
@@ -417,13 +421,13 @@ fn erase_customer_row_sql(store: &Store) -> &'static str {
     match store {
         Store::Sqlite(_) => {
             "UPDATE customer SET name = NULL, id_number = NULL, phone = NULL, email = NULL, \
-             attributes = '{}', birth_date = CASE WHEN birth_date IS NULL THEN NULL \
+             occupation = NULL, attributes = '{}', birth_date = CASE WHEN birth_date IS NULL THEN NULL \
              ELSE substr(birth_date, 1, 4) || '-01-01' END, erased_at = $2 \
              WHERE id = $1 AND erased_at IS NULL"
         }
         Store::Postgres(_) => {
             "UPDATE customer SET name = NULL, id_number = NULL, phone = NULL, email = NULL, \
-             attributes = '{}', birth_date = date_trunc('year', birth_date)::date, erased_at = $2 \
+             occupation = NULL, attributes = '{}', birth_date = date_trunc('year', birth_date)::date, erased_at = $2 \
              WHERE id = $1 AND erased_at IS NULL"
         }
     }
@@ -688,11 +692,18 @@ impl Store {
     }
 
     /// Every row the store holds about customer `id` (data-subject access):
-    /// the customer row, then each table the registry (`tables.rs`) includes
-    /// in the data-subject export — the customer-keyed tables, alerts with
-    /// their events, the audit rows and the events of support cases.
+    /// the customer row, then every table the registry (`tables.rs`) says is
+    /// about a customer — the customer-keyed tables, the children of those
+    /// (alert and case events, message events, recommendation outcomes), the
+    /// field flags and the quarantined import rows that carry the customer's
+    /// identifiers.
     pub async fn export_customer(&self, id: i64) -> Result<Value> {
         let mut out = Map::new();
+        let exists = on_pool!(self, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM customer WHERE id = $1").bind(id).fetch_one(p).await?);
+        if exists == 0 {
+            return Err(StoreError::NotFound(format!("customer #{id}")));
+        }
+        let mentioning = self.mentioning_rows(&self.identifiers(id).await?).await?;
         on_pool!(self, p => {
             let mut conn = p.acquire().await?;
             let rows = sqlx::query("SELECT * FROM customer WHERE id = $1").bind(id).fetch_all(&mut *conn).await?;
@@ -700,50 +711,72 @@ impl Store {
                 return Err(StoreError::NotFound(format!("customer #{id}")));
             };
             out.insert("customer".into(), Value::Object(customer));
-            for (table, sql) in TABLES.iter().filter_map(|t| Some((t.name, subject_export_sql(t)?))) {
-                let rows = sqlx::query(&sql).bind(id).fetch_all(&mut *conn).await?;
-                out.insert(table.into(), Value::Array(rows.iter().map(|r| Value::Object(row_json(r))).collect()));
+            for t in TABLES {
+                let Some(sql) = subject_export_sql(t) else { continue };
+                let keys: &[i64] = if t.owner == Owner::Mentions { &mentioning } else { std::slice::from_ref(&id) };
+                let mut rows = Vec::new();
+                for key in keys {
+                    for r in sqlx::query(&sql).bind(*key).fetch_all(&mut *conn).await? {
+                        rows.push(Value::Object(row_json(&r)));
+                    }
+                }
+                out.insert(t.name.into(), Value::Array(rows));
             }
         });
         Ok(Value::Object(out))
     }
 
-    /// Erases (anonymises) customer `id`'s personal data and keeps what the
-    /// law requires a bank to retain: accounts, transactions, loans, cards,
-    /// holdings, consents (proof of consent), alerts, scores and the source
-    /// keys (the bank's own account identifiers, needed to honour retention
-    /// and to recognise the same record if it is imported again). Clears
-    /// name, ID number, phone, e-mail and attributes, keeps only the birth
-    /// year, clears free text in interactions, cases (imported and handled
-    /// here) and survey answers, cancels queued messages and clears the
-    /// address and text of sent ones and of call tasks, and sets
-    /// `erased_at`. Idempotent. The updates per table are the registry's
-    /// (`tables.rs`); only the customer row's differs per dialect.
+    /// Erases (anonymises) customer `id`'s personal data, table by table as
+    /// the registry (`tables.rs`) decides, and keeps what the law requires a
+    /// bank to retain (each table's entry gives the ground): accounts,
+    /// transactions, loans, cards, holdings, consents (proof of consent),
+    /// alerts, scores, the audit trail and the source keys. Blanks name, ID
+    /// number, phone, e-mail, occupation and attributes, keeps only the birth
+    /// year, blanks free text everywhere (interaction, contact and consent
+    /// notes, cases and their events, survey answers, alert dispositions and
+    /// notes, recommendation outcome notes, merge explanations), cancels
+    /// queued messages and blanks the address, text and provider replies of
+    /// all messages and call tasks, blanks the raw text of quarantined
+    /// import rows that carry the customer's identifiers (found before the
+    /// customer row is blanked), and sets `erased_at`. Idempotent.
     pub async fn erase_customer(&self, id: i64, at: DateTime<Utc>) -> Result<ErasureReport> {
         let customer = erase_customer_row_sql(self);
         let exists = on_pool!(self, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM customer WHERE id = $1").bind(id).fetch_one(p).await?);
         if exists == 0 {
             return Err(StoreError::NotFound(format!("customer #{id}")));
         }
-        let updates: Vec<(String, Option<Tally>)> = TABLES.iter().flat_map(erasure_sql).collect();
+        let mentioning = self.mentioning_rows(&self.identifiers(id).await?).await?;
         let mut report = ErasureReport {
             customer_id: id,
             erased_now: false,
             interaction_notes_cleared: 0,
             case_descriptions_cleared: 0,
             survey_answers_cleared: 0,
+            tables: Default::default(),
         };
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
             let n = sqlx::query(customer).bind(id).bind(at).execute(&mut *tx).await?.rows_affected();
             report.erased_now = n > 0;
-            for (sql, tally) in &updates {
-                let changed = sqlx::query(sql).bind(id).execute(&mut *tx).await?.rows_affected();
-                match tally {
-                    Some(Tally::Notes) => report.interaction_notes_cleared += changed,
-                    Some(Tally::CaseTexts) => report.case_descriptions_cleared += changed,
-                    Some(Tally::SurveyAnswers) => report.survey_answers_cleared += changed,
-                    None => {}
+            if n > 0 {
+                report.tables.insert("customer".into(), n);
+            }
+            for t in TABLES {
+                let keys: &[i64] = if t.owner == Owner::Mentions { &mentioning } else { std::slice::from_ref(&id) };
+                for (sql, tally) in erasure_sql(t) {
+                    let mut changed = 0;
+                    for key in keys {
+                        changed += sqlx::query(&sql).bind(*key).execute(&mut *tx).await?.rows_affected();
+                    }
+                    match tally {
+                        Some(Tally::Notes) => report.interaction_notes_cleared += changed,
+                        Some(Tally::CaseTexts) => report.case_descriptions_cleared += changed,
+                        Some(Tally::SurveyAnswers) => report.survey_answers_cleared += changed,
+                        None => {}
+                    }
+                    if changed > 0 {
+                        *report.tables.entry(t.name.to_string()).or_default() += changed;
+                    }
                 }
             }
             tx.commit().await?;

@@ -10,6 +10,7 @@ use crate::tables::{exportable_tables, TABLES};
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures::TryStreamExt;
+use rapport_domain::text::spreadsheet_cell;
 use sqlx::Row;
 use std::collections::HashMap;
 
@@ -371,7 +372,8 @@ pub(crate) async fn export_table_csv(
             record.clear();
             for i in 0..ncols {
                 let v: Option<String> = r.try_get(i)?;
-                record.push(v.unwrap_or_default());
+                // For people's spreadsheets: no cell starts a formula.
+                record.push(v.map_or_else(String::new, |v| spreadsheet_cell(&v).into_owned()));
             }
             w.write_record(&record).map_err(|e| io_error(table, e))?;
             n += 1;

@@ -593,12 +593,12 @@ fn write_rejects(path: &Path, report: &LoadReport) -> Result<()> {
         csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
     w.write_record(["row", "field", "reason", "raw"])?;
     for r in &report.rejected {
-        w.write_record([
+        w.write_record(rapport_domain::text::spreadsheet_record([
             r.row.to_string(),
             r.field.clone(),
             r.reason.clone(),
             r.raw.clone(),
-        ])?;
+        ]))?;
     }
     w.flush()?;
     Ok(())
@@ -633,7 +633,11 @@ pub fn score(json: bool, args: &ScoreArgs) -> Result<()> {
             .ids
             .as_ref()
             .map_or_else(|| (i + 1).to_string(), |ids| ids[i].clone());
-        w.write_record([id, format!("{p:.6}"), serde_json::to_string(r)?])?;
+        w.write_record(rapport_domain::text::spreadsheet_record([
+            id,
+            format!("{p:.6}"),
+            serde_json::to_string(r)?,
+        ]))?;
     }
     w.flush()?;
     drop(w);

@@ -243,7 +243,7 @@ pub async fn export_scores(
         for k in 0..3 {
             record.push(factors.get(k).map(factor_label).unwrap_or_default());
         }
-        w.write_record(&record)?;
+        w.write_record(rapport_domain::text::spreadsheet_record(&record))?;
     }
     w.flush()?;
     drop(w);

@@ -8,6 +8,7 @@ mod common;
 
 mod berka;
 mod canonical;
+mod codes;
 mod errors;
 mod identity;
 mod properties;

@@ -4,6 +4,7 @@
 //! rule every write obeys.
 
 mod case_flow;
+mod kpi_csv;
 mod layering;
 mod live_feed;
 mod rm_cadence;

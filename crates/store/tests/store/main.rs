@@ -5,6 +5,7 @@
 mod access;
 mod contact;
 mod dashboard;
+mod erasure;
 mod matching;
 mod queries;
 mod scan;
