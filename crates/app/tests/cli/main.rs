@@ -7,6 +7,7 @@ mod actor;
 mod bench_api;
 mod bench_score;
 mod commands;
+mod credentials;
 mod models;
 mod ops;
 mod recommend;
