@@ -116,10 +116,18 @@ pub fn client_address(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAd
 
 /// The client's address of a request ([`client_address`] over its socket peer).
 pub fn client_of(parts: &Parts, app: &AppState) -> String {
+    use axum::extract::connect_info::{ConnectInfo, MockConnectInfo};
+    // As axum's `ConnectInfo` extractor: the socket's, or a test's stand-in.
     let peer = parts
         .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip());
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+        .or_else(|| {
+            parts
+                .extensions
+                .get::<MockConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip())
+        });
     client_address(peer, &parts.headers, &app.cfg.web.trusted_proxies)
 }
 

@@ -96,7 +96,7 @@ async fn story(store: &Store) {
 
     // API tokens: found while unrevoked; revoking twice is NotFound.
     let t = store
-        .create_api_token(rm, "batch", "tok-1", now)
+        .create_api_token(rm, "batch", "tok-1", now, None)
         .await
         .unwrap();
     assert_eq!(store.api_token_user("tok-1").await.unwrap().unwrap().id, rm);
