@@ -29,8 +29,9 @@ pub struct StaffUser {
     /// argon2 PHC string; None until a password is set (always None for a service account).
     #[serde(skip)]
     pub password_hash: Option<String>,
-    /// person | service (a machine identity: API tokens only, never a web sign-in).
-    pub kind: String,
+    /// A service account (column `kind` = 'service', else 'person'): a
+    /// machine identity with API tokens only, never a web sign-in.
+    pub service: bool,
     /// Set by an administrator's reset: the next session may only change the password.
     pub must_change_password: bool,
 }
@@ -38,7 +39,7 @@ pub struct StaffUser {
 impl StaffUser {
     /// A service account (a machine identity), not a person.
     pub fn is_service(&self) -> bool {
-        self.kind == "service"
+        self.service
     }
 }
 
@@ -133,7 +134,7 @@ where
         language: r.try_get(6)?,
         active: r.try_get(7)?,
         password_hash: r.try_get(8)?,
-        kind: r.try_get(9)?,
+        service: r.try_get::<String, _>(9)? == "service",
         must_change_password: r.try_get(10)?,
     })
 }
