@@ -310,6 +310,11 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
     }
 }
 
+/// Whether `phc` is a password hash [`verify_password`] can check (a PHC string).
+pub fn is_password_hash(phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok()
+}
+
 /// A fresh random token (32 bytes, URL-safe base64 without padding).
 pub fn new_token() -> String {
     let mut b = [0u8; 32];
@@ -350,7 +355,7 @@ pub async fn demo_accounts(store: &Store) -> anyhow::Result<Vec<(String, String,
         // Prefer a branch member for the branch roles, so their scope is not empty.
         let pick = users
             .iter()
-            .filter(|u| u.role == role.as_str() && u.active)
+            .filter(|u| u.role == role.as_str() && u.active && !u.is_service())
             .min_by_key(|u| {
                 (
                     matches!(role, Role::Manager | Role::Rm) && u.branch_id.is_none(),

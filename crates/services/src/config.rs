@@ -368,13 +368,23 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Hours a browser session lives.
     pub session_hours: i64,
-    /// Failed sign-ins per user name (and per client) within 15 minutes before sign-in is refused.
+    /// Failed sign-ins for one user name from one client before each further
+    /// attempt from that client waits (2^k seconds, k = failures beyond this).
     pub max_failed_logins: i64,
     /// Seconds a client gets to send a request's headers before the
     /// connection is closed (slow clients must not hold connections).
     pub header_read_timeout_seconds: u64,
     /// Seconds a whole request (body and answer) may take before it gets 408.
     pub request_timeout_seconds: u64,
+    /// The longest such wait, in seconds.
+    pub login_backoff_max_secs: i64,
+    /// Failed sign-ins from one client, over all user names, within 15
+    /// minutes before that client is refused until the window passes.
+    pub max_failed_logins_per_client: i64,
+    /// Reverse proxies whose `X-Forwarded-For` is believed: only when the
+    /// socket peer is one of these is the client the right-most forwarded
+    /// address that is not itself a trusted proxy.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// The scheduler inside the binary.
@@ -403,6 +413,9 @@ impl Default for WebConfig {
             max_failed_logins: 5,
             header_read_timeout_seconds: 10,
             request_timeout_seconds: 300,
+            login_backoff_max_secs: 900,
+            max_failed_logins_per_client: 100,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -530,8 +543,19 @@ impl Config {
             let wants_integer = default.is_some_and(|v| v.is_integer());
             let wants_bool = default.is_some_and(|v| v.is_bool());
             let wants_float = default.is_some_and(|v| v.is_float());
+            let wants_list = default.is_some_and(|v| v.is_array());
             let v =
-                if wants_bool {
+                if wants_list {
+                    // A list from the environment: comma-separated values.
+                    toml::Value::Array(
+                        value
+                            .split(',')
+                            .map(str::trim)
+                            .filter(|x| !x.is_empty())
+                            .map(|x| toml::Value::String(x.to_string()))
+                            .collect(),
+                    )
+                } else if wants_bool {
                     toml::Value::Boolean(match value.trim() {
                         "true" | "1" | "yes" => true,
                         "false" | "0" | "no" => false,
@@ -618,6 +642,18 @@ impl Config {
             bail!(
                 "web.request_timeout_seconds must be between 1 and 86400 (got {})",
                 self.web.request_timeout_seconds
+            );
+        }
+        if !(1..=86_400).contains(&self.web.login_backoff_max_secs) {
+            bail!(
+                "web.login_backoff_max_secs must be between 1 and 86400 (got {})",
+                self.web.login_backoff_max_secs
+            );
+        }
+        if self.web.max_failed_logins_per_client < self.web.max_failed_logins {
+            bail!(
+                "web.max_failed_logins_per_client must be at least web.max_failed_logins (got {})",
+                self.web.max_failed_logins_per_client
             );
         }
         if chrono::NaiveTime::parse_from_str(&self.jobs.nightly_scoring_at, "%H:%M").is_err() {

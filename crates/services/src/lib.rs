@@ -25,10 +25,12 @@ pub mod import;
 pub mod kpi;
 pub mod live_feed;
 pub mod model_registry;
+pub mod password;
 pub mod privacy;
 pub mod recommendations;
 pub mod rm;
 pub mod scoring;
+pub mod signin;
 pub mod staff;
 pub mod surveys;
 

@@ -1,14 +1,22 @@
-//! Staff and credentials: creating and changing members of staff, their
-//! passwords, API tokens, and assigning a customer to an RM. One use case
-//! each for the admin page and `rapport user|token`; each needs
-//! [`Permission::Administer`] (the system acting at the console may do them:
-//! it is how the first administrator is created) and is audited.
+//! Staff and credentials: creating and changing members of staff and
+//! service accounts, their passwords, API tokens, and assigning a customer to
+//! an RM. One use case each for the admin page and `rapport user|token`;
+//! each needs [`Permission::Administer`] (the system acting at the console
+//! may do them: it is how the first administrator is created) and is audited.
+//!
+//! **Nobody mints a credential for another person.** A member of staff
+//! creates API tokens only for themself; tokens for machines belong to
+//! service accounts (`kind = 'service'`: a role of their own, no password,
+//! no web sign-in), which an administrator (or the system at the console)
+//! creates and holds tokens for. Every token records who created it.
+//! Password resets are `password::reset` (a forced change at next sign-in).
 //!
 //! Never logs or audits a password or a token.
 
 use crate::access::{hash_password, new_password, new_token, token_hash, Actor, Permission, Role};
 use crate::audit::entry_for;
 use crate::error::{ServiceError, ServiceResult};
+use crate::password;
 use chrono::Utc;
 use rapport_store::{Scope, StaffUser, Store};
 use serde_json::json;
@@ -69,21 +77,14 @@ pub async fn create_user(
     password: Option<String>,
 ) -> ServiceResult<CreatedUser> {
     actor.require(Permission::Administer)?;
-    let role = role_of(role)?;
-    let username = username.trim();
-    if username.is_empty() || username.chars().any(char::is_whitespace) {
-        return Err(ServiceError::invalid(
-            "username",
-            "a user name is one word without spaces",
-        ));
-    }
-    if role == Role::Rm && branch.is_none() {
-        return Err(ServiceError::invalid("branch", "an RM belongs to a branch"));
+    let (username, role) = check_new_user(username, role, branch)?;
+    let display = display_name.unwrap_or(username);
+    if let Some(p) = &password {
+        password::check_policy(p, username, display)?;
     }
     let generated = password.is_none();
     let password = password.unwrap_or_else(new_password);
     let hash = hash_password(&password)?;
-    let display = display_name.unwrap_or(username);
     let id = store
         .create_staff_user(username, display, role.as_str(), branch, &hash)
         .await?;
@@ -102,6 +103,57 @@ pub async fn create_user(
         role,
         generated_password: generated.then_some(password),
     })
+}
+
+/// A new user's name (one word) and role; an RM needs a branch.
+fn check_new_user<'a>(
+    username: &'a str,
+    role: &str,
+    branch: Option<&str>,
+) -> ServiceResult<(&'a str, Role)> {
+    let role = role_of(role)?;
+    let username = username.trim();
+    if username.is_empty() || username.chars().any(char::is_whitespace) {
+        return Err(ServiceError::invalid(
+            "username",
+            "a user name is one word without spaces",
+        ));
+    }
+    if role == Role::Rm && branch.is_none() {
+        return Err(ServiceError::invalid("branch", "an RM belongs to a branch"));
+    }
+    Ok((username, role))
+}
+
+/// Creates a service account as `actor` (an administrator, or the system at
+/// the console): a machine identity with its own role and no password, which
+/// cannot sign in to the web and holds the API tokens an administrator creates.
+pub async fn create_service_account(
+    store: &Store,
+    actor: &Actor,
+    via: &str,
+    username: &str,
+    display_name: Option<&str>,
+    role: &str,
+    branch: Option<&str>,
+) -> ServiceResult<i64> {
+    actor.require(Permission::Administer)?;
+    let (username, role) = check_new_user(username, role, branch)?;
+    let display = display_name.unwrap_or(username);
+    let id = store
+        .create_service_account(username, display, role.as_str(), branch)
+        .await?;
+    audit(
+        store,
+        actor,
+        "user.create",
+        "staff_user",
+        Some(id.to_string()),
+        None,
+        json!({ "via": via, "role": role.as_str(), "branch": branch, "kind": "service" }),
+    )
+    .await?;
+    Ok(id)
 }
 
 /// Changes a member of staff's role, branch and whether they are active.
@@ -179,7 +231,9 @@ pub async fn set_active(
     .await
 }
 
-/// Sets a member of staff's password (`password` or a generated one, returned).
+/// An administrator sets a member of staff's password: `password` (which
+/// must pass the policy) or a generated one (returned). Someone else's
+/// password is a reset: they must change it at their next sign-in.
 pub async fn set_password(
     store: &Store,
     actor: &Actor,
@@ -189,22 +243,20 @@ pub async fn set_password(
 ) -> ServiceResult<Option<String>> {
     actor.require(Permission::Administer)?;
     let u = user_named(store, username).await?;
-    let generated = password.is_none();
-    let password = password.unwrap_or_else(new_password);
-    store
-        .set_password_hash(u.id, &hash_password(&password)?)
-        .await?;
-    audit(
-        store,
-        actor,
-        "user.password",
-        "staff_user",
-        Some(u.id.to_string()),
-        None,
-        json!({ "via": via }),
-    )
-    .await?;
-    Ok(generated.then_some(password))
+    password::reset(store, actor, via, &u, password).await
+}
+
+/// The same, for the user with id `id` (the admin page).
+pub async fn reset_password(
+    store: &Store,
+    actor: &Actor,
+    via: &str,
+    id: i64,
+    password: Option<String>,
+) -> ServiceResult<Option<String>> {
+    actor.require(Permission::Administer)?;
+    let u = store.staff_user(id).await?;
+    password::reset(store, actor, via, &u, password).await
 }
 
 /// A new API token: its id, and the token itself (shown once).
@@ -216,7 +268,27 @@ pub struct CreatedToken {
     pub token: String,
 }
 
-/// Creates an API token for member of staff `username` (the store keeps only its hash).
+/// Whose tokens `actor` may create and revoke: their own, and — for an
+/// administrator or the system at the console — a service account's. Never
+/// another person's: a token acts with its holder's rights and name.
+fn may_hold_tokens_of(actor: &Actor, holder: &StaffUser) -> ServiceResult<()> {
+    if actor.user_id() == Some(holder.id) && !holder.is_service() {
+        return Ok(());
+    }
+    if holder.is_service() {
+        return Ok(actor.require(Permission::Administer)?);
+    }
+    Err(ServiceError::Refused(format!(
+        "{} may not create or revoke API tokens for {}: a person's tokens are theirs alone; a machine gets a service account (`rapport user add NAME --role ROLE --service`) / \
+         不能为他人创建或吊销 API 令牌：个人令牌只能由本人创建；系统对接请使用服务账号",
+        actor.name(),
+        holder.username
+    )))
+}
+
+/// Creates an API token held by `username` — the actor themself, or a
+/// service account when the actor administers — recording who created it
+/// (the store keeps only its hash).
 pub async fn create_token(
     store: &Store,
     actor: &Actor,
@@ -224,15 +296,22 @@ pub async fn create_token(
     username: &str,
     name: &str,
 ) -> ServiceResult<CreatedToken> {
-    actor.require(Permission::Administer)?;
     let u = user_named(store, username).await?;
+    may_hold_tokens_of(actor, &u)?;
+    if !u.active {
+        return Err(ServiceError::invalid(
+            "user",
+            format!("{} is disabled", u.username),
+        ));
+    }
     let name = match name.trim() {
         "" => "api".to_string(),
         n => n.to_string(),
     };
     let token = new_token();
+    let created_by = actor.user_id();
     let id = store
-        .create_api_token(u.id, &name, &token_hash(&token), Utc::now())
+        .create_api_token(u.id, &name, &token_hash(&token), Utc::now(), created_by)
         .await?;
     audit(
         store,
@@ -241,7 +320,8 @@ pub async fn create_token(
         "api_token",
         Some(id.to_string()),
         None,
-        json!({ "via": via, "user_id": u.id, "name": name }),
+        json!({ "via": via, "user_id": u.id, "user": u.username, "service": u.is_service(),
+                "created_by": created_by, "name": name }),
     )
     .await?;
     Ok(CreatedToken {
@@ -252,9 +332,16 @@ pub async fn create_token(
     })
 }
 
-/// Revokes API token `id`.
+/// Revokes API token `id`: the holder's own, or any token for an
+/// administrator (revoking takes a power away, it never lends one).
 pub async fn revoke_token(store: &Store, actor: &Actor, via: &str, id: i64) -> ServiceResult<()> {
-    actor.require(Permission::Administer)?;
+    let t = store
+        .api_token(id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(format!("API token {id}")))?;
+    if actor.user_id() != Some(t.staff_user_id) {
+        actor.require(Permission::Administer)?;
+    }
     store.revoke_api_token(id, Utc::now()).await?;
     audit(
         store,
@@ -263,7 +350,7 @@ pub async fn revoke_token(store: &Store, actor: &Actor, via: &str, id: i64) -> S
         "api_token",
         Some(id.to_string()),
         None,
-        json!({ "via": via }),
+        json!({ "via": via, "user_id": t.staff_user_id, "created_by": t.created_by }),
     )
     .await
 }

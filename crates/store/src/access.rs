@@ -26,9 +26,21 @@ pub struct StaffUser {
     /// zh-CN | en, or None for the server default.
     pub language: Option<String>,
     pub active: bool,
-    /// argon2 PHC string; None until a password is set.
+    /// argon2 PHC string; None until a password is set (always None for a service account).
     #[serde(skip)]
     pub password_hash: Option<String>,
+    /// A service account (column `kind` = 'service', else 'person'): a
+    /// machine identity with API tokens only, never a web sign-in.
+    pub service: bool,
+    /// Set by an administrator's reset: the next session may only change the password.
+    pub must_change_password: bool,
+}
+
+impl StaffUser {
+    /// A service account (a machine identity), not a person.
+    pub fn is_service(&self) -> bool {
+        self.service
+    }
 }
 
 /// One audit record to append.
@@ -79,10 +91,29 @@ pub struct ApiTokenRow {
     pub name: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Who created it (None: the system at the console, or before this was recorded).
+    pub created_by: Option<i64>,
+    pub created_by_name: Option<String>,
+    /// The owner is a service account.
+    pub service: bool,
+}
+
+/// Failed sign-ins for one user name, as the throttle reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LoginFailures {
+    /// Failures for this user name from this client since `since` and since
+    /// the last success of this user name from this client.
+    pub user_client: i64,
+    /// When the latest of those failures happened.
+    pub last_user_client: Option<DateTime<Utc>>,
+    /// Failures from this client for any user name since `client_since`.
+    pub client: i64,
 }
 
 const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.branch_id, b.code, \
-                            u.language, u.active, u.password_hash";
+                            u.language, u.active, u.password_hash, u.kind, u.must_change_password";
+/// Columns of [`USER_COLUMNS`]; what follows them in a row starts here.
+const USER_COLUMN_COUNT: usize = 11;
 const USER_FROM: &str = "staff_user u LEFT JOIN branch b ON b.id = u.branch_id";
 
 fn user_from_row<R: Row>(r: &R) -> Result<StaffUser>
@@ -103,6 +134,8 @@ where
         language: r.try_get(6)?,
         active: r.try_get(7)?,
         password_hash: r.try_get(8)?,
+        service: r.try_get::<String, _>(9)? == "service",
+        must_change_password: r.try_get(10)?,
     })
 }
 
@@ -174,6 +207,38 @@ impl Store {
         branch_code: Option<&str>,
         password_hash: &str,
     ) -> Result<i64> {
+        self.insert_staff_user(
+            username,
+            display_name,
+            role,
+            branch_code,
+            Some(password_hash),
+            "person",
+        )
+        .await
+    }
+
+    /// Creates a service account: a machine identity with a role and no password.
+    pub async fn create_service_account(
+        &self,
+        username: &str,
+        display_name: &str,
+        role: &str,
+        branch_code: Option<&str>,
+    ) -> Result<i64> {
+        self.insert_staff_user(username, display_name, role, branch_code, None, "service")
+            .await
+    }
+
+    async fn insert_staff_user(
+        &self,
+        username: &str,
+        display_name: &str,
+        role: &str,
+        branch_code: Option<&str>,
+        password_hash: Option<&str>,
+        kind: &str,
+    ) -> Result<i64> {
         let branch_id = match branch_code {
             Some(code) => Some(self.branch_id_by_code(code).await?),
             None => None,
@@ -183,8 +248,8 @@ impl Store {
                 "a staff user named {username} already exists"
             )));
         }
-        let sql = "INSERT INTO staff_user (username, display_name, role, branch_id, password_hash, created_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+        let sql = "INSERT INTO staff_user (username, display_name, role, branch_id, password_hash, kind, created_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
         let now = Utc::now();
         on_pool!(self, p => Ok(sqlx::query(sql)
             .bind(username)
@@ -192,6 +257,7 @@ impl Store {
             .bind(role)
             .bind(branch_id)
             .bind(password_hash)
+            .bind(kind)
             .bind(now)
             .fetch_one(p)
             .await?
@@ -214,6 +280,26 @@ impl Store {
             user_id,
         )
         .await
+    }
+
+    /// Replaces a user's password hash and sets whether the next session must
+    /// change it (an administrator's reset) or not (the user chose it).
+    pub async fn set_password(&self, user_id: i64, hash: &str, must_change: bool) -> Result<()> {
+        let sql =
+            "UPDATE staff_user SET password_hash = $1, must_change_password = $2 WHERE id = $3";
+        let n = on_pool!(self, p => sqlx::query(sql).bind(hash).bind(must_change).bind(user_id)
+            .execute(p).await?.rows_affected());
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("staff user {user_id}")));
+        }
+        Ok(())
+    }
+
+    /// Ends every session of a user but the one whose token hash is `keep`.
+    pub async fn delete_sessions_of(&self, user_id: i64, keep: Option<&str>) -> Result<()> {
+        let sql = "DELETE FROM web_session WHERE staff_user_id = $1 AND token_hash <> $2";
+        on_pool!(self, p => { sqlx::query(sql).bind(user_id).bind(keep.unwrap_or("")).execute(p).await?; });
+        Ok(())
     }
 
     /// Sets a user's language (zh-CN | en).
@@ -286,21 +372,40 @@ impl Store {
         Ok(())
     }
 
-    /// Failed sign-ins since `since`: (for this user name, from this client).
-    pub async fn failed_logins_since(
+    /// Failed sign-ins the throttle weighs: for this user name from this
+    /// client since `since` and since that pair's last success (with the
+    /// latest one's time), and from this client for any name since `client_since`.
+    pub async fn login_failures(
         &self,
         username: &str,
         client: &str,
         since: DateTime<Utc>,
-    ) -> Result<(i64, i64)> {
-        let by_user =
-            "SELECT COUNT(*) FROM login_attempt WHERE username = $1 AND at >= $2 AND NOT succeeded";
+        client_since: DateTime<Utc>,
+    ) -> Result<LoginFailures> {
+        let last_ok =
+            "SELECT at FROM login_attempt WHERE username = $1 AND client = $2 AND succeeded \
+                       ORDER BY at DESC LIMIT 1";
+        let pair = "SELECT at FROM login_attempt WHERE username = $1 AND client = $2 AND at >= $3 \
+                    AND at > $4 AND NOT succeeded ORDER BY at DESC";
         let by_client =
             "SELECT COUNT(*) FROM login_attempt WHERE client = $1 AND at >= $2 AND NOT succeeded";
-        on_pool!(self, p => Ok((
-            sqlx::query_scalar(by_user).bind(username).bind(since).fetch_one(p).await?,
-            sqlx::query_scalar(by_client).bind(client).bind(since).fetch_one(p).await?,
-        )))
+        on_pool!(self, p => {
+            let last_ok: Option<DateTime<Utc>> = sqlx::query_scalar(last_ok)
+                .bind(username).bind(client).fetch_optional(p).await?;
+            let floor = match last_ok {
+                Some(t) if t > since => t,
+                _ => since - chrono::Duration::seconds(1),
+            };
+            let fails: Vec<DateTime<Utc>> = sqlx::query_scalar(pair)
+                .bind(username).bind(client).bind(since).bind(floor).fetch_all(p).await?;
+            let client_n: i64 = sqlx::query_scalar(by_client)
+                .bind(client).bind(client_since).fetch_one(p).await?;
+            Ok(LoginFailures {
+                user_client: i64::try_from(fails.len()).unwrap_or(i64::MAX),
+                last_user_client: fails.first().copied(),
+                client: client_n,
+            })
+        })
     }
 
     /// Stores a new session (the token's hash, never the token).
@@ -333,7 +438,7 @@ impl Store {
         on_pool!(self, p => {
             let row = sqlx::query(&sql).bind(token_hash).bind(now).fetch_optional(p).await?;
             match row {
-                Some(r) => Ok(Some((user_from_row(&r)?, r.try_get(9)?))),
+                Some(r) => Ok(Some((user_from_row(&r)?, r.try_get(USER_COLUMN_COUNT)?))),
                 None => Ok(None),
             }
         })
@@ -346,18 +451,21 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a new API token (its hash) for a user; returns its id.
+    /// Stores a new API token (its hash) for a user, created by `created_by`
+    /// (None: the system); returns its id.
     pub async fn create_api_token(
         &self,
         user_id: i64,
         name: &str,
         token_hash: &str,
         at: DateTime<Utc>,
+        created_by: Option<i64>,
     ) -> Result<i64> {
-        let sql = "INSERT INTO api_token (staff_user_id, name, token_hash, created_at) \
-                   VALUES ($1, $2, $3, $4) RETURNING id";
+        let sql =
+            "INSERT INTO api_token (staff_user_id, name, token_hash, created_at, created_by) \
+                   VALUES ($1, $2, $3, $4, $5) RETURNING id";
         on_pool!(self, p => Ok(sqlx::query(sql).bind(user_id).bind(name).bind(token_hash).bind(at)
-            .fetch_one(p).await?.try_get(0)?))
+            .bind(created_by).fetch_one(p).await?.try_get(0)?))
     }
 
     /// The active user owning an unrevoked API token.
@@ -375,8 +483,23 @@ impl Store {
 
     /// Every API token, newest first.
     pub async fn api_tokens(&self) -> Result<Vec<ApiTokenRow>> {
-        let sql = "SELECT t.id, t.staff_user_id, u.username, t.name, t.created_at, t.revoked_at \
-                   FROM api_token t JOIN staff_user u ON u.id = t.staff_user_id ORDER BY t.id DESC";
+        self.api_token_rows("", None).await
+    }
+
+    /// One API token by id.
+    pub async fn api_token(&self, id: i64) -> Result<Option<ApiTokenRow>> {
+        Ok(self
+            .api_token_rows(" WHERE t.id = $1", Some(id))
+            .await?
+            .pop())
+    }
+
+    async fn api_token_rows(&self, filter: &str, id: Option<i64>) -> Result<Vec<ApiTokenRow>> {
+        let sql = format!(
+            "SELECT t.id, t.staff_user_id, u.username, t.name, t.created_at, t.revoked_at, \
+             t.created_by, c.username, u.kind FROM api_token t JOIN staff_user u ON u.id = t.staff_user_id \
+             LEFT JOIN staff_user c ON c.id = t.created_by{filter} ORDER BY t.id DESC"
+        );
         type Raw = (
             i64,
             i64,
@@ -384,18 +507,42 @@ impl Store {
             String,
             DateTime<Utc>,
             Option<DateTime<Utc>>,
+            Option<i64>,
+            Option<String>,
+            String,
         );
-        let rows: Vec<Raw> = on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await?);
+        let rows: Vec<Raw> = on_pool!(self, p => {
+            let mut q = sqlx::query_as(&sql);
+            if let Some(id) = id {
+                q = q.bind(id);
+            }
+            q.fetch_all(p).await?
+        });
         Ok(rows
             .into_iter()
             .map(
-                |(id, staff_user_id, username, name, created_at, revoked_at)| ApiTokenRow {
+                |(
                     id,
                     staff_user_id,
                     username,
                     name,
                     created_at,
                     revoked_at,
+                    created_by,
+                    by,
+                    kind,
+                )| {
+                    ApiTokenRow {
+                        id,
+                        staff_user_id,
+                        username,
+                        name,
+                        created_at,
+                        revoked_at,
+                        created_by,
+                        created_by_name: by,
+                        service: kind == "service",
+                    }
                 },
             )
             .collect())

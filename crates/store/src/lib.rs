@@ -47,7 +47,7 @@ mod statement;
 mod survey;
 mod tables;
 
-pub use access::{ApiTokenRow, AuditEntry, AuditFilter, AuditRow, StaffUser};
+pub use access::{ApiTokenRow, AuditEntry, AuditFilter, AuditRow, LoginFailures, StaffUser};
 pub use alerts::{
     AlertEventRow, AlertFilter, AlertRoute, AlertRow, AlertStatus, AlertTransitionError,
     EvidenceTxn, NewAlert,

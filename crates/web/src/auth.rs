@@ -16,6 +16,7 @@ pub use rapport_services::access::{
     Permission, Role, Staff,
 };
 use rapport_store::StaffUser;
+use std::net::IpAddr;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "rapport_session";
@@ -80,14 +81,65 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-/// The client's address as the server saw it (the socket peer).
-pub fn client_of(parts: &Parts) -> String {
-    parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "local".into())
+/// The client's address: the socket peer, unless the peer is one of the
+/// configured trusted proxies (`web.trusted_proxies`); then the right-most
+/// address of `X-Forwarded-For` that is not itself a trusted proxy (what the
+/// nearest untrusted hop told our proxy; anything further left could be
+/// written by the client). A malformed entry ends the walk at the proxy.
+/// The one place the client address is decided (audit, throttling, logs).
+pub fn client_address(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> String {
+    let Some(peer) = peer.map(|p| p.to_canonical()) else {
+        return "local".into();
+    };
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    for hop in hops.iter().rev() {
+        let ip = hop
+            .parse::<IpAddr>()
+            .or_else(|_| hop.parse::<std::net::SocketAddr>().map(|s| s.ip()));
+        match ip.map(|i| i.to_canonical()) {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return ip.to_string(),
+            Err(_) => break,
+        }
+    }
+    peer.to_string()
 }
+
+/// The client's address of a request ([`client_address`] over its socket peer).
+pub fn client_of(parts: &Parts, app: &AppState) -> String {
+    use axum::extract::connect_info::{ConnectInfo, MockConnectInfo};
+    // As axum's `ConnectInfo` extractor: the socket's, or a test's stand-in.
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+        .or_else(|| {
+            parts
+                .extensions
+                .get::<MockConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip())
+        });
+    client_address(peer, &parts.headers, &app.cfg.web.trusted_proxies)
+}
+
+/// Whether a session must change its password before anything else (after
+/// an administrator's reset): every page but the password page, sign-out and
+/// the language switch is closed to it, and the API refuses it.
+fn must_change_password(v: &Viewer) -> bool {
+    v.user.must_change_password && matches!(v.credential, Credential::Session { .. })
+}
+
+/// The paths a session that must change its password may still use.
+const OPEN_BEFORE_PASSWORD_CHANGE: [&str; 3] = ["/account/password", "/logout", "/lang"];
 
 /// Resolves the caller, and names them in the request's span and for the
 /// audit of a refusal (`crate::ops::track`).
@@ -109,7 +161,7 @@ async fn resolve_credential(
     parts: &Parts,
     app: &AppState,
 ) -> Result<Option<Viewer>, anyhow::Error> {
-    let client = client_of(parts);
+    let client = client_of(parts, app);
     if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
         let Some(token) = auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")) else {
             return Ok(None);
@@ -138,6 +190,12 @@ impl FromRequestParts<AppState> for PageUser {
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, PageError> {
         match resolve(parts, app).await {
+            Ok(Some(v))
+                if must_change_password(&v)
+                    && !OPEN_BEFORE_PASSWORD_CHANGE.contains(&parts.uri.path()) =>
+            {
+                Err(PageError::ChangePassword)
+            }
             Ok(Some(v)) => Ok(PageUser(v)),
             Ok(None) => Err(PageError::SignIn),
             Err(e) => Err(PageError::Internal(e)),
@@ -153,6 +211,11 @@ impl FromRequestParts<AppState> for ApiUser {
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
         match resolve(parts, app).await {
+            Ok(Some(v)) if must_change_password(&v) => Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "password_change_required",
+                "change your password first (/account/password)",
+            )),
             Ok(Some(v)) => {
                 // A browser session writing through the API must prove it is the page.
                 if let Credential::Session { csrf } = &v.credential {
@@ -186,6 +249,55 @@ mod tests {
         assert!(verify_password("correct horse", &h));
         assert!(!verify_password("correct horsf", &h));
         assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    fn forwarded(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        if let Ok(v) = v.parse() {
+            h.insert("x-forwarded-for", v);
+        }
+        h
+    }
+
+    #[test]
+    fn the_forwarded_address_counts_only_behind_a_trusted_proxy() {
+        let ip = |s: &str| s.parse::<IpAddr>().ok();
+        let proxy = ip("10.0.0.1");
+        let trusted: Vec<IpAddr> = [ip("10.0.0.1"), ip("10.0.0.2")]
+            .into_iter()
+            .flatten()
+            .collect();
+        // No trusted proxy configured: the header is ignored.
+        let h = forwarded("203.0.113.7");
+        assert_eq!(client_address(proxy, &h, &[]), "10.0.0.1");
+        // A peer that is not a trusted proxy cannot choose its address.
+        assert_eq!(
+            client_address(ip("198.51.100.9"), &h, &trusted),
+            "198.51.100.9"
+        );
+        // Behind the proxy: the right-most address that is not a proxy; what
+        // the client wrote further left is not believed.
+        let h = forwarded("1.1.1.1, 203.0.113.7, 10.0.0.2");
+        assert_eq!(client_address(proxy, &h, &trusted), "203.0.113.7");
+        // IPv4-mapped peers and ports are understood.
+        assert_eq!(
+            client_address(
+                ip("::ffff:10.0.0.1"),
+                &forwarded("203.0.113.8:5000"),
+                &trusted
+            ),
+            "203.0.113.8"
+        );
+        // Nothing usable: the proxy itself.
+        assert_eq!(
+            client_address(proxy, &forwarded("junk"), &trusted),
+            "10.0.0.1"
+        );
+        assert_eq!(
+            client_address(proxy, &HeaderMap::new(), &trusted),
+            "10.0.0.1"
+        );
+        assert_eq!(client_address(None, &HeaderMap::new(), &trusted), "local");
     }
 
     #[test]

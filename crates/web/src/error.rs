@@ -124,6 +124,8 @@ impl IntoResponse for ApiError {
 pub enum PageError {
     /// Not signed in: go to the sign-in page.
     SignIn,
+    /// Signed in after an administrator's password reset: go and change it first.
+    ChangePassword,
     Forbidden,
     NotFound,
     BadRequest(String),
@@ -191,8 +193,13 @@ fn page(status: StatusCode, zh: &str, en: &str) -> Response {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self {
-            PageError::SignIn => {
-                let mut r = Redirect::to("/login").into_response();
+            PageError::SignIn | PageError::ChangePassword => {
+                let to = if matches!(self, PageError::SignIn) {
+                    "/login"
+                } else {
+                    "/account/password"
+                };
+                let mut r = Redirect::to(to).into_response();
                 r.headers_mut().insert(
                     header::CACHE_CONTROL,
                     header::HeaderValue::from_static("no-store"),

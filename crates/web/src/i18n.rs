@@ -69,8 +69,8 @@ pub const TEXTS: &[Text] = &[
     ),
     (
         "login.throttled",
-        "失败次数过多，请 15 分钟后再试。",
-        "Too many failed attempts; try again in 15 minutes.",
+        "失败次数过多，请稍后再试（每次失败后等待时间加倍）。",
+        "Too many failed attempts; wait a little and try again (the wait doubles with each failure).",
     ),
     ("common.search", "搜索", "Search"),
     ("common.filter", "筛选", "Filter"),

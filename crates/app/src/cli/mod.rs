@@ -469,7 +469,10 @@ pub struct ServeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Create a member of staff; prints a generated password unless --password-stdin.
+    /// Create a member of staff; prints a generated password unless
+    /// --password-stdin. With --service: a service account for a machine (its
+    /// own role, no password, no web sign-in; give it API tokens with
+    /// `rapport token create --user NAME`).
     Add {
         username: String,
         /// admin | manager | rm | agent | risk | analyst | auditor
@@ -481,11 +484,15 @@ pub enum UserCommand {
         /// Display name (default: the user name).
         #[arg(long)]
         name: Option<String>,
-        /// Read the password from the first line of stdin.
-        #[arg(long)]
+        /// Read the password from the first line of stdin (checked against the password policy).
+        #[arg(long, conflicts_with = "service")]
         password_stdin: bool,
+        /// A service account (a machine identity) instead of a person.
+        #[arg(long)]
+        service: bool,
     },
-    /// Set a new password (generated and printed unless --password-stdin).
+    /// Reset a password (generated and printed unless --password-stdin); the
+    /// user must change it at their next sign-in unless it is your own.
     Passwd {
         username: String,
         #[arg(long)]
@@ -512,10 +519,13 @@ pub enum JobsCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// Create an API token for a user; the token is printed once and never stored.
+    /// Create an API token (printed once, never stored) for yourself (--actor)
+    /// or, as an administrator or at the console, for a service account;
+    /// never for another person.
     Create {
+        /// The holder: a service account, or yourself (the default, with --actor).
         #[arg(long)]
-        user: String,
+        user: Option<String>,
         #[arg(long, default_value = "api")]
         name: String,
     },

@@ -8,6 +8,7 @@ mod bench_api;
 mod bench_score;
 mod commands;
 mod crash_audit;
+mod credentials;
 mod models;
 mod ops;
 mod recommend;

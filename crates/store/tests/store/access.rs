@@ -96,7 +96,7 @@ async fn story(store: &Store) {
 
     // API tokens: found while unrevoked; revoking twice is NotFound.
     let t = store
-        .create_api_token(rm, "batch", "tok-1", now)
+        .create_api_token(rm, "batch", "tok-1", now, None)
         .await
         .unwrap();
     assert_eq!(store.api_token_user("tok-1").await.unwrap().unwrap().id, rm);
@@ -114,7 +114,7 @@ async fn story(store: &Store) {
         .await
         .unwrap();
     store
-        .create_api_token(rm, "b2", "tok-2", now)
+        .create_api_token(rm, "b2", "tok-2", now, None)
         .await
         .unwrap();
     store.set_user_active(rm, false, now).await.unwrap();
@@ -123,7 +123,8 @@ async fn story(store: &Store) {
     store.set_user_active(rm, true, now).await.unwrap();
     assert!(store.api_token_user("tok-2").await.unwrap().is_none());
 
-    // Failed sign-ins are counted per name and per client inside the window.
+    // Failed sign-ins are counted per (name, client) inside the window and
+    // since that pair's last success, and per client over all names.
     for i in 0..3 {
         store
             .record_login_attempt("rm1", "10.0.0.1", now - Duration::minutes(i), false)
@@ -143,13 +144,49 @@ async fn story(store: &Store) {
         .await
         .unwrap();
     let since = now - Duration::minutes(15);
-    assert_eq!(
-        store
-            .failed_logins_since("rm1", "10.0.0.1", since)
-            .await
-            .unwrap(),
-        (3, 4)
-    );
+    let f = store
+        .login_failures("rm1", "10.0.0.1", since, since)
+        .await
+        .unwrap();
+    assert_eq!((f.user_client, f.client), (3, 4));
+    assert_eq!(f.last_user_client, Some(now));
+    // Another client's success does not clear this client's failures; this client's does.
+    store
+        .record_login_attempt("rm1", "10.0.0.1", now + Duration::seconds(1), true)
+        .await
+        .unwrap();
+    let f = store
+        .login_failures("rm1", "10.0.0.1", since, since)
+        .await
+        .unwrap();
+    assert_eq!((f.user_client, f.last_user_client), (0, None));
+    let f = store
+        .login_failures("rm1", "10.0.0.9", since, since)
+        .await
+        .unwrap();
+    assert_eq!((f.user_client, f.client), (0, 0));
+
+    // Service accounts have no password; a token records who created it.
+    let svc = store
+        .create_service_account("svc_feed", "Feed", "admin", None)
+        .await
+        .unwrap();
+    let svc_user = store.staff_user(svc).await.unwrap();
+    assert!(svc_user.is_service() && svc_user.password_hash.is_none());
+    assert!(!store.staff_user(rm).await.unwrap().is_service());
+    let t = store
+        .create_api_token(svc, "feed", "tok-svc", now, Some(mgr))
+        .await
+        .unwrap();
+    let row = store.api_token(t).await.unwrap().unwrap();
+    assert_eq!(row.created_by, Some(mgr));
+    assert_eq!(row.created_by_name.as_deref(), Some("mgr"));
+    assert!(row.service);
+    // A reset forces a change; the user's own choice clears it.
+    store.set_password(rm, "$argon2id$z", true).await.unwrap();
+    assert!(store.staff_user(rm).await.unwrap().must_change_password);
+    store.set_password(rm, "$argon2id$w", false).await.unwrap();
+    assert!(!store.staff_user(rm).await.unwrap().must_change_password);
 
     // RM (re)assignment.
     store.assign_rm(1, rm, now).await.unwrap();

@@ -54,6 +54,10 @@ async fn seed(store: &Store) {
          INSERT INTO txn (source, source_key, account_id, customer_id, booked_on, amount, channel,
            category, counterparty, fingerprint, import_id)
            VALUES ('core', 'T1', 1, 1, '2025-01-05', -1000, 'online', 'transfer', 'Shop Ltd', 0, 1);
+         INSERT INTO live_txn (source, source_key, account_id, customer_id, booked_on, amount,
+           category, channel, received_by, received_at)
+           VALUES ('core', 'LIVE-1', 1, 1, '2025-01-06', -2000, 'atm_withdrawal', 'atm', 'feed',
+           '2025-01-06T10:00:00Z');
          INSERT INTO product (id, code, name, category, risk_level, fingerprint)
            VALUES (1, 'P1', 'Fund', 'fund', 3, 0);
          INSERT INTO holding (source, source_key, customer_id, product_id, fingerprint, import_id)

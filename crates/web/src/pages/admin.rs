@@ -1,7 +1,10 @@
 //! Administration: users (create with a generated password shown once,
-//! change role and branch, enable or disable), the rights of each role,
-//! branches with their sizes, RM assignment, and API tokens (create — shown
-//! once —, list, revoke). Every change is audited.
+//! change role and branch, enable or disable, reset a password — the user
+//! must change it at next sign-in), service accounts for machines, the
+//! rights of each role, branches with their sizes, RM assignment, and API
+//! tokens (create — for oneself or a service account, shown once —, list
+//! with who created each, revoke). Who may hold whose tokens is the
+//! services' rule (`staff::create_token`). Every change is audited.
 
 use super::{check_csrf, opt, render, require, Layout};
 use crate::auth::{PageUser, Permission, Role};
@@ -45,6 +48,41 @@ pub const TEXTS: &[Text] = &[
     ("admin.token_user", "所属用户", "User"),
     ("admin.create_token", "新建令牌", "Create token"),
     ("admin.revoke", "吊销", "Revoke"),
+    ("admin.token_self", "本人", "Yourself"),
+    (
+        "admin.token_rule",
+        "令牌只能为本人或服务账号创建；不能为其他人创建。",
+        "A token is for yourself or a service account, never for another person.",
+    ),
+    ("admin.token_id", "编号", "Id"),
+    ("admin.token_created_at", "创建时间", "Created"),
+    ("admin.created_by", "创建人", "Created by"),
+    ("admin.by_system", "系统（命令行）", "system (console)"),
+    ("admin.service_accounts", "服务账号", "Service accounts"),
+    (
+        "admin.service_hint",
+        "服务账号供系统对接使用：有自己的角色，没有密码，不能登录网页，只能持有管理员创建的 API 令牌。",
+        "A service account is for a machine: it has its own role, no password, cannot sign in to the web, and holds the API tokens an administrator creates.",
+    ),
+    ("admin.create_service", "新建服务账号", "Create service account"),
+    ("admin.service_created", "服务账号已创建。", "Service account created."),
+    ("admin.kind_service", "服务账号", "service account"),
+    ("admin.reset_password", "重置密码", "Reset password"),
+    (
+        "admin.temp_password",
+        "临时密码（留空则自动生成）",
+        "Temporary password (empty: generated)",
+    ),
+    (
+        "admin.password_reset",
+        "密码已重置，用户下次登录时必须修改。临时密码（仅显示一次）：",
+        "Password reset; the user must change it at their next sign-in. Temporary password (shown once):",
+    ),
+    (
+        "admin.password_reset_chosen",
+        "密码已重置，用户下次登录时必须修改。",
+        "Password reset; the user must change it at their next sign-in.",
+    ),
     ("admin.revoked", "已吊销", "revoked"),
     ("admin.customer_key", "客户号", "Customer key"),
     ("admin.rm_username", "客户经理用户名", "RM user name"),
@@ -113,6 +151,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(admin))
         .route("/admin/users", post(create_user))
         .route("/admin/users/{id}", post(update_user))
+        .route("/admin/users/{id}/password", post(reset_password))
+        .route("/admin/service-accounts", post(create_service_account))
         .route("/admin/assign", post(assign))
         .route("/admin/tokens", post(create_token))
         .route("/admin/tokens/{id}/revoke", post(revoke_token))
@@ -123,6 +163,8 @@ pub fn routes() -> Router<AppState> {
 struct AdminPage {
     layout: Layout,
     users: Vec<StaffUser>,
+    /// Active service accounts: who else an administrator may create tokens for.
+    services: Vec<StaffUser>,
     roles: Vec<String>,
     matrix: Vec<(&'static str, Vec<bool>)>,
     branches: Vec<BranchRow>,
@@ -138,8 +180,14 @@ async fn page(
     secret: Option<String>,
 ) -> Result<Response, PageError> {
     let layout = Layout::new(app, v, "/admin", "/admin");
+    let users = app.store.staff_users().await?;
     render(&AdminPage {
-        users: app.store.staff_users().await?,
+        services: users
+            .iter()
+            .filter(|u| u.is_service() && u.active)
+            .cloned()
+            .collect(),
+        users,
         roles: Role::ALL.iter().map(|r| r.as_str().to_string()).collect(),
         matrix: PERMISSIONS
             .iter()
@@ -245,7 +293,8 @@ async fn assign(
 #[derive(Deserialize)]
 struct NewToken {
     csrf: String,
-    user: String,
+    /// The holder: a service account's user name, or empty for oneself.
+    user: Option<String>,
     name: String,
 }
 
@@ -255,9 +304,60 @@ async fn create_token(
     Form(f): Form<NewToken>,
 ) -> Result<Response, PageError> {
     check_csrf(&v, &f.csrf)?;
-    let created = staff::create_token(&app.store, &v.actor(), "web", &f.user, &f.name).await?;
+    require(&v, Permission::Administer)?;
+    let holder = opt(&f.user).unwrap_or_else(|| v.user.username.clone());
+    let created = staff::create_token(&app.store, &v.actor(), "web", &holder, &f.name).await?;
     let token = created.token;
     page(&app, &v, Some("admin.token_created"), Some(token)).await
+}
+
+#[derive(Deserialize)]
+struct NewServiceAccount {
+    csrf: String,
+    username: String,
+    display_name: Option<String>,
+    role: String,
+    branch: Option<String>,
+}
+
+async fn create_service_account(
+    State(app): State<AppState>,
+    PageUser(v): PageUser,
+    Form(f): Form<NewServiceAccount>,
+) -> Result<Response, PageError> {
+    check_csrf(&v, &f.csrf)?;
+    staff::create_service_account(
+        &app.store,
+        &v.actor(),
+        "web",
+        &f.username,
+        opt(&f.display_name).as_deref(),
+        &f.role,
+        opt(&f.branch).as_deref(),
+    )
+    .await?;
+    page(&app, &v, Some("admin.service_created"), None).await
+}
+
+#[derive(Deserialize)]
+struct ResetForm {
+    csrf: String,
+    password: Option<String>,
+}
+
+async fn reset_password(
+    State(app): State<AppState>,
+    PageUser(v): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<ResetForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&v, &f.csrf)?;
+    let chosen = f.password.filter(|p| !p.is_empty());
+    let shown = staff::reset_password(&app.store, &v.actor(), "web", id, chosen).await?;
+    match shown {
+        Some(p) => page(&app, &v, Some("admin.password_reset"), Some(p)).await,
+        None => page(&app, &v, Some("admin.password_reset_chosen"), None).await,
+    }
 }
 
 #[derive(Deserialize)]

@@ -7,8 +7,7 @@
 //! sign-in uses a double-submit token of its own (no session yet).
 
 use super::auth::{
-    self, cookie, hash_password, new_token, same_secret, token_hash, verify_password, PageUser,
-    Permission, Viewer, SESSION_COOKIE,
+    self, cookie, new_token, same_secret, token_hash, PageUser, Permission, Viewer, SESSION_COOKIE,
 };
 use super::error::PageError;
 use super::i18n::{Lang, Text, Tr};
@@ -19,15 +18,15 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use chrono::{Duration, Utc};
+use chrono::Utc;
+use rapport_services::signin::{self, SignInOutcome};
 use serde::Deserialize;
 use serde_json::json;
 
 /// The pre-session cookie that carries the sign-in form's CSRF token.
 const LOGIN_CSRF_COOKIE: &str = "rapport_login";
-/// Failed sign-ins are counted over this window.
-const THROTTLE_WINDOW_MINUTES: i64 = 15;
 
+pub mod account;
 pub mod admin;
 pub mod alerts;
 pub mod audit_log;
@@ -53,6 +52,7 @@ pub fn all_texts() -> Vec<&'static [Text]> {
         quality::TEXTS,
         audit_log::TEXTS,
         admin::TEXTS,
+        account::TEXTS,
         survey::TEXTS,
         kpis::TEXTS,
         cases::TEXTS,
@@ -73,6 +73,7 @@ pub fn routes() -> Router<AppState> {
         .merge(quality::routes())
         .merge(audit_log::routes())
         .merge(admin::routes())
+        .merge(account::routes())
         .merge(survey::routes())
         .merge(kpis::routes())
         .merge(cases::routes())
@@ -366,83 +367,50 @@ async fn login(
     if !same_secret(&pre, &f.csrf) {
         return Err(PageError::Forbidden);
     }
-    let client = peer.ip().to_string();
+    let client = auth::client_address(Some(peer.ip()), &headers, &app.cfg.web.trusted_proxies);
     let username = f.username.trim().to_string();
-    let now = Utc::now();
-    let since = now - Duration::minutes(THROTTLE_WINDOW_MINUTES);
-    let (by_user, by_client) = app
-        .store
-        .failed_logins_since(&username, &client, since)
-        .await?;
-    let limit = app.cfg.web.max_failed_logins;
-    if by_user >= limit || by_client >= limit * 4 {
-        tracing::warn!(failures = by_user.max(by_client), "sign-in throttled");
-        return login_page(
-            &app,
-            lang,
-            Some("login.throttled"),
-            username,
-            StatusCode::TOO_MANY_REQUESTS,
-        );
-    }
-    let user = app.store.staff_user_by_name(&username).await?;
-    let ok = match &user {
-        Some(u) => {
-            u.active
-                && auth::Role::parse(&u.role).is_some()
-                && u.password_hash
-                    .as_deref()
-                    .is_some_and(|h| verify_password(&f.password, h))
-        }
-        None => {
-            // Spend the same time as a real check so that timing does not reveal names.
-            let _ = verify_password(&f.password, DUMMY_HASH.as_str());
-            false
-        }
-    };
-    app.store
-        .record_login_attempt(&username, &client, now, ok)
-        .await?;
-    let Some(user) = user.filter(|_| ok) else {
-        return login_page(
-            &app,
-            lang,
-            Some("login.failed"),
-            username,
-            StatusCode::UNAUTHORIZED,
-        );
-    };
-    let token = new_token();
-    let csrf = new_token();
-    let expires = now + Duration::hours(app.cfg.web.session_hours);
-    app.store
-        .create_session(&token_hash(&token), user.id, &csrf, now, expires)
-        .await?;
-    app.audit
-        .write(rapport_store::AuditEntry {
-            at: now,
-            actor_id: Some(user.id),
-            actor: user.username.clone(),
-            role: user.role.clone(),
-            action: "session.login".into(),
-            entity: "staff_user".into(),
-            entity_id: Some(user.id.to_string()),
-            customer_id: None,
-            client: Some(client),
-            detail: json!({}).to_string(),
-        })
-        .await?;
-    tracing::info!(user.id = user.id, "signed in");
+    let session =
+        match signin::sign_in(&app.services, &username, &f.password, &client, Utc::now()).await? {
+            SignInOutcome::SignedIn(s) => s,
+            SignInOutcome::Failed => {
+                return login_page(
+                    &app,
+                    lang,
+                    Some("login.failed"),
+                    username,
+                    StatusCode::UNAUTHORIZED,
+                )
+            }
+            SignInOutcome::Throttled { retry_after_secs } => {
+                let mut res = login_page(
+                    &app,
+                    lang,
+                    Some("login.throttled"),
+                    username,
+                    StatusCode::TOO_MANY_REQUESTS,
+                )?;
+                if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                    res.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                return Ok(res);
+            }
+        };
     let secure = if app.cfg.web.secure_cookies {
         "; Secure"
     } else {
         ""
     };
     let c = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        session.token,
         app.cfg.web.session_hours * 3600
     );
-    let mut res = Redirect::to("/").into_response();
+    let to = if session.must_change_password {
+        "/account/password"
+    } else {
+        "/"
+    };
+    let mut res = Redirect::to(to).into_response();
     if let Ok(v) = HeaderValue::from_str(&c) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -451,10 +419,6 @@ async fn login(
     }
     Ok(res)
 }
-
-/// A valid argon2 hash of a random password, for the unknown-user path.
-static DUMMY_HASH: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| hash_password(&new_token()).unwrap_or_default());
 
 #[derive(Deserialize)]
 struct CsrfForm {

@@ -67,6 +67,7 @@ async fn posted_transactions_are_stored_once_and_a_bad_byte_rejects_only_its_lin
             "feed",
             &rapport_web::auth::token_hash(&token),
             chrono::Utc::now(),
+            Some(b.admin.id),
         )
         .await
         .unwrap();

@@ -1,9 +1,10 @@
 //! The web application's integration tests, in one binary: the in-process
 //! router over a generated bank on SQLite (and PostgreSQL when
 //! `RAPPORT_TEST_PG` is set) — the 360, the route × role matrix,
-//! recommendations, cases, surveys, KPIs, request logs and campaigns end to
-//! end. The browser journeys are the separate `browser` binary.
+//! recommendations, cases, surveys, KPIs, request logs, campaigns end to
+//! end, and sign-in and credentials. The browser journeys are the separate `browser` binary.
 
+mod auth_web;
 mod campaign_e2e;
 mod cases_web;
 mod common;

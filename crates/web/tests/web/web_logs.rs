@@ -174,6 +174,7 @@ async fn a_full_session_leaves_no_personal_data_in_the_logs() {
             "logs",
             &rapport_web::auth::token_hash(&token),
             chrono::Utc::now(),
+            Some(b.admin.id),
         )
         .await
         .unwrap();

@@ -210,7 +210,7 @@ const MATRIX: &[Case] = &[
     c(
         "POST",
         "/admin/tokens",
-        "csrf={csrf}&user=analyst01&name=matrix",
+        "csrf={csrf}&name=matrix",
         [200, 403, 403, 403, 403, 403, 403, 403, 303],
     ),
     c(
@@ -218,6 +218,18 @@ const MATRIX: &[Case] = &[
         "/admin/assign",
         "csrf={csrf}&customer={own}&rm={rm_a_name}",
         [200, 403, 403, 403, 403, 403, 403, 403, 303],
+    ),
+    c(
+        "POST",
+        "/admin/service-accounts",
+        "csrf={csrf}&username=svc_matrix&role=analyst&branch=",
+        [200, 403, 403, 403, 403, 403, 403, 403, 303],
+    ),
+    c(
+        "GET",
+        "/account/password",
+        "",
+        [200, 200, 200, 200, 200, 200, 200, 200, 303],
     ),
     c(
         "POST",
