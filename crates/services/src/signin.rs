@@ -99,7 +99,12 @@ pub fn throttle_wait(web: &WebConfig, f: &LoginFailures, now: DateTime<Utc>) -> 
         .unwrap_or(i64::MAX)
         .min(web.login_backoff_max_secs);
     let until = f.last_user_client? + Duration::seconds(wait);
-    (now < until).then(|| (until - now).num_seconds().max(1))
+    // Whole seconds, rounded up (a store may keep times to the microsecond).
+    (now < until).then(|| {
+        ((until - now).num_milliseconds() + 999)
+            .div_euclid(1000)
+            .max(1)
+    })
 }
 
 /// Whether `user` may sign in to the web with a password at all (an

@@ -78,7 +78,7 @@ async fn story(store: &Store) {
     assert_eq!(store.staff_users().await.unwrap().len(), 2);
 
     // Sessions live until they expire.
-    let now = Utc::now();
+    let now = chrono::DurationRound::duration_trunc(Utc::now(), Duration::seconds(1)).unwrap();
     store
         .create_session("hash-1", rm, "csrf-1", now, now + Duration::hours(1))
         .await
