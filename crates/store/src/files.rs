@@ -186,7 +186,7 @@ pub fn lock_exclusive(db: &Path) -> Result<ExclusiveStoreLock> {
     match f.try_lock() {
         Ok(()) if !in_this_process => Ok(ExclusiveStoreLock { _file: f }),
         Ok(()) | Err(TryLockError::WouldBlock) => Err(StoreError::Conflict(format!(
-            "the store {} is in use by another Rapport process{}; stop the server (Ctrl-C, or systemctl stop rapport) and any job, import or stream using it, then run restore again",
+            "the store {} is in use by another Rapport process{}; stop the server (Ctrl-C, or systemctl stop rapport) and any job, import or stream using it, then run the command again",
             db.display(),
             holders_text(db)
         ))),

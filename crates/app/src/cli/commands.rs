@@ -535,6 +535,10 @@ async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
     };
     if own_store && !args.keep {
         // Like restore: never delete the files of a store another process has open.
+        if let Some(dir) = std::path::Path::new(DEMO_DB).parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating the demo store's folder {}", dir.display()))?;
+        }
         let _lock = crate::cli::ops::exclusive_store_lock(std::path::Path::new(DEMO_DB))?;
         for suffix in ["", "-wal", "-shm"] {
             let p = PathBuf::from(format!("{DEMO_DB}{suffix}"));

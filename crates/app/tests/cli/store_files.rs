@@ -116,3 +116,21 @@ fn restore_refuses_while_the_store_is_in_use_and_the_files_are_private() {
     let r = cli.run(&["restore", "--force", backup.to_str().unwrap()]);
     assert!(r.ok(), "{}", r.stderr);
 }
+
+/// The README's first command on a fresh machine: `demo` in an empty folder
+/// creates its own store folder, takes the store lock there and leaves a
+/// private store (it once failed taking the lock before the folder existed).
+#[test]
+fn the_demo_starts_in_an_empty_folder_and_its_store_is_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = Rapport::new(BIN).current_dir(dir.path());
+    let out = r.json(&["demo", "--customers", "200", "--no-serve", "--seed", "3"]);
+    assert!(
+        out["counts"]["customers"].as_u64().unwrap_or(0) >= 200,
+        "{out}"
+    );
+    let db = dir.path().join("rapport-data").join("demo.db");
+    assert_eq!(mode(&db), 0o600);
+    // A second run replaces it (nobody else holds it).
+    r.json(&["demo", "--customers", "200", "--no-serve", "--seed", "3"]);
+}
