@@ -150,8 +150,14 @@ pub async fn reset(
     store
         .set_password(user.id, &hash_password(&password)?, forced)
         .await?;
+    // A reset by someone else assumes the account may be in the wrong
+    // hands: its sessions end and its API tokens are revoked.
+    let mut tokens_revoked = 0;
     if forced {
         store.delete_sessions_of(user.id, None).await?;
+        tokens_revoked = store
+            .revoke_api_tokens_of(user.id, chrono::Utc::now())
+            .await?;
     }
     store
         .append_audit(&[entry_for(
@@ -160,7 +166,7 @@ pub async fn reset(
             "staff_user",
             Some(user.id.to_string()),
             None,
-            json!({ "via": via, "must_change": forced, "generated": generated }),
+            json!({ "via": via, "must_change": forced, "generated": generated, "tokens_revoked": tokens_revoked }),
         )])
         .await?;
     Ok(generated.then_some(password))

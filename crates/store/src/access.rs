@@ -340,14 +340,19 @@ impl Store {
             return Err(StoreError::NotFound(format!("staff user {user_id}")));
         }
         if !active {
-            on_pool!(self, p => {
-                sqlx::query("DELETE FROM web_session WHERE staff_user_id = $1")
-                    .bind(user_id).execute(p).await?;
-                sqlx::query("UPDATE api_token SET revoked_at = $1 WHERE staff_user_id = $2 AND revoked_at IS NULL")
-                    .bind(at).bind(user_id).execute(p).await?;
-            });
+            self.delete_sessions_of(user_id, None).await?;
+            self.revoke_api_tokens_of(user_id, at).await?;
         }
         Ok(())
+    }
+
+    /// Revokes every live API token of a user (disabled, or their password
+    /// reset by an administrator); returns how many.
+    pub async fn revoke_api_tokens_of(&self, user_id: i64, at: DateTime<Utc>) -> Result<u64> {
+        Ok(
+            on_pool!(self, p => sqlx::query("UPDATE api_token SET revoked_at = $1 WHERE staff_user_id = $2 AND revoked_at IS NULL")
+            .bind(at).bind(user_id).execute(p).await?.rows_affected()),
+        )
     }
 
     async fn update_user(&self, sql: &str, value: &str, user_id: i64) -> Result<()> {

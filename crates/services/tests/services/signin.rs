@@ -346,11 +346,22 @@ async fn weak_passwords_are_refused_and_a_reset_forces_a_change() {
             );
         }
 
-        // The admin resets risk01's password: a generated one, to be changed.
+        // risk01's own API token, then the admin resets risk01's password: a
+        // generated one, to be changed; the token stops working at once.
+        let risk_actor = staff_actor(store, "risk01").await;
+        let token = staff::create_token(store, &risk_actor, "test", "risk01", "laptop")
+            .await
+            .unwrap();
+        let hash = rapport_services::access::token_hash(&token.token);
+        assert!(store.api_token_user(&hash).await.unwrap().is_some());
         let temp = staff::set_password(store, &admin, "test", "risk01", None)
             .await
             .unwrap()
             .unwrap();
+        assert!(
+            store.api_token_user(&hash).await.unwrap().is_none(),
+            "{backend}: a reset left risk01's API token working"
+        );
         let now = t0();
         let SignInOutcome::SignedIn(session) =
             signin::sign_in(&s, "risk01", &temp, "10.2.0.1", now)
