@@ -30,15 +30,7 @@ pub async fn transition(
     via: &str,
 ) -> ServiceResult<AlertRow> {
     actor.require(Permission::WorkAlerts)?;
-    let before = store
-        .alert_in_scope(&actor.scope(), id)
-        .await
-        .map_err(|e| match e {
-            rapport_store::StoreError::NotFound(_) => {
-                ServiceError::not_found(format!("alert {id}"))
-            }
-            other => other.into(),
-        })?;
+    let before = in_scope(store, actor, id).await?;
     if let Some(d) = disposition {
         if !DISPOSITIONS.contains(&d) {
             return Err(ServiceError::invalid(
@@ -87,15 +79,7 @@ pub async fn assign(
     at: chrono::DateTime<chrono::Utc>,
 ) -> ServiceResult<AlertRow> {
     actor.require(Permission::AssignAlerts)?;
-    let alert = store
-        .alert_in_scope(&actor.scope(), id)
-        .await
-        .map_err(|e| match e {
-            rapport_store::StoreError::NotFound(_) => {
-                ServiceError::not_found(format!("alert {id}"))
-            }
-            other => other.into(),
-        })?;
+    let alert = in_scope(store, actor, id).await?;
     let user = match store.staff_user(assignee_id).await {
         Ok(u) => Some(u),
         Err(rapport_store::StoreError::NotFound(_)) => None,
@@ -124,4 +108,17 @@ pub async fn assign(
         )])
         .await?;
     Ok(store.alert(id).await?)
+}
+
+/// Alert `id` if it is in the actor's scope (else not found, out of scope or not).
+async fn in_scope(store: &Store, actor: &Actor, id: i64) -> ServiceResult<AlertRow> {
+    store
+        .alert_in_scope(&actor.scope(), id)
+        .await
+        .map_err(|e| match e {
+            rapport_store::StoreError::NotFound(_) => {
+                ServiceError::not_found(format!("alert {id}"))
+            }
+            other => other.into(),
+        })
 }

@@ -33,9 +33,6 @@ pub struct Read360 {
     pub birth_date: Option<String>,
     /// The personal-data fields shown masked (empty: nothing to unmask).
     pub masked: Vec<Field>,
-    /// Whether free text about the customer (notes, descriptions, answers,
-    /// counterparties, attributes) was hidden.
-    pub free_text_hidden: bool,
 }
 
 /// Reads customer `key`'s 360 as `staff` (who needs
@@ -72,8 +69,9 @@ pub async fn read_360(
     let mut customer = svc.store.customer_360(&scope, id).await?;
     let unmasked = reason.is_some();
     let shown = policy.apply_profile(staff, &mut customer.profile, unmasked);
-    let free_text_hidden = !unmasked && !policy.shows(staff, Field::Name);
-    if free_text_hidden {
+    // Free text (notes, descriptions, answers, counterparties, attributes)
+    // is shown only to a viewer who sees who the customer is.
+    if !unmasked && !policy.shows(staff, Field::Name) {
         hide_free_text(&mut customer);
     }
     let (action, detail) = match &reason {
@@ -99,21 +97,26 @@ pub async fn read_360(
         customer,
         birth_date: shown.birth_date,
         masked: shown.masked,
-        free_text_hidden,
     })
 }
 
-/// Hides free text that may name or describe the person.
+/// Hides free text that may name or describe the person, in every section.
 fn hide_free_text(c: &mut Customer360) {
     c.profile.attributes = json!({});
     for rows in [
+        &mut c.accounts,
+        &mut c.holdings,
+        &mut c.loans,
+        &mut c.cards,
+        &mut c.recent_transactions,
         &mut c.interactions,
         &mut c.cases,
         &mut c.surveys,
-        &mut c.recent_transactions,
+        &mut c.consents,
+        &mut c.alerts,
     ] {
         for r in rows.iter_mut() {
-            for k in ["note", "description", "answer_text", "counterparty"] {
+            for k in privacy::FREE_TEXT {
                 if r.get(k).is_some_and(|x| !x.is_null()) {
                     r.insert(k.into(), json!("***"));
                 }

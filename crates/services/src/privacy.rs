@@ -27,6 +27,10 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// Columns of free text about a customer (hidden from a viewer who does
+/// not see the customer's name).
+pub const FREE_TEXT: [&str; 4] = ["note", "description", "answer_text", "counterparty"];
+
 /// A field of personal data the policy decides on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Field {

@@ -311,19 +311,10 @@ async fn create_token(
     page(&app, &v, Some("admin.token_created"), Some(token)).await
 }
 
-#[derive(Deserialize)]
-struct NewServiceAccount {
-    csrf: String,
-    username: String,
-    display_name: Option<String>,
-    role: String,
-    branch: Option<String>,
-}
-
 async fn create_service_account(
     State(app): State<AppState>,
     PageUser(v): PageUser,
-    Form(f): Form<NewServiceAccount>,
+    Form(f): Form<NewUser>,
 ) -> Result<Response, PageError> {
     check_csrf(&v, &f.csrf)?;
     staff::create_service_account(

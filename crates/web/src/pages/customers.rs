@@ -532,47 +532,46 @@ async fn customer_page(
         &[(40.0, t.s("band.at_risk")), (70.0, t.s("band.healthy"))],
     );
     let masked = !read.masked.is_empty();
-    let hide_text = read.free_text_hidden;
     let sections = vec![
         Section {
             key: "c360.alerts",
-            table: table(&t, &c.alerts, &["assignee_id"], hide_text),
+            table: table(&t, &c.alerts, &["assignee_id"]),
         },
         Section {
             key: "c360.accounts",
-            table: table(&t, &c.accounts, &["id"], hide_text),
+            table: table(&t, &c.accounts, &["id"]),
         },
         Section {
             key: "c360.holdings",
-            table: table(&t, &c.holdings, &["id"], hide_text),
+            table: table(&t, &c.holdings, &["id"]),
         },
         Section {
             key: "c360.loans",
-            table: table(&t, &c.loans, &["id"], hide_text),
+            table: table(&t, &c.loans, &["id"]),
         },
         Section {
             key: "c360.cards",
-            table: table(&t, &c.cards, &["id"], hide_text),
+            table: table(&t, &c.cards, &["id"]),
         },
         Section {
             key: "c360.transactions",
-            table: table(&t, &c.recent_transactions, &[], hide_text),
+            table: table(&t, &c.recent_transactions, &[]),
         },
         Section {
             key: "c360.interactions",
-            table: table(&t, &c.interactions, &[], hide_text),
+            table: table(&t, &c.interactions, &[]),
         },
         Section {
             key: "c360.cases",
-            table: table(&t, &c.cases, &["id"], hide_text),
+            table: table(&t, &c.cases, &["id"]),
         },
         Section {
             key: "c360.surveys",
-            table: table(&t, &c.surveys, &[], hide_text),
+            table: table(&t, &c.surveys, &[]),
         },
         Section {
             key: "c360.consents",
-            table: table(&t, &c.consents, &[], hide_text),
+            table: table(&t, &c.consents, &[]),
         },
     ];
     let page = CustomerPage {

@@ -135,16 +135,8 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
 }
 
-/// Columns of free text that may carry personal details; hidden while masked.
-const FREE_TEXT: [&str; 4] = ["note", "description", "answer_text", "counterparty"];
-
-/// Builds a table from rows; `masked` hides free-text columns.
-pub fn table(
-    t: &Tr,
-    rows: &[serde_json::Map<String, serde_json::Value>],
-    skip: &[&str],
-    masked: bool,
-) -> Table {
+/// Builds a table from rows (already masked by the services' policy).
+pub fn table(t: &Tr, rows: &[serde_json::Map<String, serde_json::Value>], skip: &[&str]) -> Table {
     let names: Vec<String> = rows
         .first()
         .map(|r| {
@@ -172,7 +164,6 @@ pub fn table(
                 .iter()
                 .map(|n| match r.get(n) {
                     None | Some(serde_json::Value::Null) => String::new(),
-                    Some(_) if masked && FREE_TEXT.contains(&n.as_str()) => "***".into(),
                     Some(serde_json::Value::String(s)) => s.clone(),
                     Some(v) => v.to_string(),
                 })

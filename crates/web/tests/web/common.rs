@@ -245,6 +245,17 @@ impl Bank {
         (format!("{}={token}", auth::SESSION_COOKIE), csrf)
     }
 
+    /// GET `path` signed in as `who`: (status, body).
+    pub async fn get_as(&self, who: &StaffUser, path: &str) -> (u16, String) {
+        let (cookie, _) = self.session(who).await;
+        let req = Request::get(path)
+            .header(axum::http::header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap();
+        let (s, t) = send(&self.app(), req).await;
+        (s.as_u16(), t)
+    }
+
     /// Drops the PostgreSQL database, if any.
     pub async fn cleanup(self) {
         self.state.audit.flush().await;

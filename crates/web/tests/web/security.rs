@@ -9,16 +9,6 @@ use axum::http::{header, Request};
 use rapport_store::{AuditFilter, AuditRow, StaffUser};
 use serde_json::Value;
 
-async fn get(b: &Bank, who: &StaffUser, path: &str) -> (u16, String) {
-    let (cookie, _) = b.session(who).await;
-    let req = Request::get(path)
-        .header(header::COOKIE, &cookie)
-        .body(Body::empty())
-        .unwrap();
-    let (s, t) = send(&b.app(), req).await;
-    (s.as_u16(), t)
-}
-
 async fn audit(b: &Bank, who: &StaffUser, action: &str) -> Vec<AuditRow> {
     b.store
         .audit_log(&AuditFilter {
@@ -63,35 +53,36 @@ async fn search_oracle(b: &Bank) {
         &email[..email.len() - 3],
         &id_number[..10],
     ] {
-        let (s, body) = get(b, &b.analyst, &format!("/api/v1/customers?q={}", enc(part))).await;
+        let (s, body) = b
+            .get_as(&b.analyst, &format!("/api/v1/customers?q={}", enc(part)))
+            .await;
         assert_eq!(s, 200);
         assert!(
             !keys(&body).contains(&own),
             "a part ({part:?}) of a masked field found the customer"
         );
-        let (s, page) = get(b, &b.analyst, &format!("/customers?q={}", enc(part))).await;
+        let (s, page) = b
+            .get_as(&b.analyst, &format!("/customers?q={}", enc(part)))
+            .await;
         assert_eq!(s, 200);
         assert!(!page.contains(&format!("href=\"/customers/{}\"", enc(&own))));
     }
     // The RM sees the phone of their own customers, so a part finds them.
-    let (_, body) = get(
-        b,
-        &b.rm_a,
-        &format!("/api/v1/customers?q={}", enc(&phone[..7])),
-    )
-    .await;
+    let (_, body) = b
+        .get_as(
+            &b.rm_a,
+            &format!("/api/v1/customers?q={}", enc(&phone[..7])),
+        )
+        .await;
     assert!(
         keys(&body).contains(&own),
         "the RM lost search by part of a phone"
     );
     // The whole value finds the customer, masked, and the audit names them.
     for whole in [phone.clone(), email.clone(), id_number.clone()] {
-        let (s, body) = get(
-            b,
-            &b.analyst,
-            &format!("/api/v1/customers?q={}", enc(&whole)),
-        )
-        .await;
+        let (s, body) = b
+            .get_as(&b.analyst, &format!("/api/v1/customers?q={}", enc(&whole)))
+            .await;
         assert_eq!(s, 200);
         assert!(
             keys(&body).contains(&own),
@@ -117,7 +108,9 @@ async fn search_oracle(b: &Bank) {
     // Past the hourly limit (30 by default), identifier searches are refused.
     let mut refused = 0;
     for d in 0..40 {
-        let (s, _) = get(b, &b.analyst, &format!("/api/v1/customers?q=1391234{d:04}")).await;
+        let (s, _) = b
+            .get_as(&b.analyst, &format!("/api/v1/customers?q=1391234{d:04}"))
+            .await;
         if s == 429 {
             refused += 1;
         }
@@ -126,10 +119,10 @@ async fn search_oracle(b: &Bank) {
         refused >= 10,
         "identifier searches are not limited ({refused} refused)"
     );
-    let (s, _) = get(b, &b.analyst, "/customers?q=13912340000").await;
+    let (s, _) = b.get_as(&b.analyst, "/customers?q=13912340000").await;
     assert_eq!(s, 429);
     // A name search is not an identifier search and is not limited.
-    let (s, _) = get(b, &b.analyst, "/api/v1/customers?q=zzz").await;
+    let (s, _) = b.get_as(&b.analyst, "/api/v1/customers?q=zzz").await;
     assert_eq!(s, 200);
 }
 
@@ -141,10 +134,10 @@ async fn refusals(b: &Bank) {
         format!("/api/v1/customers/{other}"),
         format!("/api/v1/customers/{other}/recommendations"),
     ] {
-        let (s, _) = get(b, &b.rm_a, &path).await;
+        let (s, _) = b.get_as(&b.rm_a, &path).await;
         assert_eq!(s, 404, "{path}");
     }
-    let (s, _) = get(b, &b.rm_a, "/audit").await;
+    let (s, _) = b.get_as(&b.rm_a, "/audit").await;
     assert_eq!(s, 403);
     let rows = audit(b, &b.rm_a, "access.denied").await;
     let asked: Vec<String> = rows
@@ -173,7 +166,7 @@ async fn read_then_crash(b: &Bank) {
         format!("/customers/{}", enc(&b.own.key)),
         format!("/api/v1/customers/{}", enc(&b.other.key)),
     ] {
-        let (s, _) = get(b, &b.risk, &path).await;
+        let (s, _) = b.get_as(&b.risk, &path).await;
         assert_eq!(s, 200);
     }
     // Read at once, as a process killed right after answering would leave it.
@@ -207,12 +200,12 @@ async fn unmask_reason(b: &Bank) {
     .await;
     assert_eq!(s.as_u16(), 200);
     assert!(page.contains(b.own.id_number.as_deref().unwrap()));
-    let (s, _) = get(
-        b,
-        &b.agent,
-        &format!("/api/v1/customers/{}?unmask=true", enc(&b.own.key)),
-    )
-    .await;
+    let (s, _) = b
+        .get_as(
+            &b.agent,
+            &format!("/api/v1/customers/{}?unmask=true", enc(&b.own.key)),
+        )
+        .await;
     assert_eq!(s, 400);
     let rows = audit(b, &b.agent, "customer.unmask").await;
     assert_eq!(rows.len(), 1);

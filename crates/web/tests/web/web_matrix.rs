@@ -736,17 +736,6 @@ async fn scope(b: &Bank) {
     assert!(text.contains(&b.own.key));
 }
 
-/// GET `path` as `who`: (status, body).
-async fn get_as(b: &Bank, who: &StaffUser, path: &str) -> (u16, String) {
-    let (cookie, _) = b.session(who).await;
-    let req = Request::get(path)
-        .header(header::COOKIE, &cookie)
-        .body(Body::empty())
-        .unwrap();
-    let (s, t) = send(&b.app(), req).await;
-    (s.as_u16(), t)
-}
-
 /// The shipped masking policy, role by role, on the 360 and in lists: ID
 /// numbers masked for everyone; the phone, e-mail and birth date shown to
 /// the customer's own RM; names to the RM and the branch manager.
@@ -763,7 +752,9 @@ async fn masking_policy(b: &Bank) {
         (&b.admin, false, false),
     ];
     for (u, name, contact) in who {
-        let (s, body) = get_as(b, u, &format!("/api/v1/customers/{}", enc(&own.key))).await;
+        let (s, body) = b
+            .get_as(u, &format!("/api/v1/customers/{}", enc(&own.key)))
+            .await;
         assert_eq!(s, 200, "{}", u.username);
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         let p = &v["customer"]["profile"];
@@ -788,7 +779,7 @@ async fn masking_policy(b: &Bank) {
             "{}: birth date {birth}",
             u.username
         );
-        let (_, page) = get_as(b, u, &format!("/customers/{}", enc(&own.key))).await;
+        let (_, page) = b.get_as(u, &format!("/customers/{}", enc(&own.key))).await;
         assert!(
             !page.contains(own.id_number.as_deref().unwrap()),
             "{}: page ID number",
@@ -800,7 +791,9 @@ async fn masking_policy(b: &Bank) {
             "{}: page phone",
             u.username
         );
-        let (_, list) = get_as(b, u, &format!("/api/v1/customers?q={}", enc(&own.key))).await;
+        let (_, list) = b
+            .get_as(u, &format!("/api/v1/customers?q={}", enc(&own.key)))
+            .await;
         assert!(
             !list.contains(own.id_number.as_deref().unwrap()),
             "{}: list ID number",
