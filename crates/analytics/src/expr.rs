@@ -246,6 +246,24 @@ impl fmt::Display for Expr {
     }
 }
 
+/// The function that reads segment membership: `in_segment("senior_wealth")`.
+pub const IN_SEGMENT: &str = "in_segment";
+
+/// The variable name under which `in_segment("code")` asks for a
+/// customer's membership of the segment `code` (a boolean).
+pub fn segment_variable(code: &str) -> String {
+    format!("{IN_SEGMENT}({code:?})")
+}
+
+/// The segment code a variable named by [`segment_variable`] asks about.
+pub fn segment_of_variable(name: &str) -> Option<&str> {
+    let code = name
+        .strip_prefix(IN_SEGMENT)?
+        .strip_prefix("(\"")?
+        .strip_suffix("\")")?;
+    (!code.contains(['"', '\\'])).then_some(code)
+}
+
 // ---------------------------------------------------------------- lexer
 
 #[derive(Debug, Clone, PartialEq)]
@@ -341,9 +359,21 @@ fn lex(src: &str) -> Result<Vec<Token>, ExprError> {
             }
             b'A'..=b'Z' | b'a'..=b'z' | b'_' => {
                 let mut end = i;
-                while end < bytes.len()
-                    && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_')
-                {
+                loop {
+                    while end < bytes.len()
+                        && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_')
+                    {
+                        end += 1;
+                    }
+                    // A dotted name (`model.churn`, `model.propensity.wealth`):
+                    // a `.` followed by a letter or `_` continues the name.
+                    let continues = bytes.get(end) == Some(&b'.')
+                        && bytes
+                            .get(end + 1)
+                            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_');
+                    if !continues {
+                        break;
+                    }
                     end += 1;
                 }
                 let kind = match &src[i..end] {
@@ -839,7 +869,37 @@ impl<'s> Parser<'s> {
         self.node(t.start, kind)
     }
 
+    /// `in_segment("code")`: whether the customer is a member of the segment,
+    /// read like a variable named [`segment_variable`]`(code)` (the caller
+    /// says which segments exist and gives the membership).
+    fn in_segment(&mut self, name_token: &Token) -> Result<Node, ExprError> {
+        self.bump();
+        self.bump();
+        let code = match self.peek().kind.clone() {
+            Tok::Str(code) => code,
+            _ => {
+                return Err(self.error_here(
+                    "a segment code in double quotes (`in_segment(\"senior_wealth\")`)",
+                ))
+            }
+        };
+        self.bump();
+        self.expect(Tok::RParen, "`)` after the segment code (one argument)")?;
+        let name = segment_variable(&code);
+        let index = match self.variables.iter().position(|v| *v == name) {
+            Some(i) => i,
+            None => {
+                self.variables.push(name);
+                self.variables.len() - 1
+            }
+        };
+        self.node(name_token.start, NodeKind::Var(index))
+    }
+
     fn call(&mut self, name_token: &Token, name: &str) -> Result<Node, ExprError> {
+        if name == IN_SEGMENT {
+            return self.in_segment(name_token);
+        }
         let func = match name {
             "abs" => Func::Abs,
             "min" => Func::Min,
@@ -849,7 +909,7 @@ impl<'s> Parser<'s> {
                 return Err(ExprError::at(
                     self.src,
                     name_token.start,
-                    "a function (abs, min, max, coalesce)",
+                    "a function (abs, min, max, coalesce, in_segment)",
                     self.found(name_token),
                 ))
             }
@@ -961,8 +1021,12 @@ impl Checker<'_> {
                     ExprError::at(
                         self.src,
                         node.at,
-                        "a known variable (a feature, score, band or tier)",
-                        format!("unknown variable `{name}`"),
+                        "a known variable (a feature, score, band, tier, \
+                         model.<kind> or in_segment(\"code\"))",
+                        match segment_of_variable(name) {
+                            Some(code) => format!("unknown segment {code:?}"),
+                            None => format!("unknown variable `{name}`"),
+                        },
                     )
                 })
             }

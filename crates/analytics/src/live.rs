@@ -129,7 +129,10 @@ impl LiveEngine {
                                 })
                                 .and_then(|(_, v)| *v),
                         ),
-                        Slot::Score | Slot::Band | Slot::Tier => Value::Null,
+                        // Daily rules only (checked when the rules are loaded).
+                        Slot::Score | Slot::Band | Slot::Tier | Slot::Model | Slot::Segment => {
+                            Value::Null
+                        }
                     }
                 }));
                 if let Some(hit) = slots.evaluate(rule, &self.values, customer, usize::MAX, as_of) {

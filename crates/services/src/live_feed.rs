@@ -9,16 +9,149 @@
 //! account and its transactions (`core` when absent), the same code an import
 //! gives them; `source_key` is the transaction's key in that system. A pair
 //! already imported into `txn` is a duplicate too.
+//!
+//! The engine is warm before its first transaction: [`warm_up`] builds it
+//! (rules, history scan, cool-downs) and logs the time; a server starts it
+//! at start-up through [`LiveFeed::start_warming`], `rapport stream` before
+//! it reads stdin.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use chrono::Utc;
-use rapport_analytics::alerts::{alert_record, AlertHit};
+use rapport_analytics::alerts::{alert_record, AlertHit, RuleSet};
 use rapport_analytics::live::LiveEngine;
 use rapport_analytics::LiveTxn;
 use rapport_store::{AlertRoute, EvidenceTxn, NewLiveTxn, Store};
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A warmed live engine and the account ids it has looked up by (source, key).
+#[derive(Debug)]
+pub struct LiveState {
+    pub engine: LiveEngine,
+    pub accounts: HashMap<(String, String), Option<i64>>,
+}
+
+/// How long the warm-up took and what it built.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WarmUp {
+    pub as_of: NaiveDate,
+    pub seconds: f64,
+    /// The transaction rules the engine runs.
+    pub rules: Vec<String>,
+}
+
+/// Builds a live engine ready for its first transaction: the rules (the
+/// given set or the shipped pack), every customer's transaction history
+/// before `as_of` (default: the day after the latest stored transaction),
+/// the live transactions not imported since and the cool-downs. This is the
+/// slow part (a scan of the whole history); it is done once, at start, and
+/// logged with its time.
+pub async fn warm_up(
+    store: &Store,
+    rules: Option<&RuleSet>,
+    as_of: Option<NaiveDate>,
+) -> Result<(LiveState, WarmUp)> {
+    let started = Instant::now();
+    let rules = match rules {
+        Some(r) => r.clone(),
+        None => RuleSet::builtin().context("the shipped rule pack")?,
+    };
+    let as_of = match as_of {
+        Some(d) => d,
+        None => crate::scoring::resolve_as_of(store, None).await?,
+    };
+    let engine = LiveEngine::bootstrap(store, as_of, &rules).await?;
+    let warm = WarmUp {
+        as_of,
+        seconds: started.elapsed().as_secs_f64(),
+        rules: engine.rules().map(|r| r.code.clone()).collect(),
+    };
+    tracing::info!(
+        as_of = %warm.as_of,
+        seconds = warm.seconds,
+        rules = warm.rules.len(),
+        "live engine warm"
+    );
+    Ok((
+        LiveState {
+            engine,
+            accounts: HashMap::new(),
+        },
+        warm,
+    ))
+}
+
+/// The live engine a server shares between requests. [`LiveFeed::start_warming`]
+/// builds it in the background as the server starts, so the first posted
+/// transaction does not pay for the history scan; a request that comes
+/// while it warms waits for it. When the warm-up failed (or was never
+/// started) the first request builds it.
+#[derive(Clone)]
+pub struct LiveFeed {
+    state: Arc<tokio::sync::Mutex<Option<LiveState>>>,
+    /// The early-warning rules the engine runs (`None`: the shipped pack).
+    rules: Option<Arc<RuleSet>>,
+}
+
+impl LiveFeed {
+    /// A cold feed over `rules` (the configured `[scoring] rules`, or the
+    /// shipped pack when `None`: the batch and the live path run the same rules).
+    pub fn new(rules: Option<RuleSet>) -> LiveFeed {
+        LiveFeed {
+            state: Arc::new(tokio::sync::Mutex::new(None)),
+            rules: rules.map(Arc::new),
+        }
+    }
+
+    /// Starts the warm-up on a task of the current runtime. The engine's
+    /// lock is taken before this returns, so any request waits for the
+    /// warm-up rather than starting a second one.
+    pub async fn start_warming(&self, store: Store) -> tokio::task::JoinHandle<()> {
+        let mut guard = self.state.clone().lock_owned().await;
+        let rules = self.rules.clone();
+        tokio::spawn(async move {
+            if guard.is_some() {
+                return;
+            }
+            match warm_up(&store, rules.as_deref(), None).await {
+                Ok((state, _)) => *guard = Some(state),
+                Err(e) => tracing::error!(
+                    error = format!("{e:#}"),
+                    "the live engine could not warm up; the first posted transaction will try again"
+                ),
+            }
+        })
+    }
+
+    /// Whether the engine is built.
+    pub async fn is_warm(&self) -> bool {
+        self.state.lock().await.is_some()
+    }
+
+    /// Feeds an NDJSON body to the engine (see [`feed_body`]), building the
+    /// engine first if it is not warm.
+    pub async fn feed(&self, store: &Store, received_by: &str, body: &[u8]) -> Result<FeedReport> {
+        let mut guard = self.state.lock().await;
+        if guard.is_none() {
+            let (state, _) = warm_up(store, self.rules.as_deref(), None).await?;
+            *guard = Some(state);
+        }
+        let Some(state) = guard.as_mut() else {
+            anyhow::bail!("the live engine is not ready");
+        };
+        feed_body(
+            store,
+            &mut state.engine,
+            &mut state.accounts,
+            received_by,
+            body,
+        )
+        .await
+    }
+}
 
 /// A line that cannot be used: which field and why.
 #[derive(Debug)]

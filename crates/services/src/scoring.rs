@@ -2,6 +2,11 @@
 //! features → health scores → segments → early-warning rules → alerts, each
 //! stage timed, everything stored per as-of date in one scoring run.
 //!
+//! Rule segments and early-warning rules may read the active models'
+//! scores (`model.churn`, …) and segment membership (`in_segment("…")`):
+//! this pipeline loads the scores the rules name and hands the segments it
+//! just made to the rules (docs/RULES.md).
+//!
 //! Owns the order of the stages and what is stored; the analytics crate owns
 //! every computation and the store every write. Re-running the same as-of
 //! date replaces that date's scores and memberships; alerts are never
@@ -10,13 +15,13 @@
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 use rapport_analytics::alerts::{
-    raise_batch_alerts, AlertRunSummary, RuleInputs, RuleSet, Standing,
+    model_kind, raise_batch_alerts, AlertRunSummary, RuleInputs, RuleSet, Signals, Standing,
 };
 use rapport_analytics::segment::{self, SegmentConfig, SegmentInput};
 use rapport_analytics::{FeatureEngine, FeatureTable, HealthScore, Scorecard};
 use rapport_store::{BandMove, HealthScoreRow, Store};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 /// What to score with (the shipped defaults unless a file is given).
@@ -67,8 +72,67 @@ impl ScoringOptions {
                 None => None,
             },
             ..ScoringOptions::default()
-        })
+        }
+        .checked()?)
     }
+
+    /// The options, once the rules' segment references are checked against
+    /// the segment file in use (`in_segment("…")` must name a segment it
+    /// makes): an error names the rule's file, line and code.
+    pub fn checked(self) -> Result<ScoringOptions> {
+        let segments = self.segment_config();
+        self.rule_set()?
+            .check_segments(&segments)
+            .map_err(|e| anyhow::anyhow!("scoring.rules: {e}"))?;
+        Ok(self)
+    }
+
+    fn segment_config(&self) -> SegmentConfig {
+        self.segments
+            .clone()
+            .unwrap_or_else(SegmentConfig::default_config)
+    }
+
+    fn rule_set(&self) -> Result<RuleSet> {
+        match &self.rules {
+            Some(r) => Ok(r.clone()),
+            None => RuleSet::builtin().context("the shipped rule pack"),
+        }
+    }
+}
+
+/// The scores of the active models the variables `names` read
+/// (`model.churn`, …), row for row of `table` (`None`: not scored, or no
+/// model of the kind active). The latest stored scores of each active model
+/// (the nightly job stores them after scoring) are used.
+pub async fn model_columns(
+    store: &Store,
+    table: &FeatureTable,
+    names: &[String],
+) -> Result<HashMap<String, Vec<Option<f64>>>> {
+    let mut columns = HashMap::new();
+    if names.is_empty() {
+        return Ok(columns);
+    }
+    let row_of: HashMap<i64, usize> = table
+        .customer_ids
+        .iter()
+        .enumerate()
+        .map(|(row, &id)| (id, row))
+        .collect();
+    for name in names {
+        let Some(kind) = model_kind(name) else {
+            continue;
+        };
+        let mut column = vec![None; table.len()];
+        for (customer, probability) in store.active_model_scores(&kind).await? {
+            if let Some(slot) = row_of.get(&customer).and_then(|&r| column.get_mut(r)) {
+                *slot = Some(probability);
+            }
+        }
+        columns.insert(name.clone(), column);
+    }
+    Ok(columns)
 }
 
 /// One stored segment of the run.
@@ -201,11 +265,25 @@ pub async fn run_scoring(
     stages.record("store scores", t, saved);
 
     let t = Instant::now();
-    let seg_config = opts
-        .segments
-        .clone()
-        .unwrap_or_else(SegmentConfig::default_config);
-    let seg_input = SegmentInput::with_health(&table, &health)?;
+    let seg_config = opts.segment_config();
+    let rules = opts.rule_set()?;
+    rules
+        .check_segments(&seg_config)
+        .context("the rules read a segment the segment file does not make")?;
+    // The model scores the rule segments and the rules read, loaded once.
+    let (rule_models, rule_segments) = Signals::wanted(&rules);
+    let mut model_names: Vec<String> = seg_config
+        .rules
+        .iter()
+        .flat_map(|r| r.when.variables())
+        .filter(|v| model_kind(v).is_some())
+        .map(str::to_string)
+        .chain(rule_models)
+        .collect();
+    model_names.sort();
+    model_names.dedup();
+    let models = model_columns(store, &table, &model_names).await?;
+    let seg_input = SegmentInput::with_health(&table, &health)?.with_models(models.clone());
     let segmentation = segment::assign(&seg_config, &seg_input)?;
     stages.record("segments", t, table.len() as u64);
 
@@ -241,9 +319,22 @@ pub async fn run_scoring(
 
     let t = Instant::now();
     let rm_assigned = store.assign_unassigned_customers_to_branch_rms().await?;
-    let rules = match &opts.rules {
-        Some(r) => r.clone(),
-        None => RuleSet::builtin().context("the shipped rule pack")?,
+    let signals = Signals {
+        models,
+        segments: rule_segments
+            .into_iter()
+            .map(|code| {
+                let mut column = vec![false; table.len()];
+                if let Some(seg) = segmentation.segment(&code) {
+                    for &row in &seg.members {
+                        if let Some(slot) = column.get_mut(row) {
+                            *slot = true;
+                        }
+                    }
+                }
+                (code, column)
+            })
+            .collect(),
     };
     let standings: Vec<Standing> = health
         .iter()
@@ -260,6 +351,7 @@ pub async fn run_scoring(
         &RuleInputs {
             table: &table,
             standings: &standings,
+            signals: Some(&signals),
         },
     )
     .await

@@ -687,30 +687,7 @@ async fn transactions(
             "the body must hold NDJSON transactions, one per line",
         ));
     }
-    let mut live = app.live.lock().await;
-    if live.is_none() {
-        let as_of = rapport_services::scoring::resolve_as_of(&app.store, None).await?;
-        let rules = rapport_analytics::alerts::RuleSet::builtin()
-            .map_err(|e| ApiError::internal(e.into()))?;
-        let engine = rapport_analytics::live::LiveEngine::bootstrap(&app.store, as_of, &rules)
-            .await
-            .map_err(|e| ApiError::internal(e.into()))?;
-        *live = Some((engine, std::collections::HashMap::new()));
-    }
-    let Some((engine, accounts)) = live.as_mut() else {
-        return Err(ApiError::internal(anyhow::anyhow!(
-            "the live engine is not ready"
-        )));
-    };
-    let report = rapport_services::live_feed::feed_body(
-        &app.store,
-        engine,
-        accounts,
-        &v.user.username,
-        &body,
-    )
-    .await?;
-    drop(live);
+    let report = app.live.feed(&app.store, &v.user.username, &body).await?;
     app.audit
         .write(entry(&v, "transactions.feed", "txn", None, None,
             json!({ "lines": report.lines, "accepted": report.accepted, "duplicates": report.duplicates, "rejected": report.rejected.len(), "alerts": report.alerts.len() })))

@@ -47,16 +47,10 @@ pub struct AppState {
     pub metrics: Arc<ops::Metrics>,
     pub default_lang: i18n::Lang,
     tokens: TokenCache,
-    /// The live early-warning engine fed by `POST /api/v1/transactions`,
-    /// bootstrapped on first use, with its account-key cache.
-    pub live: Arc<tokio::sync::Mutex<Option<LiveState>>>,
+    /// The live early-warning engine fed by `POST /api/v1/transactions`
+    /// (warmed at server start, see `LiveFeed::start_warming`).
+    pub live: rapport_services::live_feed::LiveFeed,
 }
-
-/// The live engine and the account ids it has looked up by (source, key).
-pub type LiveState = (
-    rapport_analytics::live::LiveEngine,
-    HashMap<(String, String), Option<i64>>,
-);
 
 impl AppState {
     /// Builds the state over the services built once from `cfg` (which
@@ -70,6 +64,8 @@ impl AppState {
     /// The state over services already built (the server and its jobs share them).
     pub fn with_services(services: rapport_services::Services) -> AppState {
         let cfg = services.cfg.clone();
+        let live =
+            rapport_services::live_feed::LiveFeed::new(services.settings.scoring.rules.clone());
         let default_lang = i18n::Lang::parse(&cfg.web.default_language).unwrap_or(i18n::Lang::ZhCn);
         AppState {
             audit: services.audit.clone(),
@@ -79,7 +75,7 @@ impl AppState {
             metrics: Arc::new(ops::Metrics::new()),
             default_lang,
             tokens: Arc::new(Mutex::new(HashMap::new())),
-            live: Arc::new(tokio::sync::Mutex::new(None)),
+            live,
         }
     }
 

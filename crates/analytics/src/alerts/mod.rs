@@ -16,8 +16,9 @@
 mod rules;
 
 pub use rules::{
-    day_direction, feature_day_direction, format_value, variable_type, EarlyWarningRule,
-    MessageTemplate, RuleError, RuleSet, Trigger, BUILTIN_RULES_TOML, STANDING_VARIABLES,
+    day_direction, feature_day_direction, format_value, model_kind, model_variables, variable_type,
+    EarlyWarningRule, MessageTemplate, RuleError, RuleSet, Trigger, BUILTIN_RULES_TOML,
+    MODEL_PREFIX, STANDING_VARIABLES,
 };
 
 use crate::expr::Value;
@@ -42,11 +43,52 @@ pub struct Standing {
 
 /// What batch rules read: the feature table and, row for row, each
 /// customer's standing (`standings` may be empty: score, band and tier are
-/// then missing).
+/// then missing) and the model scores and segment memberships the rules
+/// read (`None`: every `model.…` is `null` and every `in_segment` false).
 #[derive(Debug, Clone, Copy)]
 pub struct RuleInputs<'a> {
     pub table: &'a FeatureTable,
     pub standings: &'a [Standing],
+    pub signals: Option<&'a Signals>,
+}
+
+/// Model scores and segment memberships, row for row of a feature table.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Signals {
+    /// Variable name (`model.churn`) → the probability of each row (`None`:
+    /// not scored by the active model).
+    pub models: HashMap<String, Vec<Option<f64>>>,
+    /// Stored segment code (`rule:senior_wealth`, `tier:affluent`,
+    /// `cluster:2`) → whether each row is a member.
+    pub segments: HashMap<String, Vec<bool>>,
+}
+
+impl Signals {
+    /// The model variables and segment codes `rules` read (what to load).
+    pub fn wanted(rules: &RuleSet) -> (Vec<String>, Vec<String>) {
+        let mut models = Vec::new();
+        let mut segments = Vec::new();
+        for rule in &rules.rules {
+            for v in rule
+                .when
+                .variables()
+                .into_iter()
+                .chain(rule.message.variables())
+            {
+                if model_kind(v).is_some() && !models.iter().any(|m| m == v) {
+                    models.push(v.to_string());
+                }
+                if let Some(code) =
+                    crate::expr::segment_of_variable(v).and_then(crate::segment::segment_reference)
+                {
+                    if !segments.contains(&code) {
+                        segments.push(code);
+                    }
+                }
+            }
+        }
+        (models, segments)
+    }
 }
 
 /// The latest day each customer was alerted by each rule.
@@ -126,6 +168,10 @@ pub enum Slot {
     Score,
     Band,
     Tier,
+    /// An active model's score (`model.churn`, …).
+    Model,
+    /// A segment membership (`in_segment("…")`).
+    Segment,
 }
 
 /// One rule's variables (the expression's, then the message's extra
@@ -208,6 +254,8 @@ fn slot_of(name: &str) -> Slot {
         "score" => Slot::Score,
         "band" => Slot::Band,
         "tier" => Slot::Tier,
+        _ if model_kind(name).is_some() => Slot::Model,
+        _ if crate::expr::segment_of_variable(name).is_some() => Slot::Segment,
         _ => Slot::Feature(
             FEATURES
                 .iter()
@@ -232,8 +280,33 @@ pub fn evaluate_batch(
     let columns: Vec<Option<&[Option<f64>]>> =
         FEATURES.iter().map(|f| table.column(f.name)).collect();
     let active_today = table.column("txn_count_1");
+    // Per rule and variable, the model or membership column it reads.
+    let signal_columns = |slots: &RuleSlots| -> Vec<SignalColumn<'_>> {
+        slots
+            .names
+            .iter()
+            .zip(&slots.slots)
+            .map(|(name, slot)| match slot {
+                Slot::Model => SignalColumn::Model(
+                    inputs
+                        .signals
+                        .and_then(|s| s.models.get(name))
+                        .map(Vec::as_slice),
+                ),
+                Slot::Segment => SignalColumn::Segment(
+                    crate::expr::segment_of_variable(name)
+                        .and_then(crate::segment::segment_reference)
+                        .and_then(|code| inputs.signals.and_then(|s| s.segments.get(&code)))
+                        .map(Vec::as_slice),
+                ),
+                _ => SignalColumn::None,
+            })
+            .collect()
+    };
     let compiled: Vec<(&EarlyWarningRule, RuleSlots)> =
         rules.rules.iter().map(|r| (r, RuleSlots::new(r))).collect();
+    let signals: Vec<Vec<SignalColumn<'_>>> =
+        compiled.iter().map(|(_, s)| signal_columns(s)).collect();
     (0..table.len())
         .into_par_iter()
         .flat_map_iter(|row| {
@@ -244,7 +317,7 @@ pub fn evaluate_batch(
                 .is_some_and(|n| n > 0.0);
             let mut hits = Vec::new();
             let mut values: Vec<Value> = Vec::new();
-            for (rule, slots) in &compiled {
+            for ((rule, slots), signal) in compiled.iter().zip(&signals) {
                 if rule.trigger == Trigger::Transaction && !had_transactions {
                     continue;
                 }
@@ -252,7 +325,7 @@ pub fn evaluate_batch(
                     continue;
                 }
                 values.clear();
-                values.extend(slots.slots.iter().map(|s| {
+                values.extend(slots.slots.iter().zip(signal).map(|(s, column)| {
                     match s {
                         Slot::Feature(i) => Value::num(
                             columns
@@ -268,6 +341,7 @@ pub fn evaluate_batch(
                         Slot::Tier => standing
                             .and_then(|s| s.tier.clone())
                             .map_or(Value::Null, Value::Str),
+                        Slot::Model | Slot::Segment => column.value(row),
                     }
                 }));
                 if let Some(hit) = slots.evaluate(rule, &values, customer_id, row, day) {
@@ -277,6 +351,29 @@ pub fn evaluate_batch(
             hits
         })
         .collect()
+}
+
+/// Where a model or segment variable of a rule reads its rows.
+#[derive(Debug, Clone, Copy)]
+enum SignalColumn<'a> {
+    None,
+    Model(Option<&'a [Option<f64>]>),
+    Segment(Option<&'a [bool]>),
+}
+
+impl SignalColumn<'_> {
+    fn value(&self, row: usize) -> Value {
+        match self {
+            SignalColumn::None => Value::Null,
+            SignalColumn::Model(values) => {
+                Value::num(values.and_then(|v| v.get(row).copied().flatten()))
+            }
+            // A segment the run did not make has no members.
+            SignalColumn::Segment(members) => {
+                Value::Bool(members.and_then(|m| m.get(row).copied()).unwrap_or(false))
+            }
+        }
+    }
 }
 
 /// The evidence JSON of an alert: `{"features": {name: value, …},

@@ -13,7 +13,7 @@
 //! Must never evaluate rules over customers (see `alerts::evaluate_batch`)
 //! or touch the store.
 
-use crate::expr::{Direction, Expr, ExprError, VarType};
+use crate::expr::{segment_of_variable, Direction, Expr, ExprError, VarType};
 use crate::{FeatureKind, FEATURES, TRANSACTION_FEATURES};
 use rapport_domain::Severity;
 use serde::Deserialize;
@@ -74,10 +74,13 @@ impl MessageTemplate {
                     loop {
                         match chars.next() {
                             Some('}') => break,
-                            Some(c) if c.is_ascii_alphanumeric() || c == '_' => name.push(c),
+                            Some(c) if c.is_ascii_alphanumeric() || c == '_' || c == '.' => {
+                                name.push(c)
+                            }
                             Some(c) => {
                                 return Err(format!(
-                                    "placeholder `{{{name}` has `{c}`: only letters, digits and `_`"
+                                    "placeholder `{{{name}` has `{c}`: only letters, digits, `_` \
+                                     and `.`"
                                 ))
                             }
                             None => return Err(format!("placeholder `{{{name}` is not closed")),
@@ -143,6 +146,9 @@ pub struct EarlyWarningRule {
     pub trigger: Trigger,
     /// Days of triggering transactions `[D - evidence_days, D)` attached as evidence.
     pub evidence_days: u32,
+    /// The file the rule was loaded from and the line of its `when`.
+    pub origin: String,
+    pub line: usize,
 }
 
 /// A loaded, checked set of rules (codes unique).
@@ -156,15 +162,18 @@ pub struct RuleSet {
 pub enum RuleError {
     #[error("{origin}: {message}")]
     Toml { origin: String, message: String },
-    #[error("{origin} rule {code:?}: {problem}")]
+    /// `line` is the line of the rule's `when` in the file.
+    #[error("{origin}:{line}: rule {code:?}: {problem}")]
     Rule {
         origin: String,
+        line: usize,
         code: String,
         problem: String,
     },
-    #[error("{origin} rule {code:?}: {error}")]
+    #[error("{origin}:{line}: rule {code:?}: {error}")]
     Expression {
         origin: String,
+        line: usize,
         code: String,
         error: ExprError,
     },
@@ -182,7 +191,7 @@ struct RuleFile {
 struct RuleToml {
     code: String,
     name: String,
-    when: String,
+    when: toml::Spanned<String>,
     severity: String,
     cooldown_days: u32,
     message: String,
@@ -195,10 +204,51 @@ fn default_trigger() -> Trigger {
     Trigger::Daily
 }
 
-/// The type of a variable rules may read (`None` when unknown).
+/// The prefix of the variables that read an active model's score.
+pub const MODEL_PREFIX: &str = "model.";
+
+/// The model registry kind a `model.…` variable reads (`None` when the name
+/// is not one): `model.churn` → `churn`, `model.default` → `default`,
+/// `model.propensity.wealth` → `propensity:wealth` (a catalogue category).
+/// Its value is the probability (0–1) the active model of that kind gave the
+/// customer at its latest scoring; `null` when no model of the kind is
+/// active or the customer was not scored.
+pub fn model_kind(name: &str) -> Option<String> {
+    match name.strip_prefix(MODEL_PREFIX)? {
+        "churn" => Some("churn".to_string()),
+        "default" => Some("default".to_string()),
+        other => {
+            let category = other.strip_prefix("propensity.")?;
+            let parsed = rapport_matching::Category::parse(category)?;
+            (parsed.as_str() == category).then(|| format!("propensity:{category}"))
+        }
+    }
+}
+
+/// Every model variable a rule may read, for messages and docs.
+pub fn model_variables() -> Vec<String> {
+    let mut names = vec!["model.churn".to_string(), "model.default".to_string()];
+    names.extend(
+        rapport_matching::Category::ALL
+            .iter()
+            .map(|c| format!("model.propensity.{}", c.as_str())),
+    );
+    names
+}
+
+/// The type of a variable rules may read (`None` when unknown): a feature,
+/// `score`, `band`, `tier`, a model score (`model.churn`, …; see
+/// [`model_kind`]) or a segment membership (`in_segment("code")`, see
+/// [`crate::segment::segment_reference`]).
 pub fn variable_type(name: &str) -> Option<VarType> {
     if FEATURES.iter().any(|f| f.name == name) {
         return Some(VarType::Num);
+    }
+    if model_kind(name).is_some() {
+        return Some(VarType::Num);
+    }
+    if let Some(code) = segment_of_variable(name) {
+        return crate::segment::segment_reference(code).map(|_| VarType::Bool);
     }
     STANDING_VARIABLES
         .iter()
@@ -220,10 +270,12 @@ impl RuleSet {
         })?;
         let mut rules: Vec<EarlyWarningRule> = Vec::with_capacity(file.rule.len());
         for r in file.rule {
-            let rule = load_rule(r, origin)?;
+            let line = line_of(text, r.when.span().start);
+            let rule = load_rule(r, origin, line)?;
             if rules.iter().any(|x| x.code == rule.code) {
                 return Err(RuleError::Rule {
                     origin: origin.to_string(),
+                    line,
                     code: rule.code,
                     problem: "the code is used by an earlier rule".to_string(),
                 });
@@ -248,11 +300,48 @@ impl RuleSet {
     pub fn get(&self, code: &str) -> Option<&EarlyWarningRule> {
         self.rules.iter().find(|r| r.code == code)
     }
+
+    /// Checks that every segment the rules read (`in_segment("…")`) is one
+    /// `segments` makes: a tier, a cluster it can make, a rule segment of the
+    /// file. The rules and the segment file are chosen apart, so this is
+    /// checked where both are known (the scoring options).
+    pub fn check_segments(
+        &self,
+        segments: &crate::segment::SegmentConfig,
+    ) -> Result<(), RuleError> {
+        for rule in &self.rules {
+            for v in rule.when.variables() {
+                let Some(code) = segment_of_variable(v).and_then(crate::segment::segment_reference)
+                else {
+                    continue;
+                };
+                if !segments.makes(&code) {
+                    return Err(RuleError::Rule {
+                        origin: rule.origin.clone(),
+                        line: rule.line,
+                        code: rule.code.clone(),
+                        problem: format!(
+                            "in_segment({code:?}): the segment file in use makes no such segment \
+                             (tiers, clusters up to its k or k_max, its rule segments)"
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
-fn load_rule(r: RuleToml, origin: &str) -> Result<EarlyWarningRule, RuleError> {
+/// The 1-based line of a byte offset of `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset)
+        .map_or(1, |before| before.matches('\n').count() + 1)
+}
+
+fn load_rule(r: RuleToml, origin: &str, line: usize) -> Result<EarlyWarningRule, RuleError> {
     let problem = |p: String| RuleError::Rule {
         origin: origin.to_string(),
+        line,
         code: r.code.clone(),
         problem: p,
     };
@@ -269,17 +358,19 @@ fn load_rule(r: RuleToml, origin: &str) -> Result<EarlyWarningRule, RuleError> {
     let severity = Severity::parse(&r.severity).map_err(|e| problem(e.to_string()))?;
     let expression_error = |error: ExprError| RuleError::Expression {
         origin: origin.to_string(),
+        line,
         code: r.code.clone(),
         error,
     };
-    let when = Expr::parse(&r.when).map_err(expression_error)?;
+    let when = Expr::parse(r.when.get_ref()).map_err(expression_error)?;
     when.check(&variable_type).map_err(expression_error)?;
     let message =
         MessageTemplate::parse(&r.message).map_err(|m| problem(format!("message: {m}")))?;
     for v in message.variables() {
         if variable_type(v).is_none() {
             return Err(problem(format!(
-                "message: unknown placeholder `{{{v}}}` (a feature, score, band or tier)"
+                "message: unknown placeholder `{{{v}}}` (a feature, score, band, tier or \
+                 model.<kind>)"
             )));
         }
     }
@@ -288,7 +379,8 @@ fn load_rule(r: RuleToml, origin: &str) -> Result<EarlyWarningRule, RuleError> {
             if !TRANSACTION_FEATURES.contains(&v) {
                 return Err(problem(format!(
                     "a transaction rule may only read features computed from transactions \
-                     (the live path keeps no others current); `{v}` is not one"
+                     (the live path keeps no others current; model scores, segments, score, \
+                     band and tier are for daily rules); `{v}` is not one"
                 )));
             }
         }
@@ -316,6 +408,8 @@ fn load_rule(r: RuleToml, origin: &str) -> Result<EarlyWarningRule, RuleError> {
         message,
         trigger: r.trigger,
         evidence_days,
+        origin: origin.to_string(),
+        line,
     })
 }
 
@@ -366,6 +460,10 @@ pub fn format_value(name: &str, value: &crate::expr::Value) -> String {
         Value::Bool(b) => return b.to_string(),
         Value::Num(x) => *x,
     };
+    if model_kind(name).is_some() {
+        // A probability.
+        return format!("{:.0}%", x * 100.0);
+    }
     let kind = FEATURES.iter().find(|f| f.name == name).map(|f| f.kind);
     match kind {
         Some(FeatureKind::Money) => money(x),

@@ -3,6 +3,12 @@
 //! group; a forecast for a coming holiday; and the customers likely to need
 //! a service then (liquidity, card limit, travel), as need segments.
 //!
+//! The forecast of a window's value per day: the recent ordinary-day level,
+//! carried to the forecast year by the yearly growth of the ordinary-day
+//! level over every past year measured, times the mean uplift of every past
+//! year measured. A backtest forecasts each past holiday from the years
+//! before it and reports the error (docs/HOLIDAYS.md).
+//!
 //! Owns the definitions (windows, baselines, uplift, forecast interval, need
 //! rules: the same text is in docs/HOLIDAYS.md and in each need segment's
 //! `definition`). The accumulation is pure over scanned columns
@@ -184,13 +190,177 @@ pub struct DemandForecast {
     pub mean_uplift: f64,
     pub uplift_low: f64,
     pub uplift_high: f64,
-    /// recent baseline per day × mean uplift.
+    /// recent baseline per day × level factor × mean uplift.
     pub per_day: f64,
     pub low_per_day: f64,
     pub high_per_day: f64,
     pub method: IntervalMethod,
     /// Past years the forecast rests on.
     pub years: usize,
+    /// The yearly growth of the ordinary-day level (1.05 = +5 % a year),
+    /// from the past years' baselines (two years or more; `None`: no trend).
+    pub level_growth_per_year: Option<f64>,
+    /// Years from the end of the recent baseline to the window's first day.
+    pub years_ahead: f64,
+    /// growth ^ years ahead: how the recent level is carried to the window.
+    pub level_factor: f64,
+}
+
+impl DemandForecast {
+    /// The forecast carried `years_ahead` years forward at `growth` a year
+    /// (`None`: no trend, the recent level is kept).
+    pub fn projected(mut self, growth: Option<f64>, years_ahead: f64) -> Self {
+        let years_ahead = years_ahead.max(0.0);
+        let factor = growth.map_or(1.0, |g| g.powf(years_ahead));
+        let factor = if factor.is_finite() && factor > 0.0 {
+            factor
+        } else {
+            1.0
+        };
+        self.per_day *= factor / self.level_factor;
+        self.low_per_day *= factor / self.level_factor;
+        self.high_per_day *= factor / self.level_factor;
+        self.level_growth_per_year = growth;
+        self.years_ahead = years_ahead;
+        self.level_factor = factor;
+        self
+    }
+}
+
+/// The yearly growth factor of a level measured in several years: exp of
+/// the least-squares slope of ln(level) on the year, over the years with a
+/// positive level (`None` below two such years).
+pub fn level_growth(levels: &[(i32, f64)]) -> Option<f64> {
+    let points: Vec<(f64, f64)> = levels
+        .iter()
+        .filter(|(_, v)| *v > 0.0 && v.is_finite())
+        .map(|(y, v)| (f64::from(*y), v.ln()))
+        .collect();
+    if points.len() < 2 {
+        return None;
+    }
+    let n = points.len() as f64;
+    let mean_x = points.iter().map(|p| p.0).sum::<f64>() / n;
+    let mean_y = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxx: f64 = points.iter().map(|p| (p.0 - mean_x).powi(2)).sum();
+    if sxx <= 0.0 {
+        return None;
+    }
+    let sxy: f64 = points.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum();
+    let growth = (sxy / sxx).exp();
+    growth.is_finite().then_some(growth)
+}
+
+/// Years between two days (365.25 days a year).
+pub fn years_between(from: NaiveDate, to: NaiveDate) -> f64 {
+    (to - from).num_days() as f64 / 365.25
+}
+
+/// One past holiday forecast from the years before it, as it would have
+/// been made the year before: the level of the latest earlier year's
+/// baseline, carried to the holiday by the growth of the earlier years'
+/// baselines, times the mean uplift of the earlier years.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BacktestPoint {
+    pub group: CategoryGroup,
+    /// The holiday year forecast.
+    pub year: i32,
+    /// The years the forecast rests on.
+    pub from_years: Vec<i32>,
+    /// What happened: average value per window day (major units).
+    pub actual_per_day: f64,
+    pub forecast_per_day: f64,
+    pub low_per_day: f64,
+    pub high_per_day: f64,
+    /// The same forecast without the level trend.
+    pub flat_per_day: f64,
+    /// (forecast − actual) / actual.
+    pub error: f64,
+    pub flat_error: f64,
+    pub within_interval: bool,
+}
+
+/// The backtest of one category group (all customers).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BacktestSummary {
+    pub group: CategoryGroup,
+    pub points: usize,
+    /// Mean absolute percentage error (0.12 = 12 %); `None` without points.
+    pub mape: Option<f64>,
+    /// The same without the level trend.
+    pub flat_mape: Option<f64>,
+    /// Share of the points inside the forecast interval.
+    pub coverage: Option<f64>,
+}
+
+/// Backtests of the forecast method on the past years measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Backtest {
+    pub points: Vec<BacktestPoint>,
+    pub summary: Vec<BacktestSummary>,
+}
+
+/// Forecasts each past year of `past` (one segment and group, any order)
+/// that has an earlier year from the years before it (see [`BacktestPoint`]).
+pub fn backtest_points(group: CategoryGroup, past: &[YearUplift]) -> Vec<BacktestPoint> {
+    let mut years: Vec<&YearUplift> = past.iter().collect();
+    years.sort_by_key(|y| y.year);
+    let mut points = Vec::new();
+    for j in 1..years.len() {
+        let target = years[j];
+        let earlier = &years[..j];
+        if target.window_per_day <= 0.0 {
+            continue;
+        }
+        let uplifts: Vec<f64> = earlier.iter().filter_map(|y| y.uplift).collect();
+        let Some(latest) = earlier.last() else {
+            continue;
+        };
+        let Some(flat) = forecast(&uplifts, latest.baseline_per_day) else {
+            continue;
+        };
+        let levels: Vec<(i32, f64)> = earlier
+            .iter()
+            .map(|y| (y.year, y.baseline_per_day))
+            .collect();
+        let ahead = f64::from(target.year - latest.year);
+        let trended = flat.clone().projected(level_growth(&levels), ahead);
+        let actual = target.window_per_day;
+        points.push(BacktestPoint {
+            group,
+            year: target.year,
+            from_years: earlier.iter().map(|y| y.year).collect(),
+            actual_per_day: actual,
+            forecast_per_day: trended.per_day,
+            low_per_day: trended.low_per_day,
+            high_per_day: trended.high_per_day,
+            flat_per_day: flat.per_day,
+            error: (trended.per_day - actual) / actual,
+            flat_error: (flat.per_day - actual) / actual,
+            within_interval: trended.low_per_day <= actual && actual <= trended.high_per_day,
+        });
+    }
+    points
+}
+
+fn backtest_summary(points: &[BacktestPoint]) -> Vec<BacktestSummary> {
+    CategoryGroup::ALL
+        .iter()
+        .map(|&group| {
+            let of: Vec<&BacktestPoint> = points.iter().filter(|p| p.group == group).collect();
+            let n = of.len();
+            let mean = |f: &dyn Fn(&BacktestPoint) -> f64| {
+                (n > 0).then(|| of.iter().map(|p| f(p)).sum::<f64>() / n as f64)
+            };
+            BacktestSummary {
+                group,
+                points: n,
+                mape: mean(&|p| p.error.abs()),
+                flat_mape: mean(&|p| p.flat_error.abs()),
+                coverage: mean(&|p| if p.within_interval { 1.0 } else { 0.0 }),
+            }
+        })
+        .collect()
 }
 
 /// One line of the report: a segment and a category group.
@@ -257,6 +427,8 @@ pub struct HolidayDemandReport {
     pub needs: Vec<NeedSegment>,
     /// How the card-limit need was decided: `statements` or `top_spenders`.
     pub card_limit_basis: &'static str,
+    /// Each past year forecast from the years before it (all customers).
+    pub backtest: Backtest,
 }
 
 /// The window of `period`: `pre_days` days before the first day off to the last.
@@ -581,6 +753,9 @@ pub fn forecast(uplifts: &[f64], recent_per_day: f64) -> Option<DemandForecast> 
         high_per_day: recent_per_day * high,
         method,
         years: n,
+        level_growth_per_year: None,
+        years_ahead: 0.0,
+        level_factor: 1.0,
     })
 }
 
@@ -674,9 +849,15 @@ pub fn build_report(inputs: DemandInputs) -> HolidayDemandReport {
         .collect();
     let recent_days = plan.recent.days.len().max(1) as f64;
     let window_days = plan.window.days() as f64;
+    // From the end of the recent baseline to the window: how far the level
+    // is carried by its trend.
+    let years_ahead = years_between(plan.recent.last, plan.window.first);
 
     let mut rows = Vec::new();
     let mut all_uplift = [None::<f64>; GROUPS];
+    // The level trend of each group, from all customers' past baselines.
+    let mut all_growth = [None::<f64>; GROUPS];
+    let mut backtest = Backtest::default();
     for (s, (code, name, members)) in acc.segments.iter().enumerate() {
         let customers = if s == 0 {
             acc.customers.len()
@@ -702,7 +883,14 @@ pub fn build_report(inputs: DemandInputs) -> HolidayDemandReport {
                 })
                 .collect();
             let uplifts: Vec<f64> = past.iter().filter_map(|p| p.uplift).collect();
-            let forecast = forecast(&uplifts, recent_per_day);
+            if s == 0 {
+                let levels: Vec<(i32, f64)> =
+                    past.iter().map(|p| (p.year, p.baseline_per_day)).collect();
+                all_growth[g] = level_growth(&levels);
+                backtest.points.extend(backtest_points(group, &past));
+            }
+            let forecast =
+                forecast(&uplifts, recent_per_day).map(|f| f.projected(all_growth[g], years_ahead));
             if s == 0 {
                 all_uplift[g] = forecast.as_ref().map(|f| f.mean_uplift);
             }
@@ -752,6 +940,10 @@ pub fn build_report(inputs: DemandInputs) -> HolidayDemandReport {
             "statements"
         } else {
             "top_spenders"
+        },
+        backtest: Backtest {
+            summary: backtest_summary(&backtest.points),
+            points: backtest.points,
         },
     }
 }

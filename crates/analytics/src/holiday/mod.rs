@@ -10,6 +10,7 @@ pub mod demand;
 
 pub use calendar::{HolidayCalendar, HolidayCalendarError, HolidayCode, HolidayPeriod};
 pub use demand::{
-    analyse_holiday_demand, CategoryGroup, DemandForecast, DemandRow, HolidayDemandError,
-    HolidayDemandOptions, HolidayDemandReport, IntervalMethod, NeedSegment, YearUplift,
+    analyse_holiday_demand, Backtest, BacktestPoint, BacktestSummary, CategoryGroup,
+    DemandForecast, DemandRow, HolidayDemandError, HolidayDemandOptions, HolidayDemandReport,
+    IntervalMethod, NeedSegment, YearUplift,
 };

@@ -2,14 +2,17 @@
 //! (optional signed log1p of money, z-scores, missing = the mean, constant
 //! columns dropped), k-means by [`super::kmeans::cluster`], clusters
 //! numbered by size, and a profile of each (size, medians in the features'
-//! own units, generated name and description).
+//! own units, generated name and description). The number of clusters is
+//! chosen by silhouette among those that keep every cluster within
+//! `max_cluster_share` of the customers; when none does, the descriptions
+//! say that the data have no clear structure.
 //!
 //! Owns the step from feature columns to a matrix and from labels back to
 //! profiles. Must never change the k-means arithmetic (that is `kmeans`) nor
 //! the wording (that is `describe`).
 
 use super::config::{is_money_feature, ClusteringConfig};
-use super::describe::{cluster_description, cluster_name, DistinctiveFeature};
+use super::describe::{cluster_description, cluster_name, percent, DistinctiveFeature};
 use super::kmeans::{self, ClusteringPlan, KChoice, Matrix};
 use super::SegmentError;
 use crate::FeatureTable;
@@ -73,6 +76,14 @@ pub struct ClusteringSummary {
     pub chosen_by_silhouette: bool,
     /// Mean silhouette of each candidate k on the silhouette sample.
     pub silhouettes: Vec<(usize, f64)>,
+    /// The largest cluster's share of the fitting sample, per candidate k.
+    pub largest_shares: Vec<(usize, f64)>,
+    /// The configured limit on one cluster's share of the customers.
+    pub max_share: f64,
+    /// Whether every cluster keeps within `max_share`. When not, no k in
+    /// the range splits the customers into groups that small: the data have
+    /// no clear structure, and every cluster's description says so.
+    pub within_share: bool,
     pub inertia: f64,
     /// Lloyd passes of the final refinement over every row.
     pub iterations: u32,
@@ -223,6 +234,32 @@ fn medians(
     )
 }
 
+/// The sentence every cluster's description ends with when one cluster
+/// holds more than `max_share` of the customers, in English and Chinese.
+fn no_structure_sentence(
+    largest: f64,
+    max_share: f64,
+    silhouette: Option<f64>,
+) -> (String, String) {
+    let silhouette_en = silhouette.map_or_else(String::new, |s| format!(", silhouette {s:.2}"));
+    let silhouette_zh = silhouette.map_or_else(String::new, |s| format!("，轮廓系数 {s:.2}"));
+    (
+        format!(
+            ". No clear structure: no number of clusters tried keeps every cluster within {} \
+             of the customers (the largest holds {}{silhouette_en}); read these clusters as a \
+             rough split, not as distinct groups",
+            percent(max_share),
+            percent(largest)
+        ),
+        format!(
+            "。数据无明显分群结构：所试的各聚类数下，最大簇均超过客户的{}（最大簇占{}{silhouette_zh}）；\
+             这些簇只是粗略划分，并非界限分明的客群",
+            percent(max_share),
+            percent(largest)
+        ),
+    )
+}
+
 /// Clusters the table as configured. Data that cannot be clustered (too
 /// few rows, every feature constant) gives `Skipped` with the reason.
 pub(crate) fn cluster_table(
@@ -251,6 +288,7 @@ pub(crate) fn cluster_table(
         max_iterations: config.max_iterations,
         fit_sample: config.fit_sample,
         silhouette_sample: config.silhouette_sample,
+        max_share: config.max_share,
     };
     let clustering = match kmeans::cluster(&standardised.matrix, &plan) {
         Ok(c) => c,
@@ -318,8 +356,21 @@ pub(crate) fn cluster_table(
             name = format!("{name} ({})", new + 1);
             name_zh = format!("{name_zh}（{}）", new + 1);
         }
-        let (description, description_zh) =
+        let (mut description, mut description_zh) =
             cluster_description(&name, &name_zh, size, share, &distinctive);
+        if !clustering.within_share {
+            let (en, zh) = no_structure_sentence(
+                clustering.largest_share,
+                config.max_share,
+                clustering
+                    .silhouettes
+                    .iter()
+                    .find(|(c, _)| *c == k)
+                    .map(|(_, s)| *s),
+            );
+            description.push_str(&en);
+            description_zh.push_str(&zh);
+        }
         clusters.push(ClusterProfile {
             cluster: new,
             size,
@@ -343,6 +394,9 @@ pub(crate) fn cluster_table(
         k,
         chosen_by_silhouette: config.k.is_none(),
         silhouettes: clustering.silhouettes.clone(),
+        largest_shares: clustering.largest_shares.clone(),
+        max_share: config.max_share,
+        within_share: clustering.within_share,
         inertia: fit.inertia,
         iterations: fit.iterations,
         converged: fit.converged,

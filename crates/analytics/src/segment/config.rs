@@ -8,7 +8,7 @@
 
 use super::tiers::TierThresholds;
 use super::Tier;
-use crate::expr::{Expr, VarType};
+use crate::expr::{segment_of_variable, Expr, VarType};
 use crate::{FeatureKind, FEATURES};
 use serde::Deserialize;
 use std::fmt;
@@ -50,6 +50,9 @@ pub struct ClusteringConfig {
     pub fit_sample: usize,
     pub silhouette_sample: usize,
     pub describe_features: usize,
+    /// The largest share of the customers one cluster may hold when k is
+    /// chosen (0–1]; `max_cluster_share` in the file, 0.5 by default.
+    pub max_share: f64,
 }
 
 /// A named expression: its members are the customers it matches.
@@ -154,6 +157,12 @@ struct ClusteringShape {
     silhouette_sample: i64,
     #[serde(default = "default_describe_features")]
     describe_features: i64,
+    #[serde(default = "default_max_cluster_share")]
+    max_cluster_share: f64,
+}
+
+fn default_max_cluster_share() -> f64 {
+    0.5
 }
 
 fn yes() -> bool {
@@ -188,7 +197,7 @@ struct RuleShape {
     name: String,
     #[serde(default)]
     name_zh: Option<String>,
-    when: String,
+    when: toml::Spanned<String>,
     #[serde(default)]
     description: String,
     #[serde(default)]
@@ -219,10 +228,41 @@ impl Problems {
     }
 }
 
-/// The type of a variable a rule segment may use, `None` when unknown.
+/// The stored code of the segment `in_segment("…")` names, `None` when the
+/// text cannot name one: `tier:affluent`, `cluster:3` (clusters are numbered
+/// by size, largest first, from 1) and `rule:senior_wealth` as stored; a bare
+/// name is a tier (`affluent`) or else a rule segment (`senior_wealth`).
+/// Whether the segment is defined is for the caller to check (the segment
+/// file it is used with).
+pub fn segment_reference(code: &str) -> Option<String> {
+    let tier = |name: &str| Tier::ALL.iter().any(|t| t.as_str() == name);
+    match code.split_once(':') {
+        Some(("tier", name)) if tier(name) => Some(code.to_string()),
+        Some(("cluster", n)) => match n.parse::<usize>() {
+            Ok(n) if (1..=MAX_CLUSTERS).contains(&n) => Some(format!("cluster:{n}")),
+            _ => None,
+        },
+        Some(("rule", name)) if is_code(name) => Some(code.to_string()),
+        Some(_) => None,
+        None if tier(code) => Some(format!("tier:{code}")),
+        None if is_code(code) => Some(format!("rule:{code}")),
+        None => None,
+    }
+}
+
+/// The type of a variable a rule segment may use, `None` when unknown: a
+/// feature, `score`, `band`, `tier`, a model score (`model.churn`, …) or a
+/// segment membership (`in_segment("code")`; whether that segment exists
+/// where it is used is checked by [`SegmentConfig::from_named_toml`]).
 pub fn rule_variable_type(name: &str) -> Option<VarType> {
     if let Some((_, t)) = RULE_VARIABLES.iter().find(|(n, _)| *n == name) {
         return Some(*t);
+    }
+    if crate::alerts::model_kind(name).is_some() {
+        return Some(VarType::Num);
+    }
+    if let Some(code) = segment_of_variable(name) {
+        return segment_reference(code).map(|_| VarType::Bool);
     }
     FEATURES
         .iter()
@@ -257,6 +297,13 @@ impl SegmentConfig {
         }
     }
 
+    /// Whether this segmentation makes the segment with the stored `code`
+    /// (see [`segment_reference`]): a tier, a cluster up to `k` (or `k_max`)
+    /// when clustering is enabled, or one of its rule segments.
+    pub fn makes(&self, code: &str) -> bool {
+        defined_before(code, &self.clustering, &self.rules)
+    }
+
     /// Parses and validates a file's text; errors name it `segments.toml`.
     pub fn from_toml(text: &str) -> Result<SegmentConfig, SegmentConfigError> {
         SegmentConfig::from_named_toml(text, "segments.toml")
@@ -272,7 +319,7 @@ impl SegmentConfig {
         let mut problems = Problems(Vec::new());
         let tiers = validate_tiers(&shape.tiers, &mut problems);
         let clustering = validate_clustering(shape.clustering, &mut problems);
-        let rules = validate_rules(shape.rules, &mut problems);
+        let rules = validate_rules(shape.rules, text, &clustering, &mut problems);
         if problems.0.is_empty() {
             Ok(SegmentConfig {
                 tiers,
@@ -336,8 +383,16 @@ fn validate_clustering(
             fit_sample: 1,
             silhouette_sample: 1,
             describe_features: 1,
+            max_share: default_max_cluster_share(),
         };
     };
+    let max_share = shape.max_cluster_share;
+    if !(max_share.is_finite() && max_share > 0.0 && max_share <= 1.0) {
+        problems.add(
+            "clustering.max_cluster_share",
+            format!("must be a share above 0 and at most 1, not {max_share}"),
+        );
+    }
     if shape.enabled && shape.features.is_empty() {
         problems.add("clustering.features", "at least one feature is needed");
     }
@@ -401,12 +456,41 @@ fn validate_clustering(
         fit_sample,
         silhouette_sample,
         describe_features,
+        max_share,
     }
 }
 
-fn validate_rules(shapes: Vec<RuleShape>, problems: &mut Problems) -> Vec<RuleSegment> {
+/// Whether `code` (a stored segment code) names a segment this file makes
+/// before the rule segments that follow `earlier`: a tier, a cluster the
+/// clustering can make, or an earlier rule segment (a rule cannot read
+/// itself or a later one, so membership has no cycles).
+fn defined_before(code: &str, clustering: &ClusteringConfig, earlier: &[RuleSegment]) -> bool {
+    match code.split_once(':') {
+        Some(("tier", _)) => true,
+        Some(("cluster", n)) => {
+            let most = clustering.k.unwrap_or(clustering.k_max);
+            clustering.enabled && n.parse::<usize>().is_ok_and(|n| n <= most)
+        }
+        Some(("rule", name)) => earlier.iter().any(|r| r.code == name),
+        _ => false,
+    }
+}
+
+/// The 1-based line of a byte offset of `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset)
+        .map_or(1, |before| before.matches('\n').count() + 1)
+}
+
+fn validate_rules(
+    shapes: Vec<RuleShape>,
+    text: &str,
+    clustering: &ClusteringConfig,
+    problems: &mut Problems,
+) -> Vec<RuleSegment> {
     let mut rules = Vec::with_capacity(shapes.len());
     for (i, shape) in shapes.into_iter().enumerate() {
+        let line = line_of(text, shape.when.span().start);
         let at = if shape.code.is_empty() {
             format!("rules[{i}]")
         } else {
@@ -426,19 +510,39 @@ fn validate_rules(shapes: Vec<RuleShape>, problems: &mut Problems) -> Vec<RuleSe
         if shape.name.trim().is_empty() {
             problems.add(format!("{at}.name"), "must not be empty");
         }
-        let when = match Expr::parse(&shape.when) {
+        let when = match Expr::parse(shape.when.get_ref()) {
             Ok(expr) => match expr.check(&rule_variable_type) {
                 Ok(()) => Some(expr),
                 Err(e) => {
-                    problems.add(at.clone(), e.to_string());
+                    problems.add(at.clone(), format!("line {line}, {e}"));
                     None
                 }
             },
             Err(e) => {
-                problems.add(at.clone(), e.to_string());
+                problems.add(at.clone(), format!("line {line}, {e}"));
                 None
             }
         };
+        let when = when.filter(|expr| {
+            let mut defined = true;
+            for v in expr.variables() {
+                let Some(code) = segment_of_variable(v).and_then(segment_reference) else {
+                    continue;
+                };
+                if !defined_before(&code, clustering, &rules) {
+                    problems.add(
+                        at.clone(),
+                        format!(
+                            "line {line}: in_segment({code:?}) names no segment made before this \
+                             one (a tier, a cluster up to clustering.k or k_max, or a rule \
+                             segment listed earlier in the file)"
+                        ),
+                    );
+                    defined = false;
+                }
+            }
+            defined
+        });
         if let Some(when) = when {
             rules.push(RuleSegment {
                 name_zh: shape.name_zh.unwrap_or_else(|| shape.name.clone()),

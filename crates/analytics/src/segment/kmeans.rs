@@ -427,7 +427,11 @@ pub fn mean_silhouette(data: &Matrix, labels: &[usize], k: usize) -> Option<f64>
 #[serde(rename_all = "snake_case")]
 pub enum KChoice {
     Fixed(usize),
-    /// The k in `min..=max` with the highest mean silhouette (the smaller on ties).
+    /// The k in `min..=max` with the highest mean silhouette (the smaller on
+    /// ties) among those whose largest cluster holds at most the plan's
+    /// `max_share` of the rows; when no k keeps to it, the highest
+    /// silhouette of all, and the clustering says the data have no
+    /// structure ([`Clustering::within_share`] is false).
     BySilhouette {
         min: usize,
         max: usize,
@@ -438,7 +442,7 @@ pub enum KChoice {
 /// `fit_sample` rows, the silhouette is computed on the first
 /// `silhouette_sample` of those, and the chosen centroids are refined by
 /// Lloyd iterations over every row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClusteringPlan {
     pub k: KChoice,
     pub seed: u64,
@@ -446,6 +450,8 @@ pub struct ClusteringPlan {
     pub max_iterations: u32,
     pub fit_sample: usize,
     pub silhouette_sample: usize,
+    /// The largest share of the rows one cluster may hold (0–1]; 1 = no limit.
+    pub max_share: f64,
 }
 
 /// The result of a plan.
@@ -454,6 +460,14 @@ pub struct Clustering {
     pub k: usize,
     /// Mean silhouette of each candidate k fitted, on the silhouette sample.
     pub silhouettes: Vec<(usize, f64)>,
+    /// The share of the fitting sample in the largest cluster, per candidate k.
+    pub largest_shares: Vec<(usize, f64)>,
+    /// Whether the refined clustering keeps every cluster within the plan's
+    /// `max_share` of the rows (false: the data show no structure that k-means
+    /// can split into groups of that size).
+    pub within_share: bool,
+    /// The share of all rows in the largest cluster of the refined fit.
+    pub largest_share: f64,
     /// The refined fit over every row.
     pub fit: KMeansFit,
     /// Rows of the fitting sample.
@@ -493,7 +507,10 @@ pub fn cluster(data: &Matrix, plan: &ClusteringPlan) -> Result<Clustering, Clust
         KChoice::BySilhouette { min, max } => (min.max(2)..=max).collect(),
     };
     let mut silhouettes = Vec::new();
-    let mut best: Option<(usize, f64, KMeansFit)> = None;
+    let mut largest_shares = Vec::new();
+    // The best candidate within the share limit, and the best of all.
+    let mut best_within: Option<(usize, f64, KMeansFit)> = None;
+    let mut best_any: Option<(usize, f64, KMeansFit)> = None;
     let mut first_error = None;
     for &k in &candidates {
         let fitted = match fit(&sample, k, plan.seed, plan.restarts, plan.max_iterations) {
@@ -505,19 +522,44 @@ pub fn cluster(data: &Matrix, plan: &ClusteringPlan) -> Result<Clustering, Clust
         };
         let s =
             mean_silhouette(&silhouette_data, &fitted.labels[..silhouette_rows], k).unwrap_or(-1.0);
+        let share = largest_share(&fitted.labels, k);
         silhouettes.push((k, s));
-        if best.as_ref().is_none_or(|(_, bs, _)| s > *bs) {
-            best = Some((k, s, fitted));
+        largest_shares.push((k, share));
+        if share <= plan.max_share && best_within.as_ref().is_none_or(|(_, bs, _)| s > *bs) {
+            best_within = Some((k, s, fitted.clone()));
+        }
+        if best_any.as_ref().is_none_or(|(_, bs, _)| s > *bs) {
+            best_any = Some((k, s, fitted));
         }
     }
-    let Some((k, _, sample_fit)) = best else {
+    let Some((k, _, sample_fit)) = best_within.or(best_any) else {
         return Err(first_error.unwrap_or(ClusteringError::KTooSmall(0)));
     };
     let fit = lloyd(data, sample_fit.centroids, plan.max_iterations)?;
+    let largest = largest_share(&fit.labels, k);
     Ok(Clustering {
         k,
         silhouettes,
+        largest_shares,
+        within_share: largest <= plan.max_share,
+        largest_share: largest,
         fit,
         sample_rows: sample.rows,
     })
+}
+
+/// The share of `labels` in the most frequent of `k` labels (0 when empty).
+pub fn largest_share(labels: &[usize], k: usize) -> f64 {
+    let mut counts = vec![0usize; k];
+    for &l in labels {
+        if let Some(c) = counts.get_mut(l) {
+            *c += 1;
+        }
+    }
+    let largest = counts.iter().copied().max().unwrap_or(0);
+    if labels.is_empty() {
+        0.0
+    } else {
+        largest as f64 / labels.len() as f64
+    }
 }

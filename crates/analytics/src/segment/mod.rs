@@ -23,13 +23,14 @@ pub use cluster::{
     StandardisedFeature,
 };
 pub use config::{
-    rule_variable_type, ClusteringConfig, RuleSegment, SegmentConfig, SegmentConfigError,
-    SegmentConfigProblem, DEFAULT_SEGMENTS_TOML, MAX_CLUSTERS, RULE_VARIABLES,
+    rule_variable_type, segment_reference, ClusteringConfig, RuleSegment, SegmentConfig,
+    SegmentConfigError, SegmentConfigProblem, DEFAULT_SEGMENTS_TOML, MAX_CLUSTERS, RULE_VARIABLES,
 };
 pub use tiers::{assign_tiers, Tier, TierAssignment, TierThresholds};
 
 use crate::{Band, FeatureTable, HealthScore};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::fmt;
 
 /// Why a segmentation could not be made.
@@ -43,17 +44,22 @@ pub enum SegmentError {
         expected: usize,
         found: usize,
     },
+    #[error("in_segment reads {0}, which this segmentation does not make before it")]
+    MissingSegment(String),
     #[error("clustering failed: {0}")]
     Clustering(String),
 }
 
 /// What segmentation works on: the feature table and, per row, the health
-/// score and band (missing when the customer was not scored).
+/// score and band (missing when the customer was not scored), and the model
+/// scores rule segments read (`model.churn` → one probability per row;
+/// a model variable not given is `null` for every row).
 #[derive(Debug, Clone)]
 pub struct SegmentInput<'a> {
     pub features: &'a FeatureTable,
     pub scores: Vec<Option<f64>>,
     pub bands: Vec<Option<Band>>,
+    pub models: HashMap<String, Vec<Option<f64>>>,
 }
 
 impl<'a> SegmentInput<'a> {
@@ -63,6 +69,7 @@ impl<'a> SegmentInput<'a> {
             features,
             scores: vec![None; features.len()],
             bands: vec![None; features.len()],
+            models: HashMap::new(),
         }
     }
 
@@ -82,15 +89,26 @@ impl<'a> SegmentInput<'a> {
             features,
             scores: health.iter().map(|h| Some(h.score)).collect(),
             bands: health.iter().map(|h| Some(h.band)).collect(),
+            models: HashMap::new(),
         })
+    }
+
+    /// With the model scores rule segments read (variable name → value per row).
+    pub fn with_models(mut self, models: HashMap<String, Vec<Option<f64>>>) -> Self {
+        self.models = models;
+        self
     }
 
     fn check(&self) -> Result<(), SegmentError> {
         let expected = self.features.len();
+        let models = self.models.values().map(|v| ("a model's scores", v.len()));
         for (what, found) in [
             ("the scores", self.scores.len()),
             ("the bands", self.bands.len()),
-        ] {
+        ]
+        .into_iter()
+        .chain(models)
+        {
             if found != expected {
                 return Err(SegmentError::RowCount {
                     what,
@@ -313,8 +331,27 @@ pub fn assign(
         tracing::warn!(%reason, "customers not clustered");
     }
 
+    // Rule segments may read the membership of tiers, clusters and earlier
+    // rule segments (`in_segment`, checked when the file is loaded): a
+    // membership column for each segment some rule reads.
+    let wanted: std::collections::HashSet<String> = config
+        .rules
+        .iter()
+        .flat_map(|r| r.when.variables())
+        .filter_map(|v| crate::expr::segment_of_variable(v).and_then(segment_reference))
+        .collect();
+    let mut membership: HashMap<String, Vec<bool>> = HashMap::new();
+    for made in segments.iter().filter(|s| wanted.contains(&s.code)) {
+        membership.insert(made.code.clone(), membership_column(rows, &made.members));
+    }
+    // A cluster the chosen k did not make has no members.
+    for code in wanted.iter().filter(|c| c.starts_with("cluster:")) {
+        membership
+            .entry(code.clone())
+            .or_insert_with(|| vec![false; rows]);
+    }
     for rule in &config.rules {
-        let members = rules::matching_rows(&rule.when, input, &tiers.tier_of_row)?;
+        let members = rules::matching_rows(&rule.when, input, &tiers.tier_of_row, &membership)?;
         let kpis = kpis(&members, input, aum);
         let (size_en, size_zh) =
             describe::size_sentence(&rule.name, &rule.name_zh, kpis.count, kpis.share);
@@ -329,6 +366,11 @@ pub fn assign(
             members,
             kpis,
         });
+        if let Some(made) = segments.last() {
+            if wanted.contains(&made.code) {
+                membership.insert(made.code.clone(), membership_column(rows, &made.members));
+            }
+        }
     }
 
     Ok(Segmentation {
@@ -338,6 +380,17 @@ pub fn assign(
         missing_aum: tiers.missing_aum,
         clustering,
     })
+}
+
+/// One flag per row: whether it is among `members`.
+fn membership_column(rows: usize, members: &[usize]) -> Vec<bool> {
+    let mut column = vec![false; rows];
+    for &r in members {
+        if let Some(slot) = column.get_mut(r) {
+            *slot = true;
+        }
+    }
+    column
 }
 
 fn join_sentences(size: &str, description: &str, separator: &str) -> String {

@@ -2,14 +2,16 @@
 //! features, the health score and band, and the tier of each row.
 //!
 //! Owns the binding of expression variables to row values (a feature
-//! column, `score`, `band` or `tier`) and the parallel evaluation. Must never
+//! column, `score`, `band`, `tier`, a model's score, the membership of a
+//! segment made before) and the parallel evaluation. Must never
 //! parse or type-check expressions (that is `crate::expr`, called when the
 //! configuration is loaded) nor treat a missing value as anything but
 //! `null`, which never matches.
 
-use super::{SegmentError, SegmentInput, Tier};
-use crate::expr::{Expr, Value};
+use super::{segment_reference, SegmentError, SegmentInput, Tier};
+use crate::expr::{segment_of_variable, Expr, Value};
 use rayon::prelude::*;
+use std::collections::HashMap;
 
 /// Rows per parallel work unit.
 const CHUNK_ROWS: usize = 8192;
@@ -20,13 +22,19 @@ enum Slot<'a> {
     Score,
     Band,
     Tier,
+    /// A model's probability per row (`None`: no scores given, `null`).
+    Model(Option<&'a [Option<f64>]>),
+    /// Membership per row of a segment made before.
+    Segment(&'a [bool]),
 }
 
-/// The rows (ascending) of `input` that `expr` matches.
+/// The rows (ascending) of `input` that `expr` matches; `membership` holds
+/// the segments made before (by stored code) that `in_segment` may read.
 pub(crate) fn matching_rows(
     expr: &Expr,
     input: &SegmentInput<'_>,
     tiers: &[Tier],
+    membership: &HashMap<String, Vec<bool>>,
 ) -> Result<Vec<usize>, SegmentError> {
     let slots: Vec<Slot<'_>> = expr
         .variables()
@@ -35,6 +43,14 @@ pub(crate) fn matching_rows(
             "score" => Ok(Slot::Score),
             "band" => Ok(Slot::Band),
             "tier" => Ok(Slot::Tier),
+            model if crate::alerts::model_kind(model).is_some() => {
+                Ok(Slot::Model(input.models.get(model).map(Vec::as_slice)))
+            }
+            segment if segment_of_variable(segment).is_some() => segment_of_variable(segment)
+                .and_then(segment_reference)
+                .and_then(|code| membership.get(&code))
+                .map(|m| Slot::Segment(m.as_slice()))
+                .ok_or_else(|| SegmentError::MissingSegment(segment.to_string())),
             feature => input
                 .features
                 .column(feature)
@@ -55,6 +71,8 @@ pub(crate) fn matching_rows(
                 Some(t) => Value::Str(t.as_str().to_string()),
                 None => Value::Null,
             },
+            Slot::Model(values) => Value::num(values.and_then(|v| v.get(row).copied().flatten())),
+            Slot::Segment(members) => Value::Bool(members.get(row).copied().unwrap_or(false)),
         }
     };
     let chunks: Vec<Vec<usize>> = (0..rows.div_ceil(CHUNK_ROWS))

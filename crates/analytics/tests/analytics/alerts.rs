@@ -228,6 +228,7 @@ fn batch_evaluation_applies_triggers_cooldowns_and_formats_messages() -> TestRes
     let inputs = RuleInputs {
         table: &t,
         standings: &standings,
+        signals: None,
     };
     let hits = evaluate_batch(&rules, &inputs, &Cooldowns::new());
     let pairs: Vec<(i64, &str)> = hits
@@ -367,6 +368,7 @@ async fn alert_story(store: &Store) -> TestResult {
     let inputs = RuleInputs {
         table: &t,
         standings: &[],
+        signals: None,
     };
     let summary = raise_batch_alerts(store, &rules, &inputs).await?;
     assert_eq!(summary.raised, 2);

@@ -322,7 +322,35 @@ async fn national_day_uplift_is_found_and_forecast_on_a_generated_bank() -> Test
     assert_eq!(f.years, 3);
     assert!(f.mean_uplift > 1.1);
     assert!(f.low_per_day <= f.per_day && f.per_day <= f.high_per_day);
-    assert!((f.per_day - spending.recent_baseline_per_day * f.mean_uplift).abs() < 1e-6);
+    assert!(
+        (f.per_day - spending.recent_baseline_per_day * f.level_factor * f.mean_uplift).abs()
+            < 1e-6
+    );
+    // Every past year measured is used, with the level's trend carried to
+    // the forecast year, and each past holiday is backtested from the years
+    // before it.
+    assert!(f.level_growth_per_year.is_some());
+    assert!(f.years_ahead > 0.0 && f.years_ahead < 1.0);
+    let points: Vec<i32> = report
+        .backtest
+        .points
+        .iter()
+        .filter(|p| p.group == CategoryGroup::Spending)
+        .map(|p| p.year)
+        .collect();
+    assert_eq!(points, [2023, 2024]);
+    let summary = report
+        .backtest
+        .summary
+        .iter()
+        .find(|b| b.group == CategoryGroup::Spending)
+        .ok_or("no spending backtest")?;
+    assert_eq!(summary.points, 2);
+    let mape = summary.mape.ok_or("no error")?;
+    assert!(
+        mape.is_finite() && mape < 0.5,
+        "spending backtest error {mape}"
+    );
 
     // The forecast against what happened: 2025's window measured as a past
     // year of 2026 lies near the forecast interval.
@@ -438,5 +466,50 @@ fn the_forecast_interval_is_a_t_interval_from_three_years_and_min_max_below() ->
     assert!((three.uplift_low - (1.5 - half)).abs() < 1e-9, "{three:?}");
     assert!((three.uplift_high - (1.5 + half)).abs() < 1e-9, "{three:?}");
     assert!((three.high_per_day - 100.0 * (1.5 + half)).abs() < 1e-6);
+    Ok(())
+}
+
+#[test]
+fn the_level_trend_carries_the_forecast_to_its_year() -> TestResult {
+    use rapport_analytics::holiday::demand::{backtest_points, forecast, level_growth};
+    use rapport_analytics::holiday::YearUplift;
+    // A level growing 10 % a year, every year.
+    let growth = level_growth(&[(2021, 100.0), (2022, 110.0), (2023, 121.0)]).ok_or("growth")?;
+    assert!((growth - 1.1).abs() < 1e-9, "{growth}");
+    assert!(level_growth(&[(2023, 100.0)]).is_none());
+    assert!(level_growth(&[(2022, 0.0), (2023, 100.0)]).is_none());
+    // Two years ahead at 10 %: 1.21 times the recent level.
+    let f = forecast(&[2.0], 100.0)
+        .ok_or("forecast")?
+        .projected(Some(growth), 2.0);
+    assert!((f.level_factor - 1.21).abs() < 1e-9);
+    assert!((f.per_day - 242.0).abs() < 1e-6);
+    assert!(f.low_per_day <= f.per_day && f.per_day <= f.high_per_day);
+    // A backtest of steady growth and a steady uplift: the trend is exact,
+    // the flat level is not.
+    let past: Vec<YearUplift> = (0..4)
+        .map(|i| {
+            let base = 100.0 * 1.1f64.powi(i);
+            YearUplift {
+                year: 2020 + i,
+                baseline_per_day: base,
+                window_per_day: base * 1.5,
+                uplift: Some(1.5),
+            }
+        })
+        .collect();
+    let points = backtest_points(CategoryGroup::Spending, &past);
+    let years: Vec<i32> = points.iter().map(|p| p.year).collect();
+    assert_eq!(years, [2021, 2022, 2023]);
+    // 2021 rests on one year: no trend yet, 10 % short.
+    assert!(
+        (points[0].error + 1.0 / 11.0).abs() < 1e-9,
+        "{:?}",
+        points[0]
+    );
+    for p in &points[1..] {
+        assert!(p.error.abs() < 1e-9, "{p:?}");
+        assert!(p.flat_error < -0.05, "{p:?}");
+    }
     Ok(())
 }

@@ -85,6 +85,7 @@ async fn batch_and_live_raise_the_same_alerts_over_the_same_days() -> TestResult
         let inputs = RuleInputs {
             table: &table,
             standings: &[],
+            signals: None,
         };
         for hit in evaluate_batch(&rules, &inputs, &batch_cooldowns) {
             batch_cooldowns.record(hit.customer_id, &hit.rule, hit.raised_on);

@@ -599,6 +599,7 @@ fn k_means_on_a_matrix_is_deterministic_and_finds_blobs_through_the_sampled_plan
         max_iterations: 50,
         fit_sample: 2_000,
         silhouette_sample: 500,
+        max_share: 0.5,
     };
     let a = kmeans::cluster(&matrix, &plan)?;
     let b = kmeans::cluster(&matrix, &plan)?;

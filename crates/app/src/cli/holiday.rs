@@ -102,7 +102,11 @@ pub(crate) fn render(r: &HolidayDemandReport, saved: bool) -> String {
     for y in &years {
         let _ = write!(s, " {:>7}", format!("x{y}"));
     }
-    let _ = writeln!(s, " {:>12} {:>25}  method", "forecast/day", "interval");
+    let _ = writeln!(
+        s,
+        " {:>12} {:>25} {:>8}  method",
+        "forecast/day", "interval", "trend/yr"
+    );
     for row in &r.rows {
         let _ = write!(
             s,
@@ -128,9 +132,13 @@ pub(crate) fn render(r: &HolidayDemandReport, saved: bool) -> String {
             Some(f) => {
                 let _ = writeln!(
                     s,
-                    " {:>12} {:>25}  {}",
+                    " {:>12} {:>25} {:>8}  {}",
                     money(f.per_day),
                     format!("[{}, {}]", money(f.low_per_day), money(f.high_per_day)),
+                    f.level_growth_per_year.map_or_else(
+                        || "-".to_string(),
+                        |g| format!("{:+.1}%", (g - 1.0) * 100.0)
+                    ),
                     match f.method {
                         IntervalMethod::TMean95 => "95% t over years",
                         IntervalMethod::MinMax => "min-max of years",
@@ -138,7 +146,7 @@ pub(crate) fn render(r: &HolidayDemandReport, saved: bool) -> String {
                 );
             }
             None => {
-                let _ = writeln!(s, " {:>12} {:>25}  -", "-", "-");
+                let _ = writeln!(s, " {:>12} {:>25} {:>8}  -", "-", "-", "-");
             }
         }
     }
@@ -146,6 +154,11 @@ pub(crate) fn render(r: &HolidayDemandReport, saved: bool) -> String {
         s,
         "\nuplift xYYYY = average per window day / average per baseline day (28 ordinary days before the window)"
     );
+    let _ = writeln!(
+        s,
+        "forecast/day = recent baseline/day x (1 + trend/yr)^years to the window x mean uplift of every past year"
+    );
+    render_backtest(&mut s, r);
     let _ = writeln!(
         s,
         "\ncustomers likely to need a service{}:",
@@ -160,6 +173,62 @@ pub(crate) fn render(r: &HolidayDemandReport, saved: bool) -> String {
     }
     let _ = write!(s, "card-limit need decided on: {}", r.card_limit_basis);
     s
+}
+
+/// The backtest: each past holiday forecast a year ahead from the years
+/// before it, against what happened (all customers).
+fn render_backtest(s: &mut String, r: &HolidayDemandReport) {
+    let percent =
+        |x: Option<f64>| x.map_or_else(|| "-".to_string(), |v| format!("{:.1}%", v * 100.0));
+    if r.backtest.points.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nbacktest: fewer than two past years measured, nothing to backtest"
+        );
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\nbacktest (all customers; each past holiday forecast a year ahead from the years before it):"
+    );
+    let _ = writeln!(
+        s,
+        "  {:<10} {:>6} {:<16} {:>12} {:>12} {:>25} {:>8} {:>10}",
+        "group",
+        "year",
+        "from years",
+        "actual/day",
+        "forecast/day",
+        "interval",
+        "error",
+        "no trend"
+    );
+    for p in &r.backtest.points {
+        let from: Vec<String> = p.from_years.iter().map(i32::to_string).collect();
+        let _ = writeln!(
+            s,
+            "  {:<10} {:>6} {:<16} {:>12} {:>12} {:>25} {:>8} {:>10}",
+            p.group.as_str(),
+            p.year,
+            truncate(&from.join(","), 16),
+            money(p.actual_per_day),
+            money(p.forecast_per_day),
+            format!("[{}, {}]", money(p.low_per_day), money(p.high_per_day)),
+            format!("{:+.1}%", p.error * 100.0),
+            format!("{:+.1}%", p.flat_error * 100.0),
+        );
+    }
+    for b in &r.backtest.summary {
+        let _ = writeln!(
+            s,
+            "  {:<10} mean absolute error {} over {} year(s) (without the trend {}); actual inside the interval {}",
+            b.group.as_str(),
+            percent(b.mape),
+            b.points,
+            percent(b.flat_mape),
+            percent(b.coverage),
+        );
+    }
 }
 
 fn truncate(text: &str, width: usize) -> String {

@@ -64,6 +64,8 @@ pub async fn run_server(
     // One services value for the server and its jobs: settings read once.
     let services = rapport_services::Services::build(store.clone(), cfg.clone())?;
     let state = AppState::with_services(services.clone());
+    // The live engine is built now, not on the first posted transaction.
+    state.live.start_warming(store.clone()).await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let scheduler = if jobs && cfg.jobs.enabled {
         let worker = format!("serve-{}-{}", std::process::id(), addr.port());
