@@ -78,7 +78,7 @@ fn a_bad_expression_is_reported_with_file_rule_and_column() -> Result<(), String
     let e = load_error(&one_rule("broken", "daily", "balance_now < and 1", "m"))?;
     assert_eq!(
         e.to_string(),
-        "rules.toml rule \"broken\": column 15: expected a value, found `and`"
+        "rules.toml:5: rule \"broken\": column 15: expected a value, found `and`"
     );
     let e = load_error(&one_rule("typo", "daily", "balanse_now < 0", "m"))?;
     assert!(

@@ -237,7 +237,11 @@ fn every_parse_error_names_its_position_and_what_was_expected() -> TestResult {
         ("1 < 2 < 3", 7, "`and`, `or` or the end of the expression"),
         ("tier in \"a\"", 9, "`[` to open the list after `in`"),
         ("tier in [\"a\" \"b\"]", 14, "`,` or `]` in the list"),
-        ("frobnicate(aum)", 1, "a function (abs, min, max, coalesce)"),
+        (
+            "frobnicate(aum)",
+            1,
+            "a function (abs, min, max, coalesce, in_segment)",
+        ),
         ("min(aum)", 8, "2 arguments to `min`"),
         ("abs(aum, 1)", 11, "1 argument to `abs`"),
         ("abs(aum 1)", 9, "`,` or `)` in the arguments"),

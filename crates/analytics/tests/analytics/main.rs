@@ -9,3 +9,4 @@ mod history;
 mod holiday;
 mod live;
 mod segments;
+mod signals;

@@ -138,7 +138,7 @@ fn a_rule_segment_with_a_bad_expression_is_reported_by_segment_and_column() -> T
     };
     let message = e.to_string();
     assert!(
-        message.starts_with("segments.toml segment \"seniors\": column 14: expected"),
+        message.starts_with("segments.toml segment \"seniors\": line 10, column 14: expected"),
         "{message}"
     );
     Ok(())
@@ -160,7 +160,7 @@ fn a_rule_segment_with_an_unknown_variable_or_a_type_error_is_rejected() -> Test
         problems[0]
     );
     assert!(
-        problems[0].problem.starts_with("column 1:"),
+        problems[0].problem.starts_with("line 10, column 1:"),
         "{}",
         problems[0]
     );
