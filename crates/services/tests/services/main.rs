@@ -8,4 +8,5 @@ mod kpi_csv;
 mod layering;
 mod live_feed;
 mod rm_cadence;
+mod rule_signals;
 mod signin;
