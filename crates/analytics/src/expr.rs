@@ -11,6 +11,11 @@
 //! a comparison with `null` gives `null` (unknown), which never matches;
 //! `x == null` / `x != null` test whether `x` is missing.
 //!
+//! Names may be dotted (`model.churn`); `in_segment("code")` reads like a
+//! boolean variable named by [`segment_variable`]. Which names exist is the
+//! caller's vocabulary (alerts and segments: features, score, band, tier,
+//! model scores, segment membership).
+//!
 //! Must never panic, on any input (a parser fed arbitrary bytes returns an
 //! [`ExprError`] naming the position and what was expected; evaluation
 //! never fails, bad operations give `null`), and must never know about

@@ -49,7 +49,7 @@ impl ScoringOptions {
         let read = |key: &str, path: &str| -> Result<String> {
             std::fs::read_to_string(path).with_context(|| format!("scoring.{key}: reading {path}"))
         };
-        Ok(ScoringOptions {
+        ScoringOptions {
             scorecard: match &cfg.scorecard {
                 Some(p) => Some(
                     Scorecard::from_toml(&read("scorecard", p)?)
@@ -73,7 +73,7 @@ impl ScoringOptions {
             },
             ..ScoringOptions::default()
         }
-        .checked()?)
+        .checked()
     }
 
     /// The options, once the rules' segment references are checked against

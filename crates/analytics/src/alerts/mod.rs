@@ -1,5 +1,7 @@
 //! Early-warning alerts (batch): evaluates a [`RuleSet`] over a feature
-//! table plus each customer's score, band and tier, honours cool-downs, and
+//! table plus each customer's score, band and tier, the active models'
+//! scores and the segment memberships the rules read ([`Signals`]),
+//! honours cool-downs, and
 //! turns hits into stored alerts with their evidence (the rule's variables
 //! and the triggering transactions) and route (RM, branch queue, central).
 //!

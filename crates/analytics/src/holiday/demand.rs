@@ -5,8 +5,8 @@
 //!
 //! The forecast of a window's value per day: the recent ordinary-day level,
 //! carried to the forecast year by the yearly growth of the ordinary-day
-//! level over every past year measured, times the mean uplift of every past
-//! year measured. A backtest forecasts each past holiday from the years
+//! level over every past year measured (when that trend is significant),
+//! times the mean uplift of every past year measured. A backtest forecasts each past holiday from the years
 //! before it and reports the error (docs/HOLIDAYS.md).
 //!
 //! Owns the definitions (windows, baselines, uplift, forecast interval, need
@@ -198,7 +198,8 @@ pub struct DemandForecast {
     /// Past years the forecast rests on.
     pub years: usize,
     /// The yearly growth of the ordinary-day level (1.05 = +5 % a year),
-    /// from the past years' baselines (two years or more; `None`: no trend).
+    /// from the past years' baselines (see [`level_growth`]; `None`: no
+    /// significant trend, the recent level is kept).
     pub level_growth_per_year: Option<f64>,
     /// Years from the end of the recent baseline to the window's first day.
     pub years_ahead: f64,
@@ -229,14 +230,18 @@ impl DemandForecast {
 
 /// The yearly growth factor of a level measured in several years: exp of
 /// the least-squares slope of ln(level) on the year, over the years with a
-/// positive level (`None` below two such years).
+/// positive level — when the slope is significant (its t statistic at least
+/// the two-sided 95% quantile of Student's t with n − 2 degrees of freedom,
+/// so three years at least). `None` otherwise: year-to-year noise is not a
+/// trend, and carrying noise forward makes forecasts worse (the backtest
+/// shows it).
 pub fn level_growth(levels: &[(i32, f64)]) -> Option<f64> {
     let points: Vec<(f64, f64)> = levels
         .iter()
         .filter(|(_, v)| *v > 0.0 && v.is_finite())
         .map(|(y, v)| (f64::from(*y), v.ln()))
         .collect();
-    if points.len() < 2 {
+    if points.len() < 3 {
         return None;
     }
     let n = points.len() as f64;
@@ -247,8 +252,20 @@ pub fn level_growth(levels: &[(i32, f64)]) -> Option<f64> {
         return None;
     }
     let sxy: f64 = points.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum();
-    let growth = (sxy / sxx).exp();
-    growth.is_finite().then_some(growth)
+    let slope = sxy / sxx;
+    let residual: f64 = points
+        .iter()
+        .map(|p| (p.1 - mean_y - slope * (p.0 - mean_x)).powi(2))
+        .sum();
+    let standard_error = (residual / (n - 2.0) / sxx).sqrt();
+    let critical = T_975.get(points.len() - 3).copied().unwrap_or(1.96);
+    let significant = if standard_error > 1e-12 {
+        (slope / standard_error).abs() >= critical
+    } else {
+        slope.abs() > 1e-12
+    };
+    let growth = slope.exp();
+    (significant && growth.is_finite()).then_some(growth)
 }
 
 /// Years between two days (365.25 days a year).

@@ -329,8 +329,11 @@ async fn national_day_uplift_is_found_and_forecast_on_a_generated_bank() -> Test
     // Every past year measured is used, with the level's trend carried to
     // the forecast year, and each past holiday is backtested from the years
     // before it.
-    assert!(f.level_growth_per_year.is_some());
     assert!(f.years_ahead > 0.0 && f.years_ahead < 1.0);
+    let expected_factor = f
+        .level_growth_per_year
+        .map_or(1.0, |g| g.powf(f.years_ahead));
+    assert!((f.level_factor - expected_factor).abs() < 1e-9);
     let points: Vec<i32> = report
         .backtest
         .points
@@ -477,7 +480,10 @@ fn the_level_trend_carries_the_forecast_to_its_year() -> TestResult {
     let growth = level_growth(&[(2021, 100.0), (2022, 110.0), (2023, 121.0)]).ok_or("growth")?;
     assert!((growth - 1.1).abs() < 1e-9, "{growth}");
     assert!(level_growth(&[(2023, 100.0)]).is_none());
-    assert!(level_growth(&[(2022, 0.0), (2023, 100.0)]).is_none());
+    // Two years cannot tell a trend from noise; nor can noisy years.
+    assert!(level_growth(&[(2022, 100.0), (2023, 110.0)]).is_none());
+    assert!(level_growth(&[(2021, 100.0), (2022, 130.0), (2023, 105.0), (2024, 125.0)]).is_none());
+    assert!(level_growth(&[(2021, 0.0), (2022, 100.0), (2023, 110.0)]).is_none());
     // Two years ahead at 10 %: 1.21 times the recent level.
     let f = forecast(&[2.0], 100.0)
         .ok_or("forecast")?
@@ -501,15 +507,13 @@ fn the_level_trend_carries_the_forecast_to_its_year() -> TestResult {
     let points = backtest_points(CategoryGroup::Spending, &past);
     let years: Vec<i32> = points.iter().map(|p| p.year).collect();
     assert_eq!(years, [2021, 2022, 2023]);
-    // 2021 rests on one year: no trend yet, 10 % short.
-    assert!(
-        (points[0].error + 1.0 / 11.0).abs() < 1e-9,
-        "{:?}",
-        points[0]
-    );
-    for p in &points[1..] {
-        assert!(p.error.abs() < 1e-9, "{p:?}");
-        assert!(p.flat_error < -0.05, "{p:?}");
+    // 2021 and 2022 rest on one and two years: no trend yet, 10 % short.
+    for p in &points[..2] {
+        assert!((p.error + 1.0 / 11.0).abs() < 1e-9, "{p:?}");
     }
+    // 2023 rests on three years of steady growth: the trend is exact, the
+    // flat level is not.
+    assert!(points[2].error.abs() < 1e-9, "{:?}", points[2]);
+    assert!(points[2].flat_error < -0.05, "{:?}", points[2]);
     Ok(())
 }

@@ -130,8 +130,7 @@ async fn story(db: &TestDb) {
         ..ScoringOptions::default()
     }
     .checked()
-    .err()
-    .expect("a rule on an unknown segment was accepted")
+    .expect_err("a rule on an unknown segment was accepted")
     .to_string();
     assert!(
         refused.contains("bank-rules.toml:5: rule \"likely_to_leave\""),
