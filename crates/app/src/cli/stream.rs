@@ -82,7 +82,7 @@ async fn stream(
         mut accounts,
     } = state;
     eprintln!(
-        "live engine warm as of {} in {:.1}s; transaction rules: {}",
+        "live engine ready as of {} (warmed in {:.1}s, before the first line); transaction rules: {}",
         warm.as_of,
         warm.seconds,
         warm.rules.join(", ")
