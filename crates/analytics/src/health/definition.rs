@@ -43,6 +43,9 @@ pub(crate) struct DeductionDefinition {
     pub points: Option<Vec<[f64; 2]>>,
     /// What a factor says: `{value}`, `{percent}` or `{<feature>}` stand for values.
     pub label: String,
+    /// The label in Chinese, whole (with the deduction's words).
+    #[serde(default)]
+    pub label_zh: Option<String>,
 }
 
 /// `healthy` ≥ `healthy`, `watch` ≥ `watch`, else `at_risk`.
@@ -77,6 +80,12 @@ pub(crate) struct TermDefinition {
     /// What a factor says when the value is missing (default: "<feature> unknown").
     #[serde(default)]
     pub missing_label: Option<String>,
+    /// The label in Chinese, whole (with the component's words): same placeholders.
+    #[serde(default)]
+    pub label_zh: Option<String>,
+    /// The missing label in Chinese, whole.
+    #[serde(default)]
+    pub missing_label_zh: Option<String>,
 }
 
 /// A bin takes the values below `below` not taken by an earlier bin; the last
@@ -199,6 +208,9 @@ impl CardDefinition {
             }
             out.check_feature(&at, &d.feature);
             out.check_label(&format!("{at}, label"), &d.label);
+            if let Some(l) = &d.label_zh {
+                out.check_label(&format!("{at}, label_zh"), l);
+            }
             out.check_mapping(&at, &d.bins, &d.points);
         }
         out.0
@@ -224,6 +236,9 @@ impl CardDefinition {
                     "term {:?} missing {} label {:?} missing_label {:?}",
                     t.feature, t.missing, t.label, t.missing_label
                 ));
+                if t.label_zh.is_some() || t.missing_label_zh.is_some() {
+                    line(format!("zh {:?} {:?}", t.label_zh, t.missing_label_zh));
+                }
                 for b in t.bins.iter().flatten() {
                     line(format!("bin below {:?} points {}", b.below, b.points));
                 }
@@ -234,8 +249,8 @@ impl CardDefinition {
         }
         for d in &self.deductions {
             line(format!(
-                "deduction {:?} feature {:?} label {:?}",
-                d.name, d.feature, d.label
+                "deduction {:?} feature {:?} label {:?} zh {:?}",
+                d.name, d.feature, d.label, d.label_zh
             ));
             for b in d.bins.iter().flatten() {
                 line(format!("bin below {:?} points {}", b.below, b.points));
@@ -277,8 +292,14 @@ impl Problems {
         self.check_feature(at, &t.feature);
         self.check_points(&format!("{at}, missing"), t.missing);
         self.check_label(&format!("{at}, label"), &t.label);
-        if let Some(l) = &t.missing_label {
-            self.check_label(&format!("{at}, missing_label"), l);
+        for (field, l) in [
+            ("missing_label", &t.missing_label),
+            ("label_zh", &t.label_zh),
+            ("missing_label_zh", &t.missing_label_zh),
+        ] {
+            if let Some(l) = l {
+                self.check_label(&format!("{at}, {field}"), l);
+            }
         }
         self.check_mapping(at, &t.bins, &t.points);
     }

@@ -24,16 +24,35 @@ pub(crate) struct LabelTemplate {
     /// of a factor's `extras`; `true` for money (written with thousands
     /// separators, whole units).
     pub refs: Vec<(String, bool)>,
+    /// In Chinese, whole (no prefix): for a known value and for a missing one.
+    pub known_zh: Option<String>,
+    pub missing_zh: Option<String>,
 }
 
 impl LabelTemplate {
-    fn write(&self, value: Option<f64>, extras: &[Option<f64>], out: &mut String) {
-        out.push_str(&self.prefix);
+    /// Whether the template has Chinese words for this value.
+    pub(crate) fn has_zh(&self, value: Option<f64>) -> bool {
+        match value {
+            Some(_) => self.known_zh.is_some(),
+            None => self.missing_zh.is_some(),
+        }
+    }
+
+    fn write(&self, value: Option<f64>, extras: &[Option<f64>], zh: bool, out: &mut String) {
+        let (known, missing) = if zh {
+            (
+                self.known_zh.as_deref().unwrap_or(&self.known),
+                self.missing_zh.as_deref().unwrap_or(&self.missing),
+            )
+        } else {
+            out.push_str(&self.prefix);
+            (self.known.as_str(), self.missing.as_str())
+        };
         let Some(v) = value else {
-            out.push_str(&self.missing);
+            out.push_str(missing);
             return;
         };
-        let mut rest = self.known.as_str();
+        let mut rest = known;
         while let Some(open) = rest.find('{') {
             out.push_str(&rest[..open]);
             let after = &rest[open..];
@@ -99,6 +118,8 @@ enum Repr {
         value: Option<f64>,
         /// The values of the template's `refs` (empty for most labels).
         extras: Box<[Option<f64>]>,
+        /// Written in Chinese.
+        zh: bool,
     },
     Text(String),
 }
@@ -117,7 +138,26 @@ impl FactorLabel {
             template,
             value,
             extras,
+            zh: false,
         })
+    }
+
+    /// The same label in Chinese, when its template has Chinese words.
+    pub(crate) fn zh(&self) -> Option<FactorLabel> {
+        match &self.0 {
+            Repr::Template {
+                template,
+                value,
+                extras,
+                ..
+            } if template.has_zh(*value) => Some(FactorLabel(Repr::Template {
+                template: template.clone(),
+                value: *value,
+                extras: extras.clone(),
+                zh: true,
+            })),
+            _ => None,
+        }
     }
 
     /// The label's text.
@@ -128,9 +168,10 @@ impl FactorLabel {
                 template,
                 value,
                 extras,
+                zh,
             } => {
                 let mut out = String::with_capacity(template.prefix.len() + template.known.len());
-                template.write(*value, extras, &mut out);
+                template.write(*value, extras, *zh, &mut out);
                 Cow::Owned(out)
             }
         }
@@ -268,6 +309,8 @@ mod tests {
             known: "{percent}% used, {value} as a ratio, {other} kept".into(),
             missing: "no card".into(),
             refs: Vec::new(),
+            known_zh: None,
+            missing_zh: None,
         });
         let known = FactorLabel::new(template.clone(), Some(0.953));
         assert_eq!(
@@ -290,6 +333,8 @@ mod tests {
             known: known.into(),
             missing: "unknown".into(),
             refs: vec![("net_outflow_90".into(), true), ("days".into(), false)],
+            known_zh: Some("90天内净流出 {net_outflow_90} 元（{percent}%）".into()),
+            missing_zh: None,
         });
         let label = FactorLabel::with_extras(
             template.clone(),
@@ -300,6 +345,11 @@ mod tests {
             label,
             "savings leaving: 90% of the money moved out (180,000 yuan), 48 days"
         );
+        assert_eq!(
+            label.zh().map(|l| l.to_string()).as_deref(),
+            Some("90天内净流出 180,000 元（90%）")
+        );
+        assert!(FactorLabel::new(template.clone(), None).zh().is_none());
         let unknown = FactorLabel::with_extras(template, Some(0.9), vec![None, None].into());
         assert_eq!(
             unknown,

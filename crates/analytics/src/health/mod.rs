@@ -168,6 +168,10 @@ pub struct HealthFactor {
     /// For people: "liquidity: 0.4 months of spending covered" (written out
     /// when displayed or serialised).
     pub label: FactorLabel,
+    /// The same in Chinese ("流动性：存款可覆盖 0.4 个月支出"), when the
+    /// scorecard gives the term Chinese words (the shipped one does for all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_zh: Option<FactorLabel>,
     /// The transactions behind the factor, when its feature comes from
     /// identifiable ones and the score has an as-of date.
     #[serde(default, skip_serializing_if = "Option::is_none")]

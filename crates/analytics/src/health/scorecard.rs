@@ -149,6 +149,8 @@ impl Scorecard {
                 missing: 0.0,
                 label: d.label.clone(),
                 missing_label: None,
+                label_zh: d.label_zh.clone(),
+                missing_label_zh: None,
             };
             Term::compile(&d.name, &as_term, format!("{}: ", d.name.replace('_', " ")))
         }));
@@ -403,6 +405,7 @@ impl Scorecard {
                 FactorLabel::with_extras(label, value, extras)
             };
             HealthFactor {
+                label_zh: label.zh(),
                 evidence: as_of
                     .zip(value)
                     .and_then(|(d, v)| FactorEvidence::of(&feature, d, v)),
@@ -459,6 +462,8 @@ impl Term {
                     .clone()
                     .unwrap_or_else(|| format!("{} unknown", t.feature.replace('_', " "))),
                 refs,
+                known_zh: t.label_zh.clone(),
+                missing_zh: t.missing_label_zh.clone(),
             }),
             label_slots: Vec::new(),
         }

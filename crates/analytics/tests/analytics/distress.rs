@@ -103,6 +103,8 @@ fn deductions_take_points_off_the_weighted_score_and_are_factors_in_score_points
     let back: Vec<rapport_analytics::HealthFactor> = serde_json::from_str(&json).unwrap();
     assert_eq!(back, s.factors);
 
+    // This card has no Chinese words: none are invented.
+    assert!(s.factors.iter().all(|f| f.label_zh.is_none()));
     // Without a date the factors carry no evidence.
     let undated = card.score_with(|f| values.get(f).copied());
     assert_eq!(undated.score, 65.0);
@@ -241,6 +243,12 @@ async fn salary_stop_story(db: &TestDb) {
             assert!((0.0..=1.0).contains(&drained));
             assert_eq!(drained > 0.0, net > 0.0);
 
+            // The shipped card says every factor in Chinese too.
+            assert!(
+                s.factors.iter().all(|f| f.label_zh.is_some()),
+                "{:?}",
+                s.factors
+            );
             let key = &table.customer_keys[row];
             let planted = truth.get(key);
             match planted {
@@ -274,6 +282,10 @@ async fn salary_stop_story(db: &TestDb) {
                         assert_eq!(
                             f.label.to_string(),
                             format!("income stopped: salary last credited {days} days ago")
+                        );
+                        assert_eq!(
+                            f.label_zh.as_ref().unwrap().to_string(),
+                            format!("收入中断：工资已 {days} 天未入账")
                         );
                         let f = s
                             .factors
@@ -330,7 +342,7 @@ async fn salary_stop_story(db: &TestDb) {
         }
     }
     eprintln!(
-        "ordinary healthy {ordinary_healthy}/{ordinary}; salary stopped and money leaving out of healthy \
+        "ordinary healthy {ordinary_healthy}/{ordinary}; salary stopped and savings leaving out of healthy \
          {stopped_out}/{stopped}; top two {clean_top_two}/{clean}"
     );
     assert!(
