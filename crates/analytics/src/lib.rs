@@ -44,7 +44,9 @@ pub use features::{
     compute_features, FeatureEngine, FeatureKind, FeatureSpec, LiveTxn, TxnHistories, FEATURES,
     HORIZON_DAYS, TRANSACTION_FEATURES,
 };
-pub use health::{Band, HealthFactor, HealthScore, Scorecard, ScorecardError};
+pub use health::{
+    Band, EvidenceKind, FactorEvidence, HealthFactor, HealthScore, Scorecard, ScorecardError,
+};
 pub use segment::{SegmentConfig, SegmentError, SegmentInput, Segmentation};
 pub use table::{FeatureColumn, FeatureTable};
 pub use window::AsOf;

@@ -65,6 +65,9 @@ pub(crate) enum Feature {
     DaysSinceSalary,
     Balance30Ago,
     Aum,
+    SalaryGapDays,
+    NetOutflow90,
+    DrainedShare90,
 }
 
 const fn spec(
@@ -365,6 +368,36 @@ pub(crate) const CATALOG: &[(Feature, FeatureSpec)] = &[
             "major currency units",
             "assets under management: balance_now plus the amounts of the product holdings \
              open at D (opened before D or undated, not closed before D); empty when neither",
+        ),
+    ),
+    (
+        Feature::SalaryGapDays,
+        spec(
+            "salary_gap_days",
+            Days,
+            "days",
+            "for a customer paid a salary in at least 2 of the 6 whole months before D's month: \
+             D minus the latest salary day (how long the salary has been missing); empty otherwise",
+        ),
+    ),
+    (
+        Feature::NetOutflow90,
+        spec(
+            "net_outflow_90",
+            Money,
+            "major currency units",
+            "outflow_90 - inflow_90: how much more left the customer's accounts than came in \
+             over [D-90, D); negative when the customer saved",
+        ),
+    ),
+    (
+        Feature::DrainedShare90,
+        spec(
+            "drained_share_90",
+            Ratio,
+            "share (0-1)",
+            "the share of the money of 90 days ago that left: net_outflow_90 / (max(balance_now, 0) \
+             + net_outflow_90) when net_outflow_90 > 0 (balance_now empty counts 0); 0 otherwise",
         ),
     ),
 ];

@@ -57,6 +57,9 @@ pub const TRANSACTION_FEATURES: &[&str] = &[
     "cash_withdrawals_30",
     "cash_withdrawals_90",
     "cash_withdrawal_trend",
+    "salary_gap_days",
+    "net_outflow_90",
+    "drained_share_90",
 ];
 
 /// One transaction arriving on the live path (store ids, minor units).

@@ -347,7 +347,27 @@ pub(crate) fn value(
                 None => (holdings != 0).then(|| major(holdings)),
             }
         }
+        Feature::SalaryGapDays => (t.salary_months.count_ones() >= REGULAR_SALARY_MONTHS
+            && t.last_salary_day != NO_DAY)
+            .then(|| f64::from(w.day - t.last_salary_day)),
+        Feature::NetOutflow90 => Some(major(t.outflow_90 - t.inflow_90)),
+        Feature::DrainedShare90 => Some(drained_share(t.outflow_90 - t.inflow_90, d.balance_now)),
     }
+}
+
+/// Salary months (of the 6 whole months before D's month) that make a
+/// salary regular enough to be missed (`salary_gap_days`).
+const REGULAR_SALARY_MONTHS: u32 = 2;
+
+/// `drained_share_90`: the share of the money of 90 days ago that left,
+/// `net / (max(balance, 0) + net)` when `net` (minor units out minus in) is
+/// positive, else 0. A missing balance (every deposit account closed) is 0.
+fn drained_share(net: i64, balance_now: Option<i64>) -> f64 {
+    if net <= 0 {
+        return 0.0;
+    }
+    let left = balance_now.unwrap_or(0).max(0);
+    net as f64 / (left as f64 + net as f64)
 }
 
 fn assemble(
@@ -386,5 +406,17 @@ mod tests {
         assert_eq!(coefficient_of_variation(&[0; 6]), None);
         // Population sd of (0, 2) is 1, mean 1.
         assert_eq!(coefficient_of_variation(&[0, 2]), Some(1.0));
+    }
+
+    #[test]
+    fn drained_share_is_the_part_of_the_money_of_90_days_ago_that_left() {
+        // 180,000 out net, 20,000 left: 90 % of the 200,000 of 90 days ago.
+        assert_eq!(drained_share(18_000_000, Some(2_000_000)), 0.9);
+        // Saving, or nothing moving: nothing drained.
+        assert_eq!(drained_share(-500_000, Some(2_000_000)), 0.0);
+        assert_eq!(drained_share(0, None), 0.0);
+        // Every account closed (no balance) or overdrawn: all of it left.
+        assert_eq!(drained_share(1_000, None), 1.0);
+        assert_eq!(drained_share(1_000, Some(-50_000)), 1.0);
     }
 }

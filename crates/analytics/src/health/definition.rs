@@ -24,6 +24,28 @@ pub(crate) struct CardDefinition {
     pub description: String,
     pub bands: BandThresholds,
     pub components: Vec<ComponentDefinition>,
+    /// Warning signs taken off the weighted score (none by default).
+    #[serde(default)]
+    pub deductions: Vec<DeductionDefinition>,
+}
+
+/// A warning sign: a feature mapped to score points taken off the weighted
+/// score (0 when the feature is missing), so that a sign the averaging of
+/// components would dilute moves the band on its own.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DeductionDefinition {
+    pub name: String,
+    pub feature: String,
+    #[serde(default)]
+    pub bins: Option<Vec<BinDefinition>>,
+    #[serde(default)]
+    pub points: Option<Vec<[f64; 2]>>,
+    /// What a factor says: `{value}`, `{percent}` or `{<feature>}` stand for values.
+    pub label: String,
+    /// The label in Chinese, whole (with the deduction's words).
+    #[serde(default)]
+    pub label_zh: Option<String>,
 }
 
 /// `healthy` ≥ `healthy`, `watch` ≥ `watch`, else `at_risk`.
@@ -58,6 +80,12 @@ pub(crate) struct TermDefinition {
     /// What a factor says when the value is missing (default: "<feature> unknown").
     #[serde(default)]
     pub missing_label: Option<String>,
+    /// The label in Chinese, whole (with the component's words): same placeholders.
+    #[serde(default)]
+    pub label_zh: Option<String>,
+    /// The missing label in Chinese, whole.
+    #[serde(default)]
+    pub missing_label_zh: Option<String>,
 }
 
 /// A bin takes the values below `below` not taken by an earlier bin; the last
@@ -162,6 +190,29 @@ impl CardDefinition {
                 out.check_term(&at, t);
             }
         }
+        for (i, d) in self.deductions.iter().enumerate() {
+            let at = format!("deduction {} (\"{}\")", i + 1, d.name);
+            if !is_snake_case(&d.name) {
+                out.add(
+                    format!("{at}, name"),
+                    "must be a non-empty snake_case name (a-z, 0-9, _)",
+                );
+            }
+            if self.deductions[..i].iter().any(|e| e.name == d.name)
+                || self.components.iter().any(|c| c.name == d.name)
+            {
+                out.add(
+                    format!("{at}, name"),
+                    "another deduction or component has this name",
+                );
+            }
+            out.check_feature(&at, &d.feature);
+            out.check_label(&format!("{at}, label"), &d.label);
+            if let Some(l) = &d.label_zh {
+                out.check_label(&format!("{at}, label_zh"), l);
+            }
+            out.check_mapping(&at, &d.bins, &d.points);
+        }
         out.0
     }
 
@@ -185,12 +236,27 @@ impl CardDefinition {
                     "term {:?} missing {} label {:?} missing_label {:?}",
                     t.feature, t.missing, t.label, t.missing_label
                 ));
+                if t.label_zh.is_some() || t.missing_label_zh.is_some() {
+                    line(format!("zh {:?} {:?}", t.label_zh, t.missing_label_zh));
+                }
                 for b in t.bins.iter().flatten() {
                     line(format!("bin below {:?} points {}", b.below, b.points));
                 }
                 for [x, p] in t.points.iter().flatten() {
                     line(format!("point {x} {p}"));
                 }
+            }
+        }
+        for d in &self.deductions {
+            line(format!(
+                "deduction {:?} feature {:?} label {:?} zh {:?}",
+                d.name, d.feature, d.label, d.label_zh
+            ));
+            for b in d.bins.iter().flatten() {
+                line(format!("bin below {:?} points {}", b.below, b.points));
+            }
+            for [x, p] in d.points.iter().flatten() {
+                line(format!("point {x} {p}"));
             }
         }
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
@@ -213,22 +279,38 @@ impl Problems {
         }
     }
 
-    fn check_term(&mut self, at: &str, t: &TermDefinition) {
-        if !FEATURES.iter().any(|f| f.name == t.feature) {
+    fn check_feature(&mut self, at: &str, feature: &str) {
+        if !FEATURES.iter().any(|f| f.name == feature) {
             self.add(
                 format!("{at}, feature"),
-                format!(
-                    "unknown feature \"{}\" (see docs/FEATURES.md for the names)",
-                    t.feature
-                ),
+                format!("unknown feature \"{feature}\" (see docs/FEATURES.md for the names)"),
             );
         }
+    }
+
+    fn check_term(&mut self, at: &str, t: &TermDefinition) {
+        self.check_feature(at, &t.feature);
         self.check_points(&format!("{at}, missing"), t.missing);
         self.check_label(&format!("{at}, label"), &t.label);
-        if let Some(l) = &t.missing_label {
-            self.check_label(&format!("{at}, missing_label"), l);
+        for (field, l) in [
+            ("missing_label", &t.missing_label),
+            ("label_zh", &t.label_zh),
+            ("missing_label_zh", &t.missing_label_zh),
+        ] {
+            if let Some(l) = l {
+                self.check_label(&format!("{at}, {field}"), l);
+            }
         }
-        match (&t.bins, &t.points) {
+        self.check_mapping(at, &t.bins, &t.points);
+    }
+
+    fn check_mapping(
+        &mut self,
+        at: &str,
+        bins: &Option<Vec<BinDefinition>>,
+        points: &Option<Vec<[f64; 2]>>,
+    ) {
+        match (bins, points) {
             (Some(_), Some(_)) => self.add(
                 at,
                 "has both bins and points; a term maps its feature one way",
@@ -308,13 +390,17 @@ impl Problems {
         while let Some(open) = rest.find('{') {
             let after = &rest[open + 1..];
             match after.find('}') {
-                Some(close) if matches!(&after[..close], "value" | "percent") => {
+                Some(close)
+                    if matches!(&after[..close], "value" | "percent")
+                        || FEATURES.iter().any(|f| f.name == &after[..close]) =>
+                {
                     rest = &after[close + 1..];
                 }
                 _ => {
                     self.add(
                         at,
-                        "only {value} and {percent} may appear in braces".to_string(),
+                        "only {value}, {percent} and {<feature name>} may appear in braces"
+                            .to_string(),
                     );
                     return;
                 }

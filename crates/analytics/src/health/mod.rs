@@ -17,6 +17,7 @@ pub use definition::{ScorecardError, ScorecardProblem};
 pub use label::FactorLabel;
 pub use scorecard::{Scorecard, DEFAULT_SCORECARD_TOML};
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -78,8 +79,79 @@ pub struct HealthScore {
     pub factors: Vec<HealthFactor>,
 }
 
-/// One term of the scorecard and what it did to a customer's score.
-/// Serialised as JSON in `health_score.factors`.
+/// The transactions behind a factor: those booked in `[from, to)` on the
+/// customer's accounts that `transactions` admits (the salary credits, the
+/// money going out, or all). Derived from the feature's definition
+/// (docs/FEATURES.md) and its value as of the scoring date, so that the 360
+/// can list them (`Store::triggering_transactions`, then [`Self::admits`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FactorEvidence {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub transactions: EvidenceKind,
+}
+
+/// Which transactions of a factor's window are its evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceKind {
+    /// Credits of category `salary`.
+    Salary,
+    /// Money going out (amount < 0).
+    Outflows,
+    /// Every transaction.
+    All,
+}
+
+impl FactorEvidence {
+    /// The evidence of `feature` with `value` as of `as_of`, for the
+    /// features whose value comes from identifiable transactions; `None`
+    /// for the others (ratios of balances, counts of products …).
+    pub fn of(feature: &str, as_of: NaiveDate, value: f64) -> Option<FactorEvidence> {
+        let back = |days: f64| {
+            (days.is_finite() && days >= 0.0)
+                .then(|| as_of.checked_sub_days(chrono::Days::new(days as u64)))
+                .flatten()
+        };
+        let on_day = |kind: EvidenceKind| {
+            let day = back(value)?;
+            Some(FactorEvidence {
+                from: day,
+                to: day.succ_opt()?,
+                transactions: kind,
+            })
+        };
+        let window = |days: f64, kind: EvidenceKind| {
+            Some(FactorEvidence {
+                from: back(days)?,
+                to: as_of,
+                transactions: kind,
+            })
+        };
+        match feature {
+            "days_since_salary" | "salary_gap_days" => on_day(EvidenceKind::Salary),
+            "days_since_last_txn" => on_day(EvidenceKind::All),
+            "net_outflow_90" | "drained_share_90" | "outflow_90" | "max_outflow_90" => {
+                window(90.0, EvidenceKind::Outflows)
+            }
+            "outflow_1" | "max_outflow_1" => window(1.0, EvidenceKind::Outflows),
+            _ => None,
+        }
+    }
+
+    /// Whether a transaction of the window (amount in minor units, its
+    /// category code) is evidence.
+    pub fn admits(&self, amount: i64, category: &str) -> bool {
+        match self.transactions {
+            EvidenceKind::Salary => category == "salary",
+            EvidenceKind::Outflows => amount < 0,
+            EvidenceKind::All => true,
+        }
+    }
+}
+
+/// One term (or deduction) of the scorecard and what it did to a
+/// customer's score. Serialised as JSON in `health_score.factors`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HealthFactor {
     /// Component name, e.g. `liquidity` (shared, not copied, per factor).
@@ -96,4 +168,12 @@ pub struct HealthFactor {
     /// For people: "liquidity: 0.4 months of spending covered" (written out
     /// when displayed or serialised).
     pub label: FactorLabel,
+    /// The same in Chinese ("流动性：存款可覆盖 0.4 个月支出"), when the
+    /// scorecard gives the term Chinese words (the shipped one does for all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_zh: Option<FactorLabel>,
+    /// The transactions behind the factor, when its feature comes from
+    /// identifiable ones and the score has an as-of date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<FactorEvidence>,
 }

@@ -9,8 +9,9 @@
 
 use super::definition::{CardDefinition, ScorecardError, TermDefinition};
 use super::label::{FactorLabel, LabelTemplate};
-use super::{Band, HealthFactor, HealthScore};
-use crate::FeatureTable;
+use super::{Band, FactorEvidence, HealthFactor, HealthScore};
+use crate::{FeatureKind, FeatureTable, FEATURES};
+use chrono::NaiveDate;
 use rayon::prelude::*;
 use std::sync::Arc;
 
@@ -38,8 +39,14 @@ pub struct Scorecard {
     healthy: f64,
     watch: f64,
     components: Vec<Component>,
-    /// Every term of every component, in file order (components hold ranges into it).
+    /// Every term of every component, in file order (components hold ranges
+    /// into it), then the deductions (`first_deduction..`).
     terms: Vec<Term>,
+    /// Index in `terms` of the first deduction.
+    first_deduction: usize,
+    /// Features named in labels (`{net_outflow_90}`): read after the terms'
+    /// own features (`values[terms.len() + k]`).
+    label_features: Vec<Arc<str>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +66,8 @@ struct Term {
     mapping: PointsMapping,
     missing: f64,
     label: Arc<LabelTemplate>,
+    /// Per ref of the label: its index in the row's values.
+    label_slots: Vec<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -131,6 +140,40 @@ impl Scorecard {
                 end_term: terms.len(),
             });
         }
+        let first_deduction = terms.len();
+        terms.extend(definition.deductions.iter().map(|d| {
+            let as_term = TermDefinition {
+                feature: d.feature.clone(),
+                bins: d.bins.clone(),
+                points: d.points.clone(),
+                missing: 0.0,
+                label: d.label.clone(),
+                missing_label: None,
+                label_zh: d.label_zh.clone(),
+                missing_label_zh: None,
+            };
+            Term::compile(&d.name, &as_term, format!("{}: ", d.name.replace('_', " ")))
+        }));
+        // Features named in labels: one value slot each, after the terms'.
+        let mut label_features: Vec<Arc<str>> = Vec::new();
+        let n_terms = terms.len();
+        for t in &mut terms {
+            t.label_slots = t
+                .label
+                .refs
+                .iter()
+                .map(|(name, _)| {
+                    let k = label_features
+                        .iter()
+                        .position(|f| **f == **name)
+                        .unwrap_or_else(|| {
+                            label_features.push(Arc::from(name.as_str()));
+                            label_features.len() - 1
+                        });
+                    n_terms + k
+                })
+                .collect();
+        }
         Scorecard {
             name: definition.name.clone(),
             version: definition.version,
@@ -139,7 +182,18 @@ impl Scorecard {
             watch: definition.bands.watch,
             components,
             terms,
+            first_deduction,
+            label_features,
         }
+    }
+
+    /// The features a row's values are read for: every term's and
+    /// deduction's, then the ones named in labels.
+    fn inputs(&self) -> impl Iterator<Item = &str> {
+        self.terms
+            .iter()
+            .map(|t| &*t.feature)
+            .chain(self.label_features.iter().map(|f| &**f))
     }
 
     /// The scorecard's name, as in the file.
@@ -165,12 +219,20 @@ impl Scorecard {
     /// The features the scorecard reads, each once, in file order.
     pub fn features(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
-        for t in &self.terms {
-            if !out.contains(&&*t.feature) {
-                out.push(&t.feature);
+        for f in self.inputs() {
+            if !out.contains(&f) {
+                out.push(f);
             }
         }
         out
+    }
+
+    /// The deductions' names and features, in file order.
+    pub fn deductions(&self) -> Vec<(&str, &str)> {
+        self.terms[self.first_deduction..]
+            .iter()
+            .map(|t| (&*t.component_name, &*t.feature))
+            .collect()
     }
 
     /// The components' names and weights, in file order.
@@ -196,17 +258,12 @@ impl Scorecard {
     /// Scores every customer of the table, in row order. A feature the table
     /// lacks counts as missing for everyone.
     pub fn score_table(&self, table: &FeatureTable) -> Vec<HealthScore> {
-        let columns: Vec<Option<&[Option<f64>]>> = self
-            .terms
-            .iter()
-            .map(|t| table.column(&t.feature))
-            .collect();
+        let columns: Vec<Option<&[Option<f64>]>> = self.inputs().map(|f| table.column(f)).collect();
         let absent: Vec<&str> = self
-            .terms
-            .iter()
+            .inputs()
             .zip(&columns)
             .filter(|(_, c)| c.is_none())
-            .map(|(t, _)| &*t.feature)
+            .map(|(f, _)| f)
             .collect();
         if !absent.is_empty() {
             tracing::warn!(
@@ -240,7 +297,7 @@ impl Scorecard {
                             .iter()
                             .map(|c| c.and_then(|c| c.get(row).copied().flatten())),
                     );
-                    self.score_values(values, names)
+                    self.score_values(values, names, Some(table.as_of))
                 },
             )
             .collect()
@@ -248,18 +305,26 @@ impl Scorecard {
 
     /// Scores one customer of the table.
     pub fn score_row(&self, table: &FeatureTable, row: usize) -> HealthScore {
-        let values: Vec<Option<f64>> = self
-            .terms
-            .iter()
-            .map(|t| table.value(row, &t.feature))
-            .collect();
-        self.score_values(&values, &self.names())
+        let values: Vec<Option<f64>> = self.inputs().map(|f| table.value(row, f)).collect();
+        self.score_values(&values, &self.names(), Some(table.as_of))
     }
 
-    /// Scores one customer from a lookup of feature values by name.
+    /// Scores one customer from a lookup of feature values by name (no
+    /// as-of date: the factors carry no evidence window).
     pub fn score_with(&self, value_of: impl Fn(&str) -> Option<f64>) -> HealthScore {
-        let values: Vec<Option<f64>> = self.terms.iter().map(|t| value_of(&t.feature)).collect();
-        self.score_values(&values, &self.names())
+        let values: Vec<Option<f64>> = self.inputs().map(value_of).collect();
+        self.score_values(&values, &self.names(), None)
+    }
+
+    /// [`Self::score_with`] as of a date: the factors carry their evidence
+    /// windows (docs/SCORECARD.md).
+    pub fn score_with_as_of(
+        &self,
+        as_of: NaiveDate,
+        value_of: impl Fn(&str) -> Option<f64>,
+    ) -> HealthScore {
+        let values: Vec<Option<f64>> = self.inputs().map(value_of).collect();
+        self.score_values(&values, &self.names(), Some(as_of))
     }
 
     fn names(&self) -> TermNames {
@@ -269,16 +334,28 @@ impl Scorecard {
             .collect()
     }
 
-    /// `values[i]` is term `i`'s feature value, `names[i]` its names.
-    fn score_values(&self, values: &[Option<f64>], names: &TermNames) -> HealthScore {
+    /// `values[i]` is term `i`'s feature value (then the label features'),
+    /// `names[i]` its names.
+    fn score_values(
+        &self,
+        values: &[Option<f64>],
+        names: &TermNames,
+        as_of: Option<NaiveDate>,
+    ) -> HealthScore {
         // A non-finite value carries no information: treat it as missing.
         let known = |i: usize| values.get(i).copied().flatten().filter(|v| v.is_finite());
-        let anything_known = (0..self.terms.len()).any(|i| known(i).is_some());
+        let anything_known = (0..self.first_deduction).any(|i| known(i).is_some());
 
         let mut weighted = 0.0;
         let mut total_weight = 0.0;
         // (cost before dividing by the total weight, term index, points), largest first.
         let mut top: [(f64, usize, f64); TOP_FACTORS] = [(0.0, usize::MAX, 0.0); TOP_FACTORS];
+        let mut keep = |cost: f64, i: usize, points: f64| {
+            if let Some(slot) = top.iter().position(|&(best, _, _)| cost > best) {
+                top.copy_within(slot..TOP_FACTORS - 1, slot + 1);
+                top[slot] = (cost, i, points);
+            }
+        };
         for c in &self.components {
             let range = c.first_term..c.end_term;
             if anything_known && !range.clone().any(|i| known(i).is_some()) {
@@ -293,17 +370,23 @@ impl Scorecard {
                     None => term.missing,
                 };
                 sum += points;
-                let cost = share * (100.0 - points);
-                if let Some(slot) = top.iter().position(|&(best, _, _)| cost > best) {
-                    top.copy_within(slot..TOP_FACTORS - 1, slot + 1);
-                    top[slot] = (cost, i, points);
-                }
+                keep(share * (100.0 - points), i, points);
             }
             weighted += c.weight * sum / (c.end_term - c.first_term) as f64;
             total_weight += c.weight;
         }
+        // Deductions: score points off the weighted score (a missing feature
+        // deducts nothing). Their cost is scaled like the terms' so that
+        // factors compare in score points.
+        let mut deducted = 0.0;
+        for i in self.first_deduction..self.terms.len() {
+            let Some(v) = known(i) else { continue };
+            let points = self.terms[i].mapping.points(v);
+            deducted += points;
+            keep(points * total_weight, i, points);
+        }
         let score = if total_weight > 0.0 {
-            round_to(weighted / total_weight, 10.0).clamp(0.0, 100.0)
+            round_to(weighted / total_weight - deducted, 10.0).clamp(0.0, 100.0)
         } else {
             0.0
         };
@@ -314,13 +397,24 @@ impl Scorecard {
         factors.extend(top.iter().filter(is_factor).map(|&(cost, i, points)| {
             let value = known(i);
             let (component, feature, label) = names[i].clone();
+            let term = &self.terms[i];
+            let label = if term.label_slots.is_empty() {
+                FactorLabel::new(label, value)
+            } else {
+                let extras = term.label_slots.iter().map(|&k| known(k)).collect();
+                FactorLabel::with_extras(label, value, extras)
+            };
             HealthFactor {
+                label_zh: label.zh(),
+                evidence: as_of
+                    .zip(value)
+                    .and_then(|(d, v)| FactorEvidence::of(&feature, d, v)),
                 component,
                 feature,
                 value,
                 points: round_to(points, 10.0),
                 impact: round_to(cost / total_weight, 100.0),
-                label: FactorLabel::new(label, value),
+                label,
             }
         }));
         HealthScore {
@@ -346,6 +440,15 @@ impl Term {
                 }
             }
         };
+        let refs = LabelTemplate::names_in(&t.label)
+            .into_iter()
+            .map(|name| {
+                let money = FEATURES
+                    .iter()
+                    .any(|f| f.name == name && f.kind == FeatureKind::Money);
+                (name, money)
+            })
+            .collect();
         Term {
             component_name: Arc::from(component_name),
             feature: Arc::from(t.feature.as_str()),
@@ -358,7 +461,11 @@ impl Term {
                     .missing_label
                     .clone()
                     .unwrap_or_else(|| format!("{} unknown", t.feature.replace('_', " "))),
+                refs,
+                known_zh: t.label_zh.clone(),
+                missing_zh: t.missing_label_zh.clone(),
             }),
+            label_slots: Vec::new(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! `rapport_testkit::TestDb`).
 
 mod alerts;
+mod distress;
 mod expr;
 mod features;
 mod health;

@@ -507,7 +507,14 @@ async fn customer_page(
         .map(|a| {
             a.iter()
                 .map(|f| {
-                    f.get("label")
+                    // The factor's words in the page's language (scores
+                    // stored before issue 17 have English only).
+                    let zh = if t.lang == crate::i18n::Lang::ZhCn {
+                        f.get("label_zh")
+                    } else {
+                        None
+                    };
+                    zh.or_else(|| f.get("label"))
                         .and_then(|l| l.as_str())
                         .map(str::to_string)
                         .unwrap_or_else(|| f.to_string())
