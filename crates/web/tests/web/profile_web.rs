@@ -130,12 +130,12 @@ async fn story(b: Bank) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_360_carries_the_derived_profile_and_risk_assessments_on_sqlite() {
-    story(bank(false, 200).await.unwrap()).await;
+    story(bank(false, 300).await.unwrap()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_360_carries_the_derived_profile_and_risk_assessments_on_postgres() {
-    let Some(b) = bank(true, 200).await else {
+    let Some(b) = bank(true, 300).await else {
         return;
     };
     story(b).await;
