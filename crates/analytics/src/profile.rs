@@ -60,7 +60,7 @@ impl Default for ProfileRules {
             salary_gap_days: 45,
             salary_regular_months: 3,
             salary_change: 0.2,
-            large_inflow_min: 50_000_00,
+            large_inflow_min: 5_000_000,
             large_inflow_multiple: 3.0,
             new_days: 180,
             growing_days: 730,
@@ -794,7 +794,7 @@ fn life_events(
             }],
         ));
     }
-    out.sort_by(|a, b| b.on.cmp(&a.on));
+    out.sort_by_key(|e| std::cmp::Reverse(e.on));
     out
 }
 
@@ -970,8 +970,8 @@ mod tests {
             id: 77,
             key: "L-77".into(),
             granted_on: d("2025-04-01"),
-            amount: 200_000_00,
-            monthly_payment: 3_500_00,
+            amount: 20_000_000,
+            monthly_payment: 350_000,
             duration_months: 60,
         });
         b.facts.txns.sort_by_key(|t| (t.booked_on, t.id));

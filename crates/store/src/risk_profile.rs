@@ -97,13 +97,10 @@ impl Store {
              ORDER BY assessed_on DESC, id DESC"
         );
         let imported = "SELECT risk_tolerance, risk_assessed_on FROM customer WHERE id = $1";
-        let (rows, customer): (
-            Vec<RiskAssessmentRow>,
-            Option<(Option<String>, Option<NaiveDate>)>,
-        ) = on_pool!(self, p => (
-            sqlx::query_as(&sql).bind(customer_id).fetch_all(p).await?,
-            sqlx::query_as(imported).bind(customer_id).fetch_optional(p).await?,
-        ));
+        type Imported = Option<(Option<String>, Option<NaiveDate>)>;
+        let rows: Vec<RiskAssessmentRow> =
+            on_pool!(self, p => sqlx::query_as(&sql).bind(customer_id).fetch_all(p).await?);
+        let customer: Imported = on_pool!(self, p => sqlx::query_as(imported).bind(customer_id).fetch_optional(p).await?);
         if rows.is_empty() {
             if let Some((Some(tolerance), Some(assessed_on))) = customer {
                 return Ok(vec![RiskAssessmentRow {
