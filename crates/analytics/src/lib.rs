@@ -34,6 +34,7 @@ pub mod holiday;
 pub mod kpi;
 pub mod live;
 pub mod metrics;
+pub mod profile;
 pub mod segment;
 mod table;
 mod window;

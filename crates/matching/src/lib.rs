@@ -16,6 +16,7 @@ pub mod catalogue;
 pub mod error;
 pub mod evaluate;
 pub mod nba;
+pub mod questionnaire;
 pub mod suitability;
 
 pub use affinity::{Affinity, ProfileKey};

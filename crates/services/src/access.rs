@@ -103,6 +103,8 @@ pub enum Permission {
     RecordConsent,
     /// Activate or roll back a model version in the registry.
     ManageModels,
+    /// Record a customer's risk-tolerance questionnaire (C1–C5).
+    AssessRisk,
 }
 
 impl Permission {
@@ -126,6 +128,7 @@ impl Permission {
             Permission::RunCampaigns => "run campaigns",
             Permission::ViewKpis => "view KPIs",
             Permission::RecordConsent => "record consents",
+            Permission::AssessRisk => "record risk-tolerance assessments",
             Permission::ManageModels => "activate or roll back models",
         }
     }
@@ -151,6 +154,7 @@ impl Permission {
             Permission::ViewKpis => !matches!(role, Admin | Auditor),
             Permission::RecordConsent => matches!(role, Rm | Manager | Agent),
             Permission::ManageModels => matches!(role, Risk | Admin),
+            Permission::AssessRisk => matches!(role, Rm | Manager),
         }
     }
 }

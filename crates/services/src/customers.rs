@@ -8,7 +8,8 @@ use crate::audit::{entry, entry_for};
 use crate::error::{ServiceError, ServiceResult};
 use crate::privacy::{self, Field};
 use crate::Services;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use rapport_analytics::profile::{self, DerivedProfile, ProfileRules};
 use rapport_store::{Customer360, CustomerFilter, CustomerListRow, ErasureReport, Page, Store};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -33,6 +34,36 @@ pub struct Read360 {
     pub birth_date: Option<String>,
     /// The personal-data fields shown masked (empty: nothing to unmask).
     pub masked: Vec<Field>,
+    /// Lifecycle stage, channel preference, spending categories and life
+    /// events with their evidence ([`rapport_analytics::profile`]), as of
+    /// the customer's latest scored day (today when never scored).
+    pub derived: DerivedProfile,
+    /// The risk-tolerance assessments, newest first; the first is the one
+    /// the suitability rule reads.
+    pub risk_assessments: Vec<crate::risk_profile::AssessmentView>,
+}
+
+/// The day the derived profile is computed for: the customer's latest
+/// scored day (the day the health score and the warnings describe), or
+/// today when the customer was never scored.
+fn derived_as_of(svc: &Services, c: &Customer360) -> NaiveDate {
+    c.health_history
+        .last()
+        .map(|h| h.as_of)
+        .unwrap_or_else(|| svc.clock.local().date())
+}
+
+/// The derived profile of customer `id` as of `as_of` (the rules are
+/// [`rapport_analytics::profile`]'s; the store reads the facts).
+pub async fn derived_profile(
+    svc: &Services,
+    id: i64,
+    as_of: NaiveDate,
+) -> ServiceResult<DerivedProfile> {
+    let rules = ProfileRules::default();
+    let from = as_of - chrono::Duration::days(rules.history_days);
+    let facts = svc.store.customer_profile_facts(id, from, as_of).await?;
+    Ok(profile::derive(&facts, as_of, &rules))
 }
 
 /// Reads customer `key`'s 360 as `staff` (who needs
@@ -67,12 +98,27 @@ pub async fn read_360(
     let scope = staff.scope();
     let id = svc.store.customer_id_by_key(&scope, key).await?;
     let mut customer = svc.store.customer_360(&scope, id).await?;
+    let mut derived = derived_profile(svc, id, derived_as_of(svc, &customer)).await?;
+    let risk_assessments = crate::risk_profile::history_of(svc, id).await?;
     let unmasked = reason.is_some();
     let shown = policy.apply_profile(staff, &mut customer.profile, unmasked);
     // Free text (notes, descriptions, answers, counterparties, attributes)
     // is shown only to a viewer who sees who the customer is.
     if !unmasked && !policy.shows(staff, Field::Name) {
         hide_free_text(&mut customer);
+        // Counterparties name people and employers, in the evidence and in
+        // the life events' words.
+        for e in derived.life_events.iter_mut() {
+            for ev in e.evidence.iter_mut() {
+                if let Some(name) = ev.counterparty.take() {
+                    ev.counterparty = Some("***".into());
+                    if !name.is_empty() {
+                        e.en = e.en.replace(&name, "***");
+                        e.zh = e.zh.replace(&name, "***");
+                    }
+                }
+            }
+        }
     }
     let (action, detail) = match &reason {
         None => (
@@ -97,6 +143,8 @@ pub async fn read_360(
         customer,
         birth_date: shown.birth_date,
         masked: shown.masked,
+        derived,
+        risk_assessments,
     })
 }
 
@@ -114,6 +162,13 @@ fn hide_free_text(c: &mut Customer360) {
         &mut c.surveys,
         &mut c.consents,
         &mut c.alerts,
+        &mut c.support_cases,
+        &mut c.case_events,
+        &mut c.survey_answers,
+        &mut c.survey_invitations,
+        &mut c.contact_log,
+        &mut c.tasks,
+        &mut c.rm_history,
     ] {
         for r in rows.iter_mut() {
             for k in privacy::FREE_TEXT {

@@ -28,6 +28,7 @@ pub mod model_registry;
 pub mod password;
 pub mod privacy;
 pub mod recommendations;
+pub mod risk_profile;
 pub mod rm;
 pub mod scoring;
 pub mod signin;

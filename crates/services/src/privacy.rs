@@ -29,7 +29,15 @@ use std::time::{Duration, Instant};
 
 /// Columns of free text about a customer (hidden from a viewer who does
 /// not see the customer's name).
-pub const FREE_TEXT: [&str; 4] = ["note", "description", "answer_text", "counterparty"];
+pub const FREE_TEXT: [&str; 7] = [
+    "note",
+    "description",
+    "answer_text",
+    "counterparty",
+    "subject",
+    "resolution",
+    "script",
+];
 
 /// A field of personal data the policy decides on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -124,6 +124,25 @@ pub struct Customer360 {
     /// Oldest first: as_of, score, band, factors (parsed JSON).
     pub health_history: Vec<HealthPoint>,
     pub alerts: Vec<Map<String, Value>>,
+    /// Cases and complaints opened in Rapport (`support_case`), beside the
+    /// imported `cases`.
+    pub support_cases: Vec<Map<String, Value>>,
+    /// The steps of those cases (`case_event`), newest first.
+    pub case_events: Vec<Map<String, Value>>,
+    /// Survey answers given through Rapport's one-time links
+    /// (`survey_answer`), beside the imported `surveys`.
+    pub survey_answers: Vec<Map<String, Value>>,
+    /// The survey links sent to the customer (`survey_invitation`).
+    pub survey_invitations: Vec<Map<String, Value>>,
+    /// Contacts logged by staff in Rapport (`contact_log`), beside the
+    /// imported `interactions`.
+    pub contact_log: Vec<Map<String, Value>>,
+    /// Call and meeting tasks about the customer (`contact_task`).
+    pub tasks: Vec<Map<String, Value>>,
+    /// RM assignments made by hand (the audit trail's `customer.assign_rm`
+    /// entries: at, actor, rm_id, rm_name), newest first; the current RM
+    /// and since when are in the profile.
+    pub rm_history: Vec<Map<String, Value>>,
     /// code, name, kind of the segments at their latest membership date.
     pub segments: Vec<Map<String, Value>>,
 }
@@ -149,6 +168,8 @@ pub struct CustomerProfile {
     pub branch_name: Option<String>,
     pub rm_id: Option<i64>,
     pub rm_name: Option<String>,
+    /// When the current RM was assigned.
+    pub rm_assigned_at: Option<DateTime<Utc>>,
     pub erased_at: Option<DateTime<Utc>>,
     pub attributes: Value,
     /// From the latest `tier:*` segment membership, e.g. `tier:affluent`.
@@ -162,6 +183,55 @@ pub struct HealthPoint {
     pub score: f64,
     pub band: String,
     pub factors: Value,
+}
+
+/// The facts the derived profile (`rapport_analytics::profile`) is computed
+/// from: one customer's transactions, loans, contacts and accounts within a
+/// window of days.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProfileFacts {
+    pub birth_date: Option<NaiveDate>,
+    /// The earliest account opening (the start of the relationship).
+    pub first_account_opened: Option<NaiveDate>,
+    /// Oldest first.
+    pub txns: Vec<ProfileTxn>,
+    /// Oldest first.
+    pub loans: Vec<ProfileLoan>,
+    /// Imported interactions and contacts logged in Rapport, oldest first.
+    pub contacts: Vec<ProfileContact>,
+}
+
+/// One transaction of [`ProfileFacts`].
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ProfileTxn {
+    pub id: i64,
+    pub booked_on: NaiveDate,
+    /// Minor units; credits positive.
+    pub amount: i64,
+    pub channel: String,
+    pub category: String,
+    pub counterparty: Option<String>,
+}
+
+/// One loan of [`ProfileFacts`].
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ProfileLoan {
+    pub id: i64,
+    pub key: String,
+    pub granted_on: NaiveDate,
+    pub amount: i64,
+    pub monthly_payment: i64,
+    pub duration_months: i64,
+}
+
+/// One contact of [`ProfileFacts`]: an imported interaction (its channel) or
+/// a contact logged in Rapport (its kind: call, visit, video, message).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileContact {
+    pub on: NaiveDate,
+    pub channel: String,
+    /// `interaction` or `contact_log`.
+    pub source: &'static str,
 }
 
 /// What an erasure changed.
@@ -267,7 +337,7 @@ where
 }
 
 /// Per-customer sections of the 360: (name, SQL with `$1` = customer id).
-const SECTIONS: [(&str, &str); 10] = [
+const SECTIONS: [(&str, &str); 17] = [
     (
         "accounts",
         "SELECT a.id, a.source_key AS key, a.account_type, a.currency, a.opened_on, a.closed_on, \
@@ -321,6 +391,48 @@ const SECTIONS: [(&str, &str); 10] = [
         "SELECT a.id, a.rule, a.severity, a.raised_on, a.origin, a.message, a.status, \
          a.disposition, a.assignee_id, a.queue FROM alert a WHERE a.customer_id = $1 \
          ORDER BY a.raised_on DESC, a.id DESC LIMIT 50",
+    ),
+    (
+        "support_cases",
+        "SELECT s.id, s.intake, s.kind, s.category, s.severity, s.state, s.subject, s.description, \
+         s.assignee, s.opened_at, s.first_response_at, s.resolved_at, s.closed_at, s.root_cause, \
+         s.reopen_count, s.created_by FROM support_case s WHERE s.customer_id = $1 \
+         ORDER BY s.opened_at DESC, s.id DESC LIMIT 50",
+    ),
+    (
+        "case_events",
+        "SELECT e.id, e.case_id, e.at, e.actor, e.action, e.from_state, e.to_state \
+         FROM case_event e JOIN support_case s ON s.id = e.case_id WHERE s.customer_id = $1 \
+         ORDER BY e.at DESC, e.id DESC LIMIT 100",
+    ),
+    (
+        "survey_answers",
+        "SELECT a.id, a.invitation_id, a.survey, a.question_id, a.kind, a.score, a.functional, \
+         a.dysfunctional, a.answer_text, a.answered_at FROM survey_answer a \
+         WHERE a.customer_id = $1 ORDER BY a.answered_at DESC, a.id DESC LIMIT 100",
+    ),
+    (
+        "survey_invitations",
+        "SELECT v.id, v.survey, v.campaign_id, v.created_at, v.expires_at, v.used_at \
+         FROM survey_invitation v WHERE v.customer_id = $1 \
+         ORDER BY v.created_at DESC, v.id DESC LIMIT 50",
+    ),
+    (
+        "contact_log",
+        "SELECT l.id, l.at, l.staff, l.kind, l.outcome, l.note, l.recorded_at FROM contact_log l \
+         WHERE l.customer_id = $1 ORDER BY l.at DESC, l.id DESC LIMIT 50",
+    ),
+    (
+        "tasks",
+        "SELECT t.id, t.kind, t.assignee, t.due_at, t.status, t.outcome, t.campaign_id, t.script, \
+         t.created_at, t.done_at FROM contact_task t WHERE t.customer_id = $1 \
+         ORDER BY t.created_at DESC, t.id DESC LIMIT 50",
+    ),
+    (
+        "rm_history",
+        "SELECT g.id, g.at, g.actor, g.detail FROM audit_log g \
+         WHERE g.customer_id = $1 AND g.action = 'customer.assign_rm' \
+         ORDER BY g.at DESC, g.id DESC LIMIT 50",
     ),
 ];
 
@@ -609,7 +721,8 @@ impl Store {
         let sql = format!(
             "SELECT c.id, {KEY_SQL} AS key, c.name, c.gender, c.birth_date, c.id_number, c.phone, \
              c.email, c.city, c.occupation, c.annual_income, c.risk_tolerance, c.risk_assessed_on, \
-             b.code, b.name, ra.staff_user_id, su.display_name, c.erased_at, c.attributes{json_cols} \
+             b.code, b.name, ra.staff_user_id, su.display_name, ra.assigned_at, c.erased_at, \
+             c.attributes{json_cols} \
              FROM customer c LEFT JOIN branch b ON b.id = c.branch_id \
              LEFT JOIN rm_assignment ra ON ra.customer_id = c.id \
              LEFT JOIN staff_user su ON su.id = ra.staff_user_id \
@@ -620,7 +733,7 @@ impl Store {
             let Some(r) = st.query()?.fetch_optional(p).await? else {
                 return Err(StoreError::NotFound(format!("customer #{id}")));
             };
-            let attributes: Option<String> = r.try_get(18)?;
+            let attributes: Option<String> = r.try_get(19)?;
             let profile = CustomerProfile {
                 id: r.try_get(0)?,
                 key: r.try_get(1)?,
@@ -639,7 +752,8 @@ impl Store {
                 branch_name: r.try_get(14)?,
                 rm_id: r.try_get(15)?,
                 rm_name: r.try_get(16)?,
-                erased_at: r.try_get(17)?,
+                rm_assigned_at: r.try_get(17)?,
+                erased_at: r.try_get(18)?,
                 attributes: attributes
                     .and_then(|a| serde_json::from_str(&a).ok())
                     .unwrap_or(Value::Object(Map::new())),
@@ -647,7 +761,7 @@ impl Store {
             };
             let mut arrays = Vec::with_capacity(SECTIONS.len() + 2);
             for i in 0..SECTIONS.len() + 2 {
-                let text: Option<String> = r.try_get(19 + i)?;
+                let text: Option<String> = r.try_get(20 + i)?;
                 arrays.push(text.unwrap_or_else(|| "[]".to_string()));
             }
             (profile, arrays)
@@ -674,7 +788,7 @@ impl Store {
         health_history.reverse();
         let mut it = sections.into_iter();
         let mut next = || it.next().unwrap_or_default();
-        Ok(Customer360 {
+        let mut c = Customer360 {
             profile,
             accounts: next(),
             holdings: next(),
@@ -686,8 +800,123 @@ impl Store {
             surveys: next(),
             consents: next(),
             alerts: next(),
+            support_cases: next(),
+            case_events: next(),
+            survey_answers: next(),
+            survey_invitations: next(),
+            contact_log: next(),
+            tasks: next(),
+            rm_history: next(),
             health_history,
             segments,
+        };
+        self.name_rm_history(&mut c.rm_history).await?;
+        Ok(c)
+    }
+
+    /// The RM of each hand assignment (its audit detail's `rm_id`) with
+    /// their display name; the detail itself (via, ids) is dropped.
+    async fn name_rm_history(&self, rows: &mut [Map<String, Value>]) -> Result<()> {
+        let mut ids = Vec::new();
+        for r in rows.iter_mut() {
+            let detail = match r.remove("detail") {
+                Some(Value::String(t)) => serde_json::from_str(&t).unwrap_or(Value::Null),
+                Some(v) => v,
+                None => Value::Null,
+            };
+            let rm = detail.get("rm_id").and_then(Value::as_i64);
+            r.insert("rm_id".into(), rm.map_or(Value::Null, Value::from));
+            ids.extend(rm);
+        }
+        if ids.is_empty() {
+            return Ok(());
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let mut st = Stmt::new(self);
+        let list = ids
+            .iter()
+            .map(|id| st.param(*id))
+            .collect::<Vec<_>>()
+            .join(", ");
+        st.push(&format!(
+            "SELECT id, display_name FROM staff_user WHERE id IN ({list})"
+        ));
+        let names: Vec<(i64, String)> = on_pool!(self, p => st.query_as()?.fetch_all(p).await?);
+        for r in rows.iter_mut() {
+            let name = r
+                .get("rm_id")
+                .and_then(Value::as_i64)
+                .and_then(|id| names.iter().find(|(n, _)| *n == id))
+                .map(|(_, name)| Value::from(name.clone()));
+            r.insert("rm_name".into(), name.unwrap_or(Value::Null));
+        }
+        Ok(())
+    }
+
+    /// The facts of customer `id`'s derived profile from `from` through
+    /// `through` (both inclusive); loans granted since `from`, and the
+    /// earliest account opening whenever it was. The caller has checked the
+    /// customer is in scope.
+    pub async fn customer_profile_facts(
+        &self,
+        id: i64,
+        from: NaiveDate,
+        through: NaiveDate,
+    ) -> Result<ProfileFacts> {
+        let person = "SELECT c.birth_date, (SELECT MIN(a.opened_on) FROM account a \
+                      WHERE a.customer_id = c.id) FROM customer c WHERE c.id = $1";
+        let txns = "SELECT t.id, t.booked_on, t.amount, t.channel, t.category, t.counterparty \
+                    FROM txn t WHERE t.customer_id = $1 AND t.booked_on >= $2 \
+                    AND t.booked_on <= $3 ORDER BY t.booked_on, t.id";
+        let loans = "SELECT l.id, l.source_key AS key, l.granted_on, l.amount, l.monthly_payment, \
+                     l.duration_months FROM loan l WHERE l.customer_id = $1 \
+                     AND l.granted_on >= $2 AND l.granted_on <= $3 ORDER BY l.granted_on, l.id";
+        let interactions = "SELECT i.occurred_on, i.channel FROM interaction i \
+                            WHERE i.customer_id = $1 AND i.occurred_on >= $2 \
+                            AND i.occurred_on <= $3 ORDER BY i.occurred_on, i.id";
+        let logged = "SELECT l.at, l.kind FROM contact_log l WHERE l.customer_id = $1 \
+                      AND l.at >= $2 AND l.at < $3 ORDER BY l.at, l.id";
+        let from_t = from.and_hms_opt(0, 0, 0).unwrap_or_default();
+        let until_t = through
+            .succ_opt()
+            .unwrap_or(through)
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default();
+        let (person, txns, loans, interactions, logged) = on_pool!(self, p => {
+            let person: Option<(Option<NaiveDate>, Option<NaiveDate>)> =
+                sqlx::query_as(person).bind(id).fetch_optional(p).await?;
+            let txns: Vec<ProfileTxn> = sqlx::query_as(txns).bind(id).bind(from).bind(through).fetch_all(p).await?;
+            let loans: Vec<ProfileLoan> = sqlx::query_as(loans).bind(id).bind(from).bind(through).fetch_all(p).await?;
+            let interactions: Vec<(NaiveDate, String)> =
+                sqlx::query_as(interactions).bind(id).bind(from).bind(through).fetch_all(p).await?;
+            let logged: Vec<(chrono::NaiveDateTime, String)> =
+                sqlx::query_as(logged).bind(id).bind(from_t).bind(until_t).fetch_all(p).await?;
+            (person, txns, loans, interactions, logged)
+        });
+        let Some((birth_date, first_account_opened)) = person else {
+            return Err(StoreError::NotFound(format!("customer #{id}")));
+        };
+        let mut contacts: Vec<ProfileContact> = interactions
+            .into_iter()
+            .map(|(on, channel)| ProfileContact {
+                on,
+                channel,
+                source: "interaction",
+            })
+            .chain(logged.into_iter().map(|(at, kind)| ProfileContact {
+                on: at.date(),
+                channel: kind,
+                source: "contact_log",
+            }))
+            .collect();
+        contacts.sort_by_key(|c| c.on);
+        Ok(ProfileFacts {
+            birth_date,
+            first_account_opened,
+            txns,
+            loans,
+            contacts,
         })
     }
 

@@ -37,6 +37,7 @@ mod loaders;
 mod matching;
 mod report_queries;
 mod reports;
+mod risk_profile;
 mod rm;
 mod scan;
 mod schema;
@@ -61,7 +62,8 @@ pub use cases::{CaseChange, CaseEventRow, CaseRow, EscalationRow, ImprovementRow
 pub use contact::{ConsentRow, ContactDecisionRow, LoggedContactDecision, Reachability};
 pub use customers::{
     BranchRow, Customer360, CustomerFilter, CustomerListRow, CustomerProfile, ErasureReport,
-    HealthPoint, Page, RmRow, Scope, SearchMatch,
+    HealthPoint, Page, ProfileContact, ProfileFacts, ProfileLoan, ProfileTxn, RmRow, Scope,
+    SearchMatch,
 };
 pub use dashboard::{Dashboard, KpiCounts, ScopedAlertFilter};
 pub use error::StoreError;
@@ -79,6 +81,7 @@ pub use matching::{
     SuitabilityDecisionRow,
 };
 pub use reports::*;
+pub use risk_profile::{NewRiskAssessment, RiskAssessmentRow};
 pub use rm::{ContactLogRow, NewCadenceTask, NewContactLog, RmStaffRow, TierMemberRow};
 pub use scan::*;
 pub use schema::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};

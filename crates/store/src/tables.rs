@@ -428,6 +428,13 @@ pub(crate) const TABLES: &[Table] = &[
     .reported("merges"),
     Table::of_customer("model_score", keep(DERIVED)).unordered(),
     Table::of_customer(
+        "risk_assessment",
+        keep(
+            "suitability record: the risk-tolerance questionnaire behind a suitability decision \
+             is kept with it; option letters, scores, codes and dates only",
+        ),
+    ),
+    Table::of_customer(
         "suitability_decision",
         keep(
             "suitability record: investor-protection rules require the assessment behind an \

@@ -131,6 +131,8 @@ pub const ROUTES: &[ApiRoute] = &[
     ApiRoute { method: "get", path: "/api/v1/customers", summary: "Customers in the caller's scope, filtered and paginated (masked by role)", permission: Some(Permission::ViewCustomers), query: &CUSTOMER_QUERY, body: false, public: false, handler: || get(customers) },
     ApiRoute { method: "get", path: "/api/v1/customers/{key}", summary: "The customer 360 (audited read)", permission: Some(Permission::ViewCustomers), query: &UNMASK, body: false, public: false, handler: || get(customer) },
     ApiRoute { method: "get", path: "/api/v1/customers/{key}/health", summary: "The customer's health history with factors", permission: Some(Permission::ViewCustomers), query: &[], body: false, public: false, handler: || get(customer_health) },
+    ApiRoute { method: "post", path: "/api/v1/customers/{key}/risk-assessments", summary: "Record the customer's risk-tolerance questionnaire (C1-C5, dated today; the suitability rule reads the latest); body {\"answers\": \"d,c,b,c,d,c,c,c,c,c\" or [\"d\", …] or {\"age\": \"d\", …}} with the ten questions of GET …/risk-assessments; 400 names the question", permission: Some(Permission::AssessRisk), query: &[], body: true, public: false, handler: || post(crate::api_risk::assess) },
+    ApiRoute { method: "get", path: "/api/v1/customers/{key}/risk-assessments", summary: "The customer's risk-tolerance assessments, newest first (the current one marked, with validity), and the questionnaire (audited read)", permission: Some(Permission::ViewCustomers), query: &[], body: false, public: false, handler: || get(crate::api_risk::history) },
     ApiRoute { method: "get", path: "/api/v1/customers/{key}/export", summary: "Everything held about the customer (data-subject access; audited)", permission: Some(Permission::ExportCustomer), query: &[], body: false, public: false, handler: || get(customer_export) },
     ApiRoute { method: "post", path: "/api/v1/customers/{key}/erase", summary: "Erase (anonymise) the customer's personal data, keeping what the law requires (audited)", permission: Some(Permission::EraseCustomer), query: &[], body: false, public: false, handler: || post(customer_erase) },
     ApiRoute { method: "get", path: "/api/v1/alerts", summary: "Alerts of customers in the caller's scope, newest first", permission: Some(Permission::WorkAlerts), query: &ALERT_QUERY, body: false, public: false, handler: || get(alerts) },
@@ -381,6 +383,10 @@ async fn customer(
         serde_json::to_value(&read.customer).map_err(|e| ApiError::internal(e.into()))?;
     if let Some(p) = customer.get_mut("profile").and_then(Value::as_object_mut) {
         p.insert("birth_date".into(), json!(read.birth_date));
+    }
+    if let Some(c) = customer.as_object_mut() {
+        c.insert("derived".into(), json!(read.derived));
+        c.insert("risk_assessments".into(), json!(read.risk_assessments));
     }
     let masked: Vec<&str> = read.masked.iter().map(|f| f.as_str()).collect();
     let body = serde_json::to_vec(&json!({

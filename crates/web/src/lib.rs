@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod api_engage;
+pub mod api_risk;
 pub use rapport_services::audit;
 pub mod auth;
 pub mod charts;

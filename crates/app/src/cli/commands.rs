@@ -126,6 +126,7 @@ async fn dispatch(cli: Cli, cfg: &Config) -> Result<()> {
         Command::Survey(cmd) => {
             crate::cli::survey::run(&cfg, json, cli.actor.as_deref(), cmd).await
         }
+        Command::Risk(cmd) => crate::cli::risk::run(&cfg, json, cli.actor.as_deref(), cmd).await,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod kpi;
 pub mod model;
 pub mod ops;
 pub mod recommend;
+pub mod risk;
 pub mod rm;
 pub mod score;
 pub mod stream;
@@ -155,6 +156,10 @@ pub enum Command {
     /// urgency, themes).
     #[command(subcommand)]
     Survey(crate::cli::survey::SurveyCommand),
+    /// Risk tolerance: record a customer's questionnaire (C1-C5; the
+    /// suitability rule reads the latest), list the history, print the questions.
+    #[command(subcommand)]
+    Risk(crate::cli::risk::RiskCommand),
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,7 @@ mod credentials;
 mod models;
 mod ops;
 mod recommend;
+mod risk;
 mod scoring;
 mod store_files;
 

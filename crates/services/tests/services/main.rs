@@ -7,6 +7,7 @@ mod case_flow;
 mod kpi_csv;
 mod layering;
 mod live_feed;
+mod profile360;
 mod rm_cadence;
 mod rule_signals;
 mod signin;

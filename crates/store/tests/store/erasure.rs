@@ -170,6 +170,10 @@ async fn seed(store: &Store) {
          INSERT INTO suitability_decision (customer_id, product_code, context, decided_at, allowed,
            code, product_risk, tolerance, reason, decided_by) VALUES (1, 'P1', 'offer',
            '2025-01-05T00:00:00Z', TRUE, 'ok', 3, 'balanced', 'risk within tolerance', 'rm1');
+         INSERT INTO risk_assessment (customer_id, source, questionnaire, answers, score,
+           tolerance, assessed_on, recorded_by, recorded_at) VALUES (1, 'rapport',
+           'rapport-risk-2026', '{{\"age\":\"d\"}}', 31, 'c3', '2025-01-05', 'rm1',
+           '2025-01-05T00:00:00Z');
          INSERT INTO field_flag (entity, entity_id, field, reason, import_id)
            VALUES ('customer', 1, 'email', 'email_invalid', 1);
          INSERT INTO quarantine (import_id, line, field, reason, detail, raw) VALUES

@@ -119,6 +119,83 @@ pub const TEXTS: &[Text] = &[
         "Personal data erased; financial records kept as the law requires.",
     ),
     ("c360.none", "无记录", "No records"),
+    (
+        "c360.support_cases",
+        "工单与投诉（本系统受理）",
+        "Cases and complaints (opened in Rapport)",
+    ),
+    ("c360.case_events", "工单处理步骤", "Case steps"),
+    (
+        "c360.survey_answers",
+        "问卷答复（本系统收集）",
+        "Survey answers (collected in Rapport)",
+    ),
+    ("c360.survey_invitations", "问卷邀请", "Survey invitations"),
+    ("c360.contact_log", "客户经理联系记录", "Contact log"),
+    ("c360.tasks", "联系任务", "Contact tasks"),
+    ("c360.rm_history", "客户经理分配记录", "RM assignments"),
+    ("c360.rm_since", "分配于", "assigned"),
+    ("c360.derived", "客户画像", "Derived profile"),
+    ("c360.lifecycle", "生命周期阶段", "Lifecycle stage"),
+    ("c360.channel_pref", "渠道偏好", "Channel preference"),
+    (
+        "c360.spending",
+        "消费类别（近12个月）",
+        "Spending categories (12 months)",
+    ),
+    ("c360.life_events", "人生事件", "Life events"),
+    (
+        "c360.no_life_events",
+        "近12个月未发现人生事件",
+        "No life event found in 12 months",
+    ),
+    ("c360.evidence", "依据", "Evidence"),
+    ("c360.as_of", "数据截至", "as of"),
+    (
+        "c360.risk_history",
+        "风险承受能力评估记录",
+        "Risk-tolerance assessments",
+    ),
+    ("c360.risk_current", "当前有效", "current"),
+    ("c360.risk_valid", "有效", "valid"),
+    ("c360.risk_expired", "已过期", "expired"),
+    ("c360.risk_source_rapport", "问卷", "questionnaire"),
+    ("c360.risk_source_import", "导入", "imported"),
+    ("c360.risk_expires", "有效期至", "valid until"),
+    ("c360.risk_score", "得分", "score"),
+    ("col.intake", "受理渠道", "Intake"),
+    ("col.state", "状态", "State"),
+    ("col.subject", "主题", "Subject"),
+    ("col.assignee", "处理人", "Assignee"),
+    ("col.opened_at", "受理时间", "Opened"),
+    ("col.first_response_at", "首次响应", "First response"),
+    ("col.resolved_at", "解决时间", "Resolved"),
+    ("col.closed_at", "关闭时间", "Closed"),
+    ("col.root_cause", "根因", "Root cause"),
+    ("col.reopen_count", "重开次数", "Reopened"),
+    ("col.created_by", "创建人", "Created by"),
+    ("col.case_id", "工单号", "Case"),
+    ("col.at", "时间", "At"),
+    ("col.actor", "操作人", "By"),
+    ("col.action", "操作", "Action"),
+    ("col.from_state", "原状态", "From"),
+    ("col.to_state", "新状态", "To"),
+    ("col.invitation_id", "邀请号", "Invitation"),
+    ("col.question_id", "题目", "Question"),
+    ("col.functional", "具备时感受", "If present"),
+    ("col.dysfunctional", "缺失时感受", "If absent"),
+    ("col.answered_at", "答复时间", "Answered"),
+    ("col.campaign_id", "活动", "Campaign"),
+    ("col.created_at", "创建时间", "Created"),
+    ("col.expires_at", "失效时间", "Expires"),
+    ("col.used_at", "使用时间", "Used"),
+    ("col.staff", "联系人", "Staff"),
+    ("col.recorded_at", "记录时间", "Recorded"),
+    ("col.due_at", "到期", "Due"),
+    ("col.script", "话术", "Script"),
+    ("col.done_at", "完成时间", "Done"),
+    ("col.rm_id", "客户经理编号", "RM id"),
+    ("col.rm_name", "客户经理", "RM"),
 ];
 
 pub fn routes() -> Router<AppState> {
@@ -351,6 +428,113 @@ struct CustomerPage {
     /// May open a complaint for the customer.
     can_work_cases: bool,
     notice: String,
+    derived: DerivedView,
+    risk_history: Vec<RiskView>,
+}
+
+/// One risk-tolerance assessment as the 360 shows it.
+pub struct RiskView {
+    assessed_on: String,
+    tolerance: String,
+    score: String,
+    source: String,
+    validity: String,
+    current: bool,
+    recorded_by: String,
+}
+
+/// The derived profile in the viewer's language.
+pub struct DerivedView {
+    as_of: String,
+    stage: String,
+    stage_code: String,
+    stage_why: String,
+    channels: String,
+    channel_shares: Vec<String>,
+    spending: Vec<String>,
+    events: Vec<EventView>,
+}
+
+/// One life event with its evidence.
+pub struct EventView {
+    kind: String,
+    kind_code: String,
+    on: String,
+    text: String,
+    evidence: Vec<String>,
+}
+
+/// A stored tolerance code (`c3`) as `C3 平衡型` / `C3 balanced`.
+fn tolerance_words(code: &str, zh: bool) -> String {
+    match rapport_domain::RiskTolerance::parse(code) {
+        Ok(t) => {
+            let (c, en, z) = rapport_matching::questionnaire::label(t);
+            format!("{c} {}", if zh { z } else { en })
+        }
+        Err(_) => code.to_string(),
+    }
+}
+
+fn derived_view(d: &rapport_analytics::profile::DerivedProfile, zh: bool) -> DerivedView {
+    let pick = |en: &str, z: &str| if zh { z.to_string() } else { en.to_string() };
+    DerivedView {
+        as_of: d.as_of.to_string(),
+        stage: pick(d.lifecycle.stage_en, d.lifecycle.stage_zh),
+        stage_code: d.lifecycle.stage_en.to_string(),
+        stage_why: pick(&d.lifecycle.en, &d.lifecycle.zh),
+        channels: pick(&d.channels.en, &d.channels.zh),
+        channel_shares: d
+            .channels
+            .shares
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {:.0}%",
+                    pick(s.channel_en, s.channel_zh),
+                    s.share * 100.0
+                )
+            })
+            .collect(),
+        spending: d
+            .spending
+            .iter()
+            .take(8)
+            .map(|s| {
+                format!(
+                    "{} ¥{} ({:.0}%)",
+                    pick(s.category_en, s.category_zh),
+                    money(s.amount),
+                    s.share * 100.0
+                )
+            })
+            .collect(),
+        events: d
+            .life_events
+            .iter()
+            .map(|e| EventView {
+                kind: pick(e.kind_en, e.kind_zh),
+                kind_code: serde_json::to_value(e.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                on: e.on.to_string(),
+                text: pick(&e.en, &e.zh),
+                evidence: e
+                    .evidence
+                    .iter()
+                    .map(|x| {
+                        let what = match (x.entity, zh) {
+                            ("loan", true) => "贷款",
+                            ("loan", false) => "loan",
+                            (_, true) => "交易",
+                            (_, false) => "transaction",
+                        };
+                        format!("{what} #{} {} ¥{}", x.id, x.on, money(x.amount))
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
 }
 
 /// One next best action as the 360 shows it (texts in the viewer's language).
@@ -459,6 +643,7 @@ async fn customer_page(
     let layout = Layout::new(app, v, "/customers", &href);
     let t = layout.t;
     let p = &c.profile;
+    let zh = t.lang == crate::i18n::Lang::ZhCn;
     let text = |o: &Option<String>| o.clone().unwrap_or_default();
     let fields: Vec<(&'static str, String)> = vec![
         ("cust.key", p.key.clone()),
@@ -487,8 +672,12 @@ async fn customer_page(
         (
             "c360.risk_tolerance",
             match (&p.risk_tolerance, p.risk_assessed_on) {
-                (Some(r), Some(d)) => format!("{r} ({} {d})", t.s("c360.assessed_on")),
-                (Some(r), None) => r.clone(),
+                (Some(r), Some(d)) => format!(
+                    "{} ({} {d})",
+                    tolerance_words(r, zh),
+                    t.s("c360.assessed_on")
+                ),
+                (Some(r), None) => tolerance_words(r, zh),
                 _ => String::new(),
             },
         ),
@@ -499,7 +688,15 @@ async fn customer_page(
                 .trim()
                 .to_string(),
         ),
-        ("cust.rm", text(&p.rm_name)),
+        (
+            "cust.rm",
+            match (&p.rm_name, p.rm_assigned_at) {
+                (Some(n), Some(at)) => {
+                    format!("{n} ({} {})", t.s("c360.rm_since"), at.format("%Y-%m-%d"))
+                }
+                _ => text(&p.rm_name),
+            },
+        ),
     ];
     let last = c.health_history.last();
     let factors = last
@@ -580,7 +777,62 @@ async fn customer_page(
             key: "c360.consents",
             table: table(&t, &c.consents, &[]),
         },
+        Section {
+            key: "c360.support_cases",
+            table: table(&t, &c.support_cases, &[]),
+        },
+        Section {
+            key: "c360.case_events",
+            table: table(&t, &c.case_events, &["id"]),
+        },
+        Section {
+            key: "c360.survey_answers",
+            table: table(&t, &c.survey_answers, &["id"]),
+        },
+        Section {
+            key: "c360.survey_invitations",
+            table: table(&t, &c.survey_invitations, &[]),
+        },
+        Section {
+            key: "c360.contact_log",
+            table: table(&t, &c.contact_log, &["id"]),
+        },
+        Section {
+            key: "c360.tasks",
+            table: table(&t, &c.tasks, &[]),
+        },
+        Section {
+            key: "c360.rm_history",
+            table: table(&t, &c.rm_history, &["id"]),
+        },
     ];
+    let derived = derived_view(&read.derived, zh);
+    let risk_history = read
+        .risk_assessments
+        .iter()
+        .map(|a| RiskView {
+            assessed_on: a.assessed_on.to_string(),
+            tolerance: format!(
+                "{} {}",
+                a.tolerance,
+                if zh { a.tolerance_zh } else { a.tolerance_en }
+            ),
+            score: a.score.map(|s| s.to_string()).unwrap_or_default(),
+            source: t.s(&format!("c360.risk_source_{}", a.source)).to_string(),
+            validity: format!(
+                "{} ({} {})",
+                t.s(if a.valid {
+                    "c360.risk_valid"
+                } else {
+                    "c360.risk_expired"
+                }),
+                t.s("c360.risk_expires"),
+                a.expires_on.pred_opt().unwrap_or(a.expires_on)
+            ),
+            current: a.current,
+            recorded_by: a.recorded_by.clone(),
+        })
+        .collect();
     let page = CustomerPage {
         key: p.key.clone(),
         href,
@@ -611,6 +863,8 @@ async fn customer_page(
         can_record: v.can(Permission::RecordOutcomes),
         can_work_cases: v.can(Permission::WorkCases) && p.erased_at.is_none(),
         notice,
+        derived,
+        risk_history,
         layout,
     };
     render(&page)

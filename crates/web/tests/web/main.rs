@@ -11,6 +11,7 @@ mod common;
 mod customer_360;
 mod kpi_dashboard;
 mod live_feed_api;
+mod profile_web;
 mod recommend_web;
 mod request_hygiene;
 mod security;

@@ -342,6 +342,30 @@ const MATRIX: &[Case] = &[
     ),
     c(
         "POST",
+        "/api/v1/customers/{own}/risk-assessments",
+        r#"{"answers":"d,c,b,c,d,c,c,c,c,c"}"#,
+        [403, 200, 200, 200, 403, 403, 403, 403, 401],
+    ),
+    c(
+        "POST",
+        "/api/v1/customers/{other}/risk-assessments",
+        r#"{"answers":["d","c","b","c","d","c","c","c","c","c"]}"#,
+        [403, 404, 200, 404, 403, 403, 403, 403, 401],
+    ),
+    c(
+        "GET",
+        "/api/v1/customers/{own}/risk-assessments",
+        "",
+        [200, 200, 200, 200, 200, 200, 200, 200, 401],
+    ),
+    c(
+        "GET",
+        "/api/v1/customers/{other}/risk-assessments",
+        "",
+        [200, 404, 200, 404, 200, 200, 200, 200, 401],
+    ),
+    c(
+        "POST",
         "/api/v1/cases",
         r#"{"customer":"{own_raw}","category":"fees","severity":"low","subject":"matrix","description":"matrix"}"#,
         [403, 200, 200, 200, 200, 200, 403, 403, 401],
