@@ -260,6 +260,10 @@ pub struct Product {
     pub value_yuan: i64,
     /// The customer needs it serves.
     pub needs: Vec<Need>,
+    /// Whether it extends credit (a loan, a credit card, a limit increase):
+    /// the responsible-lending rule applies to it. The catalogue's `credit`
+    /// flag; when absent, true for the `loan` and `card` categories.
+    pub credit: bool,
 }
 
 /// What is known about a customer for eligibility. `None` means unknown.
@@ -603,6 +607,7 @@ struct RawProduct {
     fees_en: Option<String>,
     value_yuan: Option<i64>,
     needs: Option<Vec<String>>,
+    credit: Option<bool>,
     eligibility: Option<RawEligibility>,
 }
 
@@ -789,6 +794,9 @@ impl RawProduct {
             eligibility,
             value_yuan,
             needs,
+            credit: self
+                .credit
+                .unwrap_or(matches!(category, Category::Loan | Category::Card)),
         })
     }
 }

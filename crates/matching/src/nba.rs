@@ -7,12 +7,17 @@
 //! 2. **Hard filters**, in this order: products already held, eligibility
 //!    (age, income, tier), the suitability rule (product risk ≤ a valid
 //!    tolerance, else R1 only; every decision is returned for the log), and
-//!    the contact policy (a sale needs a marketing-consented remote channel
+//!    the responsible-lending rule (no credit product to a customer in
+//!    arrears, with an open distress alert, over the debt-service limit or
+//!    at risk; see [`crate::lending`], every decision returned for the log),
+//!    and the contact policy (a sale needs a marketing-consented remote channel
 //!    the product is sold on; without one it waits for the customer's next
 //!    branch visit at half weight).
 //! 3. **Ranking**: priority = propensity × value weight × context weight ×
-//!    business lever. Retention actions for customers at risk come before
-//!    any sale; a reassessment comes next when the assessment blocked
+//!    business lever. A retention (care) action comes before any sale while
+//!    the customer has an open distress or attrition alert, is not in the
+//!    healthy band, is likely to leave or complained twice in 90 days (sales
+//!    then count half); a reassessment comes next when the assessment blocked
 //!    products the customer would otherwise be offered.
 //! 4. **Reasons** in zh and en for every action.
 //!
@@ -21,6 +26,9 @@
 
 use crate::affinity::{Affinity, ProfileKey};
 use crate::catalogue::{Catalogue, Category, CustomerFacts, Need, Product, SalesChannel};
+use crate::lending::{
+    alert_rule_words, check_lending, CreditFacts, LendingDecision, LendingPolicy,
+};
 use crate::suitability::{check_product, Assessment, Context, Decision, SuitabilityPolicy};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -53,6 +61,14 @@ pub struct Signals {
     pub holiday: Option<UpcomingHoliday>,
     /// Propensity by product code or category (`propensity:<x>` models).
     pub propensity: HashMap<String, f64>,
+    /// Days since the latest salary credit.
+    pub days_since_salary: Option<f64>,
+    /// Most days past due on a loan or card statement in the last 12 months.
+    pub max_days_past_due: Option<f64>,
+    /// Monthly payments of active loans ÷ average monthly inflow (6 months).
+    pub debt_service_ratio: Option<f64>,
+    /// Rule codes of the customer's open (not closed) early-warning alerts.
+    pub open_alerts: Vec<String>,
 }
 
 /// Everything known about one customer for matching.
@@ -179,6 +195,12 @@ pub struct Recommendations {
     pub actions: Vec<Action>,
     /// Every suitability decision taken (allowed or blocked), candidate by candidate.
     pub decisions: Vec<(String, Decision)>,
+    /// Every responsible-lending decision taken on a credit product that
+    /// passed suitability (allowed or blocked), candidate by candidate.
+    pub lending: Vec<(String, LendingDecision)>,
+    /// The lending decisions that shaped the proposal (proposed credit
+    /// products, and blocked ones that would have ranked among them).
+    pub lending_decisive: Vec<(String, LendingDecision)>,
     /// The decisions that shaped the proposal, for the log of batch runs:
     /// those of the proposed products and of blocked products that would
     /// otherwise have ranked among them.
@@ -191,10 +213,16 @@ pub struct Recommendations {
 pub struct Engine {
     pub catalogue: Catalogue,
     pub policy: SuitabilityPolicy,
+    /// The responsible-lending rule's limits (default: [`LendingPolicy::default`]).
+    pub lending: LendingPolicy,
     pub affinity: Affinity,
     pub levers: Levers,
     median_value: f64,
 }
+
+/// Days without a salary credit after which the salary counts as stopped
+/// (the threshold of the `income_stopped` early-warning rule).
+pub const SALARY_GAP_DAYS: f64 = 45.0;
 
 /// Propensity per unit of need strength for products without take-up data.
 pub const COLD_START: f64 = 0.02;
@@ -252,10 +280,29 @@ impl Engine {
         Engine {
             catalogue,
             policy,
+            lending: LendingPolicy::default(),
             affinity,
             levers,
             median_value,
         }
+    }
+
+    /// The engine with another responsible-lending policy.
+    pub fn with_lending(mut self, lending: LendingPolicy) -> Engine {
+        self.lending = lending;
+        self
+    }
+
+    /// Whether the salary is still coming in: a salary in at least four of
+    /// the last six months, no open `income_stopped` alert, and (when known)
+    /// the latest salary at most [`SALARY_GAP_DAYS`] days ago. A reason
+    /// never says "salary credited regularly" otherwise.
+    pub fn salary_current(v: &CustomerView) -> bool {
+        v.signals.salary_months_6.unwrap_or(0.0) >= 4.0
+            && !v.signals.open_alerts.iter().any(|r| r == "income_stopped")
+            && v.signals
+                .days_since_salary
+                .is_none_or(|d| d <= SALARY_GAP_DAYS)
     }
 
     /// The value weight of a product: √(value / median value), within 0.25–4.
@@ -269,7 +316,7 @@ impl Engine {
     fn needs(&self, v: &CustomerView) -> Vec<(Need, f64, Reason)> {
         let mut out = Vec::new();
         let age = v.facts.age;
-        let salaried = v.signals.salary_months_6.unwrap_or(0.0) >= 4.0;
+        let salaried = Engine::salary_current(v);
         if let (Some(bal), Some(out_m)) = (v.signals.balance_yuan, v.signals.monthly_outflow_yuan) {
             let idle = bal - 3.0 * out_m;
             if idle >= self.levers.idle_cash_yuan {
@@ -457,6 +504,9 @@ impl Engine {
         let mut sales = Vec::new();
         let mut blocked_by_assessment: Vec<&Product> = Vec::new();
         let at_risk = self.at_risk(v);
+        let credit = CreditFacts::of(&v.signals);
+        let mut lending: Vec<(String, LendingDecision)> = Vec::new();
+        let mut lending_blocked: Vec<(f64, usize)> = Vec::new();
         for (i, p) in self.catalogue.iter().enumerate() {
             let Some(c) = cands[i].take() else { continue };
             let ex = |filter: &'static str, en: String, zh: String| Exclusion {
@@ -509,7 +559,29 @@ impl Engine {
                 blocked.push((would, decisions.len()));
             }
             decisions.push((p.code.clone(), d));
-            if !allowed || prop <= 0.0 {
+            if !allowed {
+                continue;
+            }
+            // Responsible lending: a hard rule on credit products, after suitability.
+            if p.credit {
+                let ld = check_lending(&self.lending, p, &credit, Context::Propose);
+                if !ld.allowed {
+                    excluded.push(ex(
+                        "responsible_lending",
+                        ld.reason_en.clone(),
+                        ld.reason_zh.clone(),
+                    ));
+                    let would = match self.levers.rank_by {
+                        RankBy::Priority => prop * value * c.context * (1.0 + c.needs) * lever,
+                        RankBy::Propensity => prop,
+                    };
+                    lending_blocked.push((would, lending.len()));
+                    lending.push((p.code.clone(), ld));
+                    continue;
+                }
+                lending.push((p.code.clone(), ld));
+            }
+            if prop <= 0.0 {
                 continue;
             }
             let mut sources = Vec::new();
@@ -599,6 +671,17 @@ impl Engine {
                 .filter(|(would, _)| *would >= floor)
                 .map(|(_, i)| decisions[*i].clone()),
         );
+        let mut lending_decisive: Vec<(String, LendingDecision)> = sales
+            .iter()
+            .filter_map(|a| a.product_code.as_deref())
+            .filter_map(|code| lending.iter().find(|(c, _)| c == code).cloned())
+            .collect();
+        lending_decisive.extend(
+            lending_blocked
+                .iter()
+                .filter(|(would, _)| *would >= floor)
+                .map(|(_, i)| lending[*i].clone()),
+        );
 
         let mut actions = Vec::new();
         if let Some(reasons) = at_risk {
@@ -651,13 +734,59 @@ impl Engine {
             actions,
             decisions,
             decisive,
+            lending,
+            lending_decisive,
             excluded,
         }
     }
 
     /// The retention reasons when the customer is at risk.
+    ///
+    /// Care comes before any sale while the customer has an open distress or
+    /// attrition alert (the rule codes of [`LendingPolicy`]), is not in the
+    /// healthy band (`watch` or `at_risk`), the churn model gives at least
+    /// the retention threshold, or two or more complaints came in 90 days.
     fn at_risk(&self, v: &CustomerView) -> Option<Vec<Reason>> {
         let mut reasons = Vec::new();
+        let s = &v.signals;
+        let mut seen: Vec<&str> = Vec::new();
+        for rule in &s.open_alerts {
+            let distress = self.lending.is_distress(rule);
+            if (!distress && !self.lending.is_attrition(rule)) || seen.contains(&rule.as_str()) {
+                continue;
+            }
+            seen.push(rule);
+            let (en, zh) = alert_rule_words(rule);
+            let (code, en, zh) = if distress {
+                (
+                    "distress_alert",
+                    format!("open distress alert: {en}"),
+                    format!("存在未关闭的困境预警：{zh}"),
+                )
+            } else {
+                (
+                    "attrition_alert",
+                    format!("open attrition alert: {en}"),
+                    format!("存在未关闭的流失预警：{zh}"),
+                )
+            };
+            reasons.push(reason(code, en, zh));
+        }
+        let stopped = s.salary_months_6.unwrap_or(0.0) >= 4.0 && !Engine::salary_current(v);
+        if stopped {
+            match s.days_since_salary {
+                Some(d) => reasons.push(reason(
+                    "salary_stopped",
+                    format!("salary last credited {d:.0} days ago after being paid regularly"),
+                    format!("此前工资按月入账，最近一次入账已是{d:.0}天前"),
+                )),
+                None => reasons.push(reason(
+                    "salary_stopped",
+                    "the regular salary has stopped".into(),
+                    "按月入账的工资已中断".into(),
+                )),
+            }
+        }
         if let Some(p) = v.signals.churn_probability {
             if p >= self.levers.retention_churn {
                 reasons.push(reason(
@@ -670,13 +799,28 @@ impl Engine {
                 ));
             }
         }
-        if v.signals.health_band.as_deref() == Some("at_risk") {
-            let s = v.signals.health_score.unwrap_or(f64::NAN);
-            reasons.push(reason(
+        match (s.health_band.as_deref(), s.health_score) {
+            (Some("at_risk"), Some(h)) => reasons.push(reason(
                 "health_at_risk",
-                format!("health score {s:.0} is in the at-risk band"),
-                format!("健康度评分{s:.0}，处于风险区间"),
-            ));
+                format!("health score {h:.1} is in the at-risk band"),
+                format!("健康度评分{h:.1}，处于风险区间"),
+            )),
+            (Some("at_risk"), None) => reasons.push(reason(
+                "health_at_risk",
+                "health score is in the at-risk band".into(),
+                "健康度评分处于风险区间".into(),
+            )),
+            (Some("watch"), Some(h)) => reasons.push(reason(
+                "health_watch",
+                format!("health score {h:.1} is in the watch band"),
+                format!("健康度评分{h:.1}，处于关注区间"),
+            )),
+            (Some("watch"), None) => reasons.push(reason(
+                "health_watch",
+                "health score is in the watch band".into(),
+                "健康度评分处于关注区间".into(),
+            )),
+            _ => {}
         }
         if v.signals.complaints_90.unwrap_or(0.0) >= 2.0 {
             reasons.push(reason(
@@ -840,6 +984,59 @@ mod tests {
             let p = e.catalogue.get(a.product_code.as_deref().unwrap()).unwrap();
             assert_eq!(p.risk.get(), 1, "expired assessment allows R1 only");
         }
+    }
+
+    #[test]
+    fn a_stopped_salary_puts_care_first_and_no_reason_claims_a_regular_salary() {
+        let e = engine();
+        let mut v = view();
+        v.facts.age = Some(35);
+        let before = e.recommend(&v, d(2025, 6, 1));
+        assert!(before.actions.iter().all(|a| a.kind == ActionKind::Sale));
+        v.signals.days_since_salary = Some(48.0);
+        v.signals.open_alerts = vec!["income_stopped".into(), "large_outflow".into()];
+        let r = e.recommend(&v, d(2025, 6, 1));
+        let first = &r.actions[0];
+        assert_eq!(first.kind, ActionKind::Retention);
+        let codes: Vec<&str> = first.reasons.iter().map(|x| x.code).collect();
+        assert!(codes.contains(&"distress_alert"), "{codes:?}");
+        assert!(codes.contains(&"attrition_alert"), "{codes:?}");
+        assert!(
+            first
+                .reasons
+                .iter()
+                .any(|x| x.en.contains("48 days ago") && x.zh.contains("48天前")),
+            "{:?}",
+            first.reasons
+        );
+        for a in &r.actions {
+            assert!(a
+                .reasons
+                .iter()
+                .all(|x| x.code != "salary_consumption" && x.code != "life_stage_home"));
+            if let Some(code) = a.product_code.as_deref() {
+                assert!(
+                    !e.catalogue.get(code).unwrap().credit,
+                    "credit {code} proposed"
+                );
+            }
+        }
+        assert!(r
+            .excluded
+            .iter()
+            .any(|x| x.filter == "responsible_lending" && x.en.contains("income stopped")));
+    }
+
+    #[test]
+    fn a_watch_band_puts_care_first_without_blocking_credit() {
+        let e = engine();
+        let mut v = view();
+        v.signals.health_band = Some("watch".into());
+        v.signals.health_score = Some(58.3);
+        let r = e.recommend(&v, d(2025, 6, 1));
+        assert_eq!(r.actions[0].kind, ActionKind::Retention);
+        assert!(r.actions[0].reasons[0].en.contains("58.3"));
+        assert!(r.lending.iter().all(|(_, d)| d.allowed));
     }
 
     #[test]

@@ -340,6 +340,15 @@ pub struct MatchingConfig {
     /// Business levers: a priority multiplier per product category
     /// (deposit, wealth, fund, insurance, pension, loan, card, precious_metal).
     pub levers: std::collections::BTreeMap<String, f64>,
+    /// Responsible lending: the highest debt-service ratio (monthly loan
+    /// payments ÷ monthly income) at which credit may be offered; 0.5 = 50 %.
+    pub max_debt_service_ratio: f64,
+    /// Responsible lending: alert rule codes whose open alert blocks credit
+    /// and puts care first (empty: the built-in distress rules).
+    pub distress_rules: Vec<String>,
+    /// Alert rule codes whose open alert puts care first (empty: the
+    /// built-in attrition rules).
+    pub attrition_rules: Vec<String>,
 }
 
 impl Default for MatchingConfig {
@@ -352,6 +361,9 @@ impl Default for MatchingConfig {
             idle_cash_yuan: 20_000.0,
             holiday_days: 30,
             levers: std::collections::BTreeMap::new(),
+            max_debt_service_ratio: 0.5,
+            distress_rules: Vec::new(),
+            attrition_rules: Vec::new(),
         }
     }
 }

@@ -16,9 +16,10 @@ use rapport_analytics::holiday::HolidayCalendar;
 use rapport_analytics::{FeatureEngine, FeatureTable, SegmentConfig};
 use rapport_domain::RiskTolerance;
 use rapport_matching::{
-    check_product, Affinity, Assessment, Catalogue, CustomerFacts, CustomerView, Engine, Levers,
-    ProfileKey, RankingEval, RankingMetrics, Recommendations, SalesChannel, Signals,
-    SuitabilityPolicy, Tier, UpcomingHoliday,
+    check_lending, check_product, Affinity, Assessment, Catalogue, CreditFacts, CustomerFacts,
+    CustomerView, Engine, LendingDecision, LendingPolicy, Levers, ProfileKey, RankingEval,
+    RankingMetrics, Recommendations, SalesChannel, Signals, SuitabilityPolicy, Tier,
+    UpcomingHoliday,
 };
 use rapport_store::{
     date_of_epoch_day, epoch_day, NewRecommendation, RecommendationScope, Store,
@@ -35,6 +36,8 @@ pub struct Settings {
     pub catalogue: Catalogue,
     pub policy: SuitabilityPolicy,
     pub levers: Levers,
+    /// The responsible-lending rule's limits.
+    pub lending: LendingPolicy,
 }
 
 impl Settings {
@@ -64,12 +67,33 @@ impl Settings {
                 levers.category.insert(cat, *v);
             }
         }
+        let defaults = LendingPolicy::default();
+        if !(cfg.max_debt_service_ratio.is_finite() && cfg.max_debt_service_ratio > 0.0) {
+            bail!(
+                "matching.max_debt_service_ratio must be a positive ratio (0.5 = 50 %), got {}",
+                cfg.max_debt_service_ratio
+            );
+        }
+        let lending = LendingPolicy {
+            max_debt_service_ratio: cfg.max_debt_service_ratio,
+            distress_rules: if cfg.distress_rules.is_empty() {
+                defaults.distress_rules
+            } else {
+                cfg.distress_rules.clone()
+            },
+            attrition_rules: if cfg.attrition_rules.is_empty() {
+                defaults.attrition_rules
+            } else {
+                cfg.attrition_rules.clone()
+            },
+        };
         Ok(Settings {
             catalogue,
             policy: SuitabilityPolicy {
                 validity_days: cfg.assessment_validity_days,
             },
             levers,
+            lending,
         })
     }
 }
@@ -264,12 +288,22 @@ async fn build(
     let outflow = col("outflow_90");
     let salary = col("salary_months_6");
     let complaints = col("complaints_90");
+    let since_salary = col("days_since_salary");
+    let dpd = col("max_days_past_due");
+    let dsr = col("debt_service_ratio");
+    let at = |c: &Option<Vec<Option<f64>>>, row: usize| c.as_ref().and_then(|v| v[row]);
 
     let mut health: HashMap<i64, (f64, String)> = HashMap::new();
     let mut churn: HashMap<i64, f64> = HashMap::new();
     let mut propensity: HashMap<i64, Vec<(String, f64)>> = HashMap::new();
     let mut consent: HashMap<i64, Vec<SalesChannel>> = HashMap::new();
+    let mut alerts: HashMap<i64, Vec<String>> = HashMap::new();
     if with_scores {
+        // Open alerts are today's, so only a current book reads them (the
+        // offline evaluation at a past cut date does not).
+        for (id, rule) in store.open_alert_rules().await? {
+            alerts.entry(id).or_default().push(rule);
+        }
         for h in store.health_scores(as_of).await? {
             health.insert(h.customer_id, (h.score, h.band));
         }
@@ -378,6 +412,10 @@ async fn build(
                     .unwrap_or_default()
                     .into_iter()
                     .collect(),
+                days_since_salary: at(&since_salary, row),
+                max_days_past_due: at(&dpd, row),
+                debt_service_ratio: at(&dsr, row),
+                open_alerts: alerts.remove(&id).unwrap_or_default(),
             },
             marketing_channels: consent.remove(&id).unwrap_or_default(),
         });
@@ -393,7 +431,8 @@ async fn build(
             )
         }),
     );
-    let engine = Engine::new(catalogue, settings.policy, affinity, levers);
+    let engine = Engine::new(catalogue, settings.policy, affinity, levers)
+        .with_lending(settings.lending.clone());
     Ok(RankingInputs {
         as_of,
         engine,
@@ -436,6 +475,17 @@ async fn ranking_inputs_from(
 
 /// The JSON kept with a stored action: reasons, sources, factors, channel.
 pub fn action_detail(a: &rapport_matching::Action, engine: &Engine) -> serde_json::Value {
+    action_detail_with(a, engine, None)
+}
+
+/// [`action_detail`] with the credit facts the responsible-lending rule read
+/// (kept with credit products, so the offer and the sale re-check the
+/// debt-service ratio the proposal saw).
+pub fn action_detail_with(
+    a: &rapport_matching::Action,
+    engine: &Engine,
+    credit: Option<&CreditFacts>,
+) -> serde_json::Value {
     let product = a
         .product_code
         .as_deref()
@@ -448,6 +498,7 @@ pub fn action_detail(a: &rapport_matching::Action, engine: &Engine) -> serde_jso
         "context_weight": a.context_weight,
         "lever": a.lever,
         "channel": a.channel,
+        "credit_facts": credit.filter(|_| product.is_some_and(|p| p.credit)),
         "product": product.map(|p| serde_json::json!({
             "name_en": p.name_en, "name_zh": p.name_zh, "risk": p.risk.label(),
             "category": p.category.as_str(),
@@ -475,6 +526,17 @@ pub fn to_rows(
     by: &str,
     log: LogDecisions,
 ) -> (Vec<NewRecommendation>, Vec<SuitabilityDecisionRow>) {
+    to_rows_with(r, engine, by, log, None)
+}
+
+/// [`to_rows`] keeping the credit facts the lending rule read with credit products.
+pub fn to_rows_with(
+    r: &Recommendations,
+    engine: &Engine,
+    by: &str,
+    log: LogDecisions,
+    credit: Option<&CreditFacts>,
+) -> (Vec<NewRecommendation>, Vec<SuitabilityDecisionRow>) {
     let recs = r
         .actions
         .iter()
@@ -485,16 +547,24 @@ pub fn to_rows(
             action: a.kind.as_str().to_string(),
             product_code: a.product_code.clone(),
             priority: a.priority,
-            detail: action_detail(a, engine).to_string(),
+            detail: action_detail_with(a, engine, credit).to_string(),
         })
         .collect();
-    let decisions = match log {
+    let mut decisions: Vec<SuitabilityDecisionRow> = match log {
         LogDecisions::All => &r.decisions,
         LogDecisions::Decisive => &r.decisive,
     }
     .iter()
     .map(|(code, d)| decision_row(r.customer_id, code, d, by))
     .collect();
+    decisions.extend(
+        match log {
+            LogDecisions::All => &r.lending,
+            LogDecisions::Decisive => &r.lending_decisive,
+        }
+        .iter()
+        .map(|(code, d)| lending_row(r.customer_id, code, d, by)),
+    );
     (recs, decisions)
 }
 
@@ -519,6 +589,28 @@ pub fn decision_row(
     }
 }
 
+/// A responsible-lending decision as logged, in the suitability log (its
+/// code starts with `lending_`; no tolerance).
+pub fn lending_row(
+    customer_id: i64,
+    code: &str,
+    d: &LendingDecision,
+    by: &str,
+) -> SuitabilityDecisionRow {
+    SuitabilityDecisionRow {
+        customer_id,
+        product_code: code.to_string(),
+        context: d.context.as_str().to_string(),
+        allowed: d.allowed,
+        code: d.code.as_str().to_string(),
+        product_risk: i64::from(d.product_risk),
+        tolerance: None,
+        assessed_on: None,
+        reason: format!("{} / {}", d.reason_en, d.reason_zh),
+        decided_by: by.to_string(),
+    }
+}
+
 /// What a batch run did.
 #[derive(Debug, Clone, Serialize)]
 pub struct BatchReport {
@@ -530,6 +622,19 @@ pub struct BatchReport {
     pub sales: usize,
     pub decisions_logged: usize,
     pub blocked_by_suitability: usize,
+    /// Logged responsible-lending decisions that blocked a credit product.
+    pub blocked_by_lending: usize,
+    /// Customers proposed a credit product (loan, card) …
+    pub credit_proposed: usize,
+    /// … of whom 90+ days past due in the last 12 months (0 under the rule).
+    pub credit_proposed_dpd_90: usize,
+    /// … of whom past due at all in the last 12 months (0 under the rule).
+    pub credit_proposed_in_arrears: usize,
+    /// … of whom in the at-risk health band (0 under the rule).
+    pub credit_proposed_at_risk: usize,
+    /// Customers needing care (open distress or attrition alert, or not
+    /// healthy) whose first action is not retention (0 under the rule).
+    pub care_not_first: usize,
     pub unknown_products: Vec<String>,
     pub elapsed_ms: u128,
 }
@@ -558,8 +663,21 @@ async fn recommend_all_from(
     let mut recs = Vec::new();
     let mut decisions = Vec::new();
     let (mut retention, mut reassessment, mut sales) = (0, 0, 0);
+    let mut q = QualityCounts::default();
+    // A retention action already offered stays (first) until it is
+    // concluded; the run does not propose a second one beside it.
+    let offered_retention: std::collections::HashSet<i64> = store
+        .customers_with_offered_retention()
+        .await?
+        .into_iter()
+        .collect();
     for v in &book.views {
-        let r = book.engine.recommend(v, as_of);
+        let mut r = book.engine.recommend(v, as_of);
+        q.add(&book.engine, v, &r);
+        if offered_retention.contains(&v.customer_id) {
+            r.actions
+                .retain(|a| a.kind != rapport_matching::ActionKind::Retention);
+        }
         for a in &r.actions {
             match a.kind {
                 rapport_matching::ActionKind::Retention => retention += 1,
@@ -567,7 +685,8 @@ async fn recommend_all_from(
                 rapport_matching::ActionKind::Sale => sales += 1,
             }
         }
-        let (rr, dd) = to_rows(&r, &book.engine, by, LogDecisions::Decisive);
+        let credit = CreditFacts::of(&v.signals);
+        let (rr, dd) = to_rows_with(&r, &book.engine, by, LogDecisions::Decisive, Some(&credit));
         recs.extend(rr);
         decisions.extend(dd);
     }
@@ -584,10 +703,61 @@ async fn recommend_all_from(
         reassessment,
         sales,
         decisions_logged: decisions.len(),
-        blocked_by_suitability: decisions.iter().filter(|d| !d.allowed).count(),
+        blocked_by_suitability: decisions
+            .iter()
+            .filter(|d| !d.allowed && !d.code.starts_with("lending_"))
+            .count(),
+        blocked_by_lending: decisions
+            .iter()
+            .filter(|d| !d.allowed && d.code.starts_with("lending_"))
+            .count(),
+        credit_proposed: q.credit,
+        credit_proposed_dpd_90: q.credit_dpd_90,
+        credit_proposed_in_arrears: q.credit_arrears,
+        credit_proposed_at_risk: q.credit_at_risk,
+        care_not_first: q.care_not_first,
         unknown_products: book.unknown_products,
         elapsed_ms: t0.elapsed().as_millis(),
     })
+}
+
+/// Whether the proposals agree with the signals, counted per customer.
+#[derive(Debug, Clone, Copy, Default)]
+struct QualityCounts {
+    credit: usize,
+    credit_dpd_90: usize,
+    credit_arrears: usize,
+    credit_at_risk: usize,
+    care_not_first: usize,
+}
+
+impl QualityCounts {
+    fn add(&mut self, engine: &Engine, v: &CustomerView, r: &Recommendations) {
+        let s = &v.signals;
+        let credit = r.actions.iter().any(|a| {
+            a.product_code
+                .as_deref()
+                .and_then(|c| engine.catalogue.get(c))
+                .is_some_and(|p| p.credit)
+        });
+        if credit {
+            self.credit += 1;
+            let dpd = s.max_days_past_due.unwrap_or(0.0);
+            self.credit_dpd_90 += usize::from(dpd > 90.0);
+            self.credit_arrears += usize::from(dpd > 0.0);
+            self.credit_at_risk += usize::from(s.health_band.as_deref() == Some("at_risk"));
+        }
+        let care = s
+            .open_alerts
+            .iter()
+            .any(|a| engine.lending.is_distress(a) || engine.lending.is_attrition(a))
+            || matches!(s.health_band.as_deref(), Some("watch" | "at_risk"));
+        if care
+            && r.actions.first().map(|a| a.kind) != Some(rapport_matching::ActionKind::Retention)
+        {
+            self.care_not_first += 1;
+        }
+    }
 }
 
 /// The offline evaluation's figures.
@@ -605,6 +775,14 @@ pub struct EvalReport {
     pub popularity_filtered: RankingMetrics,
     /// Most opened in the year before the cut, not held.
     pub take_up: RankingMetrics,
+    /// Over every customer at the cut date (the engine by priority, top k):
+    /// customers proposed a credit product, and of them those past due in
+    /// the 12 months before the cut, those 90+ days past due and those over
+    /// the debt-service limit (0, 0, 0 under the responsible-lending rule).
+    pub credit_proposed: usize,
+    pub credit_proposed_in_arrears: usize,
+    pub credit_proposed_dpd_90: usize,
+    pub credit_proposed_over_dsr: usize,
     pub elapsed_ms: u128,
 }
 
@@ -684,6 +862,27 @@ pub async fn evaluate(
         .into_iter()
         .map(str::to_string)
         .collect();
+    let (mut credit, mut credit_arrears, mut credit_90, mut credit_dsr) = (0, 0, 0, 0);
+    for v in &book.views {
+        let r = by_priority.recommend(v, cut_date);
+        let any_credit = r.actions.iter().any(|a| {
+            a.product_code
+                .as_deref()
+                .and_then(|c| by_priority.catalogue.get(c))
+                .is_some_and(|p| p.credit)
+        });
+        if any_credit {
+            let dpd = v.signals.max_days_past_due.unwrap_or(0.0);
+            credit += 1;
+            credit_arrears += usize::from(dpd > 0.0);
+            credit_90 += usize::from(dpd > 90.0);
+            credit_dsr += usize::from(
+                v.signals
+                    .debt_service_ratio
+                    .is_some_and(|x| x > by_priority.lending.max_debt_service_ratio),
+            );
+        }
+    }
     let mut take = RankingEval::new(k);
     let mut ours = RankingEval::new(k);
     let mut ours_p = RankingEval::new(k);
@@ -756,6 +955,10 @@ pub async fn evaluate(
         popularity: pop.finish(),
         popularity_filtered: pop_f.finish(),
         take_up: take.finish(),
+        credit_proposed: credit,
+        credit_proposed_in_arrears: credit_arrears,
+        credit_proposed_dpd_90: credit_90,
+        credit_proposed_over_dsr: credit_dsr,
         elapsed_ms: t0.elapsed().as_millis(),
     })
 }
@@ -791,8 +994,41 @@ pub async fn refresh(
     })
 }
 
+/// The facts the responsible-lending rule reads at an offer or a sale, as
+/// of `today`: the days past due of the last 12 months, the open alerts and
+/// the latest health score from the store now; the debt-service ratio the
+/// proposal saw (kept with the action; the feature needs a scoring run),
+/// unless the store's arrears say more.
+pub async fn credit_facts_now(
+    store: &Store,
+    customer_id: i64,
+    detail: &str,
+    today: NaiveDate,
+) -> Result<CreditFacts> {
+    let proposed: Option<CreditFacts> = serde_json::from_str::<serde_json::Value>(detail)
+        .ok()
+        .and_then(|v| serde_json::from_value(v.get("credit_facts")?.clone()).ok());
+    let dpd = store
+        .customer_max_days_past_due(customer_id, today)
+        .await?
+        .map(|d| d as f64);
+    let health = store.customer_latest_health(customer_id, today).await?;
+    let proposed = proposed.unwrap_or_default();
+    Ok(CreditFacts {
+        max_days_past_due: match (dpd, proposed.max_days_past_due) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        },
+        debt_service_ratio: proposed.debt_service_ratio,
+        open_alerts: store.customer_open_alert_rules(customer_id).await?,
+        health_band: health.as_ref().map(|h| h.2.clone()),
+        health_score: health.as_ref().map(|h| h.1),
+    })
+}
+
 /// Records an outcome; offering and accepting a product re-check the
-/// suitability rule (offer, sell) and log the decision; a blocked one is refused.
+/// suitability rule and, for a credit product, the responsible-lending rule
+/// (offer, sell) and log the decisions; a blocked one is refused.
 pub async fn record_outcome(
     store: &Store,
     settings: &Settings,
@@ -840,6 +1076,20 @@ pub async fn record_outcome(
                 d.reason_zh
             );
         }
+        if product.credit {
+            let facts = credit_facts_now(store, rec.customer_id, &rec.detail, today).await?;
+            let ld = check_lending(&settings.lending, product, &facts, ctx);
+            store
+                .log_suitability(&[lending_row(rec.customer_id, code, &ld, by)], Utc::now())
+                .await?;
+            if !ld.allowed {
+                bail!(
+                    "blocked by the responsible-lending rule: {} / {}",
+                    ld.reason_en,
+                    ld.reason_zh
+                );
+            }
+        }
     }
     Ok(store
         .record_recommendation_outcome(id, outcome, by, channel, note, Utc::now())
@@ -848,8 +1098,10 @@ pub async fn record_outcome(
 
 /// Records what became of recommendation `id` as `actor` (who needs
 /// [`Permission::RecordOutcomes`] and the customer in scope), through `via`:
-/// offering and accepting re-check the suitability rule, and a blocked
-/// product is refused ([`ServiceError::Invalid`] on `outcome`); audited.
+/// offering and accepting re-check the suitability rule and, for a credit
+/// product, the responsible-lending rule; a blocked product is refused
+/// ([`ServiceError::Refused`] with the rule's reason in English and
+/// Chinese); audited.
 #[allow(clippy::too_many_arguments)]
 pub async fn record_outcome_as(
     store: &Store,

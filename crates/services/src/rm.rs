@@ -594,17 +594,21 @@ pub enum ContactOutcome {
     Declined,
     FollowUp,
     Completed,
+    /// Contacted and retained (the alert disposition of the same name): a
+    /// follow-up task is created ([`crate::alerts::retained_follow_up`]).
+    ContactedRetained,
     Other,
 }
 
 impl ContactOutcome {
-    pub const ALL: [ContactOutcome; 7] = [
+    pub const ALL: [ContactOutcome; 8] = [
         ContactOutcome::Reached,
         ContactOutcome::NoAnswer,
         ContactOutcome::Interested,
         ContactOutcome::Declined,
         ContactOutcome::FollowUp,
         ContactOutcome::Completed,
+        ContactOutcome::ContactedRetained,
         ContactOutcome::Other,
     ];
 
@@ -616,6 +620,7 @@ impl ContactOutcome {
             ContactOutcome::Declined => "declined",
             ContactOutcome::FollowUp => "follow_up",
             ContactOutcome::Completed => "completed",
+            ContactOutcome::ContactedRetained => crate::alerts::CONTACTED_RETAINED,
             ContactOutcome::Other => "other",
         }
     }
@@ -627,7 +632,7 @@ impl ContactOutcome {
             .find(|k| k.as_str() == s)
             .with_context(|| {
                 format!(
-                    "contact outcome {s:?}: reached, no_answer, interested, declined, follow_up, completed or other"
+                    "contact outcome {s:?}: reached, no_answer, interested, declined, follow_up, completed, contacted_retained or other"
                 )
             })
     }
@@ -887,6 +892,10 @@ pub async fn log_contact(
             json!({ "via": via, "kind": e.kind.as_str(), "outcome": e.outcome.as_str() }),
         )])
         .await?;
+    if e.outcome == ContactOutcome::ContactedRetained {
+        crate::alerts::retained_follow_up(store, clock, actor, via, customer_id, None, None, false)
+            .await?;
+    }
     Ok(logged)
 }
 

@@ -253,6 +253,67 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(purpose).bind(day).fetch_all(p).await?))
     }
 
+    /// Every open (not closed) alert's customer and rule code, by customer.
+    pub async fn open_alert_rules(&self) -> Result<Vec<(i64, String)>> {
+        let sql = "SELECT DISTINCT customer_id, rule FROM alert WHERE status <> 'closed' \
+                   ORDER BY customer_id, rule";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await?))
+    }
+
+    /// The rule codes of one customer's open (not closed) alerts.
+    pub async fn customer_open_alert_rules(&self, customer_id: i64) -> Result<Vec<String>> {
+        let sql = "SELECT DISTINCT rule FROM alert WHERE customer_id = $1 AND status <> 'closed' \
+                   ORDER BY rule";
+        Ok(on_pool!(self, p => sqlx::query_scalar(sql).bind(customer_id).fetch_all(p).await?))
+    }
+
+    /// One customer's most days past due as of `on`: over the loans granted
+    /// before `on` and the card statements of the months in `[on - 365 days, on)`
+    /// (the definition of the feature `max_days_past_due`); `None` when the
+    /// customer has neither.
+    pub async fn customer_max_days_past_due(
+        &self,
+        customer_id: i64,
+        on: NaiveDate,
+    ) -> Result<Option<i64>> {
+        let from = on - chrono::Duration::days(365);
+        let sql = "SELECT CAST(MAX(d) AS BIGINT) FROM (\
+                   SELECT days_past_due AS d FROM loan WHERE customer_id = $1 AND granted_on < $2 \
+                   UNION ALL SELECT days_past_due AS d FROM card_statement \
+                   WHERE customer_id = $1 AND statement_month >= $3 AND statement_month < $2) x";
+        let v: Option<i64> = on_pool!(self, p => sqlx::query_scalar(sql)
+            .bind(customer_id).bind(on).bind(from).fetch_one(p).await?);
+        Ok(v)
+    }
+
+    /// One customer's latest health score on or before `on`: (as_of, score, band).
+    pub async fn customer_latest_health(
+        &self,
+        customer_id: i64,
+        on: NaiveDate,
+    ) -> Result<Option<(NaiveDate, f64, String)>> {
+        let sql = "SELECT as_of, score, band FROM health_score WHERE customer_id = $1 \
+                   AND as_of <= $2 ORDER BY as_of DESC LIMIT 1";
+        Ok(
+            on_pool!(self, p => sqlx::query_as(sql).bind(customer_id).bind(on)
+            .fetch_optional(p).await?),
+        )
+    }
+
+    /// Customers with a retention action offered and not yet concluded.
+    pub async fn customers_with_offered_retention(&self) -> Result<Vec<i64>> {
+        let sql = "SELECT DISTINCT customer_id FROM recommendation \
+                   WHERE action = 'retention' AND status = 'offered' ORDER BY customer_id";
+        Ok(on_pool!(self, p => sqlx::query_scalar(sql).fetch_all(p).await?))
+    }
+
+    /// A customer's open (proposed or offered) retention actions, oldest first.
+    pub async fn open_retention_actions(&self, customer_id: i64) -> Result<Vec<i64>> {
+        let sql = "SELECT id FROM recommendation WHERE customer_id = $1 \
+                   AND action = 'retention' AND status IN ('proposed', 'offered') ORDER BY id";
+        Ok(on_pool!(self, p => sqlx::query_scalar(sql).bind(customer_id).fetch_all(p).await?))
+    }
+
     /// A customer's stored risk tolerance and the day it was assessed.
     pub async fn customer_risk(
         &self,
@@ -723,8 +784,11 @@ impl Store {
         Ok(rows.len() as u64)
     }
 
-    /// The customer's recommendations: open ones by rank, then the latest
-    /// offered, accepted and declined (at most `history` of those).
+    /// The customer's recommendations: open ones (proposed and offered) —
+    /// retention first, then reassessment, then sales, proposed before
+    /// offered and by rank — then the latest accepted and declined (at most
+    /// `history` of those). An offered retention action thus stays first
+    /// until it is concluded, whatever was proposed since.
     pub async fn customer_recommendations(
         &self,
         customer_id: i64,
@@ -732,7 +796,8 @@ impl Store {
     ) -> Result<Vec<RecommendationRow>> {
         let open = format!(
             "SELECT {REC_COLUMNS} FROM recommendation WHERE customer_id = $1 \
-             AND status IN ('proposed', 'offered') ORDER BY status DESC, rank, id"
+             AND status IN ('proposed', 'offered') ORDER BY CASE action \
+             WHEN 'retention' THEN 0 WHEN 'reassessment' THEN 1 ELSE 2 END, status DESC, rank, id"
         );
         let closed = format!(
             "SELECT {REC_COLUMNS} FROM recommendation WHERE customer_id = $1 \

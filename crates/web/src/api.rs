@@ -607,6 +607,7 @@ async fn step(
     let body = body.map(|ApiJson(b)| b).unwrap_or_default();
     let updated = rapport_services::alerts::transition(
         &app.store,
+        &app.services.clock,
         &v.actor(),
         id,
         to,

@@ -60,20 +60,22 @@ pub struct TransitionArgs {
     /// Why, or what was done.
     #[arg(long)]
     pub note: Option<String>,
-    /// What came of it (required to close): resolved, false_positive, customer_contacted, …
+    /// What came of it (required to close): resolved, customer_contacted, contacted_retained (also logs the contact and creates the follow-up call), false_positive, escalated, no_action
     #[arg(long)]
     pub disposition: Option<String>,
 }
 
 pub async fn run(cfg: &Config, json: bool, actor: Option<&str>, cmd: AlertCommand) -> Result<()> {
     let store = open(&cfg.database.url).await?;
-    let result = dispatch(&store, json, actor, cmd).await;
+    let clock = rapport_services::clock::Clock::from_config(cfg, None)?;
+    let result = dispatch(&store, &clock, json, actor, cmd).await;
     store.close().await;
     result
 }
 
 async fn dispatch(
     store: &rapport_store::Store,
+    clock: &rapport_services::clock::Clock,
     json: bool,
     actor: Option<&str>,
     cmd: AlertCommand,
@@ -132,19 +134,20 @@ async fn dispatch(
             )
         }
         AlertCommand::Ack(args) => {
-            transition(store, json, actor, AlertStatus::Acknowledged, args).await
+            transition(store, clock, json, actor, AlertStatus::Acknowledged, args).await
         }
         AlertCommand::Action(args) => {
-            transition(store, json, actor, AlertStatus::Actioned, args).await
+            transition(store, clock, json, actor, AlertStatus::Actioned, args).await
         }
         AlertCommand::Close(args) => {
-            transition(store, json, actor, AlertStatus::Closed, args).await
+            transition(store, clock, json, actor, AlertStatus::Closed, args).await
         }
     }
 }
 
 async fn transition(
     store: &rapport_store::Store,
+    clock: &rapport_services::clock::Clock,
     json: bool,
     actor: Option<&str>,
     to: AlertStatus,
@@ -153,6 +156,7 @@ async fn transition(
     let actor = crate::cli::acting(store, actor).await?;
     let row = rapport_services::alerts::transition(
         store,
+        clock,
         &actor,
         args.id,
         to,

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use rapport_services::config::Config;
 use rapport_services::import::open;
 use rapport_services::recommendations::{
-    evaluate, load_ranking_inputs, recommend_all, record_outcome_as, to_rows, LogDecisions,
+    evaluate, load_ranking_inputs, recommend_all, record_outcome_as, to_rows_with, LogDecisions,
     Settings,
 };
 use rapport_store::{RecommendationScope, Scope, Store};
@@ -88,7 +88,7 @@ async fn dispatch(
                     )
                 };
                 format!(
-                    "{} dated holdings; the latest {} (opened on or after {}) held out; {} customers scored\n{}\n{}\n{}\n{}\n{}",
+                    "{} dated holdings; the latest {} (opened on or after {}) held out; {} customers scored\n{}\n{}\n{}\n{}\n{}\ncredit products proposed to {} customers at the cut date: {} past due in the 12 months before, {} 90+ days past due, {} over the debt-service limit",
                     r.holdings,
                     r.holdout,
                     r.cut_date,
@@ -98,6 +98,10 @@ async fn dispatch(
                     line("popularity", &r.popularity),
                     line("popularity + suitability", &r.popularity_filtered),
                     line("recent take-up", &r.take_up),
+                    r.credit_proposed,
+                    r.credit_proposed_in_arrears,
+                    r.credit_proposed_dpd_90,
+                    r.credit_proposed_over_dsr,
                 )
             })
         }
@@ -117,9 +121,11 @@ async fn dispatch(
                 let r = recommend_all(store, settings, as_of, &ranked_by).await?;
                 return emit(json, &serde_json::to_value(&r)?, || {
                     format!(
-                        "{} customers as of {}: {} actions stored ({} retention, {} reassessment, {} sales); {} suitability decisions logged, {} blocked; {} ms",
+                        "{} customers as of {}: {} actions stored ({} retention, {} reassessment, {} sales); {} decisions logged, {} blocked by suitability, {} by responsible lending; credit proposed to {} customers ({} past due in 12 months, {} 90+ days past due, {} at risk); {} customers needing care without retention first; {} ms",
                         r.customers, r.as_of, r.actions, r.retention, r.reassessment, r.sales,
-                        r.decisions_logged, r.blocked_by_suitability, r.elapsed_ms
+                        r.decisions_logged, r.blocked_by_suitability, r.blocked_by_lending,
+                        r.credit_proposed, r.credit_proposed_in_arrears, r.credit_proposed_dpd_90,
+                        r.credit_proposed_at_risk, r.care_not_first, r.elapsed_ms
                     )
                 });
             }
@@ -150,13 +156,22 @@ async fn one(
         .find(|v| v.customer_id == id)
         .context("the customer has no feature row")?;
     let r = book.engine.recommend(view, as_of);
-    let (recs, decisions) = to_rows(&r, &book.engine, by, LogDecisions::All);
+    let credit = rapport_matching::CreditFacts::of(&view.signals);
+    let (recs, decisions) = to_rows_with(&r, &book.engine, by, LogDecisions::All, Some(&credit));
     let now = Utc::now();
     store
         .replace_recommendations(RecommendationScope::Customer(id), as_of, &recs, now)
         .await?;
     store.log_suitability(&decisions, now).await?;
-    let stored = store.customer_recommendations(id, 0).await?;
+    // The stored proposals of this run, in rank order (offered actions of
+    // earlier runs are listed by the store too; they are not this run's).
+    let mut stored: Vec<_> = store
+        .customer_recommendations(id, 0)
+        .await?
+        .into_iter()
+        .filter(|s| s.status == "proposed")
+        .collect();
+    stored.sort_by_key(|s| s.rank);
     let value = json!({
         "customer": key,
         "customer_id": id,
@@ -200,12 +215,17 @@ async fn one(
             }
         }
         let blocked = r.decisions.iter().filter(|(_, d)| !d.allowed).count();
+        let lending: Vec<_> = r.lending.iter().filter(|(_, d)| !d.allowed).collect();
         s.push_str(&format!(
-            "{} products excluded ({} by suitability); {} decisions logged",
+            "{} products excluded ({} by suitability, {} by responsible lending); {} decisions logged",
             r.excluded.len(),
             blocked,
-            r.decisions.len()
+            lending.len(),
+            r.decisions.len() + r.lending.len()
         ));
+        if let Some((_, d)) = lending.first() {
+            s.push_str(&format!("\n  {} / {}", d.reason_en, d.reason_zh));
+        }
         s
     })
 }

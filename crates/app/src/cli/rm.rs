@@ -71,7 +71,8 @@ pub struct LogArgs {
     /// call | visit | video | message
     #[arg(long)]
     pub kind: String,
-    /// reached | no_answer | interested | declined | follow_up | completed | other
+    /// reached | no_answer | interested | declined | follow_up | completed |
+    /// contacted_retained (also creates the follow-up call) | other
     #[arg(long)]
     pub outcome: String,
     #[arg(long)]

@@ -6,6 +6,7 @@
 mod case_flow;
 mod kpi_csv;
 mod layering;
+mod lending;
 mod live_feed;
 mod profile360;
 mod rm_cadence;

@@ -62,6 +62,11 @@ pub const TEXTS: &[Text] = &[
         "已联系客户",
         "Customer contacted",
     ),
+    (
+        "disp.contacted_retained",
+        "已联系，客户已挽留",
+        "Contacted – retained",
+    ),
     ("disp.false_positive", "误报", "False positive"),
     ("disp.escalated", "已升级", "Escalated"),
     ("disp.no_action", "无需处理", "No action needed"),
@@ -341,6 +346,7 @@ async fn step(
     let disposition = opt(&f.disposition);
     match alerts::transition(
         &app.store,
+        &app.services.clock,
         &v.actor(),
         id,
         to,
