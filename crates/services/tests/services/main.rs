@@ -5,6 +5,7 @@
 
 mod case_flow;
 mod kpi_csv;
+mod kpi_report;
 mod layering;
 mod live_feed;
 mod rm_cadence;
