@@ -126,9 +126,8 @@ pub struct BankFacts {
     pub quarantined_customer_rows: i64,
 }
 
-/// A KPI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+/// A KPI. Serialized as its key ([`Kpi::as_str`], the key of `kpi.targets`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kpi {
     ChannelCoverage,
     DemandResponse24h,
@@ -144,6 +143,12 @@ pub enum Kpi {
     AtRiskShare,
     AlertsAcknowledged24h,
     CaseSlaAttainment,
+}
+
+impl Serialize for Kpi {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 impl Kpi {
