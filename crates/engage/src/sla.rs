@@ -1260,14 +1260,15 @@ mod tests {
         assert_eq!(first.elapsed_minutes, 60);
         assert_eq!(res.state, SlaState::MetLate);
         assert_eq!(res.elapsed_minutes, 510 + 60);
-        // Resolved on time without a separate response: both met.
+        // Resolved on time without a separate response (23.5 calendar
+        // hours later): both met.
         let [first, res] = status(
             &policy,
             &cal,
             Severity::Low,
             open,
             None,
-            Some(at(3, 3, 10, 0)),
+            Some(at(3, 3, 8, 30)),
             &[],
             now,
         )
