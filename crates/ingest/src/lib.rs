@@ -34,10 +34,7 @@ pub use clean::{statement_days_past_due, BAD_LOAN_DAYS_PAST_DUE};
 pub use error::IngestError;
 pub use identity::{mask_id_number, mask_phone, merge_explanation};
 pub use pipeline::{FileReport, ImportOptions, ImportReport, ProgressFn};
-pub use quality::{
-    quality_report, FieldQuality, ImportTotals, InformationAccuracy, QualityReport,
-    ACCURACY_FIELDS, CUSTOMER_KINDS,
-};
+pub use quality::{quality_report, FieldQuality, ImportTotals, QualityReport};
 pub use quarantine::{Reason, Rejection};
 pub use taiwan::{import_card_statements, CARD_STATEMENTS_KIND, DEFAULT_LABEL, TAIWAN_SOURCE};
 

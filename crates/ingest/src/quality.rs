@@ -3,25 +3,16 @@
 //! Per entity and field, from `Store::field_profiles`:
 //! completeness = present / rows; validity = 1 − flagged / (present + flagged);
 //! uniqueness = distinct / present (identifying fields only). Plus the quarantine by import kind and
-//! reason, the import totals, and the overall information accuracy defined in
-//! docs/FORMATS.md ("Data-quality report"). Read-only.
+//! reason and the import totals. Read-only.
+//!
+//! The headline information accuracy is a KPI, so it is not computed here:
+//! `rapport_services::kpi::data_quality` adds it from `rapport_analytics::kpi`
+//! (docs/FORMATS.md, "Data-quality report"; docs/KPIS.md).
 
 use crate::error::IngestError;
 use rapport_store::{ReasonCount, Store};
 use serde::Serialize;
 use std::collections::BTreeMap;
-
-/// Customer fields that identify or reach a person: the basis of information accuracy.
-pub const ACCURACY_FIELDS: &[&str] = &[
-    "name",
-    "gender",
-    "birth_date",
-    "id_number",
-    "phone",
-    "email",
-];
-/// Import kinds whose rows are customers (their quarantined rows count against accuracy).
-pub const CUSTOMER_KINDS: &[&str] = &["customers", "berka:client", "card-statements"];
 
 /// Quality of one field of one entity.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -41,21 +32,6 @@ pub struct FieldQuality {
     pub uniqueness: Option<f64>,
 }
 
-/// Valid identifying/contact cells over supplied ones, counting every
-/// quarantined customer row as one more invalid cell.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct InformationAccuracy {
-    pub fields: Vec<String>,
-    /// Cells of those fields stored valid.
-    pub valid_cells: i64,
-    /// Cells of those fields supplied but invalid (flagged, stored as missing).
-    pub flagged_cells: i64,
-    /// Customer rows that could not be loaded at all.
-    pub quarantined_customer_rows: i64,
-    /// valid / (valid + flagged + quarantined) × 100; `None` when nothing was supplied.
-    pub percent: Option<f64>,
-}
-
 /// Rows of every import and how many of them were kept.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ImportTotals {
@@ -71,7 +47,6 @@ pub struct ImportTotals {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct QualityReport {
     pub fields: Vec<FieldQuality>,
-    pub information_accuracy: InformationAccuracy,
     /// Quarantined rows by import kind and reason.
     pub quarantine: Vec<ReasonCount>,
     /// Quarantined rows by reason (all kinds).
@@ -112,18 +87,6 @@ pub async fn quality_report(store: &Store) -> Result<QualityReport, IngestError>
         })
         .collect();
 
-    let accuracy_fields = fields
-        .iter()
-        .filter(|f| f.entity == "customer" && ACCURACY_FIELDS.contains(&f.field.as_str()));
-    let (valid_cells, flagged_cells) =
-        accuracy_fields.fold((0, 0), |(v, fl), f| (v + f.present, fl + f.flagged));
-    let quarantined_customer_rows: i64 = quarantine
-        .iter()
-        .filter(|q| CUSTOMER_KINDS.contains(&q.kind.as_str()))
-        .map(|q| q.count)
-        .sum();
-    let supplied = valid_cells + flagged_cells + quarantined_customer_rows;
-
     let mut by_reason = BTreeMap::new();
     for q in &quarantine {
         *by_reason.entry(q.reason.clone()).or_insert(0) += q.count;
@@ -146,13 +109,6 @@ pub async fn quality_report(store: &Store) -> Result<QualityReport, IngestError>
 
     Ok(QualityReport {
         fields,
-        information_accuracy: InformationAccuracy {
-            fields: ACCURACY_FIELDS.iter().map(|f| f.to_string()).collect(),
-            valid_cells,
-            flagged_cells,
-            quarantined_customer_rows,
-            percent: ratio(valid_cells, supplied).map(|x| x * 100.0),
-        },
         quarantine,
         quarantine_by_reason: by_reason,
         quarantined_rows,
@@ -165,19 +121,9 @@ fn pct(x: Option<f64>) -> String {
 }
 
 impl QualityReport {
-    /// A plain-text rendering for the terminal.
+    /// A plain-text rendering for the terminal (imports, fields, quarantine).
     pub fn render_text(&self) -> String {
         let mut out = String::new();
-        let a = &self.information_accuracy;
-        out.push_str("Data quality\n============\n\n");
-        out.push_str(&format!(
-            "Information accuracy: {}  ({} valid of {} supplied identifying/contact cells: {} flagged, {} customer rows quarantined)\n",
-            a.percent.map_or_else(|| "—".to_string(), |p| format!("{p:.2}%")),
-            a.valid_cells,
-            a.valid_cells + a.flagged_cells + a.quarantined_customer_rows,
-            a.flagged_cells,
-            a.quarantined_customer_rows,
-        ));
         let t = &self.imports;
         out.push_str(&format!(
             "Imports: {} files, {} rows read, {} loaded, {} merged, {} rejected (accepted {})\n\n",

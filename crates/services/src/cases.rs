@@ -68,6 +68,9 @@ impl CaseSettings {
         if let Some(b) = rapport_engage::sla::Basis::parse(&c.basis) {
             sla.basis = b;
         }
+        if let Some(b) = rapport_engage::sla::Basis::parse(&c.first_response_basis) {
+            sla.first_response_basis = b;
+        }
         for (k, v) in &c.resolution_minutes {
             match Severity::parse(k) {
                 Some(Severity::Critical) => sla.resolution_minutes.critical = *v,

@@ -102,7 +102,6 @@ impl Default for KpiConfig {
             ("demand_response_24h", 0.95),
             ("information_accuracy", 0.95),
             ("satisfaction", 0.85),
-            ("churn_rate", 0.02),
             ("churn_reduction", 0.20),
             ("repeat_purchase_rate", 0.30),
             ("referral_rate", 0.05),
@@ -120,9 +119,13 @@ impl Default for KpiConfig {
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct CasesConfig {
-    /// `business` (working hours on working days, holidays off) or `calendar`.
+    /// The resolution clock: `business` (working hours on working days,
+    /// holidays off) or `calendar`.
     pub basis: String,
-    /// First response target in minutes of the clock (default 24 h).
+    /// The first-response clock: `calendar` (the default: 24 wall-clock
+    /// hours) or `business` (working hours; the KPI's label says so).
+    pub first_response_basis: String,
+    /// First response target in minutes of its clock (default 24 h).
     pub first_response_minutes: i64,
     /// Resolution target per severity (low, medium, high, critical) in minutes.
     pub resolution_minutes: std::collections::BTreeMap<String, i64>,
@@ -139,6 +142,7 @@ impl Default for CasesConfig {
         let r = rapport_engage::sla::ResolutionTargets::default();
         CasesConfig {
             basis: "business".into(),
+            first_response_basis: "calendar".into(),
             first_response_minutes: 24 * 60,
             resolution_minutes: [
                 ("critical", r.critical),
@@ -714,7 +718,10 @@ impl Config {
         }
         for (name, v) in &self.kpi.targets {
             let Some(kpi) = rapport_analytics::kpi::Kpi::parse(name) else {
-                bail!("kpi.targets.{name}: not a KPI (channel_coverage, demand_response_24h, information_accuracy, satisfaction, churn_rate, churn_reduction, repeat_purchase_rate, referral_rate, product_depth)");
+                bail!(
+                    "kpi.targets.{name}: not a KPI ({})",
+                    rapport_analytics::kpi::Kpi::names()
+                );
             };
             if !v.is_finite() || *v < 0.0 || (kpi.is_share() && *v > 1.0) {
                 bail!("kpi.targets.{name}: {v} is not a share between 0 and 1");
@@ -731,6 +738,12 @@ impl Config {
             bail!(
                 "cases.basis must be business or calendar (got {:?})",
                 k.basis
+            );
+        }
+        if rapport_engage::sla::Basis::parse(&k.first_response_basis).is_none() {
+            bail!(
+                "cases.first_response_basis must be calendar or business (got {:?})",
+                k.first_response_basis
             );
         }
         if !(1..=525_600).contains(&k.first_response_minutes) {

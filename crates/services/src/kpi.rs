@@ -1,12 +1,28 @@
-//! The KPI dashboard over the store (docs/PRODUCT.md C13): every KPI of
-//! `rapport_analytics::kpi` for the viewer's scope with its configured
+//! The KPIs over the store (docs/PRODUCT.md C13, docs/KPIS.md): every KPI of
+//! `rapport_analytics::kpi` for the actor's scope with its configured
 //! target, a monthly trend, and a view by segment, branch or RM with CSV
-//! export. `rapport kpi`, `GET /api/v1/kpis` and the `/kpis` page call
-//! [`dashboard`].
+//! export. [`report`] is the one use case: the home dashboard's tiles
+//! (`/` and `GET /api/v1/dashboard`), the `/kpis` page, `GET /api/v1/kpis`
+//! and `rapport kpi` call it; the quality report's information accuracy
+//! ([`data_quality`]) is the same figure for the whole bank.
+//!
+//! Reading the facts is where the SLA clock decides what was in time: a
+//! case's first response and resolution on the case SLA policy's clocks
+//! (`rapport_engage::sla`, the first response on 24 calendar hours unless the
+//! policy chooses working hours — the tile's label then says so), an alert's
+//! acknowledgement within 24 calendar hours of being raised.
 
+use crate::access::{Actor, Permission};
+use crate::cases::CaseSettings;
+use crate::error::ServiceResult;
+use crate::Services;
 use anyhow::{bail, Context, Result};
-use chrono::{Duration, NaiveDate};
-use rapport_analytics::kpi::{figure, meets, months, ConsentFact, CustomerFacts, Kpi};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+use rapport_analytics::kpi::{
+    figure, figure_of, meets, months, response_label, AlertFact, Band, BankFacts, CaseFact,
+    ConsentFact, CustomerFacts, InTime, Kpi,
+};
+use rapport_engage::sla::{Pause, SlaState};
 use rapport_store::{Scope, Store};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -39,16 +55,18 @@ impl ViewBy {
 }
 
 /// One KPI tile: the value over the window, its target and its trend.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Tile {
     pub kpi: Kpi,
-    pub label_en: &'static str,
-    pub label_zh: &'static str,
+    pub label_en: String,
+    pub label_zh: String,
     pub value: Option<f64>,
     pub numerator: f64,
     pub denominator: f64,
-    pub target: f64,
+    /// The bank's target; `None` where it set none (the tile shows no target).
+    pub target: Option<f64>,
     pub higher_is_better: bool,
+    pub is_share: bool,
     pub meets_target: Option<bool>,
     /// (month, value) oldest first.
     pub trend: Vec<(String, Option<f64>)>,
@@ -78,6 +96,10 @@ pub struct KpiDashboard {
 /// The facts of every customer with their groups.
 pub struct Facts {
     pub facts: Vec<CustomerFacts>,
+    /// What counts for the whole bank only (quarantined customer rows).
+    pub bank: BankFacts,
+    /// The demand-response label for the case SLA policy: (English, Chinese).
+    response_label: (String, String),
     branch_id: Vec<Option<i64>>,
     rm_id: Vec<Option<i64>>,
     branch: Vec<Option<String>>,
@@ -85,8 +107,26 @@ pub struct Facts {
     segments: Vec<Vec<String>>,
 }
 
-/// Reads everything the KPIs need, once.
-pub async fn load(store: &Store) -> Result<Facts> {
+/// Whether something due `limit` after it started, done at `done`, was in
+/// time at `now`.
+fn in_time<T: PartialOrd + Copy>(limit: T, done: Option<T>, now: T) -> InTime {
+    match done {
+        Some(d) if d <= limit => InTime::Met,
+        Some(_) => InTime::Missed,
+        None if now > limit => InTime::Missed,
+        None => InTime::Pending,
+    }
+}
+
+/// Reads everything the KPIs need, once, deciding with the case SLA policy
+/// `cases` which cases and alerts were answered in time at `now` (local
+/// time for cases, UTC for alerts).
+pub async fn load(
+    store: &Store,
+    cases: &CaseSettings,
+    now_local: NaiveDateTime,
+    now: DateTime<Utc>,
+) -> Result<Facts> {
     let rows = store.kpi_rows().await?;
     let index: HashMap<i64, usize> = rows
         .customers
@@ -101,6 +141,7 @@ pub async fn load(store: &Store) -> Result<Facts> {
         .map(|c| CustomerFacts {
             customer_id: c.id,
             referred: c.referred,
+            cells_valid: c.cells_present,
             ..CustomerFacts::default()
         })
         .collect();
@@ -121,9 +162,9 @@ pub async fn load(store: &Store) -> Result<Facts> {
             });
         }
     }
-    for (c, _) in rows.flags {
+    for (c, n) in rows.flagged_cells {
         if let Some(&i) = index.get(&c) {
-            facts[i].flagged = true;
+            facts[i].cells_flagged = n;
         }
     }
     for (c, o, cl) in rows.accounts {
@@ -145,13 +186,67 @@ pub async fn load(store: &Store) -> Result<Facts> {
             facts[i].csat.push((d, s, scale));
         }
     }
-    for (c, o, r) in rows.cases {
-        if let Some(&i) = index.get(&c) {
-            facts[i].cases.push((o, r));
+    let mut pauses: HashMap<i64, Vec<Pause>> = HashMap::new();
+    for (case, from, to) in rows.case_pauses {
+        pauses.entry(case).or_default().push(Pause { from, to });
+    }
+    for c in rows.cases {
+        let Some(&i) = index.get(&c.customer_id) else {
+            continue;
+        };
+        let severity = rapport_engage::sla::Severity::parse(&c.severity)
+            .unwrap_or(rapport_engage::sla::Severity::Medium);
+        let [first, res] = rapport_engage::sla::status(
+            &cases.sla,
+            &cases.calendar,
+            severity,
+            c.opened_at,
+            c.first_response_at,
+            c.resolved_at,
+            pauses.get(&c.id).map_or(&[][..], |p| p.as_slice()),
+            now_local,
+        )
+        .map_err(|e| anyhow::anyhow!("case {}: SLA clock: {e}", c.id))?;
+        let response = match first.state {
+            SlaState::Met => InTime::Met,
+            SlaState::MetLate | SlaState::Breached => InTime::Missed,
+            SlaState::Running | SlaState::Warning | SlaState::Paused => InTime::Pending,
+        };
+        let resolution = match (res.state, c.resolved_at) {
+            (SlaState::Met, Some(r)) => Some((r.date(), true)),
+            (SlaState::MetLate | SlaState::Breached, _) => Some((res.due.date(), false)),
+            _ => None,
+        };
+        facts[i].cases.push(CaseFact {
+            opened_on: c.opened_at.date(),
+            response,
+            resolution,
+        });
+    }
+    for a in rows.alerts {
+        if let Some(&i) = index.get(&a.customer_id) {
+            facts[i].alerts.push(AlertFact {
+                raised_on: a.raised_on,
+                acknowledged: in_time(a.raised_at + Duration::hours(24), a.acknowledged_at, now),
+            });
         }
     }
+    for (c, as_of, band) in rows.health {
+        if let (Some(&i), Some(b)) = (index.get(&c), Band::parse(&band)) {
+            // A scoring as of D describes the data up to D − 1.
+            facts[i].health.push((as_of - Duration::days(1), b));
+        }
+    }
+    for f in &mut facts {
+        f.health.sort_by_key(|h| h.0);
+    }
+    let business = cases.sla.first_response_basis == rapport_engage::sla::Basis::Business;
     Ok(Facts {
         facts,
+        bank: BankFacts {
+            quarantined_customer_rows: rows.quarantined_customer_rows,
+        },
+        response_label: response_label(cases.sla.first_response_minutes, business),
         branch_id: rows.customers.iter().map(|c| c.branch_id).collect(),
         rm_id: rows.customers.iter().map(|c| c.rm_id).collect(),
         branch: rows.customers.iter().map(|c| c.branch.clone()).collect(),
@@ -161,6 +256,15 @@ pub async fn load(store: &Store) -> Result<Facts> {
 }
 
 impl Facts {
+    /// A KPI's (English, Chinese) label; the demand response's says which
+    /// clock the case SLA policy's first response runs on.
+    pub fn label(&self, k: Kpi) -> (String, String) {
+        match k {
+            Kpi::DemandResponse24h => self.response_label.clone(),
+            _ => (k.label_en().to_string(), k.label_zh().to_string()),
+        }
+    }
+
     fn in_scope(&self, i: usize, scope: &Scope) -> bool {
         match scope {
             Scope::All => true,
@@ -189,28 +293,35 @@ pub fn dashboard(
         .filter(|&i| facts.in_scope(i, scope))
         .collect();
     let group: Vec<&CustomerFacts> = idx.iter().map(|&i| &facts.facts[i]).collect();
+    // What belongs to no customer counts for the whole bank only.
+    let bank = match scope {
+        Scope::All => facts.bank,
+        _ => BankFacts::default(),
+    };
     let trend_windows = months(end, trend_months);
     let tiles = Kpi::ALL
         .iter()
         .map(|&k| {
-            let f = figure(k, &group, start, end);
-            let target = targets.get(k.as_str()).copied().unwrap_or(0.0);
+            let f = figure_of(k, &group, &bank, start, end);
+            let target = targets.get(k.as_str()).copied();
+            let (label_en, label_zh) = facts.label(k);
             Tile {
                 kpi: k,
-                label_en: k.label_en(),
-                label_zh: k.label_zh(),
+                label_en,
+                label_zh,
                 value: f.value,
                 numerator: f.numerator,
                 denominator: f.denominator,
                 target,
                 higher_is_better: k.higher_is_better(),
-                meets_target: f.value.map(|v| meets(k, v, target)),
+                is_share: k.is_share(),
+                meets_target: f.value.zip(target).map(|(v, t)| meets(k, v, t)),
                 trend: trend_windows
                     .iter()
                     .map(|(s, e)| {
                         (
                             s.format("%Y-%m").to_string(),
-                            figure(k, &group, *s, *e).value,
+                            figure_of(k, &group, &bank, *s, *e).value,
                         )
                     })
                     .collect(),
@@ -290,6 +401,116 @@ pub fn view_csv(d: &KpiDashboard) -> Result<String> {
 pub async fn default_end(store: &Store) -> Result<NaiveDate> {
     let as_of = crate::scoring::resolve_as_of(store, None).await?;
     Ok(as_of - Duration::days(1))
+}
+
+/// The facts as of the services' clock and case SLA policy.
+pub async fn load_now(svc: &Services) -> Result<Facts> {
+    load(
+        &svc.store,
+        &svc.settings.cases,
+        svc.clock.local(),
+        svc.clock.now(),
+    )
+    .await
+}
+
+/// The KPIs `actor` may see (right: view KPIs; the actor's scope) over the
+/// configured window ending on `end` (default: the last day of data), with a
+/// view by segment, branch or RM when asked.
+pub async fn report(
+    svc: &Services,
+    actor: &Actor,
+    view: Option<ViewBy>,
+    end: Option<NaiveDate>,
+) -> ServiceResult<KpiDashboard> {
+    actor.require(Permission::ViewKpis)?;
+    let end = match end {
+        Some(e) => e,
+        None => default_end(&svc.store).await?,
+    };
+    let facts = load_now(svc).await?;
+    let k = &svc.cfg.kpi;
+    Ok(dashboard(
+        &facts,
+        &actor.scope(),
+        &k.targets,
+        end,
+        k.window_days,
+        k.trend_months,
+        view,
+    ))
+}
+
+/// Information accuracy as the data-quality report shows it: the KPI's
+/// figure for the whole bank on the last day of data (the head-office tile).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InformationAccuracy {
+    /// The customer fields counted.
+    pub fields: Vec<String>,
+    /// Cells of those fields stored valid.
+    pub valid_cells: i64,
+    /// Cells supplied but invalid (flagged, stored as missing).
+    pub flagged_cells: i64,
+    /// Customer rows that could not be loaded at all (one wrong cell each).
+    pub quarantined_customer_rows: i64,
+    /// valid / (valid + flagged + quarantined) × 100; `None` when nothing was supplied.
+    pub percent: Option<f64>,
+}
+
+/// The data-quality report with its information accuracy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DataQuality {
+    #[serde(flatten)]
+    pub report: rapport_ingest::QualityReport,
+    pub information_accuracy: InformationAccuracy,
+}
+
+impl DataQuality {
+    /// A plain-text rendering for the terminal.
+    pub fn render_text(&self) -> String {
+        let a = &self.information_accuracy;
+        format!(
+            "Data quality\n============\n\nInformation accuracy: {}  ({} valid of {} supplied identifying/contact cells: {} flagged, {} customer rows quarantined)\n{}",
+            a.percent.map_or_else(|| "—".to_string(), |p| format!("{p:.2}%")),
+            a.valid_cells,
+            a.valid_cells + a.flagged_cells + a.quarantined_customer_rows,
+            a.flagged_cells,
+            a.quarantined_customer_rows,
+            self.report.render_text()
+        )
+    }
+}
+
+/// The data-quality report (right: view data quality) with the information
+/// accuracy KPI of the whole bank.
+pub async fn data_quality(svc: &Services, actor: &Actor) -> ServiceResult<DataQuality> {
+    actor.require(Permission::ViewDataQuality)?;
+    let report = rapport_ingest::quality_report(&svc.store)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let end = match default_end(&svc.store).await {
+        Ok(e) => e,
+        // No transactions yet: the data as it stands today.
+        Err(_) => svc.clock.local().date(),
+    };
+    let facts = load_now(svc).await?;
+    let group: Vec<&CustomerFacts> = facts.facts.iter().collect();
+    let f = figure_of(Kpi::InformationAccuracy, &group, &facts.bank, end, end);
+    let quarantined = facts.bank.quarantined_customer_rows;
+    let valid = f.numerator as i64;
+    Ok(DataQuality {
+        report,
+        information_accuracy: InformationAccuracy {
+            fields: rapport_store::ACCURACY_COLUMNS
+                .iter()
+                .map(|(c, _)| c.to_string())
+                .collect(),
+            valid_cells: valid,
+            flagged_cells: f.denominator as i64 - valid - quarantined,
+            quarantined_customer_rows: quarantined,
+            percent: f.value.map(|v| v * 100.0),
+        },
+    })
 }
 
 /// Parses `--view`.

@@ -1,7 +1,8 @@
-//! Row-scoped figures for the dashboard, the KPI tiles and the alert queue:
-//! band counts and score histogram at the latest scored date, band migration
-//! from the previous one, alerts per day, open alerts, KPI numerators and
-//! denominators, and the alert list of a scope.
+//! Row-scoped figures for the dashboard's charts and the alert queue: band
+//! counts and score histogram at the latest scored date, band migration from
+//! the previous one, alerts per day, open alerts, and the alert list of a
+//! scope. The KPI tiles are not here: they are `rapport_analytics::kpi`,
+//! read through `rapport_services::kpi` (one definition per KPI).
 //!
 //! Every query takes a [`Scope`] and applies it in SQL through the customer
 //! (`c`); no figure ever counts a customer the caller may not see. The
@@ -32,29 +33,6 @@ pub struct Dashboard {
     pub open_alerts: Vec<(String, i64)>,
     /// Alerts still `new` more than 24 hours after they were raised.
     pub alerts_past_sla: i64,
-    pub kpi: KpiCounts,
-}
-
-/// Raw counts behind the KPI tiles (C13), within the scope.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct KpiCounts {
-    /// Customers with an interaction in the 90 days before `as_of`.
-    pub contacted_90d: i64,
-    /// Service cases opened in the 90 days before `as_of`, and of those closed within one day.
-    pub cases_opened_90d: i64,
-    pub cases_closed_within_1d: i64,
-    /// Survey answers with a 1–5 score in the 365 days before `as_of`, and of those ≥ 4.
-    pub survey_answers: i64,
-    pub survey_satisfied: i64,
-    /// Open holdings, and customers holding at least one.
-    pub holdings: i64,
-    pub holders: i64,
-    /// Customers whose accounts were all closed in the 365 days before `as_of`, and in the year before that.
-    pub churned_last_year: i64,
-    pub churned_year_before: i64,
-    /// Alerts raised in the 90 days before `as_of`, and of those acknowledged within 24 hours.
-    pub alerts_90d: i64,
-    pub alerts_acknowledged_24h: i64,
 }
 
 /// Which alerts of a scope to list.
@@ -85,22 +63,6 @@ fn score_bin(store: &Store) -> &'static str {
     match store {
         Store::Sqlite(_) => "CAST(h.score AS BIGINT) / 10",
         Store::Postgres(_) => "CAST(FLOOR(h.score) AS BIGINT) / 10",
-    }
-}
-
-/// `day <= limit_day + 1 day` for dates (SQLite compares ISO text).
-fn at_most_a_day_after(store: &Store, day: &str, limit_day: &str) -> String {
-    match store {
-        Store::Sqlite(_) => format!("{day} <= date({limit_day}, '+1 day')"),
-        Store::Postgres(_) => format!("{day} <= {limit_day} + 1"),
-    }
-}
-
-/// `at <= limit + 24 hours` for timestamps.
-fn at_most_24h_after(store: &Store, at: &str, limit: &str) -> String {
-    match store {
-        Store::Sqlite(_) => format!("julianday({at}) <= julianday({limit}) + 1"),
-        Store::Postgres(_) => format!("{at} <= {limit} + INTERVAL '1 day'"),
     }
 }
 
@@ -196,7 +158,6 @@ impl Store {
         for (bin, n) in hist {
             histogram[bin.clamp(0, 9) as usize] += n;
         }
-        let kpi = self.kpi_counts(scope, day).await?;
         Ok(Dashboard {
             as_of,
             previous_as_of,
@@ -207,94 +168,7 @@ impl Store {
             alerts_per_day,
             open_alerts,
             alerts_past_sla,
-            kpi,
         })
-    }
-
-    /// The KPI counts of `scope` for the windows ending at `as_of`.
-    pub async fn kpi_counts(&self, scope: &Scope, as_of: NaiveDate) -> Result<KpiCounts> {
-        let d90 = as_of - Duration::days(90);
-        let d365 = as_of - Duration::days(365);
-        let d730 = as_of - Duration::days(730);
-        let contacted = scoped(self, scope, |st, sc| {
-            format!(
-                "SELECT COUNT(*) FROM customer c WHERE EXISTS (SELECT 1 FROM interaction i \
-                 WHERE i.customer_id = c.id AND i.occurred_on >= {} AND i.occurred_on < {}) AND {sc}",
-                st.param(d90),
-                st.param(as_of)
-            )
-        });
-        let within_1d = at_most_a_day_after(self, "s.closed_on", "s.opened_on");
-        let cases = scoped(self, scope, |st, sc| {
-            format!(
-                "SELECT COUNT(*), COALESCE(SUM(CASE WHEN s.closed_on IS NOT NULL AND {within_1d} \
-                 THEN 1 ELSE 0 END), 0) FROM service_case s JOIN customer c ON c.id = s.customer_id \
-                 WHERE s.opened_on >= {} AND s.opened_on < {} AND {sc}",
-                st.param(d90),
-                st.param(as_of)
-            )
-        });
-        let surveys = scoped(self, scope, |st, sc| {
-            format!(
-                "SELECT COUNT(*), COALESCE(SUM(CASE WHEN r.score >= 4 THEN 1 ELSE 0 END), 0) \
-                 FROM survey_response r JOIN customer c ON c.id = r.customer_id \
-                 WHERE r.answered_on >= {} AND r.answered_on < {} AND r.score BETWEEN 1 AND 5 AND {sc}",
-                st.param(d365),
-                st.param(as_of)
-            )
-        });
-        let holdings = scoped(self, scope, |st, sc| {
-            format!(
-                "SELECT COUNT(*), COUNT(DISTINCT h.customer_id) FROM holding h JOIN customer c ON c.id = h.customer_id \
-                 WHERE (h.closed_on IS NULL OR h.closed_on >= {}) AND {sc}",
-                st.param(as_of)
-            )
-        });
-        let churned = |from: NaiveDate, to: NaiveDate| {
-            scoped(self, scope, |st, sc| {
-                let (from, to) = (st.param(from), st.param(to));
-                format!(
-                    "SELECT COUNT(*) FROM customer c WHERE EXISTS (SELECT 1 FROM account a WHERE a.customer_id = c.id) \
-                     AND NOT EXISTS (SELECT 1 FROM account a WHERE a.customer_id = c.id AND (a.closed_on IS NULL OR a.closed_on >= {to})) \
-                     AND EXISTS (SELECT 1 FROM account a WHERE a.customer_id = c.id AND a.closed_on >= {from}) AND {sc}"
-                )
-            })
-        };
-        let (churned_last, churned_before) = (churned(d365, as_of), churned(d730, d365));
-        let within_24h = at_most_24h_after(self, "e.at", "a.raised_at");
-        let alerts = scoped(self, scope, |st, sc| {
-            format!(
-                "SELECT COUNT(*), COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM alert_event e WHERE e.alert_id = a.id \
-                 AND e.to_status = 'acknowledged' AND {within_24h}) THEN 1 ELSE 0 END), 0) \
-                 FROM alert a JOIN customer c ON c.id = a.customer_id \
-                 WHERE a.raised_on >= {} AND a.raised_on < {} AND {sc}",
-                st.param(d90),
-                st.param(as_of)
-            )
-        });
-        let k = on_pool!(self, p => {
-            let contacted_90d: i64 = contacted.query_scalar()?.fetch_one(p).await?;
-            let (cases_opened_90d, cases_closed_within_1d): (i64, i64) = cases.query_as()?.fetch_one(p).await?;
-            let (survey_answers, survey_satisfied): (i64, i64) = surveys.query_as()?.fetch_one(p).await?;
-            let (holdings, holders): (i64, i64) = holdings.query_as()?.fetch_one(p).await?;
-            let churned_last_year: i64 = churned_last.query_scalar()?.fetch_one(p).await?;
-            let churned_year_before: i64 = churned_before.query_scalar()?.fetch_one(p).await?;
-            let (alerts_90d, alerts_acknowledged_24h): (i64, i64) = alerts.query_as()?.fetch_one(p).await?;
-            KpiCounts {
-                contacted_90d,
-                cases_opened_90d,
-                cases_closed_within_1d,
-                survey_answers,
-                survey_satisfied,
-                holdings,
-                holders,
-                churned_last_year,
-                churned_year_before,
-                alerts_90d,
-                alerts_acknowledged_24h,
-            }
-        });
-        Ok(k)
     }
 
     /// Alerts of customers in `scope` matching `f`, newest first, and how many match.

@@ -65,7 +65,7 @@ pub use customers::{
     HealthPoint, Page, ProfileContact, ProfileFacts, ProfileLoan, ProfileTxn, RmRow, Scope,
     SearchMatch,
 };
-pub use dashboard::{Dashboard, KpiCounts, ScopedAlertFilter};
+pub use dashboard::{Dashboard, ScopedAlertFilter};
 pub use error::StoreError;
 pub use files::{
     create_private_file, holders as store_lock_holders, lock_exclusive, lock_path, restrict_path,
@@ -73,7 +73,7 @@ pub use files::{
 };
 pub use import::*;
 pub use jobs::{JobClaim, JobRunRow, JobScheduleRow};
-pub use kpi::{KpiCustomer, KpiRows};
+pub use kpi::{KpiAlert, KpiCase, KpiCustomer, KpiRows, ACCURACY_COLUMNS, CUSTOMER_IMPORT_KINDS};
 pub use live_txn::{LiveTxnRow, NewLiveTxn};
 pub use matching::{
     CustomerModelScore, LoggedDecision, ModelScoreRow, ModelVersionRow, NewModelVersion,

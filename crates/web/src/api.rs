@@ -141,7 +141,7 @@ pub const ROUTES: &[ApiRoute] = &[
     ApiRoute { method: "post", path: "/api/v1/alerts/{id}/action", summary: "Record the action taken; body {\"note\"}", permission: Some(Permission::WorkAlerts), query: &[], body: true, public: false, handler: || post(alert_action) },
     ApiRoute { method: "post", path: "/api/v1/alerts/{id}/close", summary: "Close with a disposition; body {\"disposition\", \"note\"?}", permission: Some(Permission::WorkAlerts), query: &[], body: true, public: false, handler: || post(alert_close) },
     ApiRoute { method: "get", path: "/api/v1/segments", summary: "Segments with their sizes at the latest membership date", permission: Some(Permission::ViewSegments), query: &[], body: false, public: false, handler: || get(segments) },
-    ApiRoute { method: "get", path: "/api/v1/dashboard", summary: "Dashboard figures of the caller's scope (bands, migration, alerts, KPI counts)", permission: None, query: &[], body: false, public: false, handler: || get(dashboard) },
+    ApiRoute { method: "get", path: "/api/v1/dashboard", summary: "Dashboard figures of the caller's scope (bands, histogram, migration, alerts) and its KPI tiles: the same `tiles` as GET /api/v1/kpis (empty without the right to view KPIs)", permission: None, query: &[], body: false, public: false, handler: || get(dashboard) },
     ApiRoute { method: "get", path: "/api/v1/customers/{key}/recommendations", summary: "The customer's next best actions (ranked, with reasons in zh and en), active model scores with reasons, and the latest suitability decisions", permission: Some(Permission::ViewCustomers), query: &[], body: false, public: false, handler: || get(customer_recommendations) },
     ApiRoute { method: "post", path: "/api/v1/recommendations/{id}/outcome", summary: "Record what became of a recommendation; body {\"outcome\": offered|accepted|declined, \"channel\"?, \"note\"?}; offering and accepting re-check suitability (422 when blocked)", permission: Some(Permission::RecordOutcomes), query: &[], body: true, public: false, handler: || post(recommendation_outcome) },
     ApiRoute { method: "post", path: "/api/v1/customers/{key}/consents", summary: "Record a consent the customer gives or refuses; body {\"channel\": phone|online|mobile|wechat, \"purpose\": service|marketing, \"granted\": bool, \"note\"?}; takes effect today; the latest record per channel and purpose decides", permission: Some(Permission::RecordConsent), query: &[], body: true, public: false, handler: || post(crate::api_engage::consent) },
@@ -677,7 +677,17 @@ async fn dashboard(
     ApiUser(v): ApiUser,
 ) -> Result<Json<Value>, ApiError> {
     let d = app.store.dashboard(&v.scope()).await?;
-    Ok(Json(json!(d)))
+    let mut body = json!(d);
+    // The tiles are the KPI report's, computed once by the services.
+    let tiles = if v.can(Permission::ViewKpis) {
+        let k = rapport_services::kpi::report(&app.services, &v.actor(), None, None).await?;
+        body["kpi_window"] = json!({ "start": k.start, "end": k.end });
+        json!(k.tiles)
+    } else {
+        json!([])
+    };
+    body["tiles"] = tiles;
+    Ok(Json(body))
 }
 
 async fn transactions(

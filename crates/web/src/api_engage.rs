@@ -302,21 +302,7 @@ pub(super) async fn kpis(
     require(&v, Permission::ViewKpis)?;
     let view = rapport_services::kpi::parse_view(q.view.as_deref())
         .map_err(|e| ApiError::bad_request("invalid_parameter", e.to_string()))?;
-    let end = rapport_services::kpi::default_end(&app.store)
-        .await
-        .map_err(ApiError::internal)?;
-    let facts = rapport_services::kpi::load(&app.store)
-        .await
-        .map_err(ApiError::internal)?;
-    let d = rapport_services::kpi::dashboard(
-        &facts,
-        &v.scope(),
-        &app.cfg.kpi.targets,
-        end,
-        app.cfg.kpi.window_days,
-        app.cfg.kpi.trend_months,
-        view,
-    );
+    let d = rapport_services::kpi::report(&app.services, &v.actor(), view, None).await?;
     Ok(Json(json!(d)))
 }
 

@@ -378,7 +378,13 @@ async fn report(cfg: &Config, json: bool, cmd: ReportCommand) -> Result<()> {
             })
         }
         ReportCommand::Quality => {
-            let q = rapport_ingest::quality_report(&store).await?;
+            // Information accuracy is a KPI: the services add it (one definition).
+            let services = rapport_services::Services::build(store.clone(), cfg.clone())?;
+            let q = rapport_services::kpi::data_quality(
+                &services,
+                &rapport_services::access::Actor::system("cli"),
+            )
+            .await?;
             emit(json, &q, || q.render_text())
         }
         ReportCommand::Quarantine { limit } => {
@@ -581,7 +587,11 @@ async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
     let report = load_generated(&store, tmp.path(), &g.source, &o).await;
     pb.finish_and_clear();
     let report = report?;
-    let quality = rapport_ingest::quality_report(&store).await?;
+    let quality = rapport_services::kpi::data_quality(
+        &rapport_services::Services::build(store.clone(), cfg.clone())?,
+        &rapport_services::access::Actor::system("demo"),
+    )
+    .await?;
     if !json {
         eprintln!("scoring every customer (features, health, segments, alerts) …");
     }

@@ -1,13 +1,14 @@
-//! `rapport kpi`: the KPI dashboard on the command line (tiles with target
-//! and trend, a view by segment, branch or RM, CSV export).
+//! `rapport kpi`: the KPI report on the command line (tiles with target
+//! and trend, a view by segment, branch or RM, CSV export), the same
+//! `rapport_services::kpi::report` the dashboard and `/kpis` read.
 
 use crate::output::emit;
 use anyhow::{Context, Result};
 use clap::Args;
+use rapport_services::access::Actor;
 use rapport_services::config::Config;
 use rapport_services::import::open;
-use rapport_services::kpi::{dashboard, default_end, load, parse_view, view_csv};
-use rapport_store::Scope;
+use rapport_services::kpi::{parse_view, report, view_csv};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -36,21 +37,16 @@ pub async fn run(cfg: &Config, json: bool, a: KpiArgs) -> Result<()> {
     let store = open(&cfg.database.url).await?;
     let result = async {
         let end = match &a.end {
-            Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .with_context(|| format!("--end {s:?}: expected YYYY-MM-DD"))?,
-            None => default_end(&store).await?,
+            Some(s) => Some(
+                chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .with_context(|| format!("--end {s:?}: expected YYYY-MM-DD"))?,
+            ),
+            None => None,
         };
         let view = parse_view(a.view.as_deref())?;
-        let facts = load(&store).await?;
-        let d = dashboard(
-            &facts,
-            &Scope::All,
-            &cfg.kpi.targets,
-            end,
-            cfg.kpi.window_days,
-            cfg.kpi.trend_months,
-            view,
-        );
+        let services = rapport_services::Services::build(store.clone(), cfg.clone())?;
+        // The whole bank, as an operator's report (no member of staff's scope).
+        let d = report(&services, &Actor::system("cli"), view, end).await?;
         if let Some(path) = &a.csv {
             let csv = view_csv(&d)?;
             // Mode 0600 like every file Rapport exports.
@@ -83,7 +79,7 @@ pub async fn run(cfg: &Config, json: bool, a: KpiArgs) -> Result<()> {
                     "{:<30} {:>10}  target {:>8}  {}  trend {}",
                     format!("{} {}", t.label_zh, t.label_en),
                     pct(t.value, share),
-                    pct(Some(t.target), share),
+                    t.target.map_or("none".into(), |x| pct(Some(x), share)),
                     match t.meets_target {
                         Some(true) => "met",
                         Some(false) => "MISSED",

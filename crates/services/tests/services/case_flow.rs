@@ -28,6 +28,9 @@ async fn run(backend: Backend) {
 
     let mut cfg = Config::default();
     cfg.jobs.utc_offset = "+08:00".into();
+    // This story runs the first response on working hours (the default is
+    // 24 calendar hours; crates/services/tests/services/kpi_report.rs).
+    cfg.cases.first_response_basis = "business".into();
     let s = CaseSettings::from_config(&cfg).unwrap();
     // Monday 14 September 2026, 10:00.
     let monday = NaiveDateTime::parse_from_str("2026-09-14 10:00", "%Y-%m-%d %H:%M").unwrap();

@@ -5,6 +5,7 @@
 
 mod case_flow;
 mod kpi_csv;
+mod kpi_report;
 mod layering;
 mod lending;
 mod live_feed;

@@ -1,11 +1,11 @@
-//! The row-scoped dashboard, KPI counts and alert queue under each scope, on
+//! The row-scoped dashboard, the rows the KPIs read and the alert queue under each scope, on
 //! SQLite always and on PostgreSQL when `RAPPORT_TEST_PG` names a server URL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use rapport_testkit::TestDb;
 
 use chrono::NaiveDate;
-use rapport_store::{KpiCounts, Scope, ScopedAlertFilter, Store, StoreError};
+use rapport_store::{Scope, ScopedAlertFilter, Store, StoreError};
 
 async fn exec(store: &Store, sql: &str) {
     match store {
@@ -158,53 +158,35 @@ async fn story(store: &Store) {
         ),
         (0, 0, [0; 10], 0)
     );
-    assert_eq!(nobody.kpi, KpiCounts::default());
 
-    // ----- KPI counts ---------------------------------------------------------
-    let k = store.kpi_counts(&Scope::All, d(3, 1)).await.unwrap();
+    // ----- what the KPIs read (the figures are rapport_analytics::kpi) -----
+    let rows = store.kpi_rows().await.unwrap();
+    assert_eq!(rows.customers.len(), 4);
+    // Every customer has a name and nothing else of the identifying fields.
+    assert!(rows.customers.iter().all(|c| c.cells_present == 1));
+    assert!(rows.flagged_cells.is_empty());
+    assert_eq!(rows.quarantined_customer_rows, 0);
+    // One scoring per month, the unfinished one left out.
+    let mut runs: Vec<NaiveDate> = rows.health.iter().map(|h| h.1).collect();
+    runs.sort();
+    runs.dedup();
+    assert_eq!(runs, vec![d(2, 1), d(3, 1)]);
+    assert_eq!(rows.health.len(), 7);
+    // An alert's acknowledgement is its first step out of `new`.
+    let mut acks: Vec<(i64, Option<String>)> = rows
+        .alerts
+        .iter()
+        .map(|a| (a.customer_id, a.acknowledged_at.map(|t| t.to_rfc3339())))
+        .collect();
+    acks.sort();
     assert_eq!(
-        k,
-        KpiCounts {
-            contacted_90d: 2,
-            cases_opened_90d: 3,
-            cases_closed_within_1d: 1,
-            survey_answers: 3,
-            survey_satisfied: 2,
-            holdings: 3,
-            holders: 2,
-            churned_last_year: 1,
-            churned_year_before: 1,
-            alerts_90d: 4,
-            alerts_acknowledged_24h: 1,
-        }
-    );
-    assert_eq!(all.kpi, k);
-    let k = store.kpi_counts(&Scope::Branch(2), d(3, 1)).await.unwrap();
-    assert_eq!(
-        k,
-        KpiCounts {
-            contacted_90d: 0,
-            cases_opened_90d: 1,
-            cases_closed_within_1d: 0,
-            survey_answers: 1,
-            survey_satisfied: 1,
-            holdings: 1,
-            holders: 1,
-            churned_last_year: 0,
-            churned_year_before: 1,
-            alerts_90d: 1,
-            alerts_acknowledged_24h: 0,
-        }
-    );
-    let k = store.kpi_counts(&Scope::Rm(1), d(3, 1)).await.unwrap();
-    assert_eq!(
-        (
-            k.contacted_90d,
-            k.cases_closed_within_1d,
-            k.holdings,
-            k.alerts_90d
-        ),
-        (1, 1, 2, 1)
+        acks,
+        vec![
+            (1, None),
+            (2, Some("2025-02-10T09:00:00+00:00".to_string())),
+            (3, Some("2025-02-23T08:00:00+00:00".to_string())),
+            (4, None)
+        ]
     );
 
     // ----- the alert queue ------------------------------------------------------

@@ -1,19 +1,20 @@
-//! The dashboard: KPI tiles against their targets, the health distribution,
-//! band migration since the previous scoring, and alerts over time — all
-//! drawn on the server, all within the viewer's scope.
+//! The dashboard: the KPI tiles against their targets (the same tiles as
+//! `/kpis` and `GET /api/v1/kpis`, from `rapport_services::kpi::report`), the
+//! health distribution, band migration since the previous scoring, and
+//! alerts over time — all drawn on the server, all within the viewer's scope.
 
+use super::kpis::{tile_views, TileChart, TileView};
 use super::{render, Layout};
-use crate::auth::PageUser;
+use crate::auth::{PageUser, Permission};
 use crate::charts::{self, Series};
 use crate::error::PageError;
-use crate::i18n::{Text, Tr};
+use crate::i18n::Text;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use rapport_store::KpiCounts;
 
 pub const TEXTS: &[Text] = &[
     ("dash.title", "总览", "Dashboard"),
@@ -42,38 +43,8 @@ pub const TEXTS: &[Text] = &[
         "尚未评分：运行 rapport score。",
         "Not scored yet: run rapport score.",
     ),
-    (
-        "kpi.coverage",
-        "渠道覆盖率（90 天内有接触）",
-        "Channel coverage (contact in 90 days)",
-    ),
-    (
-        "kpi.response",
-        "诉求 24 小时响应率",
-        "Demand response within 24 h",
-    ),
-    (
-        "kpi.satisfaction",
-        "满意度（4–5 分占比）",
-        "Satisfaction (share scoring 4–5)",
-    ),
-    (
-        "kpi.depth",
-        "产品深度（人均持有产品）",
-        "Product depth (holdings per holder)",
-    ),
-    (
-        "kpi.churn_reduction",
-        "流失率较上年下降",
-        "Churn reduction vs previous year",
-    ),
-    (
-        "kpi.alert_ack",
-        "预警 24 小时确认率",
-        "Alerts acknowledged within 24 h",
-    ),
-    ("kpi.healthy_share", "健康客户占比", "Healthy customers"),
-    ("kpi.no_data", "数据不足", "not enough data"),
+    ("dash.kpi_window", "指标统计区间", "KPI window"),
+    ("dash.all_kpis", "全部指标与趋势", "All KPIs and trends"),
     ("sev.low", "低", "Low"),
     ("sev.medium", "中", "Medium"),
     ("sev.high", "高", "High"),
@@ -84,106 +55,6 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/", get(dashboard))
 }
 
-/// One KPI tile.
-pub struct Tile {
-    pub key: &'static str,
-    pub value: String,
-    pub target: String,
-    /// met | close | missed | none
-    pub state: &'static str,
-    pub bar: String,
-}
-
-fn ratio(n: i64, d: i64) -> Option<f64> {
-    (d > 0).then(|| n as f64 / d as f64)
-}
-
-fn pct_tile(t: &Tr, key: &'static str, v: Option<f64>, target: f64) -> Tile {
-    match v {
-        Some(v) => Tile {
-            key,
-            value: format!("{:.1}%", v * 100.0),
-            target: format!("{:.0}%", target * 100.0),
-            state: if v >= target {
-                "met"
-            } else if v >= target * 0.9 {
-                "close"
-            } else {
-                "missed"
-            },
-            bar: charts::progress(t.s(key), v, target),
-        },
-        None => Tile {
-            key,
-            value: t.s("kpi.no_data").to_string(),
-            target: format!("{:.0}%", target * 100.0),
-            state: "none",
-            bar: String::new(),
-        },
-    }
-}
-
-/// The tiles, with the product's targets (C13).
-pub fn tiles(t: &Tr, k: &KpiCounts, healthy: i64, scored: i64) -> Vec<Tile> {
-    let mut out = vec![
-        pct_tile(
-            t,
-            "kpi.coverage",
-            ratio(k.contacted_90d, scored.max(k.holders)),
-            0.90,
-        ),
-        pct_tile(
-            t,
-            "kpi.response",
-            ratio(k.cases_closed_within_1d, k.cases_opened_90d),
-            0.95,
-        ),
-        pct_tile(
-            t,
-            "kpi.satisfaction",
-            ratio(k.survey_satisfied, k.survey_answers),
-            0.85,
-        ),
-        pct_tile(
-            t,
-            "kpi.alert_ack",
-            ratio(k.alerts_acknowledged_24h, k.alerts_90d),
-            0.90,
-        ),
-    ];
-    let reduction = (k.churned_year_before > 0)
-        .then(|| 1.0 - k.churned_last_year as f64 / k.churned_year_before as f64);
-    out.push(pct_tile(t, "kpi.churn_reduction", reduction, 0.20));
-    let depth = ratio(k.holdings, k.holders);
-    out.push(Tile {
-        key: "kpi.depth",
-        value: depth
-            .map(|d| format!("{d:.2}"))
-            .unwrap_or_else(|| t.s("kpi.no_data").into()),
-        target: "2.00".into(),
-        state: match depth {
-            Some(d) if d >= 2.0 => "met",
-            Some(d) if d >= 1.8 => "close",
-            Some(_) => "missed",
-            None => "none",
-        },
-        bar: depth
-            .map(|d| charts::progress(t.s("kpi.depth"), d / 4.0, 0.5))
-            .unwrap_or_default(),
-    });
-    let hs = ratio(healthy, scored);
-    out.push(Tile {
-        key: "kpi.healthy_share",
-        value: hs
-            .map(|v| format!("{:.1}%", v * 100.0))
-            .unwrap_or_else(|| t.s("kpi.no_data").into()),
-        target: "—".into(),
-        state: "none",
-        bar: String::new(),
-    });
-    out
-}
-
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardPage {
@@ -192,7 +63,9 @@ struct DashboardPage {
     previous: String,
     customers: i64,
     scored: bool,
-    tiles: Vec<Tile>,
+    /// The KPI window (empty when the viewer may not see KPIs).
+    kpi_window: String,
+    tiles: Vec<TileView>,
     bands_svg: String,
     histogram_svg: String,
     alerts_svg: String,
@@ -210,6 +83,11 @@ async fn dashboard(
     let layout = Layout::new(&app, &v, "/", "/");
     let t = layout.t;
     let d = app.store.dashboard(&v.scope()).await?;
+    let kpis = if v.can(Permission::ViewKpis) {
+        Some(rapport_services::kpi::report(&app.services, &v.actor(), None, None).await?)
+    } else {
+        None
+    };
     let order = ["healthy", "watch", "at_risk"];
     let count_of = |b: &str| {
         d.bands
@@ -218,7 +96,6 @@ async fn dashboard(
             .map(|x| x.1)
             .unwrap_or(0)
     };
-    let scored: i64 = d.bands.iter().map(|x| x.1).sum();
     let bands_svg = charts::bars(
         t.s("dash.health"),
         t.s("common.no_data"),
@@ -293,7 +170,14 @@ async fn dashboard(
         })
         .collect();
     let page = DashboardPage {
-        tiles: tiles(&t, &d.kpi, count_of("healthy"), scored),
+        kpi_window: kpis
+            .as_ref()
+            .map(|k| format!("{} – {}", k.start, k.end))
+            .unwrap_or_default(),
+        tiles: kpis
+            .as_ref()
+            .map(|k| tile_views(k, &t, TileChart::Bar))
+            .unwrap_or_default(),
         as_of: d.as_of.map(|x| x.to_string()).unwrap_or_default(),
         previous: d.previous_as_of.map(|x| x.to_string()).unwrap_or_default(),
         customers: d.customers,

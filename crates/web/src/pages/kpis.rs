@@ -2,11 +2,11 @@
 //! its configured target with a monthly trend, a view by segment, branch or
 //! RM, and the view as CSV (`/kpis.csv`). Figures from `rapport_services::kpi`.
 
-use super::{render, require, Layout};
-use crate::auth::{PageUser, Permission};
+use super::{render, Layout};
+use crate::auth::PageUser;
 use crate::charts::{self, Series};
 use crate::error::PageError;
-use crate::i18n::{Lang, Text};
+use crate::i18n::{Lang, Text, Tr};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -14,7 +14,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use rapport_services::kpi::{dashboard, default_end, load, view_csv, ViewBy};
+use rapport_services::kpi::{report, view_csv, KpiDashboard, Tile, ViewBy};
 use serde::Deserialize;
 
 pub const TEXTS: &[Text] = &[
@@ -32,6 +32,7 @@ pub const TEXTS: &[Text] = &[
     ("kpis.show", "查看", "Show"),
     ("kpis.csv", "导出 CSV", "Export CSV"),
     ("kpis.group", "分组", "Group"),
+    ("kpis.no_target", "未设目标", "no target"),
 ];
 
 pub fn routes() -> Router<AppState> {
@@ -45,12 +46,83 @@ pub struct KpiQuery {
     view: Option<String>,
 }
 
+/// A KPI tile as shown: label in the page's language, value, target and
+/// state (met, missed or none), and a chart.
 pub struct TileView {
-    pub label: &'static str,
+    pub kpi: &'static str,
+    pub label: String,
     pub value: String,
     pub target: String,
     pub state: &'static str,
     pub chart: String,
+}
+
+/// How a tile is drawn: its monthly trend (the `/kpis` page) or a bar
+/// against the target (the home dashboard).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum TileChart {
+    Trend,
+    Bar,
+}
+
+/// The tiles of `d` as shown in `t`'s language: the one rendering of a KPI
+/// tile, used by the `/kpis` page and the home dashboard.
+pub fn tile_views(d: &KpiDashboard, t: &Tr, chart: TileChart) -> Vec<TileView> {
+    d.tiles
+        .iter()
+        .map(|tile| tile_view(tile, t, chart))
+        .collect()
+}
+
+fn tile_view(tile: &Tile, t: &Tr, chart: TileChart) -> TileView {
+    let zh = t.lang == Lang::ZhCn;
+    let none = t.s("kpis.no_data");
+    let share = tile.is_share;
+    let label = if zh { &tile.label_zh } else { &tile.label_en }.clone();
+    let chart = match chart {
+        TileChart::Trend => {
+            let points: Vec<(String, f64)> = tile
+                .trend
+                .iter()
+                .filter_map(|(m, v)| v.map(|x| (m.clone(), if share { 100.0 * x } else { x })))
+                .collect();
+            let guide: Vec<(f64, &str)> = tile
+                .target
+                .map(|x| (if share { 100.0 * x } else { x }, t.s("kpis.target")))
+                .into_iter()
+                .collect();
+            charts::lines(
+                &label,
+                none,
+                &[Series {
+                    name: label.clone(),
+                    colour: charts::colour("healthy"),
+                    points,
+                }],
+                None,
+                &guide,
+            )
+        }
+        TileChart::Bar => match (tile.value, share) {
+            (Some(v), true) => charts::progress(&label, v, tile.target.unwrap_or(0.0)),
+            _ => String::new(),
+        },
+    };
+    TileView {
+        kpi: tile.kpi.as_str(),
+        value: show(tile.value, share, none),
+        target: match tile.target {
+            Some(x) => show(Some(x), share, none),
+            None => t.s("kpis.no_target").to_string(),
+        },
+        state: match tile.meets_target {
+            Some(true) => "met",
+            Some(false) => "missed",
+            None => "none",
+        },
+        chart,
+        label,
+    }
 }
 
 pub struct RowView {
@@ -68,11 +140,12 @@ struct KpisPage {
     customers: usize,
     tiles: Vec<TileView>,
     view: String,
-    heads: Vec<&'static str>,
+    heads: Vec<String>,
     rows: Vec<RowView>,
 }
 
-fn show(v: Option<f64>, share: bool, none: &str) -> String {
+/// A value as shown: a share in per cent with one decimal, otherwise two decimals.
+pub fn show(v: Option<f64>, share: bool, none: &str) -> String {
     match v {
         None => none.to_string(),
         Some(x) if share => format!("{:.1}%", 100.0 * x),
@@ -80,76 +153,18 @@ fn show(v: Option<f64>, share: bool, none: &str) -> String {
     }
 }
 
-async fn compute(
-    app: &AppState,
-    v: &crate::auth::Viewer,
-    view: Option<&str>,
-) -> Result<rapport_services::kpi::KpiDashboard, PageError> {
-    let view = view.and_then(ViewBy::parse);
-    let end = default_end(&app.store).await.map_err(PageError::from)?;
-    let facts = load(&app.store).await.map_err(PageError::from)?;
-    Ok(dashboard(
-        &facts,
-        &v.scope(),
-        &app.cfg.kpi.targets,
-        end,
-        app.cfg.kpi.window_days,
-        app.cfg.kpi.trend_months,
-        view,
-    ))
-}
-
 async fn page(
     State(app): State<AppState>,
     PageUser(v): PageUser,
     Query(q): Query<KpiQuery>,
 ) -> Result<Response, PageError> {
-    require(&v, Permission::ViewKpis)?;
+    let view = q.view.as_deref().and_then(ViewBy::parse);
+    let d = report(&app.services, &v.actor(), view, None).await?;
     let layout = Layout::new(&app, &v, "/kpis", "/kpis");
-    let d = compute(&app, &v, q.view.as_deref()).await?;
-    let zh = layout.t.lang == Lang::ZhCn;
-    let none = layout.t.s("kpis.no_data");
-    let tiles = d
-        .tiles
-        .iter()
-        .map(|t| {
-            let share = t.kpi.is_share();
-            let label = if zh { t.label_zh } else { t.label_en };
-            let points: Vec<(String, f64)> = t
-                .trend
-                .iter()
-                .filter_map(|(m, v)| v.map(|x| (m.clone(), if share { 100.0 * x } else { x })))
-                .collect();
-            let target = if share { 100.0 * t.target } else { t.target };
-            let chart = charts::lines(
-                label,
-                none,
-                &[Series {
-                    name: label.to_string(),
-                    colour: charts::colour("healthy"),
-                    points,
-                }],
-                None,
-                &[(target, layout.t.s("kpis.target"))],
-            );
-            TileView {
-                label,
-                value: show(t.value, share, none),
-                target: show(Some(t.target), share, none),
-                state: match t.meets_target {
-                    Some(true) => "met",
-                    Some(false) => "missed",
-                    None => "none",
-                },
-                chart,
-            }
-        })
-        .collect();
-    let heads = d
-        .kpis
-        .iter()
-        .map(|k| if zh { k.label_zh() } else { k.label_en() })
-        .collect();
+    let t = layout.t;
+    let none = t.s("kpis.no_data");
+    let tiles = tile_views(&d, &t, TileChart::Trend);
+    let heads = tiles.iter().map(|x| x.label.clone()).collect();
     let rows = d
         .rows
         .iter()
@@ -181,9 +196,12 @@ async fn csv(
     PageUser(v): PageUser,
     Query(q): Query<KpiQuery>,
 ) -> Result<Response, PageError> {
-    require(&v, Permission::ViewKpis)?;
-    let view = q.view.as_deref().or(Some("branch"));
-    let d = compute(&app, &v, view).await?;
+    let view = q
+        .view
+        .as_deref()
+        .and_then(ViewBy::parse)
+        .unwrap_or(ViewBy::Branch);
+    let d = report(&app.services, &v.actor(), Some(view), None).await?;
     let body = view_csv(&d).map_err(PageError::from)?;
     let name = format!(
         "attachment; filename=\"kpis-{}-{}.csv\"",

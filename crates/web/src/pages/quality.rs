@@ -63,12 +63,11 @@ async fn quality(
 ) -> Result<Response, PageError> {
     require(&v, Permission::ViewDataQuality)?;
     let layout = Layout::new(&app, &v, "/quality", "/quality");
-    let q = rapport_ingest::quality_report(&app.store)
-        .await
-        .map_err(|e| PageError::Internal(e.into()))?;
+    let dq = rapport_services::kpi::data_quality(&app.services, &v.actor()).await?;
+    let q = &dq.report;
     let imports = app.store.imports().await?;
     render(&QualityPage {
-        accuracy: pct(q.information_accuracy.percent),
+        accuracy: pct(dq.information_accuracy.percent),
         acceptance: pct(q.imports.acceptance_percent),
         quarantined: q.quarantined_rows,
         fields: q

@@ -9,7 +9,7 @@
 use crate::common;
 
 use rapport_analytics::kpi::Kpi;
-use rapport_services::kpi::{dashboard, default_end, load, view_csv, ViewBy};
+use rapport_services::kpi::{dashboard, default_end, load_now, view_csv, ViewBy};
 use rapport_store::Scope;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -17,7 +17,7 @@ async fn kpis_agree_with_the_store_partition_and_respect_scope() {
     let b = common::bank(false, 400).await.unwrap();
     let cfg = rapport_services::config::Config::default();
     let end = default_end(&b.store).await.unwrap();
-    let facts = load(&b.store).await.unwrap();
+    let facts = load_now(&b.state.services).await.unwrap();
     let d = dashboard(
         &facts,
         &Scope::All,
@@ -29,7 +29,7 @@ async fn kpis_agree_with_the_store_partition_and_respect_scope() {
     );
     assert_eq!(d.tiles.len(), Kpi::ALL.len());
     for t in &d.tiles {
-        assert_eq!(Some(&t.target), cfg.kpi.targets.get(t.kpi.as_str()));
+        assert_eq!(t.target.as_ref(), cfg.kpi.targets.get(t.kpi.as_str()));
         assert_eq!(t.trend.len(), cfg.kpi.trend_months);
     }
     let cov = d

@@ -9,6 +9,7 @@ mod campaign_e2e;
 mod cases_web;
 mod common;
 mod customer_360;
+mod kpi_agree;
 mod kpi_dashboard;
 mod live_feed_api;
 mod profile_web;
