@@ -456,7 +456,8 @@ fn softmax_in_place(v: &mut [f64]) {
 }
 
 /// Where a labelled text comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Source {
     /// A real consumer narrative from the CFPB database (English).
     Cfpb,
@@ -563,7 +564,7 @@ pub fn sample_examples() -> Vec<(String, ComplaintCategory)> {
 }
 
 /// Precision, recall and F1 of one category in an [`Evaluation`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CategoryMetrics {
     pub category: ComplaintCategory,
     pub precision: f64,
@@ -730,7 +731,7 @@ fn score(
 }
 
 /// One held-out set measured by [`held_out_report`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct HeldOutSet {
     /// `"cfpb-en"`, `"seed-en"` or `"seed-zh"`.
     pub name: &'static str,
@@ -745,7 +746,7 @@ pub struct HeldOutSet {
 /// The measurement of a model on the built-in rows kept out of training,
 /// one figure set per source and language, with the training counts each
 /// category rests on.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct HeldOutReport {
     pub sets: Vec<HeldOutSet>,
     /// Training rows per category: `(category, cfpb, seed en, seed zh,

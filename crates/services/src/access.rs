@@ -103,6 +103,9 @@ pub enum Permission {
     RecordConsent,
     /// Activate or roll back a model version in the registry.
     ManageModels,
+    /// Approve an extension of a complaint's deadline that the SLA policy
+    /// reserves to a senior (the regulator's second extension).
+    ApproveCaseExtensions,
 }
 
 impl Permission {
@@ -127,6 +130,9 @@ impl Permission {
             Permission::ViewKpis => "view KPIs",
             Permission::RecordConsent => "record consents",
             Permission::ManageModels => "activate or roll back models",
+            Permission::ApproveCaseExtensions => {
+                "approve a senior extension of a complaint's deadline"
+            }
         }
     }
 
@@ -151,6 +157,7 @@ impl Permission {
             Permission::ViewKpis => !matches!(role, Admin | Auditor),
             Permission::RecordConsent => matches!(role, Rm | Manager | Agent),
             Permission::ManageModels => matches!(role, Risk | Admin),
+            Permission::ApproveCaseExtensions => matches!(role, Manager),
         }
     }
 }

@@ -120,6 +120,10 @@ impl Default for KpiConfig {
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct CasesConfig {
+    /// Which service levels cases run on: `bank` (the targets below) or
+    /// `regulator` (the regulator's complaint timelines, 15 → 30 → 60
+    /// calendar days; the targets below are then not used).
+    pub sla_policy: String,
     /// `business` (working hours on working days, holidays off) or `calendar`.
     pub basis: String,
     /// First response target in minutes of the clock (default 24 h).
@@ -138,6 +142,7 @@ impl Default for CasesConfig {
     fn default() -> Self {
         let r = rapport_engage::sla::ResolutionTargets::default();
         CasesConfig {
+            sla_policy: "bank".into(),
             basis: "business".into(),
             first_response_minutes: 24 * 60,
             resolution_minutes: [
@@ -715,6 +720,12 @@ impl Config {
             );
         }
         let k = &self.cases;
+        if rapport_engage::sla::PolicyKind::parse(&k.sla_policy).is_none() {
+            bail!(
+                "cases.sla_policy must be bank or regulator (got {:?})",
+                k.sla_policy
+            );
+        }
         if rapport_engage::sla::Basis::parse(&k.basis).is_none() {
             bail!(
                 "cases.basis must be business or calendar (got {:?})",

@@ -7,5 +7,6 @@ mod case_flow;
 mod kpi_csv;
 mod layering;
 mod live_feed;
+mod reclassify;
 mod rm_cadence;
 mod signin;
