@@ -18,25 +18,30 @@
 //!   had the better macro-F1, see docs/VALIDATION.md) and multinomial naive Bayes
 //!   ([`ModelKind::NaiveBayes`]). Training is deterministic given
 //!   [`TrainOptions::seed`].
-//! * [`Classifier::builtin`]: trained at first use on the committed sample of
-//!   CFPB complaint narratives (`data/cfpb_complaints_sample.csv`, see
-//!   `data/README.md`). That sample has four categories only (credit
-//!   reporting, cards and payments, accounts and deposits, loans and
-//!   mortgages); the built-in model never predicts the others.
+//! * [`Classifier::builtin`]: trained at first use on the committed
+//!   training rows of two files (see `data/README.md`): real CFPB complaint
+//!   narratives in English (`data/cfpb_complaints_sample.csv`, categories
+//!   from CFPB's product *and* issue) and a seed set written for Rapport in
+//!   Chinese and English covering all eleven categories
+//!   (`data/seed_complaints.csv`). Rows marked `test` in either file are
+//!   never trained on. [`Classifier::with_corrections`] trains on the same
+//!   rows plus the corrections handlers made (the services keep them).
 //! * [`evaluate`]: stratified k-fold cross-validation with accuracy,
 //!   macro-F1, per-category precision / recall / F1 and the majority-class
-//!   baseline.
+//!   baseline; [`held_out_report`]: the same figures on the held-out rows,
+//!   apart for real English narratives, English seeds and Chinese seeds.
 //! * [`severity_of`]: severity by keyword rules in English and Chinese. These
 //!   are rules, not learned, and not measured: the public data has no
 //!   severity label.
 //!
-//! Accuracy is measured on English text only. Chinese text gets features and
-//! a prediction with a confidence, but there is no public labelled Chinese
-//! complaint data here, so its accuracy is unknown; the built-in model has
-//! seen no Chinese at all.
+//! What the figures rest on: the real held-out narratives measure English
+//! only (CFPB has no Chinese) and hold few fee and fraud complaints; the
+//! Chinese figures rest on the seed set alone, written by the same team as
+//! the training seeds, so they are optimistic. docs/VALIDATION.md gives
+//! the counts.
 //!
-//! Must never do IO: the only data it reads is its own sample, compiled in
-//! with `include_str!`.
+//! Must never do IO: the only data it reads is its own, compiled in with
+//! `include_str!`; corrections come in as arguments.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -48,8 +53,12 @@ use crate::sla::Severity;
 /// Number of hash buckets: 2^18.
 pub const FEATURE_SPACE: u64 = 1 << 18;
 
-/// The committed training sample (CFPB narratives, public domain).
+/// The committed CFPB narratives (public domain), with their split.
 const SAMPLE_CSV: &str = include_str!("../data/cfpb_complaints_sample.csv");
+
+/// The committed seed set: complaints written for Rapport in Chinese and
+/// English for every category (see `data/README.md`).
+const SEED_CSV: &str = include_str!("../data/seed_complaints.csv");
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
@@ -191,6 +200,11 @@ pub struct TrainOptions {
     pub nb_alpha: f64,
     /// Seeds the order of the examples in each epoch.
     pub seed: u64,
+    /// Weighs each example by `n / (classes × examples of its class)`
+    /// (logistic regression), so a category with few examples is not
+    /// drowned by one with many (the real narratives are two-fifths credit
+    /// reporting).
+    pub balanced: bool,
 }
 
 impl Default for TrainOptions {
@@ -202,6 +216,7 @@ impl Default for TrainOptions {
             l2: 1e-4,
             nb_alpha: 0.01,
             seed: 42,
+            balanced: true,
         }
     }
 }
@@ -301,6 +316,20 @@ impl Classifier {
         let mut rng = SplitMix64(opts.seed);
         let mut order: Vec<usize> = (0..data.len()).collect();
         let mut probs = vec![0.0; k];
+        let mut per_class = vec![0usize; k];
+        for (_, y) in data {
+            per_class[*y] += 1;
+        }
+        let weight: Vec<f64> = per_class
+            .iter()
+            .map(|&n_c| {
+                if opts.balanced && n_c > 0 {
+                    data.len() as f64 / (k as f64 * n_c as f64)
+                } else {
+                    1.0
+                }
+            })
+            .collect();
         for epoch in 0..opts.epochs {
             rng.shuffle(&mut order);
             let lr = opts.learning_rate / (1.0 + epoch as f64 / 10.0);
@@ -309,7 +338,7 @@ impl Classifier {
                 self.row_scores(x, &mut probs);
                 softmax_in_place(&mut probs);
                 for (c, p) in probs.iter().enumerate() {
-                    let g = p - if c == *y { 1.0 } else { 0.0 };
+                    let g = weight[*y] * (p - if c == *y { 1.0 } else { 0.0 });
                     self.bias[c] -= lr * g;
                     for (row, v) in x {
                         self.weights[row * k + c] -= lr * g * v;
@@ -356,9 +385,20 @@ impl Classifier {
         }
     }
 
-    /// The model trained on the committed CFPB sample, built at first use.
+    /// The model trained on the built-in training rows (CFPB narratives and
+    /// the seed set), built at first use.
     pub fn builtin() -> &'static Classifier {
         &BUILTIN
+    }
+
+    /// A model trained on the built-in training rows plus `corrections`
+    /// (texts a handler reclassified, with the category they chose), with
+    /// the default options. With no corrections it equals
+    /// [`Classifier::builtin`].
+    pub fn with_corrections(corrections: &[(String, ComplaintCategory)]) -> Classifier {
+        let mut examples = sample_examples();
+        examples.extend(corrections.iter().cloned());
+        Classifier::train(&examples, &TrainOptions::default())
     }
 
     /// The classes this model can predict, in [`ComplaintCategory`] order.
@@ -415,22 +455,116 @@ fn softmax_in_place(v: &mut [f64]) {
     }
 }
 
-/// The committed sample as `(narrative, category)` pairs. A row whose
-/// category does not parse is skipped (a test checks there is none).
-pub fn sample_examples() -> Vec<(String, ComplaintCategory)> {
+/// Where a labelled text comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// A real consumer narrative from the CFPB database (English).
+    Cfpb,
+    /// A complaint written for Rapport by its team (`data/seed_complaints.csv`).
+    Seed,
+    /// A case a handler reclassified (a stored correction).
+    Correction,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Cfpb => "cfpb",
+            Source::Seed => "seed",
+            Source::Correction => "correction",
+        }
+    }
+}
+
+/// Whether a built-in row is for training or kept out of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Split {
+    Train,
+    /// Held out: never trained on, only measured.
+    Test,
+}
+
+/// One labelled complaint of the built-in data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Labelled {
+    pub text: String,
+    pub category: ComplaintCategory,
+    /// `"en"` or `"zh"`.
+    pub lang: &'static str,
+    pub source: Source,
+    pub split: Split,
+}
+
+fn parse_split(s: &str) -> Option<Split> {
+    match s {
+        "train" => Some(Split::Train),
+        "test" => Some(Split::Test),
+        _ => None,
+    }
+}
+
+/// Every built-in labelled row: the CFPB narratives
+/// (`data/cfpb_complaints_sample.csv`) then the seed set
+/// (`data/seed_complaints.csv`), both with their split. A row whose
+/// category or split does not parse is skipped (a test checks there is
+/// none).
+pub fn builtin_data() -> Vec<Labelled> {
+    let mut out = Vec::new();
     let mut reader = csv::Reader::from_reader(SAMPLE_CSV.as_bytes());
-    reader
-        .records()
-        .filter_map(Result::ok)
-        .filter_map(|r| {
-            let category = ComplaintCategory::parse(r.get(3)?)?;
-            Some((r.get(4)?.to_string(), category))
-        })
+    for r in reader.records().filter_map(Result::ok) {
+        let (Some(category), Some(split), Some(text)) = (
+            r.get(3).and_then(ComplaintCategory::parse),
+            r.get(4).and_then(parse_split),
+            r.get(5),
+        ) else {
+            continue;
+        };
+        out.push(Labelled {
+            text: text.to_string(),
+            category,
+            lang: "en",
+            source: Source::Cfpb,
+            split,
+        });
+    }
+    let mut reader = csv::Reader::from_reader(SEED_CSV.as_bytes());
+    for r in reader.records().filter_map(Result::ok) {
+        let lang = match r.get(1) {
+            Some("zh") => "zh",
+            Some("en") => "en",
+            _ => continue,
+        };
+        let (Some(category), Some(split), Some(text)) = (
+            r.get(2).and_then(ComplaintCategory::parse),
+            r.get(3).and_then(parse_split),
+            r.get(4),
+        ) else {
+            continue;
+        };
+        out.push(Labelled {
+            text: text.to_string(),
+            category,
+            lang,
+            source: Source::Seed,
+            split,
+        });
+    }
+    out
+}
+
+/// The built-in training rows (CFPB and seed, split `train`) as
+/// `(text, category)` pairs: what [`Classifier::builtin`] learns from.
+pub fn sample_examples() -> Vec<(String, ComplaintCategory)> {
+    builtin_data()
+        .into_iter()
+        .filter(|l| l.split == Split::Train)
+        .map(|l| (l.text, l.category))
         .collect()
 }
 
 /// Precision, recall and F1 of one category in an [`Evaluation`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CategoryMetrics {
     pub category: ComplaintCategory,
     pub precision: f64,
@@ -533,25 +667,41 @@ pub fn evaluate(
         }
     }
 
-    let mut per_category = Vec::new();
-    let mut hits = 0usize;
-    for (i, (_, truth)) in examples.iter().enumerate() {
-        if predicted[i] == Some(*truth) {
-            hits += 1;
-        }
+    let pairs: Vec<(ComplaintCategory, Option<ComplaintCategory>)> = examples
+        .iter()
+        .zip(&predicted)
+        .map(|((_, truth), p)| (*truth, *p))
+        .collect();
+    let (accuracy, macro_f1, per_category) = score(&pairs);
+    Evaluation {
+        n,
+        k_folds,
+        accuracy,
+        macro_f1,
+        majority_baseline: ratio(baseline_hits, n),
+        per_category,
     }
+}
+
+/// Accuracy, macro-F1 (over the categories with support) and the
+/// per-category figures of `(truth, prediction)` pairs. A category with
+/// neither support nor predictions is left out.
+fn score(
+    pairs: &[(ComplaintCategory, Option<ComplaintCategory>)],
+) -> (f64, f64, Vec<CategoryMetrics>) {
+    let hits = pairs.iter().filter(|(t, p)| *p == Some(*t)).count();
+    let mut per_category = Vec::new();
     let mut f1_sum = 0.0;
     let mut f1_count = 0usize;
     for &cat in ComplaintCategory::ALL {
-        let support = examples.iter().filter(|(_, c)| *c == cat).count();
-        let predicted_as = predicted.iter().filter(|p| **p == Some(cat)).count();
+        let support = pairs.iter().filter(|(t, _)| *t == cat).count();
+        let predicted_as = pairs.iter().filter(|(_, p)| *p == Some(cat)).count();
         if support == 0 && predicted_as == 0 {
             continue;
         }
-        let tp = examples
+        let tp = pairs
             .iter()
-            .zip(&predicted)
-            .filter(|((_, c), p)| *c == cat && **p == Some(cat))
+            .filter(|(t, p)| *t == cat && *p == Some(cat))
             .count();
         let precision = ratio(tp, predicted_as);
         let recall = ratio(tp, support);
@@ -572,17 +722,125 @@ pub fn evaluate(
             support,
         });
     }
-    Evaluation {
-        n,
-        k_folds,
-        accuracy: ratio(hits, n),
-        macro_f1: if f1_count > 0 {
-            f1_sum / f1_count as f64
-        } else {
-            0.0
-        },
-        majority_baseline: ratio(baseline_hits, n),
-        per_category,
+    let macro_f1 = if f1_count > 0 {
+        f1_sum / f1_count as f64
+    } else {
+        0.0
+    };
+    (ratio(hits, pairs.len()), macro_f1, per_category)
+}
+
+/// One held-out set measured by [`held_out_report`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct HeldOutSet {
+    /// `"cfpb-en"`, `"seed-en"` or `"seed-zh"`.
+    pub name: &'static str,
+    pub source: Source,
+    pub lang: &'static str,
+    pub n: usize,
+    pub accuracy: f64,
+    pub macro_f1: f64,
+    pub per_category: Vec<CategoryMetrics>,
+}
+
+/// The measurement of a model on the built-in rows kept out of training,
+/// one figure set per source and language, with the training counts each
+/// category rests on.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct HeldOutReport {
+    pub sets: Vec<HeldOutSet>,
+    /// Training rows per category: `(category, cfpb, seed en, seed zh,
+    /// corrections)`.
+    pub training: Vec<(ComplaintCategory, usize, usize, usize, usize)>,
+}
+
+/// Measures `model` on every built-in held-out row (split `test`): real
+/// CFPB narratives, English seed complaints and Chinese seed complaints,
+/// each reported apart. `corrections` are the stored corrections the model
+/// was trained on beside the built-in rows (counted, not measured).
+pub fn held_out_report(
+    model: &Classifier,
+    corrections: &[(String, ComplaintCategory)],
+) -> HeldOutReport {
+    let data = builtin_data();
+    let mut sets = Vec::new();
+    for (name, source, lang) in [
+        ("cfpb-en", Source::Cfpb, "en"),
+        ("seed-en", Source::Seed, "en"),
+        ("seed-zh", Source::Seed, "zh"),
+    ] {
+        let pairs: Vec<(ComplaintCategory, Option<ComplaintCategory>)> = data
+            .iter()
+            .filter(|l| l.split == Split::Test && l.source == source && l.lang == lang)
+            .map(|l| (l.category, Some(model.predict(&l.text).category)))
+            .collect();
+        let (accuracy, macro_f1, per_category) = score(&pairs);
+        sets.push(HeldOutSet {
+            name,
+            source,
+            lang,
+            n: pairs.len(),
+            accuracy,
+            macro_f1,
+            per_category,
+        });
+    }
+    let training = ComplaintCategory::ALL
+        .iter()
+        .map(|&cat| {
+            let count = |source: Source, lang: &str| {
+                data.iter()
+                    .filter(|l| {
+                        l.split == Split::Train
+                            && l.category == cat
+                            && l.source == source
+                            && l.lang == lang
+                    })
+                    .count()
+            };
+            (
+                cat,
+                count(Source::Cfpb, "en"),
+                count(Source::Seed, "en"),
+                count(Source::Seed, "zh"),
+                corrections.iter().filter(|(_, c)| *c == cat).count(),
+            )
+        })
+        .collect();
+    HeldOutReport { sets, training }
+}
+
+impl HeldOutReport {
+    /// A Markdown summary: what the model trained on, then one table per
+    /// held-out set.
+    pub fn to_markdown(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "Training rows per category:\n");
+        let _ = writeln!(
+            s,
+            "| category | CFPB (real, en) | seed en | seed zh | corrections |"
+        );
+        let _ = writeln!(s, "|---|---|---|---|---|");
+        for (cat, cfpb, en, zh, corr) in &self.training {
+            let _ = writeln!(s, "| {cat} | {cfpb} | {en} | {zh} | {corr} |");
+        }
+        for set in &self.sets {
+            let _ = writeln!(
+                s,
+                "\nHeld out `{}` (n = {}): accuracy {:.4}, macro-F1 {:.4}\n",
+                set.name, set.n, set.accuracy, set.macro_f1
+            );
+            let _ = writeln!(s, "| category | precision | recall | F1 | support |");
+            let _ = writeln!(s, "|---|---|---|---|---|");
+            for m in &set.per_category {
+                let _ = writeln!(
+                    s,
+                    "| {} | {:.4} | {:.4} | {:.4} | {} |",
+                    m.category, m.precision, m.recall, m.f1, m.support
+                );
+            }
+        }
+        s
     }
 }
 
@@ -755,23 +1013,66 @@ mod tests {
     use super::*;
 
     #[test]
-    fn classify_every_row_of_the_sample_has_a_category_that_parses() {
+    fn classify_every_row_of_the_builtin_data_parses() {
         let mut reader = csv::Reader::from_reader(SAMPLE_CSV.as_bytes());
         let headers = reader.headers().unwrap().clone();
         assert_eq!(
             headers.iter().collect::<Vec<_>>(),
-            vec!["complaint_id", "product", "issue", "category", "narrative"]
+            vec![
+                "complaint_id",
+                "product",
+                "issue",
+                "category",
+                "split",
+                "narrative"
+            ]
         );
         let mut rows = 0;
         for record in reader.records() {
             let record = record.unwrap();
             assert!(ComplaintCategory::parse(&record[3]).is_some(), "{record:?}");
-            assert!(!record[4].trim().is_empty());
-            assert!(record[4].chars().count() <= 1500);
+            assert!(parse_split(&record[4]).is_some(), "{record:?}");
+            assert!(!record[5].trim().is_empty());
+            assert!(record[5].chars().count() <= 1500);
             rows += 1;
         }
-        assert_eq!(rows, sample_examples().len());
-        assert!((200..=800).contains(&rows), "{rows}");
+        let mut reader = csv::Reader::from_reader(SEED_CSV.as_bytes());
+        let headers = reader.headers().unwrap().clone();
+        assert_eq!(
+            headers.iter().collect::<Vec<_>>(),
+            vec!["seed_id", "lang", "category", "split", "text"]
+        );
+        for record in reader.records() {
+            let record = record.unwrap();
+            assert!(matches!(&record[1], "zh" | "en"), "{record:?}");
+            assert!(ComplaintCategory::parse(&record[2]).is_some(), "{record:?}");
+            assert!(parse_split(&record[3]).is_some(), "{record:?}");
+            assert!(!record[4].trim().is_empty());
+            rows += 1;
+        }
+        assert_eq!(rows, builtin_data().len());
+        // Every category has Chinese training and held-out rows.
+        for &cat in ComplaintCategory::ALL {
+            for split in [Split::Train, Split::Test] {
+                assert!(
+                    builtin_data()
+                        .iter()
+                        .any(|l| l.category == cat && l.lang == "zh" && l.split == split),
+                    "{cat} {split:?}"
+                );
+            }
+        }
+        // No held-out text is also a training text.
+        let data = builtin_data();
+        for t in data.iter().filter(|l| l.split == Split::Test) {
+            assert!(
+                !data
+                    .iter()
+                    .any(|l| l.split == Split::Train && l.text == t.text),
+                "{}",
+                t.text
+            );
+        }
     }
 
     #[test]
@@ -796,7 +1097,16 @@ mod tests {
             lr.accuracy,
             lr.majority_baseline
         );
-        assert!(lr.macro_f1 > 0.6, "macro-F1 {}", lr.macro_f1);
+        // Eleven categories, most with 18–34 training rows in two
+        // languages: macro-F1 well above chance (about 0.09), and the
+        // default trainer at least as good as the other.
+        assert!(lr.macro_f1 > 0.45, "macro-F1 {}", lr.macro_f1);
+        assert!(
+            lr.macro_f1 >= nb.macro_f1,
+            "{} < {}",
+            lr.macro_f1,
+            nb.macro_f1
+        );
     }
 
     #[test]
@@ -839,14 +1149,6 @@ mod tests {
             "My mortgage servicer misapplied my escrow payment and refused a loan modification.",
         );
         assert_eq!(p.category, ComplaintCategory::LoansMortgages, "{p:?}");
-    }
-
-    #[test]
-    fn classify_chinese_text_gets_a_prediction_with_a_confidence() {
-        // No accuracy claim: there is no labelled Chinese data.
-        assert!(!features("我的信用卡被盗刷了，银行不处理").is_empty());
-        let p = Classifier::builtin().predict("我的信用卡被盗刷了，银行不处理");
-        assert!(p.confidence > 0.0 && p.confidence <= 1.0);
     }
 
     #[test]

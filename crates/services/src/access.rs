@@ -105,6 +105,10 @@ pub enum Permission {
     ManageModels,
     /// Record a customer's risk-tolerance questionnaire (C1–C5).
     AssessRisk,
+
+    /// Approve an extension of a complaint's deadline that the SLA policy
+    /// reserves to a senior (the regulator's second extension).
+    ApproveCaseExtensions,
 }
 
 impl Permission {
@@ -130,6 +134,9 @@ impl Permission {
             Permission::RecordConsent => "record consents",
             Permission::AssessRisk => "record risk-tolerance assessments",
             Permission::ManageModels => "activate or roll back models",
+            Permission::ApproveCaseExtensions => {
+                "approve a senior extension of a complaint's deadline"
+            }
         }
     }
 
@@ -155,6 +162,8 @@ impl Permission {
             Permission::RecordConsent => matches!(role, Rm | Manager | Agent),
             Permission::ManageModels => matches!(role, Risk | Admin),
             Permission::AssessRisk => matches!(role, Rm | Manager),
+
+            Permission::ApproveCaseExtensions => matches!(role, Manager),
         }
     }
 }

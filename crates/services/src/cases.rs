@@ -17,8 +17,10 @@ use rand::RngCore;
 use rapport_engage::case::{
     transition, CaseAction, CaseState, ComplaintCategory, RootCauseTaxonomy,
 };
+use rapport_engage::classify::{held_out_report, Classifier, HeldOutReport};
 use rapport_engage::sla::{
-    escalations, status, BusinessCalendar, Level, Pause, Severity, SlaPolicy, SlaState, Target,
+    escalations, status, BusinessCalendar, Level, Pause, PolicyKind, Severity, SlaPolicy, SlaState,
+    Target,
 };
 use rapport_engage::{decide, ContactPolicy, Purpose, SendChannel};
 use rapport_store::{
@@ -31,6 +33,8 @@ use serde_json::json;
 /// What the case logic needs besides the store.
 #[derive(Debug, Clone)]
 pub struct CaseSettings {
+    /// Which service levels the cases run on (`cases.sla_policy`).
+    pub policy_kind: PolicyKind,
     pub sla: SlaPolicy,
     pub calendar: BusinessCalendar,
     pub taxonomy: RootCauseTaxonomy,
@@ -60,6 +64,8 @@ impl CaseSettings {
             work.extend(p.make_up.iter().copied());
         }
         let c = &cfg.cases;
+        let policy_kind = PolicyKind::parse(&c.sla_policy)
+            .with_context(|| format!("cases.sla_policy {:?}: bank or regulator", c.sla_policy))?;
         let mut sla = SlaPolicy {
             warn_at: c.warn_at,
             first_response_minutes: c.first_response_minutes,
@@ -82,7 +88,14 @@ impl CaseSettings {
                 ),
             }
         }
+        if policy_kind == PolicyKind::Regulator {
+            sla = SlaPolicy {
+                warn_at: c.warn_at,
+                ..SlaPolicy::regulator()
+            };
+        }
         Ok(CaseSettings {
+            policy_kind,
             sla,
             calendar: BusinessCalendar::with_days(off, work),
             taxonomy: RootCauseTaxonomy::default(),
@@ -127,7 +140,7 @@ pub async fn open(store: &Store, clock: &Clock, i: &Intake) -> Result<CaseRow> {
     let auto = |s: &str| s.trim().is_empty() || s.trim() == "auto";
     let mut notes = Vec::new();
     let category = if auto(&i.category) {
-        let p = rapport_engage::classify::Classifier::builtin().predict(&text);
+        let p = classifier(store).await?.predict(&text);
         notes.push(format!(
             "category {} detected from the text (confidence {:.2})",
             p.category.as_str(),
@@ -212,8 +225,9 @@ pub async fn sla_of(
 ) -> Result<[rapport_engage::sla::SlaStatus; 2]> {
     let severity = Severity::parse(&c.severity).unwrap_or(Severity::Medium);
     let p = pauses(&store.case_pauses(c.id).await?);
+    let granted = usize::try_from(c.sla_extensions).unwrap_or(0);
     status(
-        &s.sla,
+        &s.sla.extended(granted),
         &s.calendar,
         severity,
         c.opened_at,
@@ -969,4 +983,257 @@ pub async fn set_improvement_status(
         )])
         .await?;
     Ok(())
+}
+
+/// The stored corrections as training examples: each reclassified case's
+/// subject and description with the category of its latest correction
+/// (erased cases left out).
+pub async fn corrections(store: &Store) -> Result<Vec<(String, ComplaintCategory)>> {
+    Ok(store
+        .case_corrections()
+        .await?
+        .into_iter()
+        .filter_map(|r| {
+            let cat = ComplaintCategory::parse(&r.category)?;
+            Some((
+                format!("{}\n{}", r.subject.trim(), r.description.trim()),
+                cat,
+            ))
+        })
+        .collect())
+}
+
+/// The built-in model (no corrections), shared.
+static BUILTIN_MODEL: std::sync::LazyLock<std::sync::Arc<Classifier>> =
+    std::sync::LazyLock::new(|| std::sync::Arc::new(Classifier::builtin().clone()));
+
+/// The last model trained with corrections, with the corrections it was
+/// trained on.
+type Trained = (Vec<(String, ComplaintCategory)>, std::sync::Arc<Classifier>);
+static WITH_CORRECTIONS: std::sync::Mutex<Option<Trained>> = std::sync::Mutex::new(None);
+
+/// The classifier cases are classified with: the built-in model while no
+/// case was reclassified; otherwise a model trained on the built-in rows
+/// plus every stored correction. It is trained at the first classification
+/// after the corrections change (a new correction, an erased case) and kept
+/// until they change again, so a correction teaches the very next intake.
+pub async fn classifier(store: &Store) -> Result<std::sync::Arc<Classifier>> {
+    let corr = corrections(store).await?;
+    if corr.is_empty() {
+        return Ok(BUILTIN_MODEL.clone());
+    }
+    if let Ok(guard) = WITH_CORRECTIONS.lock() {
+        if let Some((k, m)) = guard.as_ref() {
+            if *k == corr {
+                return Ok(m.clone());
+            }
+        }
+    }
+    let model = std::sync::Arc::new(Classifier::with_corrections(&corr));
+    if let Ok(mut guard) = WITH_CORRECTIONS.lock() {
+        *guard = Some((corr, model.clone()));
+    }
+    Ok(model)
+}
+
+/// The held-out measurement of the classifier cases are classified with
+/// now (the built-in rows plus the stored corrections): per category, on
+/// real CFPB narratives, English seeds and Chinese seeds kept out of
+/// training, with the training counts it rests on. The actor needs
+/// [`Permission::WorkCases`] (the figures hold no personal data).
+pub async fn classifier_report(store: &Store, actor: &Actor) -> ServiceResult<HeldOutReport> {
+    actor.require(Permission::WorkCases)?;
+    let corr = corrections(store).await?;
+    let model = classifier(store).await?;
+    Ok(held_out_report(&model, &corr))
+}
+
+/// What a reclassification did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reclassified {
+    pub case_id: i64,
+    pub correction_id: i64,
+    pub from: ComplaintCategory,
+    pub to: ComplaintCategory,
+    pub reason: String,
+    pub by: String,
+}
+
+/// Corrects the category of case `id` to `to` as `actor` (who needs
+/// [`Permission::WorkCases`] and the case in scope), for `reason` (required:
+/// who, when and why are kept, and the case's history shows it); audited.
+/// The case's text with its new category trains the next classifier
+/// ([`classifier`]).
+#[allow(clippy::too_many_arguments)]
+pub async fn reclassify_case(
+    store: &Store,
+    clock: &Clock,
+    actor: &Actor,
+    via: &str,
+    id: i64,
+    to: &str,
+    reason: &str,
+) -> ServiceResult<Reclassified> {
+    actor.require(Permission::WorkCases)?;
+    let c = case_in_scope(store, actor, id).await?;
+    let to_cat = ComplaintCategory::parse(to).ok_or_else(|| {
+        ServiceError::invalid(
+            "category",
+            format!(
+                "{to:?} is not a category ({}) / 不是有效的投诉类别",
+                ComplaintCategory::ALL
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    })?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(ServiceError::invalid(
+            "reason",
+            "say why the category is wrong / 请说明改类原因",
+        ));
+    }
+    if reason.chars().count() > 1000 {
+        return Err(ServiceError::invalid(
+            "reason",
+            "at most 1,000 characters / 不超过 1000 字",
+        ));
+    }
+    let from_cat = ComplaintCategory::parse(&c.category).unwrap_or(ComplaintCategory::Other);
+    if from_cat == to_cat && c.category == to_cat.as_str() {
+        return Err(ServiceError::invalid(
+            "category",
+            format!(
+                "the case is already {} / 该案件已是“{}”类",
+                to_cat.label_en(),
+                to_cat.label_zh()
+            ),
+        ));
+    }
+    let correction_id = store
+        .reclassify_case(
+            id,
+            &c.category,
+            to_cat.as_str(),
+            reason,
+            actor.name(),
+            clock.local(),
+            clock.now(),
+        )
+        .await?;
+    store
+        .append_audit(&[entry_for(
+            actor,
+            "case.reclassify",
+            "case",
+            Some(id.to_string()),
+            Some(c.customer_id),
+            json!({ "via": via, "from": c.category, "to": to_cat.as_str(), "correction": correction_id }),
+        )])
+        .await?;
+    Ok(Reclassified {
+        case_id: id,
+        correction_id,
+        from: from_cat,
+        to: to_cat,
+        reason: reason.to_string(),
+        by: actor.name().to_string(),
+    })
+}
+
+/// What an extension of a case's deadline did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Extended {
+    pub case_id: i64,
+    /// Extensions granted now, this one included.
+    pub extensions: i64,
+    /// The new resolution target in minutes on the policy's clock.
+    pub resolution_minutes: i64,
+    pub due: NaiveDateTime,
+    pub senior_approved: bool,
+}
+
+/// Extends the resolution deadline of case `id` as `actor` (who needs
+/// [`Permission::WorkCases`] and the case in scope) to the policy's next
+/// step, for `reason` (required; the customer must be told). A step the
+/// policy reserves to a senior also needs
+/// [`Permission::ApproveCaseExtensions`]. Refused when the policy allows no
+/// (further) extension or the case is resolved; audited.
+pub async fn extend_case(
+    store: &Store,
+    s: &CaseSettings,
+    clock: &Clock,
+    actor: &Actor,
+    via: &str,
+    id: i64,
+    reason: &str,
+) -> ServiceResult<Extended> {
+    actor.require(Permission::WorkCases)?;
+    let c = case_in_scope(store, actor, id).await?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(ServiceError::invalid(
+            "reason",
+            "say why the case needs more time / 请说明延期原因",
+        ));
+    }
+    if c.resolved_at.is_some() || matches!(c.state.as_str(), "resolved" | "closed") {
+        return Err(ServiceError::Refused(format!(
+            "case {id} is {}: nothing to extend / 案件已解决或关闭，无需延期",
+            c.state
+        )));
+    }
+    let granted = usize::try_from(c.sla_extensions).unwrap_or(0);
+    let Some(step) = s.sla.next_extension(granted) else {
+        return Err(ServiceError::Refused(format!(
+            "{} allow no further extension of case {id} ({granted} granted) / {}不允许再延期（已延期 {granted} 次）",
+            s.policy_kind.label_en(),
+            s.policy_kind.label_zh()
+        )));
+    };
+    if step.needs_senior_approval {
+        actor.require(Permission::ApproveCaseExtensions)?;
+    }
+    let days = step.resolution_minutes as f64 / rapport_engage::sla::DAY_MINUTES as f64;
+    let detail = format!(
+        "resolution extended to {days} days ({}){}: {reason}",
+        s.policy_kind.as_str(),
+        if step.needs_senior_approval {
+            ", approved by a senior"
+        } else {
+            ""
+        }
+    );
+    store
+        .extend_case_sla(id, c.sla_extensions, actor.name(), &detail, clock.local())
+        .await?;
+    store
+        .append_audit(&[entry_for(
+            actor,
+            "case.extend",
+            "case",
+            Some(id.to_string()),
+            Some(c.customer_id),
+            json!({ "via": via, "extensions": c.sla_extensions + 1,
+                    "resolution_minutes": step.resolution_minutes,
+                    "senior": step.needs_senior_approval }),
+        )])
+        .await?;
+    let c = store
+        .case(id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(format!("case {id}")))?;
+    let [_, res] = sla_of(store, s, &c, clock.local())
+        .await
+        .map_err(ServiceError::Internal)?;
+    Ok(Extended {
+        case_id: id,
+        extensions: c.sla_extensions,
+        resolution_minutes: res.target_minutes,
+        due: res.due,
+        senior_approved: step.needs_senior_approval,
+    })
 }

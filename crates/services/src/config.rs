@@ -119,8 +119,11 @@ impl Default for KpiConfig {
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct CasesConfig {
-    /// The resolution clock: `business` (working hours on working days,
-    /// holidays off) or `calendar`.
+    /// Which service levels cases run on: `bank` (the targets below) or
+    /// `regulator` (the regulator's complaint timelines, 15 → 30 → 60
+    /// calendar days; the targets below are then not used).
+    pub sla_policy: String,
+    /// `business` (working hours on working days, holidays off) or `calendar`.
     pub basis: String,
     /// The first-response clock: `calendar` (the default: 24 wall-clock
     /// hours) or `business` (working hours; the KPI's label says so).
@@ -141,6 +144,7 @@ impl Default for CasesConfig {
     fn default() -> Self {
         let r = rapport_engage::sla::ResolutionTargets::default();
         CasesConfig {
+            sla_policy: "bank".into(),
             basis: "business".into(),
             first_response_basis: "calendar".into(),
             first_response_minutes: 24 * 60,
@@ -734,6 +738,12 @@ impl Config {
             );
         }
         let k = &self.cases;
+        if rapport_engage::sla::PolicyKind::parse(&k.sla_policy).is_none() {
+            bail!(
+                "cases.sla_policy must be bank or regulator (got {:?})",
+                k.sla_policy
+            );
+        }
         if rapport_engage::sla::Basis::parse(&k.basis).is_none() {
             bail!(
                 "cases.basis must be business or calendar (got {:?})",

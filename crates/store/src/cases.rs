@@ -33,11 +33,13 @@ pub struct CaseRow {
     pub resolution: Option<String>,
     pub reopen_count: i64,
     pub created_by: String,
+    /// Extensions of the resolution deadline granted (migration 0015).
+    pub sla_extensions: i64,
 }
 
 const CASE_COLS: &str = "id, customer_id, intake, kind, category, severity, state, subject, \
     description, assignee, supervisor, opened_at, first_response_at, resolved_at, closed_at, \
-    root_cause, resolution, reopen_count, created_by";
+    root_cause, resolution, reopen_count, created_by, sla_extensions";
 
 /// A case to open.
 #[derive(Debug, Clone)]
@@ -95,6 +97,28 @@ pub struct EscalationRow {
     pub due: NaiveDateTime,
     pub escalated_to: String,
     pub reason: String,
+}
+
+/// A handler's correction of a case's category (migration 0015).
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct ReclassificationRow {
+    pub id: i64,
+    pub case_id: i64,
+    pub from_category: String,
+    pub to_category: String,
+    pub reason: String,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A case's text with the category a handler last gave it: one training
+/// example of the next classifier.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct CorrectionRow {
+    pub case_id: i64,
+    pub subject: String,
+    pub description: String,
+    pub category: String,
 }
 
 /// An improvement item with the number of cases of its root cause.
@@ -244,6 +268,105 @@ impl Store {
         on_pool!(self, p => {
             sqlx::query(event).bind(id).bind(at).bind(actor).bind(action).bind(state)
                 .bind(detail).execute(p).await?;
+        });
+        Ok(())
+    }
+
+    /// Changes a case's category from `from` to `to` (a conflict if the case
+    /// no longer has `from`), with its correction row and a `case_event`
+    /// (`reclassify`, the state unchanged) at local time `at`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn reclassify_case(
+        &self,
+        id: i64,
+        from: &str,
+        to: &str,
+        reason: &str,
+        actor: &str,
+        at: NaiveDateTime,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let update = "UPDATE support_case SET category = $1 WHERE id = $2 AND category = $3";
+        let state = "SELECT state FROM support_case WHERE id = $1";
+        let row = "INSERT INTO case_reclassification (case_id, from_category, to_category, \
+                   reason, actor, at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+        let event = "INSERT INTO case_event (case_id, at, actor, action, from_state, to_state, \
+                     detail) VALUES ($1, $2, $3, 'reclassify', $4, $4, $5)";
+        let detail = format!("category {from} → {to}: {reason}");
+        let rid = on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query(update).bind(to).bind(id).bind(from)
+                .execute(&mut *tx).await?.rows_affected();
+            if n != 1 {
+                return Err(StoreError::Conflict(format!(
+                    "case {id} is no longer in category {from}: reload and try again"
+                )));
+            }
+            let st: String = sqlx::query_scalar(state).bind(id).fetch_one(&mut *tx).await?;
+            let rid: i64 = sqlx::query_scalar(row).bind(id).bind(from).bind(to).bind(reason)
+                .bind(actor).bind(now).fetch_one(&mut *tx).await?;
+            sqlx::query(event).bind(id).bind(at).bind(actor).bind(&st).bind(&detail)
+                .execute(&mut *tx).await?;
+            tx.commit().await?;
+            rid
+        });
+        Ok(rid)
+    }
+
+    /// The corrections of one case, oldest first.
+    pub async fn case_reclassifications(&self, id: i64) -> Result<Vec<ReclassificationRow>> {
+        let sql = "SELECT id, case_id, from_category, to_category, reason, actor, at \
+                   FROM case_reclassification WHERE case_id = $1 ORDER BY id";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(id).fetch_all(p).await?))
+    }
+
+    /// The newest correction's id (0 when there is none): a new correction
+    /// changes it, so a cached classifier knows it is stale.
+    pub async fn last_reclassification_id(&self) -> Result<i64> {
+        let sql = "SELECT COALESCE(MAX(id), 0) FROM case_reclassification";
+        Ok(on_pool!(self, p => sqlx::query_scalar(sql).fetch_one(p).await?))
+    }
+
+    /// Every reclassified case's text with the category of its latest
+    /// correction, in case order. Cases whose text was erased are left out.
+    pub async fn case_corrections(&self) -> Result<Vec<CorrectionRow>> {
+        let sql = "SELECT c.id AS case_id, c.subject, c.description, r.to_category AS category \
+                   FROM case_reclassification r JOIN support_case c ON c.id = r.case_id \
+                   WHERE r.id = (SELECT MAX(r2.id) FROM case_reclassification r2 \
+                                 WHERE r2.case_id = r.case_id) \
+                   AND c.description <> '[erased]' ORDER BY c.id";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await?))
+    }
+
+    /// Grants one more extension of the case's resolution deadline if it
+    /// has `expected` extensions so far (else a conflict), with a
+    /// `case_event` (`extend`, the state unchanged) at local time `at`.
+    pub async fn extend_case_sla(
+        &self,
+        id: i64,
+        expected: i64,
+        actor: &str,
+        detail: &str,
+        at: NaiveDateTime,
+    ) -> Result<()> {
+        let update = "UPDATE support_case SET sla_extensions = sla_extensions + 1 \
+                      WHERE id = $1 AND sla_extensions = $2";
+        let state = "SELECT state FROM support_case WHERE id = $1";
+        let event = "INSERT INTO case_event (case_id, at, actor, action, from_state, to_state, \
+                     detail) VALUES ($1, $2, $3, 'extend', $4, $4, $5)";
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query(update).bind(id).bind(expected)
+                .execute(&mut *tx).await?.rows_affected();
+            if n != 1 {
+                return Err(StoreError::Conflict(format!(
+                    "case {id} no longer has {expected} extension(s): reload and try again"
+                )));
+            }
+            let st: String = sqlx::query_scalar(state).bind(id).fetch_one(&mut *tx).await?;
+            sqlx::query(event).bind(id).bind(at).bind(actor).bind(&st).bind(detail)
+                .execute(&mut *tx).await?;
+            tx.commit().await?;
         });
         Ok(())
     }

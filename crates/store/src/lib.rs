@@ -58,7 +58,10 @@ pub use campaign::{
     CampaignFigures, CampaignRow, ContactPoint, ContactTaskRow, MemberRow, NewCampaign,
     NewInvitation, NewMessage, OutboxRow,
 };
-pub use cases::{CaseChange, CaseEventRow, CaseRow, EscalationRow, ImprovementRow, NewCase};
+pub use cases::{
+    CaseChange, CaseEventRow, CaseRow, CorrectionRow, EscalationRow, ImprovementRow, NewCase,
+    ReclassificationRow,
+};
 pub use contact::{ConsentRow, ContactDecisionRow, LoggedContactDecision, Reachability};
 pub use customers::{
     BranchRow, Customer360, CustomerFilter, CustomerListRow, CustomerProfile, ErasureReport,

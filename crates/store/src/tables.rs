@@ -372,6 +372,12 @@ pub(crate) const TABLES: &[Table] = &[
     ),
     Table::child("case_pause", "support_case", "case_id", keep(COMPLAINT_RECORD)),
     Table::child(
+        "case_reclassification",
+        "support_case",
+        "case_id",
+        blank(&[erased_text!("reason")], COMPLAINT_RECORD),
+    ),
+    Table::child(
         "case_escalation",
         "support_case",
         "case_id",

@@ -128,6 +128,68 @@ pub(super) async fn case_step(
     Ok(Json(json!({ "case": id, "step": step })))
 }
 
+#[derive(Deserialize)]
+pub(super) struct ReclassifyBody {
+    category: String,
+    reason: String,
+}
+
+/// Corrects a case's category (who, when and why kept; audited); the
+/// correction trains the next classifier.
+pub(super) async fn case_reclassify(
+    State(app): State<AppState>,
+    ApiUser(v): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<ReclassifyBody>,
+) -> Result<Json<Value>, ApiError> {
+    let r = rapport_services::cases::reclassify_case(
+        &app.store,
+        &clock(&app),
+        &v.actor(),
+        "api",
+        id,
+        &body.category,
+        &body.reason,
+    )
+    .await?;
+    Ok(Json(json!({ "reclassified": r })))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ExtendBody {
+    reason: String,
+}
+
+/// Extends a case's resolution deadline to the SLA policy's next step.
+pub(super) async fn case_extend(
+    State(app): State<AppState>,
+    ApiUser(v): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<ExtendBody>,
+) -> Result<Json<Value>, ApiError> {
+    let x = rapport_services::cases::extend_case(
+        &app.store,
+        &app.services.settings.cases,
+        &clock(&app),
+        &v.actor(),
+        "api",
+        id,
+        &body.reason,
+    )
+    .await?;
+    Ok(Json(json!({ "extended": x })))
+}
+
+/// The complaint classifier's held-out measurement (per category, real and
+/// seed, English and Chinese) with what it was trained on.
+pub(super) async fn classifier_report(
+    State(app): State<AppState>,
+    ApiUser(v): ApiUser,
+) -> Result<Json<Value>, ApiError> {
+    let r = rapport_services::cases::classifier_report(&app.store, &v.actor()).await?;
+    Ok(Json(json!(r)))
+}
+
 pub(super) async fn campaigns(
     State(app): State<AppState>,
     ApiUser(v): ApiUser,

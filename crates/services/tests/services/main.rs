@@ -10,6 +10,8 @@ mod layering;
 mod lending;
 mod live_feed;
 mod profile360;
+
+mod reclassify;
 mod rm_cadence;
 mod rule_signals;
 mod signin;

@@ -108,6 +108,29 @@ pub const TEXTS: &[Text] = &[
     ("case.level.warning", "预警", "Warning"),
     ("case.level.breach", "超时", "Breach"),
     ("case.action.open", "受理", "open"),
+    ("case.action.reclassify", "改类", "reclassify"),
+    ("case.action.extend", "延期", "extend the deadline"),
+    ("case.reclassify", "更正投诉类别", "Correct the category"),
+    ("case.reclassify_to", "正确类别", "Right category"),
+    (
+        "case.reclassify_note",
+        "更正会记录操作人、时间和原因，并用于下一次训练分类模型。",
+        "The correction is kept with who, when and why, and trains the next classifier.",
+    ),
+    ("case.reclassify_submit", "更正类别", "Correct the category"),
+    ("case.extend", "延长解决时限", "Extend the deadline"),
+    (
+        "case.extend_note",
+        "按当前服务时限政策延到下一档；须告知客户延期原因。",
+        "Extends to the policy's next step; the customer must be told why.",
+    ),
+    (
+        "case.extend_senior",
+        "此次延期须由主管（经理）批准。",
+        "This extension needs a manager's approval.",
+    ),
+    ("case.extend_submit", "延期", "Extend"),
+    ("case.policy", "时限政策", "Service-level policy"),
 ];
 
 /// The kinds of case the intake form offers.
@@ -121,6 +144,8 @@ pub fn routes() -> Router<AppState> {
         .route("/cases", get(list))
         .route("/cases/{id}", get(detail))
         .route("/cases/{id}/actions", post(step))
+        .route("/cases/{id}/reclassify", post(reclassify))
+        .route("/cases/{id}/extend", post(extend))
         .route("/customers/{key}/cases/new", get(new_form))
         .route("/customers/{key}/cases", post(open))
 }
@@ -166,8 +191,8 @@ fn severity_label(t: &Tr, severity: &str) -> String {
 }
 
 fn action_label(t: &Tr, action: &str) -> String {
-    if action == "open" {
-        return t.s("case.action.open").to_string();
+    if matches!(action, "open" | "reclassify" | "extend") {
+        return t.s(&format!("case.action.{action}")).to_string();
     }
     match CaseActionKind::parse(action) {
         Some(k) => pick(t, k.label_zh(), k.label_en()),
@@ -470,6 +495,13 @@ struct DetailPage {
     escalate_to: String,
     me: String,
     error: Option<String>,
+    /// The category code and every category to correct it to.
+    category: String,
+    categories: Vec<(&'static str, String)>,
+    /// The policy's name, and whether (and how) its next extension can be asked.
+    policy_label: String,
+    can_extend: bool,
+    extend_needs_senior: bool,
 }
 
 /// The steps `transition` could accept in `state` (tried with placeholder
@@ -555,6 +587,9 @@ async fn detail_page(
         })
         .collect();
     let state = CaseState::parse(&c.state);
+    let next = settings
+        .sla
+        .next_extension(usize::try_from(c.sla_extensions).unwrap_or(0));
     let p = DetailPage {
         id,
         customer_href: format!("/customers/{}", enc(&key)),
@@ -623,6 +658,20 @@ async fn detail_page(
             .unwrap_or_else(|| settings.escalate_to.clone()),
         me: v.user.username.clone(),
         error,
+        category: c.category.clone(),
+        categories: ComplaintCategory::ALL
+            .iter()
+            .map(|k| (k.as_str(), pick(&t, k.label_zh(), k.label_en())))
+            .collect(),
+        policy_label: pick(
+            &t,
+            settings.policy_kind.label_zh(),
+            settings.policy_kind.label_en(),
+        ),
+        can_extend: c.resolved_at.is_none()
+            && !matches!(c.state.as_str(), "resolved" | "closed")
+            && next.is_some(),
+        extend_needs_senior: next.is_some_and(|x| x.needs_senior_approval),
         layout,
     };
     let failed = p.error.is_some();
@@ -697,4 +746,77 @@ async fn step(
         Err(e) => return Err(e.into()),
     }
     Ok(Redirect::to(&format!("/cases/{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+struct ReclassifyForm {
+    csrf: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// A handler corrects the category (the services check the right, the
+/// scope and the fields, keep who, when and why, and audit).
+async fn reclassify(
+    State(app): State<AppState>,
+    PageUser(v): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<ReclassifyForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&v, &f.csrf)?;
+    let done = cases::reclassify_case(
+        &app.store,
+        &clock(&app),
+        &v.actor(),
+        "web",
+        id,
+        f.category.trim(),
+        &f.reason,
+    )
+    .await;
+    match done {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+        Err(ServiceError::Invalid { message, .. } | ServiceError::Conflict(message)) => {
+            detail_page(&app, &v, id, Some(message)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct ExtendForm {
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Extends the resolution deadline to the policy's next step.
+async fn extend(
+    State(app): State<AppState>,
+    PageUser(v): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<ExtendForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&v, &f.csrf)?;
+    let done = cases::extend_case(
+        &app.store,
+        settings(&app),
+        &clock(&app),
+        &v.actor(),
+        "web",
+        id,
+        &f.reason,
+    )
+    .await;
+    match done {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+        Err(
+            ServiceError::Invalid { message, .. }
+            | ServiceError::Refused(message)
+            | ServiceError::Conflict(message),
+        ) => detail_page(&app, &v, id, Some(message)).await,
+        Err(e) => Err(e.into()),
+    }
 }

@@ -6,6 +6,7 @@
 
 mod auth_web;
 mod campaign_e2e;
+mod case_reclassify_web;
 mod cases_web;
 mod common;
 mod customer_360;
