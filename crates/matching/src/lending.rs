@@ -21,7 +21,13 @@
 //!    the 6 whole calendar months before the day, feature
 //!    `debt_service_ratio`) is above [`LendingPolicy::max_debt_service_ratio`]
 //!    (default 50 %); unknown when the customer has no inflow;
-//! 4. **at-risk band**: the customer's health score is in the `at_risk` band.
+//! 4. **at-risk band**: the customer's health score is in the `at_risk` band;
+//! 5. **salary stopped**: the customer's latest salary credit is more than
+//!    [`LendingPolicy::max_days_without_salary`] days old (default 45) but
+//!    within the last year (`days_since_salary`): an income that has just
+//!    stopped, whether or not an alert was raised for it. A customer never
+//!    paid a salary, or last paid more than a year ago (retired, self-employed),
+//!    is judged on the other checks.
 //!
 //! Unknown facts do not block (a customer without loans has no arrears); the
 //! other checks still apply. Every [`LendingDecision`] carries its reason in
@@ -66,7 +72,17 @@ pub struct LendingPolicy {
     pub distress_rules: Vec<String>,
     /// Alert rule codes that put retention first while open (they do not block credit).
     pub attrition_rules: Vec<String>,
+    /// Days without the salary after which credit is blocked (see the module docs).
+    #[serde(default = "default_days_without_salary")]
+    pub max_days_without_salary: f64,
 }
+
+fn default_days_without_salary() -> f64 {
+    45.0
+}
+
+/// A salary older than this is no longer "just stopped" (retired, changed trade).
+const SALARY_MEMORY_DAYS: f64 = 365.0;
 
 impl Default for LendingPolicy {
     fn default() -> Self {
@@ -80,6 +96,7 @@ impl Default for LendingPolicy {
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
+            max_days_without_salary: default_days_without_salary(),
         }
     }
 }
@@ -108,6 +125,9 @@ pub struct CreditFacts {
     /// The latest health band (`healthy`, `watch`, `at_risk`) and score.
     pub health_band: Option<String>,
     pub health_score: Option<f64>,
+    /// Days since the latest salary credit (empty when never paid one).
+    #[serde(default)]
+    pub days_since_salary: Option<f64>,
 }
 
 impl CreditFacts {
@@ -119,6 +139,7 @@ impl CreditFacts {
             open_alerts: s.open_alerts.clone(),
             health_band: s.health_band.clone(),
             health_score: s.health_score,
+            days_since_salary: s.days_since_salary,
         }
     }
 }
@@ -139,6 +160,8 @@ pub enum LendingCode {
     DebtServiceRatio,
     /// Health score in the at-risk band.
     AtRiskBand,
+    /// The salary stopped (missing for longer than the policy allows, within a year).
+    SalaryStopped,
 }
 
 impl LendingCode {
@@ -151,6 +174,7 @@ impl LendingCode {
             LendingCode::DistressAlert => "lending_distress_alert",
             LendingCode::DebtServiceRatio => "lending_debt_service_ratio",
             LendingCode::AtRiskBand => "lending_at_risk_band",
+            LendingCode::SalaryStopped => "lending_salary_stopped",
         }
     }
 }
@@ -291,16 +315,30 @@ pub fn check_lending(
             }
         }
     }
+    if let Some(days) = facts
+        .days_since_salary
+        .filter(|d| *d > policy.max_days_without_salary && *d <= SALARY_MEMORY_DAYS)
+    {
+        blocks.push(LendingCode::SalaryStopped);
+        en.push(format!(
+            "no salary credited for {days:.0} days (limit {:.0})",
+            policy.max_days_without_salary
+        ));
+        zh.push(format!(
+            "已{days:.0}天未收到工资入账（上限{:.0}天）",
+            policy.max_days_without_salary
+        ));
+    }
     let (allowed, code, reason_en, reason_zh) = match blocks.first() {
         None => (
             true,
             LendingCode::Clear,
             format!(
-                "responsible lending: no arrears in 12 months, no open distress alert, debt service within {:.0}% of income, not at risk",
+                "responsible lending: no arrears in 12 months, no open distress alert, debt service within {:.0}% of income, not at risk, salary not stopped",
                 policy.max_debt_service_ratio * 100.0
             ),
             format!(
-                "审慎放贷检查通过：近12个月无逾期、无未关闭的困境预警、月还款不超过收入的{:.0}%、不在风险区间",
+                "审慎放贷检查通过：近12个月无逾期、无未关闭的困境预警、月还款不超过收入的{:.0}%、不在风险区间、工资未中断",
                 policy.max_debt_service_ratio * 100.0
             ),
         ),
@@ -361,6 +399,7 @@ mod tests {
             open_alerts: vec!["dpd_90_plus".into(), "dormancy".into()],
             health_band: Some("at_risk".into()),
             health_score: Some(21.5),
+            days_since_salary: None,
         };
         let d = check_lending(&LendingPolicy::default(), p, &facts, Context::Propose);
         assert!(!d.allowed);
@@ -398,6 +437,7 @@ mod tests {
             open_alerts: vec!["dormancy".into()],
             health_band: Some("watch".into()),
             health_score: Some(55.0),
+            days_since_salary: Some(30.0),
         };
         let d = check_lending(&pol, p, &clean, Context::Sell);
         assert!(d.allowed, "{}", d.reason_en);
@@ -431,6 +471,13 @@ mod tests {
                 },
                 LendingCode::AtRiskBand,
             ),
+            (
+                CreditFacts {
+                    days_since_salary: Some(46.0),
+                    ..clean.clone()
+                },
+                LendingCode::SalaryStopped,
+            ),
         ];
         for (f, code) in cases {
             let d = check_lending(&pol, p, &f, Context::Offer);
@@ -463,6 +510,7 @@ mod tests {
             max_debt_service_ratio: 0.3,
             distress_rules: vec!["dormancy".into()],
             attrition_rules: vec![],
+            max_days_without_salary: 45.0,
         };
         let f = CreditFacts {
             debt_service_ratio: Some(0.35),
@@ -487,5 +535,28 @@ mod tests {
             LendingCode::DistressAlert
         );
         assert_eq!(LendingCode::AtRiskBand.as_str(), "lending_at_risk_band");
+    }
+
+    #[test]
+    fn a_salary_that_just_stopped_blocks_credit_but_a_salary_long_gone_does_not() {
+        let c = cat();
+        let p = c.get("CC-CLASSIC").unwrap();
+        let pol = LendingPolicy::default();
+        let with = |days: Option<f64>| CreditFacts {
+            days_since_salary: days,
+            ..CreditFacts::default()
+        };
+        let d = check_lending(&pol, p, &with(Some(80.0)), Context::Offer);
+        assert!(!d.allowed);
+        assert_eq!(d.code, LendingCode::SalaryStopped);
+        assert!(d.reason_en.contains("80 days"), "{}", d.reason_en);
+        assert!(d.reason_zh.contains("80天"), "{}", d.reason_zh);
+        // Paid this month, never paid, or last paid years ago (retired): not this block.
+        for days in [Some(20.0), None, Some(900.0)] {
+            assert!(
+                check_lending(&pol, p, &with(days), Context::Offer).allowed,
+                "{days:?}"
+            );
+        }
     }
 }

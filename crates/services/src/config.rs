@@ -357,6 +357,9 @@ pub struct MatchingConfig {
     /// Alert rule codes whose open alert puts care first (empty: the
     /// built-in attrition rules).
     pub attrition_rules: Vec<String>,
+    /// Responsible lending: days without the salary after which credit is
+    /// blocked (a salary last credited within a year).
+    pub max_days_without_salary: f64,
 }
 
 impl Default for MatchingConfig {
@@ -372,6 +375,7 @@ impl Default for MatchingConfig {
             max_debt_service_ratio: 0.5,
             distress_rules: Vec::new(),
             attrition_rules: Vec::new(),
+            max_days_without_salary: 45.0,
         }
     }
 }

@@ -74,7 +74,14 @@ impl Settings {
                 cfg.max_debt_service_ratio
             );
         }
+        if !(cfg.max_days_without_salary.is_finite() && cfg.max_days_without_salary > 0.0) {
+            bail!(
+                "matching.max_days_without_salary must be a positive number of days, got {}",
+                cfg.max_days_without_salary
+            );
+        }
         let lending = LendingPolicy {
+            max_days_without_salary: cfg.max_days_without_salary,
             max_debt_service_ratio: cfg.max_debt_service_ratio,
             distress_rules: if cfg.distress_rules.is_empty() {
                 defaults.distress_rules
@@ -996,8 +1003,9 @@ pub async fn refresh(
 
 /// The facts the responsible-lending rule reads at an offer or a sale, as
 /// of `today`: the days past due of the last 12 months, the open alerts and
-/// the latest health score from the store now; the debt-service ratio the
-/// proposal saw (kept with the action; the feature needs a scoring run),
+/// the latest health score from the store now; the debt-service ratio and
+/// the days since the salary the proposal saw (kept with the action; the
+/// features need a scoring run),
 /// unless the store's arrears say more.
 pub async fn credit_facts_now(
     store: &Store,
@@ -1023,6 +1031,7 @@ pub async fn credit_facts_now(
         open_alerts: store.customer_open_alert_rules(customer_id).await?,
         health_band: health.as_ref().map(|h| h.2.clone()),
         health_score: health.as_ref().map(|h| h.1),
+        days_since_salary: proposed.days_since_salary,
     })
 }
 

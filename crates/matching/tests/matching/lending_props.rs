@@ -152,6 +152,8 @@ fn fails_the_rule(v: &CustomerView, pol: &LendingPolicy) -> bool {
         || s.debt_service_ratio
             .is_some_and(|r| r > pol.max_debt_service_ratio)
         || s.health_band.as_deref() == Some("at_risk")
+        || s.days_since_salary
+            .is_some_and(|d| d > pol.max_days_without_salary && d <= 365.0)
 }
 
 proptest! {

@@ -158,10 +158,17 @@ async fn story(b: &Bank) {
     )
     .await;
     assert_eq!((s, v["status"].as_str()), (200, Some("accepted")), "{v}");
+    // Suitability at the offer and at the sale; a credit product also has
+    // its responsible-lending decision logged at both.
+    let credit = rapport_matching::Catalogue::builtin()
+        .unwrap()
+        .get(sale["product"].as_str().unwrap())
+        .is_some_and(|p| p.credit);
     let log = b.store.suitability_log(b.own.id, 1000).await.unwrap();
-    assert_eq!(log.len(), before + 2);
+    let per_step = if credit { 2 } else { 1 };
+    assert_eq!(log.len(), before + 2 * per_step, "credit product: {credit}");
     assert_eq!(log[0].decision.context, "sell");
-    assert_eq!(log[1].decision.context, "offer");
+    assert_eq!(log[per_step].decision.context, "offer");
     let (s, _) = post_json(
         b,
         &cookie,

@@ -389,6 +389,12 @@ const MATRIX: &[Case] = &[
         [403, 404, 200, 404, 200, 200, 403, 403, 401],
     ),
     c(
+        "GET",
+        "/api/v1/complaint-classifier",
+        "",
+        [403, 200, 200, 200, 200, 200, 403, 403, 401],
+    ),
+    c(
         "POST",
         "/api/v1/cases/{own_case}/actions",
         r#"{"action":"escalate","to":"mgr_hq","reason":"matrix"}"#,
