@@ -25,7 +25,7 @@ use rapport_engage::campaign::{
     plan, Audience, CampaignSpec, Candidate, Lang, Outcome, PlanCounts, PlannedCustomer,
 };
 use rapport_engage::{ConsentRecord, ContactPolicy, Purpose, SendChannel, SentMessage};
-use rapport_matching::{check_product, Assessment, Context as SuitContext};
+use rapport_matching::{check_lending, check_product, Assessment, Context as SuitContext};
 use rapport_store::{
     CampaignRow, ContactDecisionRow, ContactPoint, MemberRow, NewCampaign, NewInvitation,
     NewMessage, Store,
@@ -284,6 +284,26 @@ pub async fn plan_campaign(
         HashMap::new()
     };
 
+    // A credit product is an offer of credit: the responsible-lending rule
+    // is checked for every member, with the facts the store holds today
+    // (arrears, open alerts, band) and the debt-service ratio and salary
+    // gap kept with the customer's latest stored next best action.
+    let mut lending_blocks: HashMap<i64, String> = HashMap::new();
+    if let Some(p) = product.filter(|p| p.credit) {
+        for id in &ids {
+            let detail = store
+                .latest_recommendation_detail(*id)
+                .await?
+                .unwrap_or_default();
+            let facts =
+                crate::recommendations::credit_facts_now(store, *id, &detail, at.date()).await?;
+            let d = check_lending(&settings.matching.lending, p, &facts, SuitContext::Offer);
+            if !d.allowed {
+                lending_blocks.insert(*id, format!("{} / {}", d.reason_en, d.reason_zh));
+            }
+        }
+    }
+
     let empty_c: Vec<ConsentRecord> = Vec::new();
     let empty_h: Vec<SentMessage> = Vec::new();
     let reach: Vec<Vec<SendChannel>> = ids
@@ -312,10 +332,12 @@ pub async fn plan_campaign(
                     at.date(),
                     SuitContext::Offer,
                 );
-                if d.allowed {
-                    Ok(())
-                } else {
+                if !d.allowed {
                     Err(format!("{} / {}", d.reason_en, d.reason_zh))
+                } else if let Some(why) = lending_blocks.get(id) {
+                    Err(why.clone())
+                } else {
+                    Ok(())
                 }
             }),
         })

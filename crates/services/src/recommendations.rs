@@ -505,7 +505,9 @@ pub fn action_detail_with(
         "context_weight": a.context_weight,
         "lever": a.lever,
         "channel": a.channel,
-        "credit_facts": credit.filter(|_| product.is_some_and(|p| p.credit)),
+        // Kept with every action (not only credit products): an offer made
+        // later, by staff or by a campaign, re-checks the rule with them.
+        "credit_facts": credit,
         "product": product.map(|p| serde_json::json!({
             "name_en": p.name_en, "name_zh": p.name_zh, "risk": p.risk.label(),
             "category": p.category.as_str(),

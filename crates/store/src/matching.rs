@@ -260,6 +260,14 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await?))
     }
 
+    /// The detail (JSON) of one customer's latest stored next best action,
+    /// whatever its product: it carries the facts the lending rule saw.
+    pub async fn latest_recommendation_detail(&self, customer_id: i64) -> Result<Option<String>> {
+        let sql = "SELECT detail FROM recommendation WHERE customer_id = $1 \
+                   ORDER BY as_of DESC, id DESC LIMIT 1";
+        Ok(on_pool!(self, p => sqlx::query_scalar(sql).bind(customer_id).fetch_optional(p).await?))
+    }
+
     /// The rule codes of one customer's open (not closed) alerts.
     pub async fn customer_open_alert_rules(&self, customer_id: i64) -> Result<Vec<String>> {
         let sql = "SELECT DISTINCT rule FROM alert WHERE customer_id = $1 AND status <> 'closed' \

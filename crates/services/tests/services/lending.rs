@@ -18,6 +18,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{FixedOffset, NaiveDateTime};
+use rapport_engage::campaign::Outcome;
 use rapport_matching::LendingPolicy;
 use rapport_services::access::Actor;
 use rapport_services::alerts::{self, CONTACTED_RETAINED};
@@ -322,6 +323,60 @@ async fn run(backend: Backend) {
         .unwrap()
         .iter()
         .any(|t| t.customer_id == other && t.script.contains("Retention follow-up")));
+
+    // A campaign offering credit is an offer too: nobody who fails the rule
+    // is sent it, while other customers are.
+    let spec = r#"
+key = "card_offer"
+name_en = "Classic card offer"
+name_zh = "标准信用卡推荐"
+purpose = "marketing"
+audience = "all"
+product = "CC-CLASSIC"
+channels = ["sms", "email"]
+window = { start = "2026-09-14T09:00:00", end = "2026-09-24T20:00:00" }
+control_percent = 0.0
+
+[template]
+subject_zh = "{name}，为您推荐{product}"
+subject_en = "{name}, {product} for you"
+body_zh = "尊敬的{name}：{product}现已开放申请。{opt_out}"
+body_en = "Dear {name}, {product} is open for application. {opt_out}"
+"#;
+    rapport_services::campaign::save(&store, spec, "test", &clock)
+        .await
+        .unwrap();
+    let cs = rapport_services::campaign::CampaignSettings::from_config(
+        &rapport_services::config::Config::default(),
+    )
+    .unwrap();
+    let planned = rapport_services::campaign::plan_by_key(&store, &cs, "card_offer", &clock)
+        .await
+        .unwrap();
+    let today = clock.local().date();
+    let (mut sent, mut blocked_by_lending) = (0, 0);
+    for p in &planned.plan {
+        match &p.outcome {
+            Outcome::Send { .. } | Outcome::Control { .. } => {
+                assert!(
+                    !fails_the_rule(&store, &pol, p.customer_id, today).await,
+                    "customer {} failing the lending rule is sent a card offer",
+                    p.customer_id
+                );
+                sent += 1;
+            }
+            Outcome::Blocked {
+                reason_en,
+                reason_zh,
+                ..
+            } if reason_en.contains("responsible lending") => {
+                assert!(reason_zh.contains("审慎放贷"), "{reason_zh}");
+                blocked_by_lending += 1;
+            }
+            Outcome::Blocked { .. } => {}
+        }
+    }
+    assert!(sent > 0 && blocked_by_lending > 0, "{:?}", planned.counts);
     db.drop().await;
 }
 
