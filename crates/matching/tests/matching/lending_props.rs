@@ -11,9 +11,8 @@ use chrono::NaiveDate;
 use proptest::prelude::*;
 use rapport_domain::RiskTolerance;
 use rapport_matching::{
-    check_lending, ActionKind, Affinity, Assessment, Catalogue, Category, Context, CreditFacts,
-    CustomerFacts, CustomerView, Engine, LendingPolicy, Levers, ProfileKey, SalesChannel, Signals,
-    SuitabilityPolicy, Tier,
+    check_lending, ActionKind, Assessment, Catalogue, Category, Context, CreditFacts,
+    CustomerFacts, CustomerView, Engine, LendingPolicy, Levers, SalesChannel, Signals, Tier,
 };
 use std::collections::HashMap;
 
@@ -30,33 +29,6 @@ const RULES: &[&str] = &[
     "complaint_escalation",
     "utilisation_above_90",
 ];
-
-fn engine(levers: Levers) -> Engine {
-    let cat = Catalogue::builtin().unwrap();
-    let codes: Vec<String> = cat.iter().map(|p| p.code.clone()).collect();
-    // Everything co-held in every profile: similarity proposes every product.
-    let book: Vec<(ProfileKey, Vec<String>)> = (0..5u8)
-        .flat_map(|t| {
-            let codes = codes.clone();
-            (0..5u8).map(move |a| {
-                (
-                    ProfileKey {
-                        age_band: a,
-                        income_band: a,
-                        tier: t % 4,
-                        tolerance: t,
-                    },
-                    codes.clone(),
-                )
-            })
-        })
-        .collect();
-    let aff = Affinity::fit(
-        &codes,
-        book.iter().map(|(k, h)| (*k, h.as_slice(), h.as_slice())),
-    );
-    Engine::new(cat, SuitabilityPolicy::default(), aff, levers)
-}
 
 fn levers() -> impl Strategy<Value = Levers> {
     prop::collection::vec(
@@ -161,7 +133,7 @@ proptest! {
 
     #[test]
     fn no_credit_offer_ever_to_a_customer_who_fails_the_rule(v in view(), levers in levers()) {
-        let e = engine(levers);
+        let e = crate::common::engine(levers);
         let today = NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
         let r = e.recommend(&v, today);
         let fails = fails_the_rule(&v, &e.lending);
@@ -187,7 +159,7 @@ proptest! {
 
     #[test]
     fn care_comes_first_while_a_signal_is_open(v in view(), levers in levers()) {
-        let e = engine(levers);
+        let e = crate::common::engine(levers);
         let today = NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
         let r = e.recommend(&v, today);
         let s = &v.signals;

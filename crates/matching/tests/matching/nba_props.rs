@@ -9,9 +9,8 @@ use chrono::NaiveDate;
 use proptest::prelude::*;
 use rapport_domain::RiskTolerance;
 use rapport_matching::{
-    check_product, is_valid_on, tolerance_level, Affinity, Assessment, Catalogue, Context,
-    CustomerFacts, CustomerView, Engine, Levers, ProfileKey, SalesChannel, Signals,
-    SuitabilityPolicy, Tier, UpcomingHoliday,
+    check_product, is_valid_on, tolerance_level, Assessment, Catalogue, Context, CustomerFacts,
+    CustomerView, Engine, Levers, SalesChannel, Signals, Tier, UpcomingHoliday,
 };
 use std::collections::HashMap;
 
@@ -21,31 +20,7 @@ fn date() -> impl Strategy<Value = NaiveDate> {
 }
 
 fn engine() -> Engine {
-    let cat = Catalogue::builtin().unwrap();
-    let codes: Vec<String> = cat.iter().map(|p| p.code.clone()).collect();
-    // Every product co-held with every other, in every profile: similarity
-    // proposes everything, so only the hard filters stand in the way.
-    let book: Vec<(ProfileKey, Vec<String>)> = (0..5u8)
-        .flat_map(|t| {
-            let codes = codes.clone();
-            (0..5u8).map(move |a| {
-                (
-                    ProfileKey {
-                        age_band: a,
-                        income_band: a,
-                        tier: t % 4,
-                        tolerance: t,
-                    },
-                    codes.clone(),
-                )
-            })
-        })
-        .collect();
-    let aff = Affinity::fit(
-        &codes,
-        book.iter().map(|(k, h)| (*k, h.as_slice(), h.as_slice())),
-    );
-    Engine::new(cat, SuitabilityPolicy::default(), aff, Levers::default())
+    crate::common::engine(Levers::default())
 }
 
 fn view() -> impl Strategy<Value = (CustomerView, NaiveDate)> {
