@@ -20,6 +20,7 @@ pub mod extract;
 pub mod i18n;
 pub mod ops;
 pub mod pages;
+pub mod present;
 pub mod security;
 
 use axum::routing::get;
@@ -107,6 +108,12 @@ impl AppState {
         if let Ok(mut cache) = self.tokens.lock() {
             cache.clear();
         }
+    }
+
+    /// The configured time zone (`[jobs] utc_offset`, default +08:00,
+    /// Asia/Shanghai) in which every page shows times, labelled.
+    pub fn offset(&self) -> chrono::FixedOffset {
+        self.services.clock.offset()
     }
 
     /// The language of a user: their choice, or the server default.

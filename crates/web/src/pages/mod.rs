@@ -34,6 +34,7 @@ pub mod cases;
 pub mod customers;
 pub mod dashboard;
 pub mod kpis;
+pub mod list;
 pub mod quality;
 pub mod segments;
 pub mod survey;
@@ -173,20 +174,8 @@ pub fn table(t: &Tr, rows: &[serde_json::Map<String, serde_json::Value>], skip: 
     Table { cols, rows }
 }
 
-/// Money in minor units as major units with two decimals.
-pub fn money(minor: i64) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let m = minor.unsigned_abs();
-    let major = (m / 100).to_string();
-    let mut grouped = String::new();
-    for (i, c) in major.chars().enumerate() {
-        if i > 0 && (major.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{sign}{grouped}.{:02}", m % 100)
-}
+/// Money in fen as yuan (the one formatting function, see [`crate::present`]).
+pub use crate::present::money;
 
 /// Percent-encodes a path segment (customer keys may hold any character).
 pub fn enc(s: &str) -> String {

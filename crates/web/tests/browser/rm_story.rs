@@ -1,68 +1,17 @@
-//! Browser tests: headless Chromium driven through WebDriver (chromedriver)
-//! against the real server on a loopback port. The story: sign in, open the
-//! dashboard, search for a customer and open their 360, acknowledge an
-//! alert, switch the language, sign out — with a screenshot after each step
-//! under `target/browser-screenshots/`.
-//!
-//! Needs Debian's `chromium` and `chromium-driver`. Without them the test
-//! says so and passes, unless `RAPPORT_BROWSER_TESTS=required` (CI), when it
-//! fails.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The first story: sign in, open the dashboard, search for a customer and
+//! open their 360, acknowledge an alert, switch the language, sign out.
 
-#[path = "web/common.rs"]
-mod common;
-
+use super::common;
+use super::harness::{find, shots_dir, wait_for, Driver};
 use fantoccini::{ClientBuilder, Locator};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn find(names: &[&str]) -> Option<PathBuf> {
-    for n in names {
-        for dir in std::env::var("PATH")
-            .unwrap_or_default()
-            .split(':')
-            .chain(["/usr/bin", "/usr/lib/chromium"])
-        {
-            let p = PathBuf::from(dir).join(n);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    None
-}
-
-fn shots_dir() -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    let d = target.join("browser-screenshots");
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 async fn shot(c: &fantoccini::Client, n: u32, name: &str) {
+    let d = shots_dir().join("rm-story");
+    std::fs::create_dir_all(&d).unwrap();
     let png = c.screenshot().await.unwrap();
-    std::fs::write(shots_dir().join(format!("{n:02}-{name}.png")), png).unwrap();
-}
-
-/// Waits for an element (the page has loaded after a click).
-async fn wait_for(c: &fantoccini::Client, css: &str) -> fantoccini::elements::Element {
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("waiting for {css}: {e}"))
+    std::fs::write(d.join(format!("{n:02}-{name}.png")), png).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
