@@ -34,6 +34,7 @@ pub mod scoring;
 pub mod signin;
 pub mod staff;
 pub mod surveys;
+pub mod tasks;
 
 use std::sync::Arc;
 

@@ -270,7 +270,7 @@ pub struct RmRow {
     pub customers: i64,
 }
 
-const KEY_SQL: &str = "COALESCE((SELECT k.source_key FROM customer_source_key k \
+pub(crate) const KEY_SQL: &str = "COALESCE((SELECT k.source_key FROM customer_source_key k \
                        WHERE k.customer_id = c.id ORDER BY k.id LIMIT 1), '#' || c.id)";
 
 /// One row as a JSON object: integers, reals, booleans, text; dates and

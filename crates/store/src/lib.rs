@@ -47,6 +47,7 @@ mod session;
 mod statement;
 mod survey;
 mod tables;
+mod task_queries;
 
 pub use access::{ApiTokenRow, AuditEntry, AuditFilter, AuditRow, LoginFailures, StaffUser};
 pub use alerts::{
@@ -92,6 +93,7 @@ pub use scores::{BandMove, HealthScoreRow, ScoreRunRow};
 pub use segments::{SegmentRow, SegmentSize};
 pub use survey::{InvitationRow, NewSurveyAnswer, SurveyAnswerRow};
 pub use tables::exportable_tables;
+pub use task_queries::{DayAlert, DayCustomer, DayItems, DayRecommendation, DayTask};
 
 use sqlx::{PgPool, SqlitePool};
 

@@ -15,3 +15,4 @@ mod reclassify;
 mod rm_cadence;
 mod rule_signals;
 mod signin;
+mod tasks;

@@ -38,6 +38,7 @@ pub mod list;
 pub mod quality;
 pub mod segments;
 pub mod survey;
+pub mod tasks;
 pub mod workbench;
 
 /// Every catalogue slice of the UI (the layout's and each page's).
@@ -57,6 +58,7 @@ pub fn all_texts() -> Vec<&'static [Text]> {
         survey::TEXTS,
         kpis::TEXTS,
         cases::TEXTS,
+        tasks::TEXTS,
     ]
 }
 
@@ -78,6 +80,7 @@ pub fn routes() -> Router<AppState> {
         .merge(survey::routes())
         .merge(kpis::routes())
         .merge(cases::routes())
+        .merge(tasks::routes())
 }
 
 /// Column headings of the tables built from store rows.
@@ -218,7 +221,7 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(app: &AppState, v: &Viewer, active: &str, here: &str) -> Layout {
-        let items: [(&'static str, &'static str, Option<Permission>); 10] = [
+        let items: [(&'static str, &'static str, Option<Permission>); 11] = [
             ("/", "nav.dashboard", None),
             (
                 "/customers",
@@ -228,6 +231,7 @@ impl Layout {
             ("/alerts", "nav.alerts", Some(Permission::WorkAlerts)),
             ("/cases", "nav.cases", Some(Permission::WorkCases)),
             ("/workbench", "nav.workbench", Some(Permission::Workbench)),
+            ("/tasks", "nav.tasks", Some(Permission::Workbench)),
             ("/segments", "nav.segments", Some(Permission::ViewSegments)),
             ("/quality", "nav.quality", Some(Permission::ViewDataQuality)),
             ("/audit", "nav.audit", Some(Permission::ViewAudit)),

@@ -1,6 +1,7 @@
-//! The RM workbench: my tasks (open alerts of my customers that need a next
-//! step, most severe and oldest first), my alerts (assigned to me), and my
-//! customers in the at-risk band at the latest scoring.
+//! The RM workbench: the top of today's ranked list (`/tasks`), the open
+//! alerts of my customers that need a next step (most severe and oldest
+//! first; those assigned to me are listed once, under "assigned to me"), my
+//! alerts, and my customers in the at-risk band at the latest scoring.
 
 use super::alerts::{shown, ShownAlert};
 use super::customers::ShownRow;
@@ -27,6 +28,8 @@ pub const TEXTS: &[Text] = &[
     ("wb.at_risk", "我的风险客户", "My customers at risk"),
     ("wb.customers", "我的客户", "My customers"),
     ("wb.all_customers", "查看全部", "See all"),
+    ("wb.today", "今日任务（最紧急的五项）", "Today's tasks (the five most urgent)"),
+    ("wb.all_tasks", "查看全部今日任务", "See all of today's tasks"),
 ];
 
 pub fn routes() -> Router<AppState> {
@@ -46,6 +49,8 @@ fn severity_rank(s: &str) -> u8 {
 #[template(path = "workbench.html")]
 struct WorkbenchPage {
     layout: Layout,
+    today: Vec<super::tasks::RowView>,
+    today_total: usize,
     tasks: Vec<ShownAlert>,
     mine: Vec<ShownAlert>,
     at_risk: Vec<ShownRow>,
@@ -74,7 +79,8 @@ async fn workbench(
                 },
             )
             .await?;
-        open.extend(rows);
+        // An alert assigned to me is listed once, under "assigned to me".
+        open.extend(rows.into_iter().filter(|a| a.assignee_id != Some(v.user.id)));
     }
     open.sort_by(|a, b| {
         (severity_rank(&a.severity), a.raised_on, a.id).cmp(&(
@@ -119,7 +125,14 @@ async fn workbench(
     for r in at_risk.items.iter_mut() {
         app.services.settings.masking.apply_row(&v, r);
     }
+    let day = rapport_services::tasks::day(&app.services, &v.actor()).await?;
     let p = WorkbenchPage {
+        today: day
+            .iter()
+            .take(5)
+            .map(|r| super::tasks::row_view(&t, r))
+            .collect(),
+        today_total: day.len(),
         tasks: open.iter().take(50).map(|a| shown(&t, &v, a)).collect(),
         mine: mine
             .iter()

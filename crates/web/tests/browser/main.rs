@@ -8,4 +8,5 @@
 mod common;
 mod harness;
 
+mod rm_day;
 mod rm_story;

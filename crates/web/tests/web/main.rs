@@ -18,5 +18,6 @@ mod recommend_web;
 mod request_hygiene;
 mod security;
 mod survey_web;
+mod tasks_web;
 mod web_logs;
 mod web_matrix;
