@@ -119,10 +119,13 @@ fn masked(svc: &Services, actor: &Actor, c: &DayCustomer) -> (Option<String>, Op
         Actor::Staff(s) => svc.settings.masking.shows(s, f),
         Actor::System { .. } => true,
     };
-    let name = c
-        .name
-        .as_deref()
-        .map(|n| if shows(Field::Name) { n.to_string() } else { mask_name(n) });
+    let name = c.name.as_deref().map(|n| {
+        if shows(Field::Name) {
+            n.to_string()
+        } else {
+            mask_name(n)
+        }
+    });
     let phone = c.phone.as_deref().map(|p| {
         if shows(Field::Phone) {
             p.to_string()
@@ -271,7 +274,11 @@ pub async fn day(svc: &Services, actor: &Actor) -> ServiceResult<Vec<DayRow>> {
                     "工单{}“{}”：{}，时限{}",
                     c.id,
                     c.subject,
-                    if breached { "已超时" } else { "即将超时" },
+                    if breached {
+                        "已超时"
+                    } else {
+                        "即将超时"
+                    },
                     clock.due.format("%Y-%m-%d %H:%M")
                 ),
                 ..row(DayKind::Case, c.id, c.customer_id)
@@ -322,13 +329,18 @@ pub async fn day(svc: &Services, actor: &Actor) -> ServiceResult<Vec<DayRow>> {
     Ok(out)
 }
 
-/// Customer `id`'s key and name as `actor` sees them ("key · name", the
-/// name masked by the policy); None when out of the actor's scope.
+/// Customer `key`'s key and name as `actor` sees them ("key · name", the
+/// name masked by the policy); None when unknown or out of the actor's scope.
 pub async fn customer_label(
     svc: &Services,
     actor: &Actor,
-    id: i64,
+    key: &str,
 ) -> ServiceResult<Option<String>> {
+    let id = match svc.store.customer_id_by_key(&actor.scope(), key).await {
+        Ok(id) => id,
+        Err(rapport_store::StoreError::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
     let found = svc.store.day_customers(&actor.scope(), &[id]).await?;
     Ok(found.first().map(|c| {
         let (name, _) = masked(svc, actor, c);
@@ -385,15 +397,11 @@ pub async fn record_contact(
     f: &ContactForm,
 ) -> ServiceResult<ContactRecorded> {
     actor.require(Permission::Workbench)?;
-    let kind =
-        ContactKind::parse(f.kind.trim()).map_err(|e| ServiceError::invalid("kind", e.to_string()))?;
+    let kind = ContactKind::parse(f.kind.trim())
+        .map_err(|e| ServiceError::invalid("kind", e.to_string()))?;
     let outcome = ContactOutcome::parse(f.outcome.trim())
         .map_err(|e| ServiceError::invalid("outcome", e.to_string()))?;
-    let note = f
-        .note
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty());
+    let note = f.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
     if note.is_some_and(|n| n.chars().count() > 2000) {
         return Err(ServiceError::invalid("note", "at most 2000 characters"));
     }
@@ -447,16 +455,7 @@ pub async fn record_contact(
             ));
         }
         let step = |to: AlertStatus, disposition: Option<&'static str>| {
-            crate::alerts::transition(
-                store,
-                clock,
-                actor,
-                alert_id,
-                to,
-                note,
-                disposition,
-                via,
-            )
+            crate::alerts::transition(store, clock, actor, alert_id, to, note, disposition, via)
         };
         if alert.status == "new" {
             step(AlertStatus::Acknowledged, None).await?;

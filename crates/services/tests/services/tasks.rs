@@ -44,15 +44,24 @@ async fn run(backend: Backend) {
     let alerts = pairs(
         &store,
         "SELECT a.id, r.staff_user_id FROM alert a JOIN rm_assignment r ON r.customer_id = a.customer_id \
-         WHERE a.status = 'new' ORDER BY a.id",
+         WHERE a.status = 'new' AND (a.assignee_id IS NULL OR a.assignee_id = r.staff_user_id) ORDER BY a.id",
     )
     .await;
     let (alert_id, rm_id) = alerts[0];
     let rm_user = store.staff_user(rm_id).await.unwrap();
-    let rm = Actor::Staff(staff_by_username(&store, &rm_user.username, "test").await.unwrap());
+    let rm = Actor::Staff(
+        staff_by_username(&store, &rm_user.username, "test")
+            .await
+            .unwrap(),
+    );
     let alert = store.alert(alert_id).await.unwrap();
     let customer = alert.customer_id;
-    let key = store.contact_points_of(customer).await.unwrap().unwrap().key;
+    let key = store
+        .contact_points_of(customer)
+        .await
+        .unwrap()
+        .unwrap()
+        .key;
 
     // An overdue cadence task and a follow-up due in three days.
     let cadence = store
@@ -101,7 +110,10 @@ async fn run(backend: Backend) {
     // Nothing outside the RM's book.
     for r in &day {
         assert!(
-            store.customer_in_scope(&Scope::Rm(rm_id), r.customer_id).await.unwrap(),
+            store
+                .customer_in_scope(&Scope::Rm(rm_id), r.customer_id)
+                .await
+                .unwrap(),
             "{r:?} is not the RM's"
         );
     }
@@ -115,12 +127,22 @@ async fn run(backend: Backend) {
         .iter()
         .find(|u| u.role == "manager" && u.branch_id.is_some() && u.branch_id == rm_user.branch_id)
     {
-        let mgr = Actor::Staff(staff_by_username(&store, &m.username, "test").await.unwrap());
+        let mgr = Actor::Staff(
+            staff_by_username(&store, &m.username, "test")
+                .await
+                .unwrap(),
+        );
         let md = tasks::day(&svc, &mgr).await.unwrap();
-        assert!(md.iter().any(|r| r.kind == DayKind::Alert && r.id == alert_id));
+        assert!(md
+            .iter()
+            .any(|r| r.kind == DayKind::Alert && r.id == alert_id));
     }
     let agent = users.iter().find(|u| u.role == "agent").unwrap();
-    let agent = Actor::Staff(staff_by_username(&store, &agent.username, "test").await.unwrap());
+    let agent = Actor::Staff(
+        staff_by_username(&store, &agent.username, "test")
+            .await
+            .unwrap(),
+    );
     assert!(tasks::day(&svc, &agent).await.is_err());
 
     // "Contacted – retained" on the alert: closed with that disposition,
@@ -145,13 +167,18 @@ async fn run(backend: Backend) {
     assert_eq!(closed.status, "closed");
     assert_eq!(closed.disposition.as_deref(), Some("contacted_retained"));
     let due = now + Duration::days(14);
-    let open = store.contact_tasks(Some(&rm_user.username), true).await.unwrap();
+    let open = store
+        .contact_tasks(Some(&rm_user.username), true)
+        .await
+        .unwrap();
     let new_task = open
         .iter()
         .find(|t| t.customer_id == customer && t.due_at == due)
         .expect("the follow-up task of contacted – retained");
     let day = tasks::day(&svc, &rm).await.unwrap();
-    assert!(day.iter().all(|r| !(r.kind == DayKind::Alert && r.id == alert_id)));
+    assert!(day
+        .iter()
+        .all(|r| !(r.kind == DayKind::Alert && r.id == alert_id)));
     let r = day
         .iter()
         .find(|r| r.kind == DayKind::FollowUp && r.id == new_task.id)
@@ -195,7 +222,10 @@ async fn run(backend: Backend) {
     )
     .await
     .unwrap();
-    let open = store.contact_tasks(Some(&rm_user.username), true).await.unwrap();
+    let open = store
+        .contact_tasks(Some(&rm_user.username), true)
+        .await
+        .unwrap();
     assert!(open.iter().all(|t| t.id != follow));
     svc.audit.flush().await;
     db.drop().await;

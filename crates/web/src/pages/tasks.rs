@@ -53,24 +53,44 @@ pub const TEXTS: &[Text] = &[
     ("tasks.panel", "客户操作", "Customer actions"),
     ("tasks.back", "返回今日任务", "Back to today's tasks"),
     ("tasks.open_360", "客户360视图", "Customer 360"),
-    ("tasks.consent", "记录授权或撤回授权", "Record a consent or its revocation"),
+    (
+        "tasks.consent",
+        "记录授权或撤回授权",
+        "Record a consent or its revocation",
+    ),
     ("tasks.channel", "渠道", "Channel"),
     ("tasks.purpose", "用途", "Purpose"),
     ("tasks.consent.grant", "客户同意", "The customer agrees"),
-    ("tasks.consent.revoke", "客户撤回同意", "The customer revokes it"),
-    ("tasks.risk", "风险承受能力评估问卷", "Risk-tolerance questionnaire"),
+    (
+        "tasks.consent.revoke",
+        "客户撤回同意",
+        "The customer revokes it",
+    ),
+    (
+        "tasks.risk",
+        "风险承受能力评估问卷",
+        "Risk-tolerance questionnaire",
+    ),
     (
         "tasks.risk.hint",
         "请与客户逐题确认，每题选择一项。",
         "Go through every question with the customer and pick one answer each.",
     ),
-    ("tasks.done.contact", "联系已记录。", "The contact is logged."),
+    (
+        "tasks.done.contact",
+        "联系已记录。",
+        "The contact is logged.",
+    ),
     (
         "tasks.done.follow_up",
         "已建立跟进任务，到期日：",
         "A follow-up task was created, due",
     ),
-    ("tasks.done.consent", "授权记录已保存。", "The consent is recorded."),
+    (
+        "tasks.done.consent",
+        "授权记录已保存。",
+        "The consent is recorded.",
+    ),
     (
         "tasks.done.risk",
         "风险承受能力评估已保存，结果：",
@@ -86,8 +106,16 @@ pub const TEXTS: &[Text] = &[
         "请选择有效的联系方式；预警只能通过电话联系记录。",
         "Choose a valid way of contact; an alert is answered by a call.",
     ),
-    ("tasks.err.outcome", "请选择联系结果。", "Choose the outcome of the contact."),
-    ("tasks.err.note", "备注过长（最多2000字）。", "The note is too long (2000 characters at most)."),
+    (
+        "tasks.err.outcome",
+        "请选择联系结果。",
+        "Choose the outcome of the contact.",
+    ),
+    (
+        "tasks.err.note",
+        "备注过长（最多2000字）。",
+        "The note is too long (2000 characters at most).",
+    ),
     (
         "tasks.err.alert",
         "该预警已关闭或不属于此客户。",
@@ -113,7 +141,11 @@ pub const TEXTS: &[Text] = &[
     ("code.day_outcome.no_answer", "未接通", "No answer"),
     ("code.day_outcome.interested", "客户有兴趣", "Interested"),
     ("code.day_outcome.declined", "客户拒绝", "Declined"),
-    ("code.day_outcome.follow_up", "需再跟进", "Needs a follow-up"),
+    (
+        "code.day_outcome.follow_up",
+        "需再跟进",
+        "Needs a follow-up",
+    ),
     ("code.day_outcome.completed", "已完成", "Completed"),
     (
         "code.day_outcome.contacted_retained",
@@ -127,7 +159,11 @@ pub const TEXTS: &[Text] = &[
     ("code.day_severity.low", "低", "Low"),
     ("code.day_channel.phone", "电话", "Phone"),
     ("code.day_channel.mobile", "短信", "Text message"),
-    ("code.day_channel.online", "网上银行与电子邮件", "Online and e-mail"),
+    (
+        "code.day_channel.online",
+        "网上银行与电子邮件",
+        "Online and e-mail",
+    ),
     ("code.day_channel.wechat", "微信", "WeChat"),
     ("code.day_purpose.service", "服务通知", "Service"),
     ("code.day_purpose.marketing", "营销推广", "Marketing"),
@@ -442,10 +478,9 @@ async fn panel_page(
     let layout = Layout::new(app, v, "/tasks", &here);
     let t = layout.t;
     // The customer must be in scope; the name is masked as the list masks it.
-    let id = app.store.customer_id_by_key(&v.scope(), key).await?;
-    let name = tasks::customer_label(&app.services, &v.actor(), id)
+    let name = tasks::customer_label(&app.services, &v.actor(), key)
         .await?
-        .unwrap_or_default();
+        .ok_or(PageError::NotFound)?;
     let questions = rapport_services::risk_profile::questions()
         .iter()
         .map(|q| QuestionView {

@@ -28,8 +28,16 @@ pub const TEXTS: &[Text] = &[
     ("wb.at_risk", "我的风险客户", "My customers at risk"),
     ("wb.customers", "我的客户", "My customers"),
     ("wb.all_customers", "查看全部", "See all"),
-    ("wb.today", "今日任务（最紧急的五项）", "Today's tasks (the five most urgent)"),
-    ("wb.all_tasks", "查看全部今日任务", "See all of today's tasks"),
+    (
+        "wb.today",
+        "今日任务（最紧急的五项）",
+        "Today's tasks (the five most urgent)",
+    ),
+    (
+        "wb.all_tasks",
+        "查看全部今日任务",
+        "See all of today's tasks",
+    ),
 ];
 
 pub fn routes() -> Router<AppState> {
@@ -80,7 +88,10 @@ async fn workbench(
             )
             .await?;
         // An alert assigned to me is listed once, under "assigned to me".
-        open.extend(rows.into_iter().filter(|a| a.assignee_id != Some(v.user.id)));
+        open.extend(
+            rows.into_iter()
+                .filter(|a| a.assignee_id != Some(v.user.id)),
+        );
     }
     open.sort_by(|a, b| {
         (severity_rank(&a.severity), a.raised_on, a.id).cmp(&(

@@ -37,7 +37,11 @@ async fn post(b: &Bank, cookie: &str, path: &str, form: &[(&str, &str)]) -> (u16
     let bytes = axum::body::to_bytes(res.into_body(), 16 << 20)
         .await
         .unwrap();
-    (status, location, String::from_utf8_lossy(&bytes).into_owned())
+    (
+        status,
+        location,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
 }
 
 async fn routes_by_role(b: &Bank) {
@@ -84,7 +88,12 @@ async fn retained_closes_the_alert_and_the_follow_up_appears(b: &Bank) {
         )
         .await
         .unwrap();
-    let alert = alerts.first().expect("an open alert of rm_a").clone();
+    // An alert nobody else is assigned to: its follow-up is the RM's.
+    let alert = alerts
+        .iter()
+        .find(|a| a.assignee_id.is_none_or(|x| x == b.rm_a.id))
+        .expect("an open alert of rm_a")
+        .clone();
     let key = b
         .store
         .contact_points_of(alert.customer_id)
@@ -94,7 +103,10 @@ async fn retained_closes_the_alert_and_the_follow_up_appears(b: &Bank) {
         .key;
     let (cookie, csrf) = b.session(&b.rm_a).await;
     let (_, page) = b.get_as(&b.rm_a, "/tasks").await;
-    assert!(page.contains(&format!("id=\"alert-{}\"", alert.id)), "the alert is listed");
+    assert!(
+        page.contains(&format!("id=\"alert-{}\"", alert.id)),
+        "the alert is listed"
+    );
 
     // Without the CSRF token: refused, nothing recorded.
     let id = alert.id.to_string();
@@ -111,7 +123,7 @@ async fn retained_closes_the_alert_and_the_follow_up_appears(b: &Bank) {
     assert_eq!(b.store.alert(alert.id).await.unwrap().status, "new");
 
     let mut with_csrf = form.to_vec();
-    with_csrf.push(("csrf", &csrf));
+    with_csrf.push(("csrf", csrf.as_str()));
     let (s, to, _) = post(b, &cookie, "/tasks/contact", &with_csrf).await;
     assert_eq!(s, 303, "POST-redirect-GET");
     assert!(to.starts_with("/tasks?done=contact&follow_up="), "{to}");
@@ -133,9 +145,15 @@ async fn retained_closes_the_alert_and_the_follow_up_appears(b: &Bank) {
     let (s, page) = b.get_as(&b.rm_a, &to).await;
     assert_eq!(s, 200);
     assert!(page.contains("id=\"tasks-done\""));
-    assert!(page.contains(&format!("id=\"follow_up-{}\"", task.id)), "the follow-up is listed");
+    assert!(
+        page.contains(&format!("id=\"follow_up-{}\"", task.id)),
+        "the follow-up is listed"
+    );
     assert!(page.contains(&due));
-    assert!(!page.contains(&format!("id=\"alert-{}\"", alert.id)), "the alert is gone");
+    assert!(
+        !page.contains(&format!("id=\"alert-{}\"", alert.id)),
+        "the alert is gone"
+    );
 
     // A refused form is shown again with the reason in Chinese (not a bare 400).
     let bad = [
@@ -146,7 +164,10 @@ async fn retained_closes_the_alert_and_the_follow_up_appears(b: &Bank) {
     ];
     let (s, _, page) = post(b, &cookie, "/tasks/contact", &bad).await;
     assert_eq!(s, 422);
-    assert!(page.contains("请选择联系结果"), "the reason in the page's language");
+    assert!(
+        page.contains("请选择联系结果"),
+        "the reason in the page's language"
+    );
 }
 
 async fn consent_and_risk_from_the_panel(b: &Bank) {
@@ -157,7 +178,7 @@ async fn consent_and_risk_from_the_panel(b: &Bank) {
         &cookie,
         &format!("{base}/consent"),
         &[
-            ("csrf", &csrf),
+            ("csrf", csrf.as_str()),
             ("channel", "mobile"),
             ("purpose", "marketing"),
             ("granted", "no"),
@@ -206,13 +227,7 @@ async fn consent_and_risk_from_the_panel(b: &Bank) {
     assert_eq!(latest.first().map(|a| a.tolerance.as_str()), Some(level));
 
     // A questionnaire with a question left out: the reason, in the page.
-    let (s, _, page) = post(
-        b,
-        &cookie,
-        &format!("{base}/risk"),
-        &refs[..refs.len() - 1],
-    )
-    .await;
+    let (s, _, page) = post(b, &cookie, &format!("{base}/risk"), &refs[..refs.len() - 1]).await;
     assert_eq!(s, 422);
     assert!(page.contains("请回答全部问题"));
     // A manager may record a consent; an agent may not open the panel's forms.
@@ -235,8 +250,14 @@ async fn chinese_page_has_no_english(b: &Bank) {
     for (key, zh_text, en) in rapport_web::pages::tasks::TEXTS {
         if en.len() > 3 && zh_text != en {
             for page in [&zh, &panel] {
-                assert!(!page.contains(&format!(">{en}<")), "{key}: {en:?} on the Chinese page");
-                assert!(!page.contains(&format!(" {en}<")), "{key}: {en:?} on the Chinese page");
+                assert!(
+                    !page.contains(&format!(">{en}<")),
+                    "{key}: {en:?} on the Chinese page"
+                );
+                assert!(
+                    !page.contains(&format!(" {en}<")),
+                    "{key}: {en:?} on the Chinese page"
+                );
             }
         }
     }
