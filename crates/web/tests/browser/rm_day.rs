@@ -11,23 +11,30 @@ use fantoccini::Locator;
 use rapport_store::{Scope, ScopedAlertFilter};
 
 /// Rules of an alert that says the customer is in financial distress.
-const DISTRESS: [&str; 5] = [
+const DISTRESS: [&str; 10] = [
     "income_stopped",
     "balance_collapse",
     "negative_balance",
     "dpd_1_30",
-    "salary_stopped",
+    "dpd_31_60",
+    "dpd_61_90",
+    "dpd_90_plus",
+    "large_outflow",
+    "cash_withdrawal_spike",
+    "utilisation_above_90",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_rm_answers_a_distress_alert_from_the_day_list_and_sees_the_follow_up() {
     let b = common::bank(false, 300).await.unwrap();
     let password = "a browser test password";
-    with_password(&b.store, &b.rm_a, password).await;
+    // A new distress alert of a customer with an RM (and nobody else
+    // assigned to it, so the follow-up is the RM's); rm_a's first open
+    // alert when the bank has none.
     let (open, _) = b
         .store
         .alerts_in_scope(
-            &Scope::Rm(b.rm_a.id),
+            &Scope::All,
             &ScopedAlertFilter {
                 status: Some("new".into()),
                 limit: 500,
@@ -36,22 +43,53 @@ async fn an_rm_answers_a_distress_alert_from_the_day_list_and_sees_the_follow_up
         )
         .await
         .unwrap();
-    // An alert nobody else is assigned to (its follow-up is the RM's), a distress one if any.
-    let open: Vec<_> = open
-        .into_iter()
-        .filter(|a| a.assignee_id.is_none_or(|x| x == b.rm_a.id))
-        .collect();
-    let alert = open
-        .iter()
-        .find(|a| DISTRESS.contains(&a.rule.as_str()))
-        .or_else(|| open.first())
-        .expect("an open alert of rm_a")
-        .clone();
+    let mut pick = None;
+    for a in open.iter().filter(|a| DISTRESS.contains(&a.rule.as_str())) {
+        let p = b
+            .store
+            .customer_360(&Scope::All, a.customer_id)
+            .await
+            .unwrap()
+            .profile;
+        let Some(rm_id) = p.rm_id else { continue };
+        let u = b.store.staff_user(rm_id).await.unwrap();
+        if u.role == "rm" && u.active && a.assignee_id.is_none_or(|x| x == rm_id) {
+            pick = Some((a.clone(), u));
+            break;
+        }
+    }
+    let (alert, rm) = match pick {
+        Some(p) => p,
+        None => {
+            let (mine, _) = b
+                .store
+                .alerts_in_scope(
+                    &Scope::Rm(b.rm_a.id),
+                    &ScopedAlertFilter {
+                        status: Some("new".into()),
+                        limit: 500,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            let a = mine
+                .into_iter()
+                .find(|a| a.assignee_id.is_none_or(|x| x == b.rm_a.id))
+                .expect("an open alert of rm_a");
+            (a, b.rm_a.clone())
+        }
+    };
+    with_password(&b.store, &rm, password).await;
+    eprintln!(
+        "rm-day: {} answers alert {} ({})",
+        rm.username, alert.id, alert.rule
+    );
 
     let Some(mut s) = Session::start("rm-day", b.state.clone(), 1280).await else {
         return;
     };
-    s.sign_in(&b.rm_a, password).await;
+    s.sign_in(&rm, password).await;
     // The nav leads to today's tasks.
     s.click("header.top nav a[href='/tasks']").await;
     let row = format!("#alert-{}", alert.id);
@@ -88,7 +126,7 @@ async fn an_rm_answers_a_distress_alert_from_the_day_list_and_sees_the_follow_up
     assert_eq!(closed.disposition.as_deref(), Some("contacted_retained"));
     let task = b
         .store
-        .contact_tasks(Some(&b.rm_a.username), true)
+        .contact_tasks(Some(&rm.username), true)
         .await
         .unwrap()
         .into_iter()
@@ -112,11 +150,11 @@ async fn an_rm_answers_a_distress_alert_from_the_day_list_and_sees_the_follow_up
     s.finish().await;
 
     // The same list in English on a phone.
-    b.store.set_user_language(b.rm_a.id, "en").await.unwrap();
+    b.store.set_user_language(rm.id, "en").await.unwrap();
     let Some(mut s) = Session::start("rm-day-phone", b.state.clone(), 390).await else {
         return;
     };
-    s.sign_in(&b.rm_a, password).await;
+    s.sign_in(&rm, password).await;
     s.open("/tasks", &follow).await;
     let text = s.text().await;
     assert!(text.contains("Today's tasks"), "the English page");
