@@ -502,8 +502,8 @@ pub async fn record_contact(
 /// Prepares the demo RM's day (`rapport demo`): the RM the demo prints
 /// (the first active RM of a branch by user name, as
 /// [`crate::access::demo_accounts`] picks) gets customers with open
-/// alerts (up to three alerted customers of their branch are assigned to
-/// them when they have none) and cadence tasks due (key customers are
+/// alerts (up to three alerted customers of their branch, else of the
+/// bank, are assigned to them when they have none) and cadence tasks due (key customers are
 /// assigned and the cadence run; when the RM still has no open task, one
 /// of their customers gets a cadence contact due today). Returns a summary.
 pub async fn demo_seed(
@@ -525,14 +525,28 @@ pub async fn demo_seed(
     let open = store.day_items(&scope, Some(&rm.username), 0).await?;
     let mut assigned = 0;
     if open.alerts.is_empty() {
-        if let Some(branch) = rm.branch_id {
-            let alerted = store.day_items(&Scope::Branch(branch), None, 0).await?;
-            let mut ids: Vec<i64> = alerted.alerts.iter().map(|a| a.customer_id).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            let pairs: Vec<(i64, i64)> = ids.into_iter().take(3).map(|c| (c, rm.id)).collect();
-            assigned = pairs.len();
-            store.set_rm_assignments(&pairs, clock.now()).await?;
+        // Alerted customers of the RM's branch, else of the bank.
+        let mut alerted = match rm.branch_id {
+            Some(b) => store.day_items(&Scope::Branch(b), None, 0).await?.alerts,
+            None => Vec::new(),
+        };
+        if alerted.is_empty() {
+            alerted = store.day_items(&Scope::All, None, 0).await?.alerts;
+        }
+        // Up to three alerts of distinct customers: the customers move to
+        // the RM and so do the alerts (audited as the demo's doing).
+        let mut picked: Vec<&rapport_store::DayAlert> = Vec::new();
+        for a in &alerted {
+            if picked.len() < 3 && picked.iter().all(|p| p.customer_id != a.customer_id) {
+                picked.push(a);
+            }
+        }
+        let pairs: Vec<(i64, i64)> = picked.iter().map(|a| (a.customer_id, rm.id)).collect();
+        assigned = pairs.len();
+        store.set_rm_assignments(&pairs, clock.now()).await?;
+        let demo = Actor::system("demo");
+        for a in picked.iter().filter(|a| a.assignee_id != Some(rm.id)) {
+            crate::alerts::assign(store, &demo, "demo", a.id, rm.id, clock.now()).await?;
         }
     }
     let key_assignment = crate::rm::assign(store, &settings, &clock, false).await;

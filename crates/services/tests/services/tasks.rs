@@ -4,7 +4,7 @@
 //! overdue first, then priority, then due date; a manager sees the branch;
 //! an agent is refused; logging "contacted – retained" on an alert closes
 //! it with that disposition and the follow-up task appears in the list,
-//! due 14 days later.
+//! due 14 days later; the demo's RM is left with alerts and tasks due.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -227,6 +227,19 @@ async fn run(backend: Backend) {
         .await
         .unwrap();
     assert!(open.iter().all(|t| t.id != follow));
+
+    // The demo leaves its RM with open alerts and tasks due.
+    let seeded = tasks::demo_seed(&store, &Config::default()).await.unwrap();
+    assert!(seeded["open_alerts"].as_u64().unwrap_or(0) > 0, "{seeded}");
+    assert!(seeded["open_tasks"].as_u64().unwrap_or(0) > 0, "{seeded}");
+    let demo_rm = seeded["rm"].as_str().unwrap().to_string();
+    let demo = Actor::Staff(staff_by_username(&store, &demo_rm, "test").await.unwrap());
+    let list = tasks::day(&svc, &demo).await.unwrap();
+    assert!(list.iter().any(|r| r.kind == DayKind::Alert));
+    assert!(list
+        .iter()
+        .any(|r| matches!(r.kind, DayKind::Cadence | DayKind::FollowUp)));
+
     svc.audit.flush().await;
     db.drop().await;
 }
