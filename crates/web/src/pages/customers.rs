@@ -607,6 +607,9 @@ fn cell(c: &Ctx, r: &Map<String, Value>, col: &str, how: Show) -> Cell {
             None => present::word(t, "case_status", &text),
         },
         Show::CaseCategory => match ComplaintCategory::parse(&text) {
+            _ if crate::i18n::has(&format!("code.case_category.{text}")) => {
+                present::word(t, "case_category", &text)
+            }
             Some(x) => pick(t, x.label_zh(), x.label_en()),
             None => text,
         },

@@ -12,6 +12,7 @@ mod common;
 mod customer_360;
 mod kpi_agree;
 mod kpi_dashboard;
+mod language;
 mod live_feed_api;
 mod profile_web;
 mod recommend_web;
