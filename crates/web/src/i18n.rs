@@ -259,6 +259,7 @@ pub const CODE_TEXTS: &[Text] = &[
     ("code.channel.sms", "短信", "Text message"),
     ("code.channel.letter", "信函", "Letter"),
     ("code.channel.other", "其他渠道", "Other channel"),
+    ("code.channel.rm", "客户经理", "Relationship manager"),
     ("code.loan_status.finished_ok", "已结清", "Repaid"),
     (
         "code.loan_status.finished_default",
@@ -337,9 +338,21 @@ pub const CODE_TEXTS: &[Text] = &[
     ("code.case_status.resolved", "已解决", "Resolved"),
     ("code.case_status.closed", "已关闭", "Closed"),
     ("code.case_category.fees", "收费", "Fees"),
-    ("code.case_category.service_attitude", "服务态度", "Service attitude"),
-    ("code.case_category.product_disclosure", "产品信息披露", "Product disclosure"),
-    ("code.case_category.digital_channel", "电子渠道", "Digital channels"),
+    (
+        "code.case_category.service_attitude",
+        "服务态度",
+        "Service attitude",
+    ),
+    (
+        "code.case_category.product_disclosure",
+        "产品信息披露",
+        "Product disclosure",
+    ),
+    (
+        "code.case_category.digital_channel",
+        "电子渠道",
+        "Digital channels",
+    ),
     ("code.case_category.card", "银行卡", "Cards"),
     ("code.case_category.loan", "贷款", "Loans"),
     ("code.case_category.account", "账户", "Accounts"),

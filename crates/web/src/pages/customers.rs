@@ -1194,7 +1194,10 @@ fn segment_words(
     }
     match t.lang {
         Lang::ZhCn if !zh.is_empty() => (
-            zh.split(['。', '，']).next().unwrap_or(zh).to_string(),
+            zh.split(['。', '，', '：'])
+                .next()
+                .unwrap_or(zh)
+                .to_string(),
             zh.to_string(),
         ),
         _ => (name.to_string(), en.to_string()),

@@ -10,6 +10,7 @@ mod case_reclassify_web;
 mod cases_web;
 mod common;
 mod customer_360;
+mod error_pages;
 mod kpi_agree;
 mod kpi_dashboard;
 mod language;
