@@ -558,3 +558,46 @@ impl fmt::Display for Trigger {
         })
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod zh_tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_rule_has_chinese_words_written_from_its_evidence() {
+        let set = RuleSet::builtin().unwrap();
+        for r in &set.rules {
+            assert!(r.name_zh.is_some(), "{} has a Chinese name", r.code);
+            assert!(r.message_zh.is_some(), "{} has a Chinese message", r.code);
+        }
+        let r = set.get("income_stopped").unwrap();
+        let ev =
+            serde_json::json!({"features": {"days_since_salary": 78.0, "salary_months_6": 4.0}});
+        assert_eq!(
+            r.message_zh_from(&ev).unwrap(),
+            "近 6 个月中有 4 个月发薪，但已 78 天未收到工资。"
+        );
+        let r = set.get("negative_balance").unwrap();
+        let ev = serde_json::json!({"features": {"balance_now": -70.72}});
+        assert_eq!(r.message_zh_from(&ev).unwrap(), "存款余额为负：-70.72。");
+        // A missing value is a dash, never English.
+        assert_eq!(
+            r.message_zh_from(&serde_json::json!({})).unwrap(),
+            "存款余额为负：—。"
+        );
+    }
+
+    #[test]
+    fn a_chinese_message_may_only_read_what_the_alert_keeps() {
+        let text = "[[rule]]\ncode = \"x\"\nname = \"X\"\nwhen = \"balance_now < 0\"\nseverity = \"low\"\n\
+                    cooldown_days = 1\nmessage = \"{balance_now} {band}\"\nmessage_zh = \"{band}\"\n";
+        let e = RuleSet::from_toml(text, "t.toml").unwrap_err();
+        assert!(e.to_string().contains("message_zh"), "{e}");
+        let ok = text.replace(
+            "message_zh = \"{band}\"",
+            "message_zh = \"余额 {balance_now}\"",
+        );
+        assert!(RuleSet::from_toml(&ok, "t.toml").is_ok());
+    }
+}
