@@ -70,6 +70,45 @@ async fn story(b: Bank) {
         }
     }
     let _ = csrf;
+    // The queue names the customer (as the masking policy shows the name),
+    // severity first, and exports what it lists.
+    let name = b.own.name.clone().unwrap_or_default();
+    let masked = rapport_services::privacy::mask_name(&name);
+    let (status, page) = send(&app, get("/alerts")).await;
+    assert_eq!(status.as_u16(), 200);
+    let row = page
+        .split(&format!("data-alert=\"{}\"", b.own_alert))
+        .nth(1)
+        .and_then(|r| r.split("</tr>").next())
+        .map(str::to_string);
+    if let Some(row) = row {
+        assert!(
+            row.contains(&format!(">{name}<")) || row.contains(&format!(">{masked}<")),
+            "the customer's name in {row}"
+        );
+    }
+    let sev: Vec<&str> = page
+        .split("class=\"sev-")
+        .skip(1)
+        .filter_map(|x| x.split('"').next())
+        .collect();
+    let rank = |s: &str| {
+        ["critical", "high", "medium", "low"]
+            .iter()
+            .position(|x| *x == s)
+    };
+    assert!(
+        sev.windows(2).all(|w| rank(w[0]) <= rank(w[1])),
+        "severity first: {sev:?}"
+    );
+    let res = tower::ServiceExt::oneshot(app.clone(), get("/alerts?format=csv&sort=rule&dir=asc"))
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(res.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
     // Without a session: the bilingual page, not the framework's text.
     let (status, body) = send(
         &app,
