@@ -83,7 +83,7 @@ async fn factor_evidence(svc: &Services, c: &Customer360) -> ServiceResult<Vec<F
             .triggering_transactions(c.profile.id, ev.from, ev.to, 1000)
             .await?;
         txns.retain(|t| ev.admits(t.amount, &t.category));
-        txns.sort_by(|a, b| b.booked_on.cmp(&a.booked_on));
+        txns.sort_by_key(|t| std::cmp::Reverse(t.booked_on));
         txns.truncate(FACTOR_TXNS);
         out.push(FactorTxns {
             feature,

@@ -141,65 +141,6 @@ pub fn has(key: &str) -> bool {
     CATALOGUE.contains_key(key)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_key_used_by_a_template_or_page_is_in_the_catalogue() {
-        let dirs = [
-            concat!(env!("CARGO_MANIFEST_DIR"), "/templates"),
-            concat!(env!("CARGO_MANIFEST_DIR"), "/src/web"),
-        ];
-        let mut missing = Vec::new();
-        let mut seen = 0;
-        for dir in dirs {
-            let mut stack = vec![std::path::PathBuf::from(dir)];
-            while let Some(d) = stack.pop() {
-                let Ok(entries) = std::fs::read_dir(&d) else {
-                    continue;
-                };
-                for e in entries.flatten() {
-                    let p = e.path();
-                    if p.is_dir() {
-                        stack.push(p);
-                        continue;
-                    }
-                    let text = std::fs::read_to_string(&p).unwrap_or_default();
-                    for part in text.split("t.s(\"").skip(1) {
-                        if let Some(key) = part.split('"').next() {
-                            seen += 1;
-                            if !has(key) {
-                                missing.push(format!("{}: {key}", p.display()));
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        assert!(seen > 20, "the scan found only {seen} keys");
-        assert!(missing.is_empty(), "missing texts: {missing:#?}");
-    }
-
-    #[test]
-    fn no_key_is_defined_twice() {
-        let mut seen = std::collections::HashSet::new();
-        for t in crate::pages::all_texts() {
-            for (k, zh, en) in t {
-                assert!(seen.insert(*k), "{k} is defined twice");
-                assert!(!zh.is_empty() && !en.is_empty(), "{k} lacks a language");
-            }
-        }
-    }
-
-    #[test]
-    fn a_missing_key_shows_as_itself() {
-        assert_eq!(Tr::new(Lang::En).s("nav.customers"), "Customers");
-        assert_eq!(Tr::new(Lang::ZhCn).s("nav.customers"), "客户");
-        assert_eq!(Tr::new(Lang::En).s("no.such.key"), "no.such.key");
-    }
-}
-
 /// Codes of the customer 360 and the alert queue shown as words:
 /// `code.<group>.<code>` (see [`crate::present::word`]).
 pub const CODE_TEXTS: &[Text] = &[
@@ -384,3 +325,62 @@ pub const CODE_TEXTS: &[Text] = &[
     ("code.evidence_kind.outflows", "资金流出", "Money out"),
     ("code.evidence_kind.all", "全部交易", "All transactions"),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_used_by_a_template_or_page_is_in_the_catalogue() {
+        let dirs = [
+            concat!(env!("CARGO_MANIFEST_DIR"), "/templates"),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/src/web"),
+        ];
+        let mut missing = Vec::new();
+        let mut seen = 0;
+        for dir in dirs {
+            let mut stack = vec![std::path::PathBuf::from(dir)];
+            while let Some(d) = stack.pop() {
+                let Ok(entries) = std::fs::read_dir(&d) else {
+                    continue;
+                };
+                for e in entries.flatten() {
+                    let p = e.path();
+                    if p.is_dir() {
+                        stack.push(p);
+                        continue;
+                    }
+                    let text = std::fs::read_to_string(&p).unwrap_or_default();
+                    for part in text.split("t.s(\"").skip(1) {
+                        if let Some(key) = part.split('"').next() {
+                            seen += 1;
+                            if !has(key) {
+                                missing.push(format!("{}: {key}", p.display()));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(seen > 20, "the scan found only {seen} keys");
+        assert!(missing.is_empty(), "missing texts: {missing:#?}");
+    }
+
+    #[test]
+    fn no_key_is_defined_twice() {
+        let mut seen = std::collections::HashSet::new();
+        for t in crate::pages::all_texts() {
+            for (k, zh, en) in t {
+                assert!(seen.insert(*k), "{k} is defined twice");
+                assert!(!zh.is_empty() && !en.is_empty(), "{k} lacks a language");
+            }
+        }
+    }
+
+    #[test]
+    fn a_missing_key_shows_as_itself() {
+        assert_eq!(Tr::new(Lang::En).s("nav.customers"), "Customers");
+        assert_eq!(Tr::new(Lang::ZhCn).s("nav.customers"), "客户");
+        assert_eq!(Tr::new(Lang::En).s("no.such.key"), "no.such.key");
+    }
+}

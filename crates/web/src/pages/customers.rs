@@ -494,7 +494,7 @@ async fn customers_csv(app: &AppState, v: &Viewer, q: &ListQuery) -> Result<Resp
                 s.band_label,
             ]);
         }
-        if n < 200 || rows.len() >= CSV_ROWS || i64::from(page) * 200 >= found.total {
+        if n < 200 || rows.len() >= CSV_ROWS || page * 200 >= found.total {
             break;
         }
         page += 1;
