@@ -9,6 +9,7 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::privacy::{self, Field};
 use crate::Services;
 use chrono::{DateTime, NaiveDate, Utc};
+use rapport_analytics::health::FactorEvidence;
 use rapport_analytics::profile::{self, DerivedProfile, ProfileRules};
 use rapport_store::{Customer360, CustomerFilter, CustomerListRow, ErasureReport, Page, Store};
 use serde::Serialize;
@@ -41,6 +42,56 @@ pub struct Read360 {
     /// The risk-tolerance assessments, newest first; the first is the one
     /// the suitability rule reads.
     pub risk_assessments: Vec<crate::risk_profile::AssessmentView>,
+    /// The transactions behind each factor of the latest health score that
+    /// comes from identifiable transactions (its evidence window).
+    pub factor_evidence: Vec<FactorTxns>,
+}
+
+/// The transactions behind one health factor (newest first, at most
+/// [`FACTOR_TXNS`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct FactorTxns {
+    /// The factor's feature (`days_since_salary`, `net_outflow_90` …).
+    pub feature: String,
+    pub evidence: FactorEvidence,
+    pub transactions: Vec<rapport_store::EvidenceTxn>,
+}
+
+/// How many transactions a factor lists at most.
+pub const FACTOR_TXNS: usize = 50;
+
+/// The evidence transactions of the factors of `c`'s latest health score.
+async fn factor_evidence(svc: &Services, c: &Customer360) -> ServiceResult<Vec<FactorTxns>> {
+    let Some(last) = c.health_history.last() else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for f in last.factors.as_array().into_iter().flatten() {
+        let Some(ev) = f
+            .get("evidence")
+            .and_then(|e| serde_json::from_value::<FactorEvidence>(e.clone()).ok())
+        else {
+            continue;
+        };
+        let feature = f
+            .get("feature")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let mut txns = svc
+            .store
+            .triggering_transactions(c.profile.id, ev.from, ev.to, 1000)
+            .await?;
+        txns.retain(|t| ev.admits(t.amount, &t.category));
+        txns.sort_by_key(|t| std::cmp::Reverse(t.booked_on));
+        txns.truncate(FACTOR_TXNS);
+        out.push(FactorTxns {
+            feature,
+            evidence: ev,
+            transactions: txns,
+        });
+    }
+    Ok(out)
 }
 
 /// The day the derived profile is computed for: the customer's latest
@@ -100,6 +151,7 @@ pub async fn read_360(
     let mut customer = svc.store.customer_360(&scope, id).await?;
     let mut derived = derived_profile(svc, id, derived_as_of(svc, &customer)).await?;
     let risk_assessments = crate::risk_profile::history_of(svc, id).await?;
+    let factor_evidence = factor_evidence(svc, &customer).await?;
     let unmasked = reason.is_some();
     let shown = policy.apply_profile(staff, &mut customer.profile, unmasked);
     // Free text (notes, descriptions, answers, counterparties, attributes)
@@ -145,6 +197,7 @@ pub async fn read_360(
         masked: shown.masked,
         derived,
         risk_assessments,
+        factor_evidence,
     })
 }
 
@@ -298,4 +351,35 @@ pub async fn erase(
         )])
         .await?;
     Ok((id, report))
+}
+
+/// The alert queue of `staff`'s scope (who needs [`Permission::WorkAlerts`])
+/// with each alert's customer named as the masking policy shows the name to
+/// the role (as in the customer list), and how many alerts match.
+pub async fn alert_queue(
+    svc: &Services,
+    staff: &Staff,
+    filter: &rapport_store::alert_queue::QueueFilter,
+) -> ServiceResult<(Vec<rapport_store::alert_queue::QueuedAlert>, i64)> {
+    staff.require(Permission::WorkAlerts)?;
+    let (mut rows, total) = svc.store.alert_queue(&staff.scope(), filter).await?;
+    let policy = &svc.settings.masking;
+    for a in rows.iter_mut() {
+        let mut r = CustomerListRow {
+            id: a.customer_id,
+            key: a.customer_key.clone(),
+            name: a.customer_name.take(),
+            phone: None,
+            id_number: None,
+            branch_code: None,
+            rm_id: None,
+            rm_name: None,
+            score: None,
+            band: None,
+            erased: a.erased,
+        };
+        policy.apply_row(staff, &mut r);
+        a.customer_name = if a.erased { None } else { r.name };
+    }
+    Ok((rows, total))
 }

@@ -18,6 +18,7 @@
 //! Error policy: thiserror here; `StoreError::NotFound` is its own variant.
 
 mod access;
+pub mod alert_queue;
 mod alerts;
 mod backup;
 mod campaign;

@@ -178,7 +178,156 @@ impl From<askama::Error> for PageError {
     }
 }
 
+/// What a page error said, kept with its bilingual answer so that
+/// [`pages_in_layout`] can show it inside the layout in the viewer's language.
+#[derive(Debug, Clone)]
+pub struct ErrorDetail {
+    /// The cause in words (a bad request's message), or empty.
+    pub detail: String,
+}
+
+/// The error pages' texts.
+pub const TEXTS: &[crate::i18n::Text] = &[
+    ("err.title", "出错了", "Something went wrong"),
+    (
+        "err.400",
+        "请求无法处理：请检查填写或链接中的内容。",
+        "The request cannot be handled: check what was entered or the link.",
+    ),
+    (
+        "err.403",
+        "您的角色无权访问此页面或执行此操作。",
+        "Your role may not open this page or do this.",
+    ),
+    (
+        "err.404",
+        "未找到，或不在您的权限范围内。",
+        "Not found, or outside your scope.",
+    ),
+    (
+        "err.422",
+        "提交的内容不完整或格式不对，请返回后重新填写。",
+        "What was sent is incomplete or malformed; go back and fill it in again.",
+    ),
+    (
+        "err.429",
+        "操作过于频繁，请稍后再试。",
+        "Too many requests; try again later.",
+    ),
+    (
+        "err.500",
+        "服务器出错，原因已记入日志。",
+        "The server failed; the cause is in its log.",
+    ),
+    (
+        "err.other",
+        "请求未能完成。",
+        "The request could not be completed.",
+    ),
+    ("err.detail", "详情", "Detail"),
+    ("err.home", "返回首页", "Back to the dashboard"),
+];
+
+/// The catalogue key of a status's explanation.
+fn status_key(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "err.400",
+        403 => "err.403",
+        404 => "err.404",
+        405 | 415 | 422 => "err.422",
+        429 => "err.429",
+        500..=599 => "err.500",
+        _ => "err.other",
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "error.html")]
+struct ErrorPageTemplate {
+    layout: crate::pages::Layout,
+    code: u16,
+    message: String,
+    detail: String,
+}
+
+/// Shows the error answers of pages inside the layout, in the signed-in
+/// viewer's language: a page error ([`PageError`]) and the framework's own
+/// rejections (a malformed query or form, an unknown path), which would
+/// otherwise answer bare text. Without a session the bilingual page stays
+/// (and replaces the framework's bare text). The API, static files and
+/// operations endpoints answer as they do.
+pub async fn pages_in_layout(
+    axum::extract::State(app): axum::extract::State<crate::AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path();
+    let page_path = !(path.starts_with("/api/")
+        || path.starts_with("/static/")
+        || matches!(path, "/healthz" | "/readyz" | "/metrics"));
+    let keep = page_path.then(|| (req.uri().clone(), req.headers().clone()));
+    let res = next.run(req).await;
+    let status = res.status();
+    let Some((uri, headers)) = keep else {
+        return res;
+    };
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let detail = res.extensions().get::<ErrorDetail>().cloned();
+    if html && detail.is_none() {
+        // A page that answers an error of its own (the sign-in form's 401).
+        return res;
+    }
+    let mut probe = axum::http::Request::new(());
+    *probe.uri_mut() = uri.clone();
+    *probe.headers_mut() = headers;
+    let (mut parts, ()) = probe.into_parts();
+    use axum::extract::FromRequestParts as _;
+    let viewer = crate::auth::PageUser::from_request_parts(&mut parts, &app).await;
+    match viewer {
+        Ok(crate::auth::PageUser(v)) => {
+            let layout = crate::pages::Layout::new(&app, &v, "", &uri.to_string());
+            let t = layout.t;
+            let page = ErrorPageTemplate {
+                code: status.as_u16(),
+                message: t.s(status_key(status)).to_string(),
+                detail: detail.map(|d| d.detail).unwrap_or_default(),
+                layout,
+            };
+            match askama::Template::render(&page) {
+                Ok(body) => {
+                    let mut out = (status, Html(body)).into_response();
+                    if let Some(r) = res.headers().get(header::RETRY_AFTER) {
+                        out.headers_mut().insert(header::RETRY_AFTER, r.clone());
+                    }
+                    out
+                }
+                Err(_) => res,
+            }
+        }
+        Err(_) if detail.is_some() => res,
+        Err(_) => {
+            let (zh, en) = TEXTS
+                .iter()
+                .find(|(k, _, _)| *k == status_key(status))
+                .map(|(_, zh, en)| (*zh, *en))
+                .unwrap_or(("请求未能完成。", "The request could not be completed."));
+            page(status, zh, en)
+        }
+    }
+}
+
 fn page(status: StatusCode, zh: &str, en: &str) -> Response {
+    page_with(status, zh, en, "")
+}
+
+fn page_with(status: StatusCode, zh: &str, en: &str, detail: &str) -> Response {
     let body = format!(
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{code} · Rapport</title>\
          <link rel=\"stylesheet\" href=\"/static/app.css\"></head><body class=\"error-page\"><main>\
@@ -187,7 +336,11 @@ fn page(status: StatusCode, zh: &str, en: &str) -> Response {
         zh = crate::html_escape(zh),
         en = crate::html_escape(en),
     );
-    (status, Html(body)).into_response()
+    let mut res = (status, Html(body)).into_response();
+    res.extensions_mut().insert(ErrorDetail {
+        detail: detail.to_string(),
+    });
+    res
 }
 
 impl IntoResponse for PageError {
@@ -216,7 +369,7 @@ impl IntoResponse for PageError {
                 "未找到，或不在您的权限范围内。",
                 "Not found, or outside your scope.",
             ),
-            PageError::BadRequest(m) => page(StatusCode::BAD_REQUEST, &m, &m),
+            PageError::BadRequest(m) => page_with(StatusCode::BAD_REQUEST, &m, &m, &m),
             PageError::TooMany => page(
                 StatusCode::TOO_MANY_REQUESTS,
                 "按证件号、电话或邮箱查找的次数已达每小时上限，请稍后再试。",

@@ -137,6 +137,10 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{file}", get(pages::static_file))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            error::pages_in_layout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             ops::track,
         ))
         .layer(axum::middleware::from_fn(move |req, next| {

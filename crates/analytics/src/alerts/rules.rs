@@ -143,12 +143,42 @@ pub struct EarlyWarningRule {
     /// A customer+rule alerted within this many days before D is not alerted again.
     pub cooldown_days: u32,
     pub message: MessageTemplate,
+    /// The name in Chinese (`name_zh`), when the rule file gives one.
+    pub name_zh: Option<String>,
+    /// The message in Chinese (`message_zh`), when the rule file gives one.
+    /// Its placeholders are variables of `when`, so that it can be written
+    /// from a stored alert's evidence in the viewer's language.
+    pub message_zh: Option<MessageTemplate>,
     pub trigger: Trigger,
     /// Days of triggering transactions `[D - evidence_days, D)` attached as evidence.
     pub evidence_days: u32,
     /// The file the rule was loaded from and the line of its `when`.
     pub origin: String,
     pub line: usize,
+}
+
+impl EarlyWarningRule {
+    /// The Chinese message of an alert of this rule written from its stored
+    /// evidence (`{"features": {name: value, …}}`), values formatted as in
+    /// the English message; `None` when the rule has no Chinese message.
+    pub fn message_zh_from(&self, evidence: &serde_json::Value) -> Option<String> {
+        let m = self.message_zh.as_ref()?;
+        let features = evidence.get("features");
+        Some(m.render(|name| {
+            let v = match features.and_then(|f| f.get(name)) {
+                Some(serde_json::Value::Number(n)) => n
+                    .as_f64()
+                    .map_or(crate::expr::Value::Null, crate::expr::Value::Num),
+                Some(serde_json::Value::String(s)) => crate::expr::Value::Str(s.clone()),
+                Some(serde_json::Value::Bool(b)) => crate::expr::Value::Bool(*b),
+                _ => crate::expr::Value::Null,
+            };
+            match v {
+                crate::expr::Value::Null => "—".to_string(),
+                v => format_value(name, &v),
+            }
+        }))
+    }
 }
 
 /// A loaded, checked set of rules (codes unique).
@@ -195,6 +225,8 @@ struct RuleToml {
     severity: String,
     cooldown_days: u32,
     message: String,
+    name_zh: Option<String>,
+    message_zh: Option<String>,
     #[serde(default = "default_trigger")]
     trigger: Trigger,
     evidence_days: Option<u32>,
@@ -374,6 +406,24 @@ fn load_rule(r: RuleToml, origin: &str, line: usize) -> Result<EarlyWarningRule,
             )));
         }
     }
+    let message_zh = match &r.message_zh {
+        None => None,
+        Some(text) => {
+            let m =
+                MessageTemplate::parse(text).map_err(|m| problem(format!("message_zh: {m}")))?;
+            let reads = when.variables();
+            for v in m.variables() {
+                if !reads.contains(&v) {
+                    return Err(problem(format!(
+                        "message_zh: placeholder `{{{v}}}` is not read by `when` (a stored \
+                         alert keeps only those variables, from which the Chinese message is \
+                         written)"
+                    )));
+                }
+            }
+            Some(m)
+        }
+    };
     if r.trigger == Trigger::Transaction {
         for v in when.variables() {
             if !TRANSACTION_FEATURES.contains(&v) {
@@ -406,6 +456,8 @@ fn load_rule(r: RuleToml, origin: &str, line: usize) -> Result<EarlyWarningRule,
         severity,
         cooldown_days: r.cooldown_days,
         message,
+        name_zh: r.name_zh,
+        message_zh,
         trigger: r.trigger,
         evidence_days,
         origin: origin.to_string(),
@@ -504,5 +556,48 @@ impl fmt::Display for Trigger {
             Trigger::Daily => "daily",
             Trigger::Transaction => "transaction",
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod zh_tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_rule_has_chinese_words_written_from_its_evidence() {
+        let set = RuleSet::builtin().unwrap();
+        for r in &set.rules {
+            assert!(r.name_zh.is_some(), "{} has a Chinese name", r.code);
+            assert!(r.message_zh.is_some(), "{} has a Chinese message", r.code);
+        }
+        let r = set.get("income_stopped").unwrap();
+        let ev =
+            serde_json::json!({"features": {"days_since_salary": 78.0, "salary_months_6": 4.0}});
+        assert_eq!(
+            r.message_zh_from(&ev).unwrap(),
+            "近 6 个月中有 4 个月发薪，但已 78 天未收到工资。"
+        );
+        let r = set.get("negative_balance").unwrap();
+        let ev = serde_json::json!({"features": {"balance_now": -70.72}});
+        assert_eq!(r.message_zh_from(&ev).unwrap(), "存款余额为负：-70.72。");
+        // A missing value is a dash, never English.
+        assert_eq!(
+            r.message_zh_from(&serde_json::json!({})).unwrap(),
+            "存款余额为负：—。"
+        );
+    }
+
+    #[test]
+    fn a_chinese_message_may_only_read_what_the_alert_keeps() {
+        let text = "[[rule]]\ncode = \"x\"\nname = \"X\"\nwhen = \"balance_now < 0\"\nseverity = \"low\"\n\
+                    cooldown_days = 1\nmessage = \"{balance_now} {band}\"\nmessage_zh = \"{band}\"\n";
+        let e = RuleSet::from_toml(text, "t.toml").unwrap_err();
+        assert!(e.to_string().contains("message_zh"), "{e}");
+        let ok = text.replace(
+            "message_zh = \"{band}\"",
+            "message_zh = \"余额 {balance_now}\"",
+        );
+        assert!(RuleSet::from_toml(&ok, "t.toml").is_ok());
     }
 }

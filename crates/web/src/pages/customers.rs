@@ -7,11 +7,13 @@
 //! Every 360 view and every search is audited (queued); unmask, export and
 //! erasure are audited before the answer.
 
-use super::{check_csrf, enc, money, opt, render, require, table, Layout, Table};
+use super::list::{csv_response, ListQuery as ListParams};
+use super::{check_csrf, enc, opt, render, require, Layout};
 use crate::auth::{PageUser, Permission, Viewer};
 use crate::charts::{self, Series};
 use crate::error::PageError;
-use crate::i18n::Text;
+use crate::i18n::{Lang, Text, Tr};
+use crate::present;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -19,9 +21,12 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use rapport_engage::case::{CaseActionKind, CaseState, ComplaintCategory};
 use rapport_services::customers::{self, Read360, Reading};
+use rapport_store::Customer360;
 use rapport_store::{CustomerFilter, CustomerListRow};
 use serde::Deserialize;
+use serde_json::{Map, Value};
 
 pub const TEXTS: &[Text] = &[
     ("cust.title", "客户", "Customers"),
@@ -196,6 +201,37 @@ pub const TEXTS: &[Text] = &[
     ("col.done_at", "完成时间", "Done"),
     ("col.rm_id", "客户经理编号", "RM id"),
     ("col.rm_name", "客户经理", "RM"),
+    ("c360.factor_impact", "扣分", "Points lost"),
+    ("c360.factor_txns", "相关交易", "Transactions behind it"),
+    ("c360.factor_window", "依据期间", "Window"),
+    (
+        "c360.no_factor_txns",
+        "该期间内没有相关交易。",
+        "No transaction in this window.",
+    ),
+    ("c360.see_txns", "查看相关交易", "See the transactions"),
+    ("c360.alert_evidence", "查看依据", "Show the evidence"),
+    ("c360.open_cases", "未结工单", "Open cases"),
+    ("c360.model.churn", "流失概率", "Churn probability"),
+    ("c360.model.default", "违约概率", "Default probability"),
+    ("c360.model.propensity", "购买倾向", "Propensity"),
+    ("c360.segment_desc", "说明", "About"),
+    ("cust.export_csv", "导出 CSV", "Export CSV"),
+    (
+        "cust.page_of",
+        "第 {page} 页，共 {pages} 页",
+        "Page {page} of {pages}",
+    ),
+    (
+        "cust.empty",
+        "没有符合条件的客户。请检查搜索内容或清除筛选条件。",
+        "No customer matches. Check the search text or clear the filters.",
+    ),
+    ("cust.clear", "清除筛选", "Clear the filters"),
+    ("col.balance_now", "余额", "Balance"),
+    ("col.answered_on_at", "答复时间", "Answered"),
+    ("col.source", "来源", "Source"),
+    ("col.customer_rm", "客户经理", "RM"),
 ];
 
 pub fn routes() -> Router<AppState> {
@@ -296,10 +332,11 @@ struct ListPage {
     branch: String,
     rows: Vec<ShownRow>,
     total: i64,
-    page: i64,
-    pages: i64,
     prev_href: String,
     next_href: String,
+    csv_href: String,
+    page_text: String,
+    filtered: bool,
     segments: Vec<(String, String)>,
     band_options: Vec<(String, String)>,
     rms: Vec<(String, String)>,
@@ -307,11 +344,41 @@ struct ListPage {
     masked: bool,
 }
 
+/// The list page's query: the filters of [`ListQuery`] read leniently (a bad
+/// page number is page 1, an unknown band or id no filter), and `format=csv`.
+#[derive(Deserialize, Default)]
+struct PageQuery {
+    q: Option<String>,
+    segment: Option<String>,
+    band: Option<String>,
+    rm: Option<String>,
+    branch: Option<String>,
+    page: Option<String>,
+    format: Option<String>,
+}
+
 async fn list(
     State(app): State<AppState>,
     PageUser(v): PageUser,
-    Query(q): Query<ListQuery>,
+    Query(pq): Query<PageQuery>,
 ) -> Result<Response, PageError> {
+    let lp = ListParams {
+        page: pq.page.clone(),
+        format: pq.format.clone(),
+        ..ListParams::default()
+    };
+    let num = |s: &Option<String>| opt(s).filter(|x| x.parse::<i64>().is_ok());
+    let q = ListQuery {
+        q: pq.q.clone(),
+        segment: pq.segment.clone(),
+        band: opt(&pq.band).filter(|b| matches!(b.as_str(), "healthy" | "watch" | "at_risk")),
+        rm: num(&pq.rm),
+        branch: num(&pq.branch),
+        page: Some(i64::from(lp.page())),
+    };
+    if lp.wants_csv() {
+        return customers_csv(&app, &v, &q).await;
+    }
     let f = filter_of(&q, 50).map_err(PageError::BadRequest)?;
     let scope = v.scope();
     let page = customers::search(&app.services, &v, "ui", f.clone()).await?;
@@ -334,12 +401,15 @@ async fn list(
     let layout = Layout::new(&app, &v, "/customers", &here);
     let t = layout.t;
     let pages = ((page.total + page.per_page - 1) / page.per_page).max(1);
-    let segments = app
-        .store
-        .segments()
-        .await?
-        .into_iter()
-        .map(|s| (s.code, s.name))
+    let all_segments = app.store.segments().await?;
+    let segments = all_segments
+        .iter()
+        .map(|s| {
+            let mut m = Map::new();
+            m.insert("code".into(), Value::from(s.code.clone()));
+            m.insert("name".into(), Value::from(s.name.clone()));
+            (s.code.clone(), segment_words(&t, &m, &all_segments).0)
+        })
         .collect();
     let rms = app
         .store
@@ -368,8 +438,6 @@ async fn list(
         branch: f.branch_id.map(|x| x.to_string()).unwrap_or_default(),
         rows: page.items.iter().map(|r| shown_row(&t, r)).collect(),
         total: page.total,
-        page: page.page,
-        pages,
         prev_href: if page.page > 1 {
             qs(page.page - 1)
         } else {
@@ -380,6 +448,16 @@ async fn list(
         } else {
             String::new()
         },
+        csv_href: format!("{}&format=csv", qs(1)),
+        page_text: t
+            .s("cust.page_of")
+            .replace("{page}", &page.page.to_string())
+            .replace("{pages}", &pages.to_string()),
+        filtered: f.q.is_some()
+            || f.segment.is_some()
+            || f.band.is_some()
+            || f.rm_id.is_some()
+            || f.branch_id.is_some(),
         segments,
         band_options: ["healthy", "watch", "at_risk"]
             .iter()
@@ -393,10 +471,449 @@ async fn list(
     render(&p)
 }
 
-/// A section of the 360.
+/// The whole filtered list as CSV (at most [`CSV_ROWS`] customers), masked
+/// as on the page.
+async fn customers_csv(app: &AppState, v: &Viewer, q: &ListQuery) -> Result<Response, PageError> {
+    let t = Tr::new(app.lang_of(&v.user));
+    let mut rows = Vec::new();
+    let mut page = 1;
+    loop {
+        let mut f = filter_of(q, 200).map_err(PageError::BadRequest)?;
+        f.page = page;
+        let found = customers::search(&app.services, v, "ui", f).await?;
+        let n = found.items.len();
+        for r in &found.items {
+            let s = shown_row(&t, r);
+            rows.push(vec![
+                s.key,
+                s.name,
+                s.phone,
+                s.branch,
+                s.rm,
+                s.score,
+                s.band_label,
+            ]);
+        }
+        if n < 200 || rows.len() >= CSV_ROWS || page * 200 >= found.total {
+            break;
+        }
+        page += 1;
+    }
+    rows.truncate(CSV_ROWS);
+    let header = [
+        "cust.key",
+        "cust.name",
+        "cust.phone",
+        "cust.branch",
+        "cust.rm",
+        "cust.score",
+        "cust.band",
+    ]
+    .map(|k| t.s(k).to_string());
+    Ok(csv_response("customers.csv", &header, &rows))
+}
+
+/// The most customers one CSV export holds.
+const CSV_ROWS: usize = 5000;
+
+/// One cell of a 360 table: its text, a link when it leads somewhere, and
+/// `num` for right-aligned figures.
+pub struct Cell {
+    pub text: String,
+    pub href: String,
+    pub num: bool,
+}
+
+/// A section of the 360: typed columns in a meaningful order, every value
+/// shown as words, money in yuan and times in the configured zone.
 pub struct Section {
+    /// The element id (`sec-accounts`).
+    pub id: &'static str,
     pub key: &'static str,
-    pub table: Table,
+    pub cols: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// How a column's values are shown.
+#[derive(Clone, Copy)]
+enum Show {
+    Text,
+    /// Fen as yuan with separators.
+    Money,
+    /// A stored UTC time, in the configured zone.
+    Time,
+    Int,
+    /// A code of the catalogue group (`code.<group>.<code>`).
+    Word(&'static str),
+    Severity,
+    CaseState,
+    CaseCategory,
+    CaseKind,
+    CaseAction,
+    /// A link to the Rapport case `/cases/{id}`.
+    CaseLink,
+}
+
+struct Ctx {
+    t: Tr,
+    offset: chrono::FixedOffset,
+}
+
+fn raw(r: &Map<String, Value>, col: &str) -> String {
+    match r.get(col) {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Bool(b)) => if *b { "1" } else { "0" }.to_string(),
+        Some(v) => v.to_string(),
+    }
+}
+
+fn pick(t: &Tr, zh: &str, en: &str) -> String {
+    if t.lang == Lang::ZhCn { zh } else { en }.to_string()
+}
+
+fn cell(c: &Ctx, r: &Map<String, Value>, col: &str, how: Show) -> Cell {
+    let text = raw(r, col);
+    let t = &c.t;
+    let mut out = Cell {
+        text: String::new(),
+        href: String::new(),
+        num: false,
+    };
+    if text.is_empty() {
+        return out;
+    }
+    out.text = match how {
+        Show::Text => text,
+        Show::Money => {
+            out.num = true;
+            r.get(col)
+                .and_then(Value::as_f64)
+                .map(|x| present::money(x.round() as i64))
+                .unwrap_or(text)
+        }
+        Show::Time => present::time_text(&text, c.offset),
+        Show::Int => {
+            out.num = true;
+            r.get(col)
+                .and_then(Value::as_f64)
+                .map(|x| format!("{x:.0}"))
+                .unwrap_or(text)
+        }
+        Show::Word(group) => present::word(t, group, &text),
+        Show::Severity => t.s(&format!("sev.{text}")).to_string(),
+        Show::CaseState => match CaseState::parse(&text) {
+            Some(s) => pick(t, s.label_zh(), s.label_en()),
+            None => present::word(t, "case_status", &text),
+        },
+        Show::CaseCategory => match ComplaintCategory::parse(&text) {
+            _ if crate::i18n::has(&format!("code.case_category.{text}")) => {
+                present::word(t, "case_category", &text)
+            }
+            Some(x) => pick(t, x.label_zh(), x.label_en()),
+            None => text,
+        },
+        Show::CaseKind => {
+            let key = format!("case.kind.{text}");
+            if crate::i18n::has(&key) {
+                t.s(&key).to_string()
+            } else {
+                text
+            }
+        }
+        Show::CaseAction => match CaseActionKind::parse(&text) {
+            Some(x) => pick(t, x.label_zh(), x.label_en()),
+            None => {
+                let key = format!("case.action.{text}");
+                if crate::i18n::has(&key) {
+                    t.s(&key).to_string()
+                } else {
+                    text
+                }
+            }
+        },
+        Show::CaseLink => {
+            out.href = format!("/cases/{text}");
+            format!("#{text}")
+        }
+    };
+    out
+}
+
+fn section(
+    c: &Ctx,
+    id: &'static str,
+    key: &'static str,
+    rows: &[Map<String, Value>],
+    cols: &[(&str, &str, Show)],
+) -> Section {
+    Section {
+        id,
+        key,
+        cols: cols
+            .iter()
+            .map(|(_, label, _)| c.t.s(label).to_string())
+            .collect(),
+        rows: rows
+            .iter()
+            .map(|r| {
+                cols.iter()
+                    .map(|(col, _, how)| cell(c, r, col, *how))
+                    .collect()
+            })
+            .collect(),
+    }
+}
+
+/// The 360's tables, each with its own columns.
+fn sections(c: &Ctx, x: &Customer360) -> Vec<Section> {
+    use Show::*;
+    vec![
+        section(
+            c,
+            "sec-accounts",
+            "c360.accounts",
+            &x.accounts,
+            &[
+                ("key", "col.key", Text),
+                ("account_type", "col.account_type", Word("account_type")),
+                ("currency", "col.currency", Text),
+                ("balance", "col.balance", Money),
+                ("credit_limit", "col.credit_limit", Money),
+                ("opened_on", "col.opened_on", Text),
+                ("closed_on", "col.closed_on", Text),
+            ],
+        ),
+        section(
+            c,
+            "sec-holdings",
+            "c360.holdings",
+            &x.holdings,
+            &[
+                ("product", "col.product", Text),
+                ("product_code", "col.product_code", Text),
+                ("category", "col.category", Word("product_category")),
+                ("risk_level", "col.risk_level", Text),
+                ("amount", "col.amount", Money),
+                ("opened_on", "col.opened_on", Text),
+                ("closed_on", "col.closed_on", Text),
+            ],
+        ),
+        section(
+            c,
+            "sec-loans",
+            "c360.loans",
+            &x.loans,
+            &[
+                ("key", "col.key", Text),
+                ("status", "col.status", Word("loan_status")),
+                ("amount", "col.amount", Money),
+                ("monthly_payment", "col.monthly_payment", Money),
+                ("duration_months", "col.duration_months", Int),
+                ("days_past_due", "col.days_past_due", Int),
+                ("granted_on", "col.granted_on", Text),
+            ],
+        ),
+        section(
+            c,
+            "sec-cards",
+            "c360.cards",
+            &x.cards,
+            &[
+                ("key", "col.key", Text),
+                ("card_type", "col.card_type", Word("card_type")),
+                ("credit_limit", "col.credit_limit", Money),
+                ("issued_on", "col.issued_on", Text),
+            ],
+        ),
+        section(
+            c,
+            "sec-transactions",
+            "c360.transactions",
+            &x.recent_transactions,
+            &[
+                ("booked_on", "col.booked_on", Text),
+                ("amount", "col.amount", Money),
+                ("balance_after", "col.balance_after", Money),
+                ("category", "col.category", Word("txn_category")),
+                ("channel", "col.channel", Word("channel")),
+                ("counterparty", "col.counterparty", Text),
+            ],
+        ),
+        section(
+            c,
+            "sec-support-cases",
+            "c360.support_cases",
+            &x.support_cases,
+            &[
+                ("id", "col.case_id", CaseLink),
+                ("state", "col.state", CaseState),
+                ("kind", "col.kind", CaseKind),
+                ("category", "col.category", CaseCategory),
+                ("severity", "col.severity", Severity),
+                ("subject", "col.subject", Text),
+                ("assignee", "col.assignee", Text),
+                ("opened_at", "col.opened_at", Time),
+                ("first_response_at", "col.first_response_at", Time),
+                ("resolved_at", "col.resolved_at", Time),
+                ("closed_at", "col.closed_at", Time),
+            ],
+        ),
+        section(
+            c,
+            "sec-case-events",
+            "c360.case_events",
+            &x.case_events,
+            &[
+                ("at", "col.at", Time),
+                ("case_id", "col.case_id", CaseLink),
+                ("action", "col.action", CaseAction),
+                ("from_state", "col.from_state", CaseState),
+                ("to_state", "col.to_state", CaseState),
+                ("actor", "col.actor", Text),
+            ],
+        ),
+        section(
+            c,
+            "sec-cases",
+            "c360.cases",
+            &x.cases,
+            &[
+                ("opened_on", "col.opened_on", Text),
+                ("kind", "col.kind", CaseKind),
+                ("category", "col.category", CaseCategory),
+                ("severity", "col.severity", Severity),
+                ("status", "col.status", Word("case_status")),
+                ("description", "col.description", Text),
+                ("closed_on", "col.closed_on", Text),
+            ],
+        ),
+        section(
+            c,
+            "sec-contact-log",
+            "c360.contact_log",
+            &x.contact_log,
+            &[
+                ("at", "col.at", Time),
+                ("kind", "col.kind", Word("contact_kind")),
+                ("outcome", "col.outcome", Word("contact_outcome")),
+                ("staff", "col.staff", Text),
+                ("note", "col.note", Text),
+            ],
+        ),
+        section(
+            c,
+            "sec-tasks",
+            "c360.tasks",
+            &x.tasks,
+            &[
+                ("due_at", "col.due_at", Time),
+                ("kind", "col.kind", Word("contact_kind")),
+                ("status", "col.status", Word("task_status")),
+                ("outcome", "col.outcome", Word("contact_outcome")),
+                ("assignee", "col.assignee", Text),
+                ("done_at", "col.done_at", Time),
+            ],
+        ),
+        section(
+            c,
+            "sec-interactions",
+            "c360.interactions",
+            &x.interactions,
+            &[
+                ("occurred_on", "col.occurred_on", Text),
+                ("channel", "col.channel", Word("channel")),
+                ("kind", "col.kind", Word("contact_kind")),
+                ("outcome", "col.outcome", Word("contact_outcome")),
+                ("note", "col.note", Text),
+            ],
+        ),
+        section(
+            c,
+            "sec-survey-answers",
+            "c360.survey_answers",
+            &x.survey_answers,
+            &[
+                ("answered_at", "col.answered_at", Time),
+                ("survey", "col.survey", Text),
+                ("kind", "col.kind", Word("survey_kind")),
+                ("score", "col.score", Int),
+                ("answer_text", "col.answer_text", Text),
+            ],
+        ),
+        section(
+            c,
+            "sec-surveys",
+            "c360.surveys",
+            &x.surveys,
+            &[
+                ("answered_on", "col.answered_on", Text),
+                ("survey", "col.survey", Text),
+                ("kind", "col.kind", Word("survey_kind")),
+                ("question", "col.question", Text),
+                ("score", "col.score", Int),
+                ("answer_text", "col.answer_text", Text),
+            ],
+        ),
+        section(
+            c,
+            "sec-survey-invitations",
+            "c360.survey_invitations",
+            &x.survey_invitations,
+            &[
+                ("created_at", "col.created_at", Time),
+                ("survey", "col.survey", Text),
+                ("expires_at", "col.expires_at", Time),
+                ("used_at", "col.used_at", Time),
+            ],
+        ),
+        section(
+            c,
+            "sec-consents",
+            "c360.consents",
+            &x.consents,
+            &[
+                ("channel", "col.channel", Word("channel")),
+                ("purpose", "col.purpose", Word("consent_purpose")),
+                ("granted", "col.granted", Word("consent")),
+                ("recorded_on", "col.recorded_on", Text),
+                ("revoked_on", "col.revoked_on", Text),
+                ("source", "col.source", Text),
+            ],
+        ),
+        section(
+            c,
+            "sec-rm-history",
+            "c360.rm_history",
+            &x.rm_history,
+            &[
+                ("at", "col.at", Time),
+                ("rm_name", "col.rm_name", Text),
+                ("actor", "col.actor", Text),
+            ],
+        ),
+    ]
+}
+
+/// One health factor of the latest score, in the viewer's language, with
+/// the transactions behind it when it has an evidence window.
+pub struct FactorView {
+    pub label: String,
+    pub impact: String,
+    /// `factor-<feature>`, the anchor of its transactions.
+    pub anchor: String,
+    pub window: String,
+    pub kind: String,
+    pub has_evidence: bool,
+    pub txns: Vec<Vec<Cell>>,
+}
+
+/// An alert of the customer as the 360 shows it, with its evidence.
+pub struct AlertView {
+    pub a: super::alerts::ShownAlert,
+    pub evidence: super::alerts::EvidenceView,
+    pub disposition: String,
+    pub link: bool,
 }
 
 #[derive(Template)]
@@ -409,10 +926,12 @@ struct CustomerPage {
     band: String,
     band_label: String,
     score: String,
-    factors: Vec<String>,
+    factors: Vec<FactorView>,
     health_svg: String,
     sections: Vec<Section>,
-    segments: Vec<String>,
+    alerts: Vec<AlertView>,
+    open_cases: Vec<(String, String, String)>,
+    segments: Vec<(String, String)>,
     masked: bool,
     unmasked: bool,
     can_unmask: bool,
@@ -501,9 +1020,9 @@ fn derived_view(d: &rapport_analytics::profile::DerivedProfile, zh: bool) -> Der
             .take(8)
             .map(|s| {
                 format!(
-                    "{} ¥{} ({:.0}%)",
+                    "{} {} ({:.0}%)",
                     pick(s.category_en, s.category_zh),
-                    money(s.amount),
+                    present::yuan(s.amount),
                     s.share * 100.0
                 )
             })
@@ -529,7 +1048,7 @@ fn derived_view(d: &rapport_analytics::profile::DerivedProfile, zh: bool) -> Der
                             (_, true) => "交易",
                             (_, false) => "transaction",
                         };
-                        format!("{what} #{} {} ¥{}", x.id, x.on, money(x.amount))
+                        format!("{what} #{} {} {}", x.id, x.on, present::yuan(x.amount))
                     })
                     .collect(),
             })
@@ -606,7 +1125,11 @@ async fn recommendation_views(
                 product,
                 about,
                 priority: format!("{:.3}", r.priority),
-                channel: detail["channel"].as_str().unwrap_or_default().to_string(),
+                channel: present::word(
+                    &t,
+                    "channel",
+                    detail["channel"].as_str().unwrap_or_default(),
+                ),
                 status: r.status.clone(),
                 status_label: t.s(&format!("c360.rec_{}", r.status)).to_string(),
                 reasons,
@@ -620,13 +1143,65 @@ async fn recommendation_views(
         .await?
         .into_iter()
         .map(|s| {
+            let kind = match s.kind.split_once(':') {
+                Some((_, cat)) => format!(
+                    "{} · {}",
+                    t.s("c360.model.propensity"),
+                    rapport_matching::Category::parse(cat)
+                        .map(|c| if zh {
+                            c.label_zh().to_string()
+                        } else {
+                            c.as_str().replace('_', " ")
+                        })
+                        .unwrap_or_else(|| cat.to_string())
+                ),
+                None => {
+                    let key = format!("c360.model.{}", s.kind);
+                    if crate::i18n::has(&key) {
+                        t.s(&key).to_string()
+                    } else {
+                        s.kind.clone()
+                    }
+                }
+            };
             (
-                format!("{} v{} ({})", s.kind, s.version, s.as_of),
-                format!("{:.1}%", s.probability * 100.0),
+                format!("{kind} v{} ({})", s.version, s.as_of),
+                present::percent(s.probability),
             )
         })
         .collect();
     Ok((views, scores))
+}
+
+/// A segment's name (and what it is) in the viewer's language: a tier by
+/// the catalogue, others by their stored name and the description's line
+/// in that language (descriptions are stored English, then Chinese).
+fn segment_words(
+    t: &Tr,
+    s: &Map<String, Value>,
+    all: &[rapport_store::SegmentRow],
+) -> (String, String) {
+    let code = s.get("code").and_then(Value::as_str).unwrap_or_default();
+    let name = s.get("name").and_then(Value::as_str).unwrap_or_default();
+    let desc = all
+        .iter()
+        .find(|x| x.code == code)
+        .map(|x| x.description.as_str())
+        .unwrap_or_default();
+    let (en, zh) = desc.split_once('\n').unwrap_or((desc, ""));
+    if crate::i18n::has(&format!("code.tier.{code}")) {
+        return (present::word(t, "tier", code), pick(t, zh, en));
+    }
+    match t.lang {
+        Lang::ZhCn if !zh.is_empty() => (
+            zh.split(['。', '，', '：'])
+                .next()
+                .unwrap_or(zh)
+                .to_string(),
+            zh.to_string(),
+        ),
+        _ => (name.to_string(), en.to_string()),
+    }
 }
 
 async fn customer_page(
@@ -643,7 +1218,11 @@ async fn customer_page(
     let layout = Layout::new(app, v, "/customers", &href);
     let t = layout.t;
     let p = &c.profile;
-    let zh = t.lang == crate::i18n::Lang::ZhCn;
+    let zh = t.lang == Lang::ZhCn;
+    let ctx = Ctx {
+        t,
+        offset: app.offset(),
+    };
     let text = |o: &Option<String>| o.clone().unwrap_or_default();
     let fields: Vec<(&'static str, String)> = vec![
         ("cust.key", p.key.clone()),
@@ -655,7 +1234,13 @@ async fn customer_page(
                 text(&p.name)
             },
         ),
-        ("c360.gender", text(&p.gender)),
+        (
+            "c360.gender",
+            p.gender
+                .as_deref()
+                .map(|g| present::word(&t, "gender", g))
+                .unwrap_or_default(),
+        ),
         (
             "c360.birth_date",
             read.birth_date.clone().unwrap_or_default(),
@@ -667,7 +1252,7 @@ async fn customer_page(
         ("c360.occupation", text(&p.occupation)),
         (
             "c360.income",
-            p.annual_income.map(money).unwrap_or_default(),
+            p.annual_income.map(present::money).unwrap_or_default(),
         ),
         (
             "c360.risk_tolerance",
@@ -681,7 +1266,13 @@ async fn customer_page(
                 _ => String::new(),
             },
         ),
-        ("c360.tier", text(&p.tier)),
+        (
+            "c360.tier",
+            p.tier
+                .as_deref()
+                .map(|x| present::word(&t, "tier", x))
+                .unwrap_or_default(),
+        ),
         (
             "cust.branch",
             format!("{} {}", text(&p.branch_code), text(&p.branch_name))
@@ -706,15 +1297,82 @@ async fn customer_page(
                 .map(|f| {
                     // The factor's words in the page's language (scores
                     // stored before issue 17 have English only).
-                    let zh = if t.lang == crate::i18n::Lang::ZhCn {
-                        f.get("label_zh")
-                    } else {
-                        None
-                    };
-                    zh.or_else(|| f.get("label"))
+                    let label = if zh { f.get("label_zh") } else { None }
+                        .filter(|l| !l.is_null())
+                        .or_else(|| f.get("label"))
                         .and_then(|l| l.as_str())
                         .map(str::to_string)
-                        .unwrap_or_else(|| f.to_string())
+                        .unwrap_or_default();
+                    let feature = f.get("feature").and_then(Value::as_str).unwrap_or_default();
+                    let ev = read.factor_evidence.iter().find(|e| e.feature == feature);
+                    FactorView {
+                        label,
+                        impact: f
+                            .get("impact")
+                            .and_then(Value::as_f64)
+                            .map(|x| format!("{x:.1}"))
+                            .unwrap_or_default(),
+                        anchor: format!("factor-{feature}"),
+                        window: ev
+                            .map(|e| {
+                                format!(
+                                    "{} – {}",
+                                    e.evidence.from,
+                                    e.evidence.to.pred_opt().unwrap_or(e.evidence.to)
+                                )
+                            })
+                            .unwrap_or_default(),
+                        kind: ev
+                            .map(|e| {
+                                let k = serde_json::to_value(e.evidence.transactions)
+                                    .ok()
+                                    .and_then(|v| v.as_str().map(str::to_string))
+                                    .unwrap_or_default();
+                                present::word(&t, "evidence_kind", &k)
+                            })
+                            .unwrap_or_default(),
+                        has_evidence: ev.is_some(),
+                        txns: ev
+                            .map(|e| {
+                                e.transactions
+                                    .iter()
+                                    .map(|x| {
+                                        vec![
+                                            Cell {
+                                                text: x.booked_on.to_string(),
+                                                href: String::new(),
+                                                num: false,
+                                            },
+                                            Cell {
+                                                text: present::money(x.amount),
+                                                href: String::new(),
+                                                num: true,
+                                            },
+                                            Cell {
+                                                text: present::word(
+                                                    &t,
+                                                    "txn_category",
+                                                    &x.category,
+                                                ),
+                                                href: String::new(),
+                                                num: false,
+                                            },
+                                            Cell {
+                                                text: present::word(&t, "channel", &x.channel),
+                                                href: String::new(),
+                                                num: false,
+                                            },
+                                            Cell {
+                                                text: x.source_key.clone(),
+                                                href: String::new(),
+                                                num: false,
+                                            },
+                                        ]
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
+                    }
                 })
                 .collect()
         })
@@ -736,76 +1394,54 @@ async fn customer_page(
         &[(40.0, t.s("band.at_risk")), (70.0, t.s("band.healthy"))],
     );
     let masked = !read.masked.is_empty();
-    let sections = vec![
-        Section {
-            key: "c360.alerts",
-            table: table(&t, &c.alerts, &["assignee_id"]),
-        },
-        Section {
-            key: "c360.accounts",
-            table: table(&t, &c.accounts, &["id"]),
-        },
-        Section {
-            key: "c360.holdings",
-            table: table(&t, &c.holdings, &["id"]),
-        },
-        Section {
-            key: "c360.loans",
-            table: table(&t, &c.loans, &["id"]),
-        },
-        Section {
-            key: "c360.cards",
-            table: table(&t, &c.cards, &["id"]),
-        },
-        Section {
-            key: "c360.transactions",
-            table: table(&t, &c.recent_transactions, &[]),
-        },
-        Section {
-            key: "c360.interactions",
-            table: table(&t, &c.interactions, &[]),
-        },
-        Section {
-            key: "c360.cases",
-            table: table(&t, &c.cases, &["id"]),
-        },
-        Section {
-            key: "c360.surveys",
-            table: table(&t, &c.surveys, &[]),
-        },
-        Section {
-            key: "c360.consents",
-            table: table(&t, &c.consents, &[]),
-        },
-        Section {
-            key: "c360.support_cases",
-            table: table(&t, &c.support_cases, &[]),
-        },
-        Section {
-            key: "c360.case_events",
-            table: table(&t, &c.case_events, &["id"]),
-        },
-        Section {
-            key: "c360.survey_answers",
-            table: table(&t, &c.survey_answers, &["id"]),
-        },
-        Section {
-            key: "c360.survey_invitations",
-            table: table(&t, &c.survey_invitations, &[]),
-        },
-        Section {
-            key: "c360.contact_log",
-            table: table(&t, &c.contact_log, &["id"]),
-        },
-        Section {
-            key: "c360.tasks",
-            table: table(&t, &c.tasks, &[]),
-        },
-        Section {
-            key: "c360.rm_history",
-            table: table(&t, &c.rm_history, &["id"]),
-        },
-    ];
+    let sections = sections(&ctx, c);
+    // The alerts with their evidence (the 360's own section has no evidence column).
+    let rows = app
+        .store
+        .alerts_in_scope(
+            &v.scope(),
+            &rapport_store::ScopedAlertFilter {
+                customer_id: Some(c.profile.id),
+                limit: 50,
+                ..Default::default()
+            },
+        )
+        .await?
+        .0;
+    let link = v.can(Permission::WorkAlerts);
+    let alerts = rows
+        .iter()
+        .map(|a| {
+            let mut shown = super::alerts::shown(&t, v, a);
+            shown.rule_name = super::alerts::rule_name(&t, Some(app), &a.rule);
+            shown.message =
+                super::alerts::rule_message(&t, Some(app), &a.rule, &a.message, &a.evidence);
+            shown.can_ack = false;
+            AlertView {
+                a: shown,
+                evidence: super::alerts::evidence_view(&t, &a.evidence),
+                disposition: a
+                    .disposition
+                    .as_deref()
+                    .map(|d| t.s(&format!("disp.{d}")).to_string())
+                    .unwrap_or_default(),
+                link,
+            }
+        })
+        .collect();
+    let open_cases = c
+        .support_cases
+        .iter()
+        .filter(|r| {
+            let st = raw(r, "state");
+            st != "closed" && st != "resolved"
+        })
+        .map(|r| {
+            let state = cell(&ctx, r, "state", Show::CaseState).text;
+            (raw(r, "id"), state, raw(r, "subject"))
+        })
+        .collect();
+    let all_segments = app.store.segments().await?;
     let derived = derived_view(&read.derived, zh);
     let risk_history = read
         .risk_assessments
@@ -845,10 +1481,12 @@ async fn customer_page(
         factors,
         health_svg,
         sections,
+        alerts,
+        open_cases,
         segments: c
             .segments
             .iter()
-            .filter_map(|s| s.get("name").and_then(|n| n.as_str()).map(str::to_string))
+            .map(|s| segment_words(&t, s, &all_segments))
             .collect(),
         masked,
         unmasked,

@@ -45,6 +45,8 @@ pub mod workbench;
 pub fn all_texts() -> Vec<&'static [Text]> {
     vec![
         super::i18n::TEXTS,
+        super::i18n::CODE_TEXTS,
+        super::error::TEXTS,
         COLUMN_TEXTS,
         dashboard::TEXTS,
         customers::TEXTS,

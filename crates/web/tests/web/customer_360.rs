@@ -220,10 +220,147 @@ async fn check(store: &Store) {
     }
 }
 
+/// Done when: a Chinese 360 of an at-risk customer contains no English
+/// factor or rule text and no raw codes, and shows each account amount in
+/// yuan with separators; the English 360 shows the English words.
+async fn as_an_rm_reads_it(bank: &common::Bank) {
+    use rapport_web::present::money;
+    let (key, _) = crate::language::at_risk_customer(&bank.store).await;
+    let who = &bank.mgr_hq;
+    let c = bank
+        .store
+        .customer_360(
+            &Scope::All,
+            bank.store
+                .customer_id_by_key(&Scope::All, &key)
+                .await
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let last = c.health_history.last().expect("a scored customer");
+    assert_eq!(last.band, "at_risk");
+    let factors = last.factors.as_array().cloned().unwrap_or_default();
+    assert!(!factors.is_empty(), "the score has factors");
+    let alerts = bank
+        .store
+        .alerts_in_scope(
+            &Scope::All,
+            &rapport_store::ScopedAlertFilter {
+                customer_id: Some(c.profile.id),
+                limit: 50,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .0;
+    assert!(!alerts.is_empty(), "the customer has alerts");
+    let rules = rapport_analytics::alerts::RuleSet::builtin().unwrap();
+    let path = format!("/customers/{}", common::enc(&key));
+
+    bank.store.set_user_language(who.id, "zh-CN").await.unwrap();
+    let (status, page) = bank.get_as(who, &path).await;
+    assert_eq!(status, 200);
+    if let Ok(dir) = std::env::var("RAPPORT_DUMP_PAGES") {
+        let _ = std::fs::write(format!("{dir}/360-zh.html"), &page);
+    }
+    let problems = crate::language::problems_but(&page, true, &[who.display_name.as_str()]);
+    assert!(problems.is_empty(), "{problems:#?}");
+    for f in &factors {
+        let en = f["label"].as_str().unwrap();
+        let zh = f["label_zh"]
+            .as_str()
+            .expect("the v2 scorecard has Chinese words");
+        assert!(
+            !page.contains(en),
+            "English factor {en:?} on the Chinese 360"
+        );
+        assert!(page.contains(zh), "Chinese factor {zh:?} missing");
+    }
+    for a in &alerts {
+        assert!(
+            !page.contains(&a.message),
+            "English alert message {:?}",
+            a.message
+        );
+        let rule = rules.get(&a.rule).unwrap();
+        assert!(
+            !page.contains(&format!(">{}<", rule.name)),
+            "English rule name {:?}",
+            rule.name
+        );
+        assert!(
+            page.contains(rule.name_zh.as_deref().unwrap()),
+            "Chinese rule name of {}",
+            a.rule
+        );
+        assert!(
+            !page.contains(&format!(">{}<", a.rule)),
+            "raw rule code {}",
+            a.rule
+        );
+    }
+    assert!(!c.accounts.is_empty());
+    for acc in &c.accounts {
+        for col in ["balance", "credit_limit"] {
+            if let Some(fen) = i(acc, col) {
+                let shown = format!(">{}<", money(fen));
+                assert!(
+                    page.contains(&shown),
+                    "account {col} {fen} not shown as {shown}"
+                );
+                if fen.abs() >= 1000 {
+                    assert!(money(fen).contains(','), "separators");
+                    assert!(!page.contains(&format!(">{fen}<")), "raw fen {fen} shown");
+                }
+            }
+        }
+        let kind = s(acc, "account_type");
+        assert!(
+            !page.contains(&format!(">{kind}<")),
+            "raw account type {kind}"
+        );
+    }
+    // Each factor with an evidence window links to its transactions.
+    for f in factors.iter().filter(|f| f.get("evidence").is_some()) {
+        let anchor = format!("factor-{}", f["feature"].as_str().unwrap());
+        assert!(
+            page.contains(&format!("href=\"#{anchor}\"")),
+            "link to {anchor}"
+        );
+        assert!(
+            page.contains(&format!("id=\"{anchor}\"")),
+            "section {anchor}"
+        );
+    }
+
+    bank.store.set_user_language(who.id, "en").await.unwrap();
+    let (status, page) = bank.get_as(who, &path).await;
+    assert_eq!(status, 200);
+    let problems = crate::language::problems_but(&page, false, &[who.display_name.as_str()]);
+    assert!(problems.is_empty(), "{problems:#?}");
+    for f in &factors {
+        let en = f["label"].as_str().unwrap();
+        assert!(
+            page.contains(&en.replace('\'', "&#x27;")) || page.contains(en),
+            "English factor {en:?} missing"
+        );
+    }
+    for a in &alerts {
+        assert!(
+            page.contains(&rules.get(&a.rule).unwrap().name),
+            "English rule name of {}",
+            a.rule
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn customer_360_sections_match_plain_queries_on_sqlite() {
     let bank = common::bank(false, 300).await.unwrap();
     check(&bank.store).await;
+    as_an_rm_reads_it(&bank).await;
     bank.cleanup().await;
 }
 
@@ -234,5 +371,6 @@ async fn customer_360_sections_match_plain_queries_on_postgres() {
         return;
     };
     check(&bank.store).await;
+    as_an_rm_reads_it(&bank).await;
     bank.cleanup().await;
 }

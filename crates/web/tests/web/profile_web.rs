@@ -72,11 +72,16 @@ async fn story(b: Bank) {
         "id=\"lifecycle-stage\"",
         "id=\"risk-assessments\"",
         "C3",
-        "visit",
-        "interested",
     ] {
         assert!(page.contains(needle), "the 360 page lacks {needle}");
     }
+    // The contact's kind and outcome as words, not codes.
+    assert!(
+        (page.contains(">拜访<") && page.contains(">有意向<"))
+            || (page.contains(">Visit<") && page.contains(">Interested<")),
+        "the contact is shown in words"
+    );
+    assert!(!page.contains(">visit<") && !page.contains(">interested<"));
     // Both languages: the RM's language decides; the texts exist in both.
     assert!(
         (page.contains("客户画像") && page.contains("平衡型") && page.contains("客户经理联系记录"))

@@ -1,0 +1,307 @@
+//! The language rule: a Chinese page shows no English text of the
+//! catalogue and no raw code, an English page no Chinese text of the
+//! catalogue. Every page reachable from the navigation of every role is
+//! rendered in both languages (found by following the nav links), plus a
+//! 360 of an at-risk customer with alerts, an alert, a case and the error
+//! pages. Only catalogue texts and codes are looked for, so customer data
+//! (names, addresses, counterparties) never trips the check.
+//!
+//! Pages other helpers are rewriting are listed in [`PENDING`]: their
+//! problems are printed, not failed on, until they are rewritten.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use crate::common::{self, enc, Bank};
+use rapport_store::{Scope, StaffUser, Store};
+use std::collections::BTreeMap;
+
+/// Pages whose language problems are reported but not (yet) failed on:
+/// path prefixes of pages owned by other parts of issue 18.
+const PENDING: &[&str] = &[
+    "/cases",
+    "/workbench",
+    "/segments",
+    "/quality",
+    "/audit",
+    "/admin",
+    "/kpis",
+    "/account",
+];
+
+/// True when `path` is one of the [`PENDING`] pages (`/` is the dashboard).
+fn pending(path: &str) -> bool {
+    path == "/" || PENDING.iter().any(|p| path.starts_with(p))
+}
+
+/// The visible text nodes of a page (script and style left out), decoded.
+pub fn text_nodes(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut skip: Option<&str> = None;
+    for chunk in html.split('<').skip(1) {
+        let (tag, text) = chunk.split_once('>').unwrap_or((chunk, ""));
+        let name = tag
+            .trim_start_matches('/')
+            .split(|c: char| c.is_whitespace() || c == '/')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if let Some(s) = skip {
+            if tag.starts_with('/') && name == s {
+                skip = None;
+            }
+            continue;
+        }
+        if !tag.starts_with('/') && (name == "script" || name == "style") {
+            skip = Some(if name == "script" { "script" } else { "style" });
+            continue;
+        }
+        let t = text
+            .replace("&amp;", "&")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#34;", "\"")
+            .replace("&#39;", "'")
+            .replace("&#x27;", "'");
+        let t = t.trim();
+        if !t.is_empty() {
+            out.push(t.to_string());
+        }
+    }
+    out
+}
+
+fn cjk(s: &str) -> bool {
+    s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
+/// A whole word or phrase `needle` inside `hay` (not a part of a longer word).
+fn contains_words(hay: &str, needle: &str) -> bool {
+    let mut from = 0;
+    while let Some(i) = hay[from..].find(needle) {
+        let at = from + i;
+        let before = hay[..at].chars().next_back();
+        let after = hay[at + needle.len()..].chars().next();
+        let edge = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+        if edge(before) && edge(after) {
+            return true;
+        }
+        from = at + needle.len();
+    }
+    false
+}
+
+/// What breaks the language rule on a page in `zh` (else English).
+pub fn problems(html: &str, zh: bool) -> Vec<String> {
+    problems_but(html, zh, &[])
+}
+
+/// [`problems`], with the data strings `exempt` (the signed-in user's
+/// name …) taken out of the text first.
+pub fn problems_but(html: &str, zh: bool, exempt: &[&str]) -> Vec<String> {
+    let texts = rapport_web::pages::all_texts();
+    let entries: Vec<(&str, &str, &str)> = texts.iter().flat_map(|t| t.iter().copied()).collect();
+    let nodes: Vec<String> = text_nodes(html)
+        .into_iter()
+        .filter(|n| !exempt.contains(&n.as_str()))
+        .map(|n| {
+            exempt
+                .iter()
+                .filter(|e| !e.is_empty())
+                .fold(n, |n, e| n.replace(e, ""))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for node in &nodes {
+        for (key, z, en) in &entries {
+            if zh {
+                // An English text of the catalogue: a whole node equal to
+                // it, or a phrase of several words inside a node.
+                if en == z || en.chars().count() <= 3 || cjk(en) {
+                    continue;
+                }
+                let phrase = en.contains(' ') && en.chars().count() > 8;
+                if node == en || (phrase && contains_words(node, en)) {
+                    out.push(format!("English {key} {en:?} in {node:?}"));
+                }
+                // A raw code of the code catalogue, alone in its node.
+                if let Some(code) = key
+                    .strip_prefix("code.")
+                    .and_then(|k| k.split_once('.'))
+                    .map(|(_, c)| c)
+                {
+                    if node == code && code.chars().any(|c| c.is_ascii_alphabetic()) {
+                        out.push(format!("raw code {key} in {node:?}"));
+                    }
+                }
+            } else {
+                if z == en || !cjk(z) {
+                    continue;
+                }
+                if node == z || (z.chars().count() >= 5 && node.contains(z)) {
+                    out.push(format!("Chinese {key} {z:?} in {node:?}"));
+                }
+            }
+        }
+        // Any snake_case code shown as it is stored.
+        let snake = node.contains('_')
+            && node
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == ':')
+            && node.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+        if snake {
+            out.push(format!("raw code {node:?}"));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The nav links of a page (`<nav>…</nav>`).
+fn nav_links(html: &str) -> Vec<String> {
+    let Some(nav) = html
+        .split("<nav")
+        .nth(1)
+        .and_then(|n| n.split("</nav>").next())
+    else {
+        return Vec::new();
+    };
+    nav.split("href=\"")
+        .skip(1)
+        .filter_map(|h| h.split('"').next())
+        .map(str::to_string)
+        .collect()
+}
+
+pub async fn at_risk_customer(store: &Store) -> (String, i64) {
+    let sql = "SELECT a.customer_id, a.id FROM alert a JOIN health_score h ON h.customer_id = a.customer_id \
+               WHERE h.band = 'at_risk' AND h.as_of = (SELECT MAX(as_of) FROM health_score) \
+               ORDER BY a.customer_id, a.id LIMIT 1";
+    let (id, alert): (i64, i64) = match store {
+        Store::Sqlite(p) => sqlx::query_as(sql).fetch_one(p).await.unwrap(),
+        Store::Postgres(p) => sqlx::query_as(sql).fetch_one(p).await.unwrap(),
+    };
+    let key = store
+        .customer_360(&Scope::All, id)
+        .await
+        .unwrap()
+        .profile
+        .key;
+    (key, alert)
+}
+
+/// Every page of `who`'s nav, and `extra`, in `lang`: path → problems.
+async fn check_pages(
+    b: &Bank,
+    who: &StaffUser,
+    lang: &str,
+    extra: &[String],
+    found: &mut BTreeMap<String, Vec<String>>,
+) {
+    b.store.set_user_language(who.id, lang).await.unwrap();
+    let staff: Vec<String> = b
+        .store
+        .staff_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .flat_map(|u| [u.username, u.display_name])
+        .collect();
+    let (status, home) = b.get_as(who, "/").await;
+    assert_eq!(status, 200, "{} sees the dashboard", who.username);
+    let mut paths = nav_links(&home);
+    assert!(!paths.is_empty(), "the dashboard has a nav");
+    paths.extend(extra.iter().cloned());
+    for path in paths {
+        let (status, page) = b.get_as(who, &path).await;
+        if status == 403 {
+            continue;
+        }
+        // Staff names and user names are data, not catalogue texts.
+        let mut exempt = vec![who.display_name.as_str()];
+        exempt.extend(staff.iter().map(String::as_str));
+        let p = problems_but(&page, lang == "zh-CN", &exempt);
+        if !p.is_empty() {
+            found
+                .entry(format!("{lang} {path} ({})", who.username))
+                .or_default()
+                .extend(p);
+        }
+    }
+}
+
+async fn story(b: Bank) {
+    let (key, alert) = at_risk_customer(&b.store).await;
+    let users = [
+        &b.admin,
+        &b.mgr_branch,
+        &b.mgr_hq,
+        &b.rm_a,
+        &b.agent,
+        &b.risk,
+        &b.analyst,
+        &b.auditor,
+    ];
+    let extra = vec![
+        format!("/customers/{}", enc(&key)),
+        format!("/alerts/{alert}"),
+        format!("/cases/{}", b.own_case),
+        "/customers?page=abc".to_string(),
+        "/alerts?page=abc&sort=evil".to_string(),
+        "/alerts?status=closed&severity=critical&rule=no_such_rule".to_string(),
+        "/no/such/page".to_string(),
+        "/alerts/999999999".to_string(),
+        "/alerts/abc".to_string(),
+    ];
+    let mut found = BTreeMap::new();
+    for lang in ["zh-CN", "en"] {
+        for u in users {
+            check_pages(&b, u, lang, &extra, &mut found).await;
+        }
+    }
+    let mut failing = Vec::new();
+    for (page, p) in &found {
+        let path = page.split(' ').nth(1).unwrap_or_default();
+        if pending(path) {
+            eprintln!("PENDING (not failed on) {page}: {p:#?}");
+        } else {
+            failing.push(format!("{page}: {p:#?}"));
+        }
+    }
+    assert!(
+        failing.is_empty(),
+        "language rule broken:\n{}",
+        failing.join("\n")
+    );
+    b.cleanup().await;
+}
+
+#[test]
+fn the_check_finds_english_chinese_and_raw_codes() {
+    let zh_page = "<html><body><nav><a href=\"/\">总览</a></nav><table><tr><th>Balance</th>\
+                   <td>running_arrears</td><td>m</td><td>王芳</td></tr></table></body></html>";
+    let p = problems(zh_page, true);
+    assert!(p.iter().any(|x| x.contains("col.balance")), "{p:#?}");
+    assert!(p.iter().any(|x| x.contains("running_arrears")), "{p:#?}");
+    assert!(p.iter().any(|x| x.contains("code.gender.m")), "{p:#?}");
+    let en_page = "<p>账户与余额</p><td>王芳</td><td>Balance</td>";
+    let p = problems(en_page, false);
+    assert!(p.iter().any(|x| x.contains("c360.accounts")), "{p:#?}");
+    assert!(!p.iter().any(|x| x.contains("王芳")), "{p:#?}");
+    assert!(problems("<p>客户全景</p><td>王芳</td>", true).is_empty());
+    assert!(problems("<p>Customer 360</p><td>王芳</td>", false).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_in_chinese_and_english_on_sqlite() {
+    story(common::bank(false, 300).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_in_chinese_and_english_on_postgres() {
+    let Some(b) = common::bank(true, 300).await else {
+        eprintln!("RAPPORT_TEST_PG not set: PostgreSQL language check skipped");
+        return;
+    };
+    story(b).await;
+}
