@@ -1662,36 +1662,48 @@ pub async fn demo_seed(store: &Store, cfg: &crate::config::Config) -> Result<ser
     let now = Clock::from_config(cfg, None)?.local();
     let offset = Clock::from_config(cfg, None)?.offset();
     let users = store.staff_users().await?;
-    let pick = |role: &str, in_branch: bool| {
+    let pick = |role: &str| {
         users
             .iter()
             .filter(|u| u.role == role && u.active && !u.is_service())
-            .filter(|u| !in_branch || u.branch_id.is_some())
             .min_by_key(|u| u.username.clone())
             .cloned()
     };
-    let (Some(agent), Some(manager)) = (pick("agent", false), pick("manager", true)) else {
-        bail!("the demo bank has no agent or no branch manager to hold the complaints");
+    let Some(agent) = pick("agent") else {
+        bail!("the demo bank has no agent to hold the complaints");
     };
-    let branch = manager.branch_id.unwrap_or_default();
-    let customers = store
-        .search_customers(
-            &rapport_store::Scope::Branch(branch),
-            &rapport_store::CustomerFilter {
-                per_page: 40,
-                ..rapport_store::CustomerFilter::default()
-            },
-        )
-        .await?
-        .items;
-    let keys: Vec<String> = customers
+    // The first branch manager (by name) whose branch has five customers.
+    let mut managers: Vec<_> = users
         .iter()
-        .filter(|c| !c.erased && c.phone.is_some())
-        .map(|c| c.key.clone())
+        .filter(|u| u.role == "manager" && u.active && !u.is_service() && u.branch_id.is_some())
+        .cloned()
         .collect();
-    if keys.len() < 5 {
-        bail!("the demo branch has fewer than five customers with a phone");
+    managers.sort_by(|a, b| a.username.cmp(&b.username));
+    let mut chosen = None;
+    for m in managers {
+        let customers = store
+            .search_customers(
+                &rapport_store::Scope::Branch(m.branch_id.unwrap_or_default()),
+                &rapport_store::CustomerFilter {
+                    per_page: 40,
+                    ..rapport_store::CustomerFilter::default()
+                },
+            )
+            .await?
+            .items;
+        let keys: Vec<String> = customers
+            .iter()
+            .filter(|c| !c.erased)
+            .map(|c| c.key.clone())
+            .collect();
+        if keys.len() >= 5 {
+            chosen = Some((m, keys));
+            break;
+        }
     }
+    let Some((manager, keys)) = chosen else {
+        bail!("no branch of the demo bank has five customers for the complaint queue");
+    };
     let handler = Actor::Staff(Staff {
         user: agent.clone(),
         role: Role::Agent,
