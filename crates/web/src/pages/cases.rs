@@ -186,6 +186,11 @@ pub const TEXTS: &[Text] = &[
     ("case.reject", "不予结案", "Reject the closure"),
     ("case.reject_reason", "不予结案的原因", "Why it cannot close yet"),
     ("case.yes", "是", "yes"),
+    ("case.detected", "由文本自动识别类别，置信度", "category detected from the text, confidence"),
+    ("case.severity_by_rule", "严重程度按规则判定", "severity set by rule"),
+    ("case.to_user", "交给", "to"),
+    ("case.approved_for", "批准结案，申请人", "closure approved; asked by"),
+    ("case.extended", "解决时限已延长", "deadline extended"),
     ("code.case_state.new", "新建", "New"),
     ("code.case_state.assigned", "已分派", "Assigned"),
     ("code.case_state.in_progress", "处理中", "In progress"),
@@ -296,6 +301,92 @@ fn in_lang(t: &Tr, message: &str) -> String {
     match message.split_once(" / ") {
         Some((en, zh)) => pick(t, zh.trim(), en.trim()),
         None => message.to_string(),
+    }
+}
+
+/// A history event's detail in the viewer's words: the codes the workflow
+/// writes (severity, category, root cause) as words, the texts people
+/// typed (a response, a reason, a note) as typed.
+fn history_detail(t: &Tr, s: &CaseSettings, action: &str, detail: &str) -> String {
+    let cause = |code: &str| match s.taxonomy.get(code.trim()) {
+        Some(r) => pick(t, &r.label_zh, &r.label_en),
+        None => code.to_string(),
+    };
+    match action {
+        // "{severity} {category} via {intake}[; notes]"
+        "open" => {
+            let (head, notes) = detail.split_once("; ").unwrap_or((detail, ""));
+            let mut parts = head.split_whitespace();
+            let (sev, cat) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            let mut out = format!(
+                "{} · {}",
+                severity_label(t, sev),
+                category_label(t, cat)
+            );
+            for n in notes.split("; ") {
+                if let Some(c) = n
+                    .split("(confidence ")
+                    .nth(1)
+                    .and_then(|x| x.strip_suffix(')'))
+                {
+                    out.push_str(&format!(" · {} {c}", t.s("case.detected")));
+                } else if n.starts_with("severity ") {
+                    out.push_str(&format!(" · {}", t.s("case.severity_by_rule")));
+                }
+            }
+            out
+        }
+        // "category {from} → {to}: {reason}"
+        "reclassify" => {
+            let rest = detail.strip_prefix("category ").unwrap_or(detail);
+            match rest.split_once(" → ").and_then(|(from, r)| {
+                let (to, reason) = r.split_once(": ")?;
+                Some((from, to, reason))
+            }) {
+                Some((from, to, reason)) => format!(
+                    "{} → {}: {reason}",
+                    category_label(t, from),
+                    category_label(t, to)
+                ),
+                None => detail.to_string(),
+            }
+        }
+        // "to {user}"
+        "assign" => detail
+            .strip_prefix("to ")
+            .map(|u| format!("{} {u}", t.s("case.to_user")))
+            .unwrap_or_else(|| detail.to_string()),
+        // "root cause {code}"
+        "resolve" => detail
+            .strip_prefix("root cause ")
+            .map(|c| format!("{}: {}", t.s("case.root_cause"), cause(c)))
+            .unwrap_or_else(|| detail.to_string()),
+        // "closure approved; asked by {user}[: note]"
+        "close" => match detail.strip_prefix("closure approved; asked by ") {
+            Some(rest) => {
+                let (who, note) = rest.split_once(": ").unwrap_or((rest, ""));
+                let mut out = format!("{} {who}", t.s("case.approved_for"));
+                if !note.is_empty() {
+                    out.push_str(&format!(": {note}"));
+                }
+                out
+            }
+            None => detail.to_string(),
+        },
+        // "resolution extended to N days (policy)…: reason"
+        "extend" => match detail.split_once(": ") {
+            Some((_, reason)) => format!("{}: {reason}", t.s("case.extended")),
+            None => t.s("case.extended").to_string(),
+        },
+        // The sweep's "to {user}: {en} / {zh}" or a person's "to {user}: reason".
+        "escalate" => {
+            let d = detail.strip_prefix("to ").unwrap_or(detail);
+            match d.split_once(": ") {
+                Some((who, why)) => format!("{} {who}: {}", t.s("case.to_user"), in_lang(t, why)),
+                None => in_lang(t, d),
+            }
+        }
+        _ => in_lang(t, detail),
     }
 }
 
@@ -1014,7 +1105,7 @@ async fn detail_page(
                     t.s(&format!("case.level.{}", e.level)).to_string(),
                     time(off, e.due),
                     e.escalated_to.clone(),
-                    e.reason.clone(),
+                    in_lang(&t, &e.reason),
                 ]
             })
             .collect(),
@@ -1037,7 +1128,10 @@ async fn detail_page(
                     } else {
                         format!("{from} → {to}")
                     },
-                    e.detail.clone().unwrap_or_default(),
+                    e.detail
+                        .as_deref()
+                        .map(|d| history_detail(&t, settings, &e.action, d))
+                        .unwrap_or_default(),
                 ]
             })
             .collect(),

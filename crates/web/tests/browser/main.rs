@@ -9,3 +9,4 @@ mod common;
 mod harness;
 
 mod rm_story;
+mod complaint_handler;
