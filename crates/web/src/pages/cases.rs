@@ -186,6 +186,10 @@ pub const TEXTS: &[Text] = &[
     ("case.reject", "不予结案", "Reject the closure"),
     ("case.reject_reason", "不予结案的原因", "Why it cannot close yet"),
     ("case.yes", "是", "yes"),
+    ("code.case_intake.web", "网页", "Web"),
+    ("code.case_intake.api", "接口", "API"),
+    ("code.case_intake.cli", "命令行", "Command line"),
+    ("code.case_intake.demo", "演示数据", "Demo"),
     ("case.detected", "由文本自动识别类别，置信度", "category detected from the text, confidence"),
     ("case.severity_by_rule", "严重程度按规则判定", "severity set by rule"),
     ("case.to_user", "交给", "to"),
@@ -948,6 +952,7 @@ struct DetailPage {
     assignee: String,
     supervisor: String,
     root_cause: String,
+    root_code: String,
     resolution: String,
     slas: Vec<SlaLine>,
     escalations: Vec<[String; 5]>,
@@ -1050,7 +1055,7 @@ async fn detail_page(
     let needs_approval = cases::needs_closure_approval(c);
     let root_cause = match &c.root_cause {
         Some(code) => match settings.taxonomy.get(code) {
-            Some(r) => format!("{} ({code})", pick(&t, &r.label_zh, &r.label_en)),
+            Some(r) => pick(&t, &r.label_zh, &r.label_en),
             None => code.clone(),
         },
         None => String::new(),
@@ -1079,7 +1084,7 @@ async fn detail_page(
         subject: c.subject.clone(),
         description: c.description.clone(),
         kind_label: t.s(&format!("case.kind.{}", c.kind)).to_string(),
-        intake: c.intake.clone(),
+        intake: word(&t, "case_intake", &c.intake),
         severity: c.severity.clone(),
         severity_label: severity_label(&t, &c.severity),
         category_label: category_label(&t, &c.category),
@@ -1089,6 +1094,7 @@ async fn detail_page(
         assignee: c.assignee.clone().unwrap_or_default(),
         supervisor: c.supervisor.clone().unwrap_or_default(),
         root_cause,
+        root_code: c.root_cause.clone().unwrap_or_default(),
         resolution: c.resolution.clone().unwrap_or_default(),
         slas: vec![
             sla_line(&t, off, &view.first_response),
