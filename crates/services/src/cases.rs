@@ -1537,7 +1537,9 @@ impl SlaStanding {
     }
 
     pub fn parse(s: &str) -> Option<SlaStanding> {
-        SlaStanding::ALL.into_iter().find(|x| x.as_str() == s.trim())
+        SlaStanding::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s.trim())
     }
 
     /// The worse of the two clocks.
@@ -1841,5 +1843,7 @@ pub async fn demo_seed(store: &Store, cfg: &crate::config::Config) -> Result<ser
         out.push(json!({ "case": id, "severity": severity, "subject": subject }));
     }
     let swept = sweep(store, &s, &Clock::from_config(cfg, None)?).await?;
-    Ok(json!({ "handler": agent.username, "approver": manager.username, "cases": out, "escalations": swept }))
+    Ok(
+        json!({ "handler": agent.username, "approver": manager.username, "cases": out, "escalations": swept }),
+    )
 }

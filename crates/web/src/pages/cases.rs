@@ -8,10 +8,12 @@
 //! writes to the store itself. A case of a customer outside the viewer's
 //! scope answers 404, like an unknown one; every intake and step is audited.
 
+use super::list::{csv_response, qv, sort_href, ListQuery};
 use super::{check_csrf, enc, opt, render, require, Layout};
 use crate::auth::{PageUser, Permission, Viewer};
 use crate::error::PageError;
 use crate::i18n::{Lang, Text, Tr};
+use crate::present::word;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -19,8 +21,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use super::list::{csv_response, qv, sort_href, ListQuery};
-use crate::present::word;
 use chrono::{FixedOffset, NaiveDateTime};
 use rapport_engage::case::{transition, CaseAction, CaseActionKind, CaseState, ComplaintCategory};
 use rapport_engage::sla::{Severity, SlaStatus, Target};
@@ -322,11 +322,7 @@ fn history_detail(t: &Tr, s: &CaseSettings, action: &str, detail: &str) -> Strin
             let (head, notes) = detail.split_once("; ").unwrap_or((detail, ""));
             let mut parts = head.split_whitespace();
             let (sev, cat) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-            let mut out = format!(
-                "{} · {}",
-                severity_label(t, sev),
-                category_label(t, cat)
-            );
+            let mut out = format!("{} · {}", severity_label(t, sev), category_label(t, cat));
             for n in notes.split("; ") {
                 if let Some(c) = n
                     .split("(confidence ")
@@ -550,8 +546,12 @@ async fn list(
             .filter(|s| !s.is_empty() && ok(s))
             .map(str::to_string)
     };
-    let state = known(&q.state, &|s| CaseState::parse(s).is_some_and(|x| x.as_str() == s));
-    let severity = known(&q.severity, &|s| Severity::parse(s).is_some_and(|x| x.as_str() == s));
+    let state = known(&q.state, &|s| {
+        CaseState::parse(s).is_some_and(|x| x.as_str() == s)
+    });
+    let severity = known(&q.severity, &|s| {
+        Severity::parse(s).is_some_and(|x| x.as_str() == s)
+    });
     let category = known(&q.category, &|s| {
         ComplaintCategory::parse(s).is_some_and(|x| x.as_str() == s)
     });
@@ -600,7 +600,10 @@ async fn list(
     // The filters as a query string, for the sort links, pages and export.
     let mut base: Vec<String> = Vec::new();
     for (k, val) in [
-        ("all", (q.all.as_deref() == Some("1")).then(|| "1".to_string())),
+        (
+            "all",
+            (q.all.as_deref() == Some("1")).then(|| "1".to_string()),
+        ),
         ("state", state.clone()),
         ("severity", severity.clone()),
         ("category", category.clone()),
@@ -671,7 +674,10 @@ async fn list(
                     l.state_label,
                     l.assignee,
                     l.opened_at,
-                    format!("{} · {}", l.first_response.state_label, l.first_response.due),
+                    format!(
+                        "{} · {}",
+                        l.first_response.state_label, l.first_response.due
+                    ),
                     format!("{} · {}", l.resolution.state_label, l.resolution.due),
                     l.standing_label,
                     if l.awaiting_approval {
@@ -689,7 +695,10 @@ async fn list(
     let page = (lq.page() as usize).min(pages);
     let page_href = |p: usize| {
         let sep = if base.is_empty() { "" } else { "&" };
-        format!("/cases?{base}{sep}sort={sort}&dir={}&page={p}", if desc { "desc" } else { "asc" })
+        format!(
+            "/cases?{base}{sep}sort={sort}&dir={}&page={p}",
+            if desc { "desc" } else { "asc" }
+        )
     };
     let rows = lines
         .iter()
@@ -725,7 +734,9 @@ async fn list(
     render(&CasesPage {
         states: choices(
             state.as_deref(),
-            CaseState::ALL.iter().map(|s| (s.as_str(), state_label(&t, s.as_str()))),
+            CaseState::ALL
+                .iter()
+                .map(|s| (s.as_str(), state_label(&t, s.as_str()))),
         ),
         severities: choices(
             severity.as_deref(),
@@ -747,11 +758,8 @@ async fn list(
         ),
         assignees: choices(
             assignee.as_deref(),
-            std::iter::once(("-", t.s("case.unassigned").to_string())).chain(
-                assignee_names
-                    .iter()
-                    .map(|a| (a.as_str(), a.clone())),
-            ),
+            std::iter::once(("-", t.s("case.unassigned").to_string()))
+                .chain(assignee_names.iter().map(|a| (a.as_str(), a.clone()))),
         ),
         headings,
         csv_href: format!("/cases?{base}{csv_sep}format=csv"),
@@ -1160,8 +1168,7 @@ async fn detail_page(
             requested_at: time(off, p.requested_at),
             note: p.note.clone().unwrap_or_default(),
             own: p.requested_by == v.user.username,
-            can_decide: v.can(Permission::ApproveCaseClosure)
-                && p.requested_by != v.user.username,
+            can_decide: v.can(Permission::ApproveCaseClosure) && p.requested_by != v.user.username,
         }),
         causes,
         escalate_to: c

@@ -51,21 +51,32 @@ async fn a_complaint_handler_answers_resolves_and_a_manager_approves_the_closure
         .and_then(|x| x.parse().ok())
         .unwrap_or_else(|| panic!("not a case page: {url}"));
     let opened = b.store.case(id).await.unwrap().unwrap();
-    assert_eq!((opened.kind.as_str(), opened.severity.as_str()), ("complaint", "high"));
+    assert_eq!(
+        (opened.kind.as_str(), opened.severity.as_str()),
+        ("complaint", "high")
+    );
 
     // The classifier's category shows as words; corrected if it is not the
     // wealth products'.
     let text = s.text().await;
     assert!(text.contains("受理"), "{text}");
     if opened.category != "wealth_insurance" {
-        s.click("#case-reclassify option[value=wealth_insurance]").await;
-        s.fill("#case-reclassify input[name=reason]", "投诉的是理财产品的费用").await;
+        s.click("#case-reclassify option[value=wealth_insurance]")
+            .await;
+        s.fill(
+            "#case-reclassify input[name=reason]",
+            "投诉的是理财产品的费用",
+        )
+        .await;
         s.click("#case-reclassify button").await;
         s.wait_for("#case-actions").await;
     }
     let text = s.text().await;
     assert!(text.contains("理财与保险"), "{text}");
-    assert!(!text.contains("wealth_insurance"), "a raw code on the page: {text}");
+    assert!(
+        !text.contains("wealth_insurance"),
+        "a raw code on the page: {text}"
+    );
     s.shot("classified").await;
 
     // Take it, start, and answer the customer.
@@ -78,7 +89,10 @@ async fn a_complaint_handler_answers_resolves_and_a_manager_approves_the_closure
     s.click("form[data-action=respond] button").await;
     s.wait_for("form[data-action=resolve]").await;
     let text = s.text().await;
-    assert!(text.contains(ANSWER), "the answer is not in the history: {text}");
+    assert!(
+        text.contains(ANSWER),
+        "the answer is not in the history: {text}"
+    );
     assert!(text.contains("UTC+08:00"), "{text}");
     s.shot("answered").await;
 
@@ -114,8 +128,11 @@ async fn a_complaint_handler_answers_resolves_and_a_manager_approves_the_closure
     s.shot("approvals-en").await;
     s.click(&format!("a[href='/cases/{id}']")).await;
     s.wait_for("#closure-approve").await;
-    s.fill("#closure-approve input[name=note]", "refund confirmed with the customer")
-        .await;
+    s.fill(
+        "#closure-approve input[name=note]",
+        "refund confirmed with the customer",
+    )
+    .await;
     s.click("#closure-approve button").await;
     s.wait_for(".case-state[data-state=closed]").await;
     let text = s.text().await;
@@ -129,7 +146,9 @@ async fn a_complaint_handler_answers_resolves_and_a_manager_approves_the_closure
     assert_eq!(c.category, "wealth_insurance");
     assert_eq!(c.root_cause.as_deref(), Some(CAUSE));
     assert!(c.closed_at.is_some());
-    let responded = c.first_response_at.expect("the first response time is recorded");
+    let responded = c
+        .first_response_at
+        .expect("the first response time is recorded");
     assert!(responded >= c.opened_at);
     let events = b.store.case_events(id).await.unwrap();
     assert!(
@@ -138,10 +157,12 @@ async fn a_complaint_handler_answers_resolves_and_a_manager_approves_the_closure
             .any(|e| e.action == "respond" && e.detail.as_deref() == Some(ANSWER)),
         "{events:?}"
     );
-    assert!(events.iter().any(|e| e.action == "close_request"
-        && e.actor == b.agent.username));
-    assert!(events.iter().any(|e| e.action == "close"
-        && e.actor == b.mgr_branch.username));
+    assert!(events
+        .iter()
+        .any(|e| e.action == "close_request" && e.actor == b.agent.username));
+    assert!(events
+        .iter()
+        .any(|e| e.action == "close" && e.actor == b.mgr_branch.username));
     let csat = count(
         &b.store,
         &format!(

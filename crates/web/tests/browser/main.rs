@@ -8,5 +8,5 @@
 mod common;
 mod harness;
 
-mod rm_story;
 mod complaint_handler;
+mod rm_story;
