@@ -1603,7 +1603,7 @@ pub async fn queue(
         let [fr, res] = sla_of(store, s, &q.case, now)
             .await
             .map_err(ServiceError::Internal)?;
-        let standing = SlaStanding::of(&[fr.clone(), res.clone()]);
+        let standing = SlaStanding::of(&[fr, res]);
         if f.sla.is_some_and(|want| want != standing) {
             continue;
         }
