@@ -109,6 +109,9 @@ pub enum Permission {
     /// Approve an extension of a complaint's deadline that the SLA policy
     /// reserves to a senior (the regulator's second extension).
     ApproveCaseExtensions,
+    /// Approve the closure of a high or critical complaint that another
+    /// handler asked to close (never one's own request).
+    ApproveCaseClosure,
 }
 
 impl Permission {
@@ -137,6 +140,7 @@ impl Permission {
             Permission::ApproveCaseExtensions => {
                 "approve a senior extension of a complaint's deadline"
             }
+            Permission::ApproveCaseClosure => "approve the closure of a high or critical complaint",
         }
     }
 
@@ -164,6 +168,7 @@ impl Permission {
             Permission::AssessRisk => matches!(role, Rm | Manager),
 
             Permission::ApproveCaseExtensions => matches!(role, Manager),
+            Permission::ApproveCaseClosure => matches!(role, Manager),
         }
     }
 }

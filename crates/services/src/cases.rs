@@ -262,6 +262,9 @@ pub struct StepReport {
     pub follow_up_task: Option<i64>,
     pub csat_message: Option<i64>,
     pub csat_blocked: Option<String>,
+    /// The step asked a manager to approve the closure (a high or critical
+    /// complaint) instead of closing.
+    pub closure_requested: bool,
 }
 
 /// Applies one workflow step as `actor`, unchecked: the adapters go through
@@ -273,6 +276,21 @@ pub async fn act(
     id: i64,
     action: &CaseAction,
     actor: &str,
+) -> Result<StepReport> {
+    act_noted(store, s, clock, id, action, actor, None).await
+}
+
+/// [`act`] with a text kept on the step's event (the response given to the
+/// customer, who approved a closure).
+#[allow(clippy::too_many_arguments)]
+async fn act_noted(
+    store: &Store,
+    s: &CaseSettings,
+    clock: &Clock,
+    id: i64,
+    action: &CaseAction,
+    actor: &str,
+    note: Option<&str>,
 ) -> Result<StepReport> {
     let case = store
         .case(id)
@@ -328,6 +346,12 @@ pub async fn act(
                 ..StepReport::default()
             });
         }
+    }
+    if let Some(n) = note {
+        detail = Some(match detail {
+            Some(d) => format!("{d}; {n}"),
+            None => n.to_string(),
+        });
     }
     let action_name = action.kind().as_str();
     store
@@ -884,11 +908,15 @@ pub async fn step_case(
         .await?;
         // The case records the user name as stored.
         let action = CaseAction::Assign { to: user.username };
-        return finish_step(store, s, clock, actor, via, &c, &action).await;
+        return finish_step(store, s, clock, actor, via, &c, &action, None).await;
     }
-    finish_step(store, s, clock, actor, via, &c, action).await
+    if matches!(action, CaseAction::Close) && needs_closure_approval(&c) {
+        return request_closure(store, s, clock, actor, via, id, "").await;
+    }
+    finish_step(store, s, clock, actor, via, &c, action, None).await
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn finish_step(
     store: &Store,
     s: &CaseSettings,
@@ -897,9 +925,10 @@ async fn finish_step(
     via: &str,
     c: &CaseRow,
     action: &CaseAction,
+    note: Option<&str>,
 ) -> ServiceResult<StepReport> {
     let id = c.id;
-    let report = act(store, s, clock, id, action, actor.name())
+    let report = act_noted(store, s, clock, id, action, actor.name(), note)
         .await
         .map_err(|e| invalid_unless_store("action", e))?;
     store
@@ -1236,4 +1265,585 @@ pub async fn extend_case(
         due: res.due,
         senior_approved: step.needs_senior_approval,
     })
+}
+
+/// The longest response text kept with a case's history.
+const RESPONSE_MAX_CHARS: usize = 2000;
+
+/// Records the response given to the customer on case `id` as `actor` (who
+/// needs [`Permission::WorkCases`] and the case in scope): the `respond`
+/// step, which stops the first-response clock at its first use, with the
+/// text kept on the step's event (the case history shows it). The text is
+/// required; audited.
+pub async fn respond_case(
+    store: &Store,
+    s: &CaseSettings,
+    clock: &Clock,
+    actor: &Actor,
+    via: &str,
+    id: i64,
+    message: &str,
+) -> ServiceResult<StepReport> {
+    actor.require(Permission::WorkCases)?;
+    let c = case_in_scope(store, actor, id).await?;
+    let message = message.trim();
+    if message.is_empty() {
+        return Err(ServiceError::invalid(
+            "message",
+            "write the response given to the customer / 请填写答复客户的内容",
+        ));
+    }
+    if message.chars().count() > RESPONSE_MAX_CHARS {
+        return Err(ServiceError::invalid(
+            "message",
+            "at most 2,000 characters / 不超过 2000 字",
+        ));
+    }
+    check_step(s, &c, &CaseAction::Respond)?;
+    finish_step(
+        store,
+        s,
+        clock,
+        actor,
+        via,
+        &c,
+        &CaseAction::Respond,
+        Some(message),
+    )
+    .await
+}
+
+/// Refused with the workflow's words (both languages) when `action` is not
+/// a step of the case's state.
+fn check_step(s: &CaseSettings, c: &CaseRow, action: &CaseAction) -> ServiceResult<()> {
+    if let Some(state) = CaseState::parse(&c.state) {
+        if let Err(e) = transition(state, action, &s.taxonomy) {
+            return Err(ServiceError::InvalidTransition(format!(
+                "case {}: {} / {}",
+                c.id,
+                e.message_en(),
+                e.message_zh()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether closing the case needs a manager's approval: a complaint of high
+/// or critical severity (the one place the rule is written).
+pub fn needs_closure_approval(c: &CaseRow) -> bool {
+    c.kind == "complaint" && matches!(c.severity.as_str(), "high" | "critical")
+}
+
+/// The closure request of case `id` waiting for a manager, if any.
+pub async fn pending_closure(
+    store: &Store,
+    id: i64,
+) -> Result<Option<rapport_store::case_queries::PendingClosure>> {
+    Ok(store.pending_closures(Some(id)).await?.pop())
+}
+
+/// Asks to close resolved case `id` as `actor` (who needs
+/// [`Permission::WorkCases`] and the case in scope). A case that needs no
+/// approval ([`needs_closure_approval`]) is closed at once; otherwise the
+/// request is kept in the case's history (`close_request`, with `note`)
+/// until a manager decides it ([`decide_closure`]). A second request while
+/// one waits is a conflict; audited.
+pub async fn request_closure(
+    store: &Store,
+    s: &CaseSettings,
+    clock: &Clock,
+    actor: &Actor,
+    via: &str,
+    id: i64,
+    note: &str,
+) -> ServiceResult<StepReport> {
+    actor.require(Permission::WorkCases)?;
+    let c = case_in_scope(store, actor, id).await?;
+    check_step(s, &c, &CaseAction::Close)?;
+    let note = note.trim();
+    if !needs_closure_approval(&c) {
+        return finish_step(
+            store,
+            s,
+            clock,
+            actor,
+            via,
+            &c,
+            &CaseAction::Close,
+            (!note.is_empty()).then_some(note),
+        )
+        .await;
+    }
+    if let Some(p) = pending_closure(store, id).await? {
+        return Err(ServiceError::Conflict(format!(
+            "case {id}: {} already asked to close it; a manager decides / {} 已申请结案，等待经理审批",
+            p.requested_by, p.requested_by
+        )));
+    }
+    store
+        .note_case(
+            id,
+            &c.state,
+            actor.name(),
+            "close_request",
+            (!note.is_empty()).then_some(note),
+            clock.local(),
+        )
+        .await?;
+    store
+        .append_audit(&[entry_for(
+            actor,
+            "case.close_request",
+            "case",
+            Some(id.to_string()),
+            Some(c.customer_id),
+            json!({ "via": via, "severity": c.severity }),
+        )])
+        .await?;
+    Ok(StepReport {
+        state: c.state,
+        closure_requested: true,
+        ..StepReport::default()
+    })
+}
+
+/// A manager's decision on the closure request of case `id`, as `actor`
+/// (who needs [`Permission::ApproveCaseClosure`] and the case in scope).
+/// The one who asked cannot decide their own request (refused and
+/// audited). Approved, the case is closed with the approval on its history;
+/// rejected (a reason is required), it stays resolved for the handler to
+/// reopen or ask again. Audited.
+#[allow(clippy::too_many_arguments)]
+pub async fn decide_closure(
+    store: &Store,
+    s: &CaseSettings,
+    clock: &Clock,
+    actor: &Actor,
+    via: &str,
+    id: i64,
+    approve: bool,
+    note: &str,
+) -> ServiceResult<StepReport> {
+    actor.require(Permission::ApproveCaseClosure)?;
+    let c = case_in_scope(store, actor, id).await?;
+    let Some(p) = pending_closure(store, id).await? else {
+        return Err(ServiceError::Refused(format!(
+            "case {id}: no closure request is waiting / 该案件没有待审批的结案申请"
+        )));
+    };
+    if p.requested_by == actor.name() {
+        store
+            .append_audit(&[entry_for(
+                actor,
+                "case.close_refused",
+                "case",
+                Some(id.to_string()),
+                Some(c.customer_id),
+                json!({ "via": via, "why": "own request" }),
+            )])
+            .await?;
+        return Err(ServiceError::Refused(format!(
+            "case {id}: you asked to close it, so another manager must approve / 结案申请由您提出，须由其他经理审批"
+        )));
+    }
+    let note = note.trim();
+    if approve {
+        check_step(s, &c, &CaseAction::Close)?;
+        let detail = if note.is_empty() {
+            format!("closure approved; asked by {}", p.requested_by)
+        } else {
+            format!("closure approved; asked by {}: {note}", p.requested_by)
+        };
+        let report = act_noted(
+            store,
+            s,
+            clock,
+            id,
+            &CaseAction::Close,
+            actor.name(),
+            Some(&detail),
+        )
+        .await
+        .map_err(|e| invalid_unless_store("action", e))?;
+        store
+            .append_audit(&[entry_for(
+                actor,
+                "case.close_approve",
+                "case",
+                Some(id.to_string()),
+                Some(c.customer_id),
+                json!({ "via": via, "requested_by": p.requested_by, "state": report.state }),
+            )])
+            .await?;
+        return Ok(report);
+    }
+    if note.is_empty() {
+        return Err(ServiceError::invalid(
+            "note",
+            "say why the case cannot be closed yet / 请说明不予结案的原因",
+        ));
+    }
+    store
+        .note_case(
+            id,
+            &c.state,
+            actor.name(),
+            "close_reject",
+            Some(note),
+            clock.local(),
+        )
+        .await?;
+    store
+        .append_audit(&[entry_for(
+            actor,
+            "case.close_reject",
+            "case",
+            Some(id.to_string()),
+            Some(c.customer_id),
+            json!({ "via": via, "requested_by": p.requested_by }),
+        )])
+        .await?;
+    Ok(StepReport {
+        state: c.state,
+        ..StepReport::default()
+    })
+}
+
+/// Where a case stands against its service levels, as the queue filters it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum SlaStanding {
+    /// Every clock met, running before its warning point, or paused.
+    OnTime,
+    /// A clock past its warning point, not yet due.
+    DueSoon,
+    /// A clock past its due time (still open, or met late).
+    Breached,
+}
+
+impl SlaStanding {
+    pub const ALL: [SlaStanding; 3] = [
+        SlaStanding::OnTime,
+        SlaStanding::DueSoon,
+        SlaStanding::Breached,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SlaStanding::OnTime => "on_time",
+            SlaStanding::DueSoon => "due_soon",
+            SlaStanding::Breached => "breached",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SlaStanding> {
+        SlaStanding::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s.trim())
+    }
+
+    /// The worse of the two clocks.
+    pub fn of(clocks: &[rapport_engage::sla::SlaStatus]) -> SlaStanding {
+        if clocks
+            .iter()
+            .any(|c| matches!(c.state, SlaState::Breached | SlaState::MetLate))
+        {
+            SlaStanding::Breached
+        } else if clocks.iter().any(|c| c.state == SlaState::Warning) {
+            SlaStanding::DueSoon
+        } else {
+            SlaStanding::OnTime
+        }
+    }
+}
+
+/// What the case queue shows.
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    pub store: rapport_store::case_queries::CaseQueueFilter,
+    pub sla: Option<SlaStanding>,
+    /// Only cases whose closure waits for a manager.
+    pub awaiting_approval: bool,
+}
+
+/// A case of the queue with its clocks.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueLine {
+    pub case: CaseRow,
+    pub customer_key: String,
+    pub first_response: rapport_engage::sla::SlaStatus,
+    pub resolution: rapport_engage::sla::SlaStatus,
+    pub standing: SlaStanding,
+    pub closure: Option<rapport_store::case_queries::PendingClosure>,
+}
+
+/// The cases of the actor's scope (who needs [`Permission::WorkCases`])
+/// passing `f`, newest first, with their SLA clocks at the clock's time.
+pub async fn queue(
+    store: &Store,
+    s: &CaseSettings,
+    clock: &Clock,
+    actor: &Actor,
+    f: &QueueFilter,
+) -> ServiceResult<Vec<QueueLine>> {
+    actor.require(Permission::WorkCases)?;
+    let now = clock.local();
+    let mut pending: std::collections::HashMap<i64, rapport_store::case_queries::PendingClosure> =
+        store
+            .pending_closures(None)
+            .await?
+            .into_iter()
+            .map(|p| (p.case_id, p))
+            .collect();
+    let mut out = Vec::new();
+    for q in store.case_queue(&actor.scope(), &f.store).await? {
+        if f.awaiting_approval && !pending.contains_key(&q.case.id) {
+            continue;
+        }
+        let [fr, res] = sla_of(store, s, &q.case, now)
+            .await
+            .map_err(ServiceError::Internal)?;
+        let standing = SlaStanding::of(&[fr, res]);
+        if f.sla.is_some_and(|want| want != standing) {
+            continue;
+        }
+        out.push(QueueLine {
+            closure: pending.remove(&q.case.id),
+            customer_key: q.customer_key,
+            case: q.case,
+            first_response: fr,
+            resolution: res,
+            standing,
+        });
+    }
+    Ok(out)
+}
+
+/// The people cases of the actor's scope are assigned to.
+pub async fn assignees(store: &Store, actor: &Actor) -> ServiceResult<Vec<String>> {
+    actor.require(Permission::WorkCases)?;
+    Ok(store.case_assignees(&actor.scope()).await?)
+}
+
+/// The local time, going back from `now` in half hours (at most 60 days),
+/// at which a case of `severity` opened and answered ten minutes later
+/// would have its resolution clock in `want` at `now`.
+fn opened_for(
+    s: &CaseSettings,
+    severity: Severity,
+    want: SlaState,
+    now: NaiveDateTime,
+) -> Option<NaiveDateTime> {
+    (1..(60 * 48))
+        .map(|k| now - Duration::minutes(30 * k))
+        .find(|opened| {
+            let answered = *opened + Duration::minutes(10);
+            status(
+                &s.sla,
+                &s.calendar,
+                severity,
+                *opened,
+                Some(answered.min(now)),
+                None,
+                &[],
+                now,
+            )
+            .is_ok_and(|[_, res]| res.state == want)
+        })
+}
+
+/// The demo's complaint queue, on the demo store at the system clock: an
+/// agent (the complaint handler) holds complaints of customers of the first
+/// branch manager's branch — one high complaint past its resolution
+/// deadline (escalated by the sweep), two near theirs, a high complaint
+/// resolved and waiting for the manager to approve its closure, and a new
+/// one not yet picked up. Every step goes through the use cases, as the
+/// agent, audited as `demo`.
+pub async fn demo_seed(store: &Store, cfg: &crate::config::Config) -> Result<serde_json::Value> {
+    let s = CaseSettings::from_config(cfg)?;
+    let now = Clock::from_config(cfg, None)?.local();
+    let offset = Clock::from_config(cfg, None)?.offset();
+    let users = store.staff_users().await?;
+    let pick = |role: &str| {
+        users
+            .iter()
+            .filter(|u| u.role == role && u.active && !u.is_service())
+            .min_by_key(|u| u.username.clone())
+            .cloned()
+    };
+    let Some(agent) = pick("agent") else {
+        bail!("the demo bank has no agent to hold the complaints");
+    };
+    // The first branch manager (by name) whose branch has five customers.
+    let mut managers: Vec<_> = users
+        .iter()
+        .filter(|u| u.role == "manager" && u.active && !u.is_service() && u.branch_id.is_some())
+        .cloned()
+        .collect();
+    managers.sort_by(|a, b| a.username.cmp(&b.username));
+    let mut chosen = None;
+    for m in managers {
+        let customers = store
+            .search_customers(
+                &rapport_store::Scope::Branch(m.branch_id.unwrap_or_default()),
+                &rapport_store::CustomerFilter {
+                    per_page: 40,
+                    ..rapport_store::CustomerFilter::default()
+                },
+            )
+            .await?
+            .items;
+        let keys: Vec<String> = customers
+            .iter()
+            .filter(|c| !c.erased)
+            .map(|c| c.key.clone())
+            .collect();
+        if keys.len() >= 5 {
+            chosen = Some((m, keys));
+            break;
+        }
+    }
+    let Some((manager, keys)) = chosen else {
+        bail!("no branch of the demo bank has five customers for the complaint queue");
+    };
+    let handler = Actor::Staff(Staff {
+        user: agent.clone(),
+        role: Role::Agent,
+        client: "demo".into(),
+    });
+    // (customer, severity, category, subject, description, resolution clock wanted)
+    let plan: [(&str, &str, &str, &str, Option<SlaState>); 5] = [
+        (
+            "high",
+            "wealth_insurance",
+            "理财产品的管理费从未说明",
+            "客户购买的理财产品每季度被扣管理费，销售时从未告知有这笔费用，要求退还并解释。",
+            Some(SlaState::Breached),
+        ),
+        (
+            "medium",
+            "fees",
+            "账户管理费重复收取",
+            "本月账户管理费被扣了两次，客户要求退还多扣的一笔。",
+            Some(SlaState::Warning),
+        ),
+        (
+            "medium",
+            "digital_channels",
+            "手机银行转账一直失败",
+            "客户连续三天用手机银行转账都提示系统繁忙，耽误了还款。",
+            Some(SlaState::Warning),
+        ),
+        (
+            "high",
+            "cards_payments",
+            "信用卡被盗刷后迟迟未处理",
+            "客户报告信用卡被盗刷两笔，一周内无人回电，要求尽快处理并补偿。",
+            None,
+        ),
+        (
+            "low",
+            "service_attitude",
+            "网点排队时间过长",
+            "客户在网点等候超过一小时，柜员态度冷淡。",
+            None,
+        ),
+    ];
+    let mut out = Vec::new();
+    for (i, (severity, category, subject, description, want)) in plan.iter().enumerate() {
+        let sev = Severity::parse(severity).unwrap_or(Severity::Medium);
+        let opened = match want {
+            Some(w) => opened_for(&s, sev, *w, now).unwrap_or(now - Duration::days(3)),
+            None => now - Duration::hours(2),
+        };
+        let clock = Clock::fixed(offset, opened);
+        let c = open_case(
+            store,
+            &clock,
+            &handler,
+            "demo",
+            Intake {
+                customer_key: keys[i].clone(),
+                intake: String::new(),
+                kind: "complaint".into(),
+                category: (*category).into(),
+                severity: (*severity).into(),
+                subject: (*subject).into(),
+                description: (*description).into(),
+                supervisor: Some(manager.username.clone()),
+                by: String::new(),
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo complaint {subject}: {e}"))?;
+        let id = c.id;
+        let last = i == plan.len() - 1;
+        if !last {
+            let step = |a: CaseAction| {
+                let clock = clock.clone();
+                let handler = handler.clone();
+                let s = s.clone();
+                async move { step_case(store, &s, &clock, &handler, "demo", id, &a).await }
+            };
+            step(CaseAction::Assign {
+                to: agent.username.clone(),
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("demo case {id}: {e}"))?;
+            step(CaseAction::Start)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo case {id}: {e}"))?;
+            clock.advance(Duration::minutes(10));
+            respond_case(
+                store,
+                &s,
+                &clock,
+                &handler,
+                "demo",
+                id,
+                "已致电客户，说明正在核查，会在时限内答复。",
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("demo case {id}: {e}"))?;
+        }
+        if want.is_none() && !last {
+            // The high complaint resolved and waiting for the manager.
+            clock.advance(Duration::minutes(50));
+            step_case(
+                store,
+                &s,
+                &clock,
+                &handler,
+                "demo",
+                id,
+                &CaseAction::Resolve {
+                    root_cause: s
+                        .taxonomy
+                        .iter()
+                        .next()
+                        .map(|r| r.code.clone())
+                        .unwrap_or_default(),
+                    resolution: "已冻结卡片、退还两笔盗刷款项并补发新卡。".into(),
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("demo case {id}: {e}"))?;
+            request_closure(
+                store,
+                &s,
+                &clock,
+                &handler,
+                "demo",
+                id,
+                "客户已确认收到退款",
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("demo case {id}: {e}"))?;
+        }
+        out.push(json!({ "case": id, "severity": severity, "subject": subject }));
+    }
+    let swept = sweep(store, &s, &Clock::from_config(cfg, None)?).await?;
+    Ok(
+        json!({ "handler": agent.username, "approver": manager.username, "cases": out, "escalations": swept }),
+    )
 }

@@ -643,6 +643,18 @@ async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
             eprintln!("day-list step skipped: {e:#}");
         }
     }
+
+    let complaints = if scoring.is_ok() {
+        match rapport_services::cases::demo_seed(&store, cfg).await {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!("complaint queue step skipped: {e:#}");
+                json!({ "error": format!("{e:#}") })
+            }
+        }
+    } else {
+        json!(null)
+    };
     let counts = store.counts().await;
     let accounts = match (&scoring, &counts) {
         (Ok(_), Ok(_)) => rapport_services::access::demo_accounts(&store).await,
@@ -667,7 +679,7 @@ async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
         .iter()
         .map(|(role, user, password)| json!({ "role": role, "username": user, "password": password }))
         .collect();
-    let out = json!({ "database": redact_url(&url), "generated": summary, "import": report, "counts": counts, "quality": quality, "scoring": scoring, "matching": matching, "engagement": engagement, "users": users, "url": format!("http://{listen}/"), "elapsed_secs": secs });
+    let out = json!({ "database": redact_url(&url), "generated": summary, "import": report, "counts": counts, "quality": quality, "scoring": scoring, "matching": matching, "engagement": engagement, "complaints": complaints, "users": users, "url": format!("http://{listen}/"), "elapsed_secs": secs });
     let mut sign_in =
         format!("sign in at http://{listen}/ with one of these demo accounts (one per role):\n");
     for (role, user, password) in &accounts {

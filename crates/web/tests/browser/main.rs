@@ -9,4 +9,6 @@ mod common;
 mod harness;
 
 mod rm_day;
+
+mod complaint_handler;
 mod rm_story;
