@@ -46,6 +46,7 @@ mod segments;
 mod session;
 mod statement;
 mod survey;
+pub mod survey_campaigns;
 mod tables;
 
 pub use access::{ApiTokenRow, AuditEntry, AuditFilter, AuditRow, LoginFailures, StaffUser};

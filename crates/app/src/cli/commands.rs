@@ -638,6 +638,11 @@ async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
     } else {
         json!(null)
     };
+    if scoring.is_ok() {
+        if let Err(e) = rapport_services::surveys::demo_seed(&store).await {
+            eprintln!("survey step skipped: {e:#}");
+        }
+    }
     let counts = store.counts().await;
     let accounts = match (&scoring, &counts) {
         (Ok(_), Ok(_)) => rapport_services::access::demo_accounts(&store).await,

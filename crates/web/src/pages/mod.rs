@@ -33,11 +33,13 @@ pub mod audit_log;
 pub mod cases;
 pub mod customers;
 pub mod dashboard;
+pub mod holiday;
 pub mod kpis;
 pub mod list;
 pub mod quality;
 pub mod segments;
 pub mod survey;
+pub mod surveys;
 pub mod workbench;
 
 /// Every catalogue slice of the UI (the layout's and each page's).
@@ -57,6 +59,8 @@ pub fn all_texts() -> Vec<&'static [Text]> {
         survey::TEXTS,
         kpis::TEXTS,
         cases::TEXTS,
+        holiday::TEXTS,
+        surveys::TEXTS,
     ]
 }
 
@@ -78,6 +82,8 @@ pub fn routes() -> Router<AppState> {
         .merge(survey::routes())
         .merge(kpis::routes())
         .merge(cases::routes())
+        .merge(holiday::routes())
+        .merge(surveys::routes())
 }
 
 /// Column headings of the tables built from store rows.
@@ -218,7 +224,7 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(app: &AppState, v: &Viewer, active: &str, here: &str) -> Layout {
-        let items: [(&'static str, &'static str, Option<Permission>); 10] = [
+        let items: Vec<(&'static str, &'static str, Option<Permission>)> = vec![
             ("/", "nav.dashboard", None),
             (
                 "/customers",
@@ -233,6 +239,8 @@ impl Layout {
             ("/audit", "nav.audit", Some(Permission::ViewAudit)),
             ("/admin", "nav.admin", Some(Permission::Administer)),
             ("/kpis", "nav.kpis", Some(Permission::ViewKpis)),
+            ("/holiday", "nav.holiday", Some(Permission::ViewEngagement)),
+            ("/surveys", "nav.surveys", Some(Permission::ViewEngagement)),
         ];
         let nav = items
             .into_iter()

@@ -10,6 +10,7 @@ mod case_reclassify_web;
 mod cases_web;
 mod common;
 mod customer_360;
+mod holiday_surveys_web;
 mod kpi_agree;
 mod kpi_dashboard;
 mod live_feed_api;
