@@ -149,6 +149,12 @@ pub struct RowView {
     pub trend: String,
 }
 
+/// A chart with its visible caption (the category group).
+pub struct ChartView {
+    pub caption: String,
+    pub svg: String,
+}
+
 pub struct NeedView {
     pub code: String,
     pub name: String,
@@ -174,7 +180,7 @@ struct HolidayPage {
     baseline: String,
     baseline_days: usize,
     past_years: Vec<i32>,
-    charts: Vec<String>,
+    charts: Vec<ChartView>,
     rows: Vec<RowView>,
     needs: Vec<NeedView>,
     can_save: bool,
@@ -288,7 +294,10 @@ async fn page(
     let charts = view
         .charts
         .iter()
-        .map(|c| demand_chart(&t, &holiday_word, c))
+        .map(|c| ChartView {
+            caption: word(&t, "demand_group", c.group.as_str()),
+            svg: demand_chart(&t, &holiday_word, c),
+        })
         .collect();
     render(&HolidayPage {
         holidays: view
@@ -367,7 +376,7 @@ const PAST: &str = "#1f5fbf";
 const FORECAST: &str = "#e07000";
 
 /// Bars of the past years and of the forecast with its interval as a
-/// whisker, drawn as SVG (sized in CSS so that its text is 13 px); every
+/// whisker, drawn as SVG (sized in CSS: 580 px wide, text 14 px in a 640-wide view box, so at least 12 px on screen); every
 /// text escaped, amounts shown with [`money_f`].
 fn demand_chart(t: &Tr, holiday: &str, c: &DemandChart) -> String {
     let title = format!(

@@ -8,4 +8,5 @@
 mod common;
 mod harness;
 
+mod holiday_surveys;
 mod rm_story;
