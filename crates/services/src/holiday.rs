@@ -13,8 +13,8 @@ use rapport_analytics::holiday::{
     analyse_holiday_demand, CategoryGroup, HolidayCalendar, HolidayCode, HolidayDemandOptions,
     HolidayDemandReport,
 };
-use serde::Serialize;
 use rapport_store::Store;
+use serde::Serialize;
 use serde_json::json;
 
 /// Saves the report's need segments (kind `holiday`) as of its data date;
@@ -121,6 +121,26 @@ pub fn coming_year(
         .or_else(|| years.last().copied())
 }
 
+/// The latest year of `holiday` whose need segments are stored (codes
+/// `holiday:<holiday>:<year>:<need>`), if any: the analysis last saved.
+pub async fn latest_saved_year(store: &Store, holiday: HolidayCode) -> Result<Option<i32>> {
+    let prefix = format!("holiday:{holiday}:");
+    Ok(store
+        .segments()
+        .await?
+        .iter()
+        .filter(|s| s.kind == NEED_SEGMENT_KIND)
+        .filter_map(|s| {
+            s.code
+                .strip_prefix(&prefix)?
+                .split(':')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .max())
+}
+
 /// The charts of `report`: per category group, the all-customers row's
 /// past years and forecast.
 pub fn demand_charts(report: &HolidayDemandReport) -> Vec<DemandChart> {
@@ -155,7 +175,8 @@ pub fn demand_charts(report: &HolidayDemandReport) -> Vec<DemandChart> {
 
 /// The analysis behind the page, for `actor` (who needs
 /// [`Permission::ViewEngagement`]): the holiday `holiday` (a code, National
-/// Day when None) of `year` (the coming one when None). Reads only.
+/// Day when None) of `year` (when None: the latest year whose need segments
+/// are saved, else the one coming after the data). Reads only.
 pub async fn demand_view(
     store: &Store,
     actor: &Actor,
@@ -186,7 +207,9 @@ async fn analyse(
     year: Option<i32>,
 ) -> ServiceResult<(HolidayDemandReport, HolidayCalendar)> {
     let code = match holiday {
-        Some(h) => HolidayCode::parse(h).map_err(|e| ServiceError::invalid("holiday", e.to_string()))?,
+        Some(h) => {
+            HolidayCode::parse(h).map_err(|e| ServiceError::invalid("holiday", e.to_string()))?
+        }
         None => HolidayCode::NationalDay,
     };
     let calendar = HolidayCalendar::embedded().map_err(anyhow::Error::from)?;
@@ -197,8 +220,12 @@ async fn analyse(
         .ok_or_else(|| ServiceError::not_found("transactions"))?;
     let year = match year {
         Some(y) => y,
-        None => coming_year(&calendar, code, data_as_of)
-            .ok_or_else(|| ServiceError::not_found(format!("{code} in the holiday calendar")))?,
+        None => match latest_saved_year(store, code).await? {
+            Some(y) => y,
+            None => coming_year(&calendar, code, data_as_of).ok_or_else(|| {
+                ServiceError::not_found(format!("{code} in the holiday calendar"))
+            })?,
+        },
     };
     if calendar.period(code, year).is_none() {
         return Err(ServiceError::invalid(

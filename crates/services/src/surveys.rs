@@ -265,7 +265,8 @@ pub async fn survey_view(
     campaign: Option<&str>,
 ) -> ServiceResult<SurveyView> {
     actor.require(Permission::ViewEngagement)?;
-    let def = shipped_survey(key).ok_or_else(|| ServiceError::not_found(format!("survey {key}")))?;
+    let def =
+        shipped_survey(key).ok_or_else(|| ServiceError::not_found(format!("survey {key}")))?;
     let campaigns = store.survey_campaigns(&def.key).await?;
     let (results, campaign) = match campaign {
         None => (survey_results(store, &def.key).await?, None),
@@ -377,13 +378,21 @@ impl DemoDice {
     }
 }
 
-const DEMO_COMMENTS: [&str; 8] = [
+const DEMO_COMMENTS: [&str; 16] = [
     "网点排队太久了",
+    "周末去网点等了一个小时",
     "手机银行老是闪退",
+    "APP转账页面太难找",
     "希望出行前能快速提额",
+    "出国前临时提额很麻烦",
     "客户经理解释得很清楚",
+    "理财产品说明看不懂",
     "办理速度很快，满意",
+    "开户流程太慢了",
     "担心被骗，希望多提醒",
+    "网点环境不错，停车方便",
+    "",
+    "",
     "",
     "",
 ];
@@ -400,7 +409,9 @@ fn demo_sheet(def: &SurveyDef, dice: &mut DemoDice) -> Vec<(String, Answer)> {
             QuestionKind::Nps { .. } => Some(Answer::NpsScore(
                 [10, 9, 9, 8, 8, 7, 10, 6, 5, 9, 3, 8][dice.next(12) as usize],
             )),
-            QuestionKind::Csat { .. } => Some(Answer::Csat([5, 4, 4, 5, 3, 2, 4, 1][dice.next(8) as usize])),
+            QuestionKind::Csat { .. } => Some(Answer::Csat(
+                [5, 4, 4, 5, 3, 2, 4, 1][dice.next(8) as usize],
+            )),
             QuestionKind::Kano { .. } => {
                 let pairs = [
                     [(Like, Dislike), (Like, Neutral), (Like, Dislike)],
@@ -444,7 +455,9 @@ pub async fn demo_seed(store: &Store) -> Result<serde_json::Value> {
     let mut dice = DemoDice(0x5eed_2026);
     let mut summary = serde_json::Map::new();
     for (k, def) in shipped_surveys().into_iter().enumerate() {
-        let campaign = (def.key == "holiday_follow_up").then_some(follow_up).flatten();
+        let campaign = (def.key == "holiday_follow_up")
+            .then_some(follow_up)
+            .flatten();
         let keys = store.sample_customer_keys(60, 7 + k as u64).await?;
         let (mut sent, mut answered) = (0, 0);
         for key in &keys {

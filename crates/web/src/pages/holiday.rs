@@ -281,7 +281,11 @@ async fn page(
                 name: format!(
                     "{holiday_word} {}{}{}",
                     r.year,
-                    if t.lang == crate::i18n::Lang::ZhCn { "：" } else { ": " },
+                    if t.lang == crate::i18n::Lang::ZhCn {
+                        "："
+                    } else {
+                        ": "
+                    },
                     word(&t, "holiday_need", need)
                 ),
                 size: n.size,
@@ -325,11 +329,7 @@ async fn page(
         days_off: format!("{} – {}", r.days_off.first, r.days_off.last),
         pre_days: r.pre_holiday_days,
         provisional: r.provisional_calendar,
-        data_to: r
-            .data_as_of
-            .pred_opt()
-            .unwrap_or(r.data_as_of)
-            .to_string(),
+        data_to: r.data_as_of.pred_opt().unwrap_or(r.data_as_of).to_string(),
         baseline: format!("{} – {}", r.recent_baseline.first, r.recent_baseline.last),
         baseline_days: r.recent_baseline.days.len(),
         past_years,
@@ -355,8 +355,8 @@ async fn save(
 ) -> Result<Response, PageError> {
     check_csrf(&v, &f.csrf)?;
     require(&v, Permission::RunCampaigns)?;
-    let holiday = HolidayCode::parse(f.holiday.trim())
-        .map_err(|e| PageError::BadRequest(e.to_string()))?;
+    let holiday =
+        HolidayCode::parse(f.holiday.trim()).map_err(|e| PageError::BadRequest(e.to_string()))?;
     save_need_segments(&app.store, &v.actor(), "web", holiday.as_str(), f.year).await?;
     Ok(Redirect::to(&format!(
         "/holiday?holiday={}&year={}#needs",
@@ -427,7 +427,11 @@ fn demand_chart(t: &Tr, holiday: &str, c: &DemandChart) -> String {
     for (i, b) in c.bars.iter().enumerate() {
         let forecast = b.interval.is_some();
         let colour = if forecast { FORECAST } else { PAST };
-        let v = if b.per_day.is_finite() { b.per_day.max(0.0) } else { 0.0 };
+        let v = if b.per_day.is_finite() {
+            b.per_day.max(0.0)
+        } else {
+            0.0
+        };
         let x = LEFT + slot * i as f64 + slot * 0.2;
         let w = slot * 0.6;
         let label = match b.interval {

@@ -280,7 +280,10 @@ async fn detail(
     });
     let page = SurveyPage {
         summary: survey_row(&t, r),
-        campaign: view.campaign.as_ref().map(|c| pick(&t, &c.name_zh, &c.name_en)),
+        campaign: view
+            .campaign
+            .as_ref()
+            .map(|c| pick(&t, &c.name_zh, &c.name_en)),
         all_href: format!("/surveys/{}", enc(&key)),
         campaigns: view
             .campaigns
@@ -416,7 +419,8 @@ async fn invite(
     };
     let c = format!(
         "{LINK_COOKIE}={}|{}; Path=/surveys; HttpOnly; SameSite=Strict; Max-Age=300{secure}",
-        link.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        link.expires_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         link.link
     );
     let h = HeaderValue::from_str(&c).map_err(|e| PageError::Internal(e.into()))?;

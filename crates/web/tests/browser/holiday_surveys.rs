@@ -43,9 +43,8 @@ async fn a_head_office_manager_reads_holiday_demand_and_survey_results() {
     let text = s.text().await;
     assert!(text.contains(&format!("国庆节 {year}")), "{text}");
     assert!(text.contains("节日需求预测"));
-    let forecast = s
-        .c
-        .find(Locator::Css(
+    let forecast =
+        s.c.find(Locator::Css(
             "tr.holiday-all[data-group=\"spending\"] td.forecast",
         ))
         .await
@@ -54,9 +53,8 @@ async fn a_head_office_manager_reads_holiday_demand_and_survey_results() {
         .await
         .unwrap();
     assert_eq!(forecast, money_f(spending.per_day));
-    let interval = s
-        .c
-        .find(Locator::Css(
+    let interval =
+        s.c.find(Locator::Css(
             "tr.holiday-all[data-group=\"spending\"] td.interval",
         ))
         .await
@@ -101,34 +99,31 @@ async fn a_head_office_manager_reads_holiday_demand_and_survey_results() {
     s.wait_for("#survey-list").await;
     let text = s.text().await;
     assert!(text.contains("Survey results"), "{text}");
-    let shown = s
-        .c
-        .find(Locator::Css("tr[data-survey=\"nps_relationship\"] td.nps"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let shown =
+        s.c.find(Locator::Css("tr[data-survey=\"nps_relationship\"] td.nps"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
     assert_eq!(shown, nps_shown);
     s.click("tr[data-survey=\"nps_relationship\"] a").await;
     s.wait_for("#survey-nps").await;
-    let value = s
-        .c
-        .find(Locator::Css("#survey-nps td.nps-value"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let value =
+        s.c.find(Locator::Css("#survey-nps td.nps-value"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
     assert_eq!(value, nps_shown);
-    let answered = s
-        .c
-        .find(Locator::Css("#survey-answered"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let answered =
+        s.c.find(Locator::Css("#survey-answered"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
     assert_eq!(answered, nps.answered.to_string());
     s.shot("nps-en").await;
     s.finish().await;

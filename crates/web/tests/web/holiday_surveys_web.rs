@@ -108,7 +108,6 @@ async fn run(pg: bool) {
     let Some(b) = common::bank(pg, 300).await else {
         return;
     };
-    demo_seed(&b.store).await.unwrap();
 
     // Route × role, literally: admin, mgrB, mgrHQ, rm, agent, risk, analyst, auditor.
     let people = [
@@ -155,9 +154,14 @@ async fn run(pg: bool) {
     assert_eq!(anonymous.0.as_u16(), 303);
     assert_eq!(b.get_as(&b.mgr_hq, "/surveys/no_such").await.0, 404);
     assert_eq!(
-        post_form(&b, &b.analyst, "/holiday/save", "csrf={csrf}&holiday=national_day&year=2026")
-            .await
-            .0,
+        post_form(
+            &b,
+            &b.analyst,
+            "/holiday/save",
+            "csrf={csrf}&holiday=national_day&year=2026"
+        )
+        .await
+        .0,
         403,
         "an analyst reads, never saves"
     );
@@ -168,12 +172,16 @@ async fn run(pg: bool) {
         .await
         .unwrap();
     let r = &view.report;
-    let (status, page) = b
-        .get_as(&b.mgr_hq, "/holiday?holiday=national_day")
-        .await;
+    let (status, page) = b.get_as(&b.mgr_hq, "/holiday?holiday=national_day").await;
     assert_eq!(status, 200);
-    assert!(page.contains(&format!("国庆节 {}", r.year)), "the holiday named in Chinese");
-    assert!(!r.past_years.is_empty(), "the bank covers past National Days");
+    assert!(
+        page.contains(&format!("国庆节 {}", r.year)),
+        "the holiday named in Chinese"
+    );
+    assert!(
+        !r.past_years.is_empty(),
+        "the bank covers past National Days"
+    );
     let all_spending = r
         .rows
         .iter()
@@ -190,9 +198,15 @@ async fn run(pg: bool) {
         "/campaigns/new?segment={}",
         rapport_web::pages::enc(&liquidity)
     );
-    assert!(!page.contains(&href), "no campaign link before the segment is saved");
+    assert!(
+        !page.contains(&href),
+        "no campaign link before the segment is saved"
+    );
     let foreign = foreign_texts(&page, true);
-    assert!(foreign.is_empty(), "English on the Chinese page: {foreign:?}");
+    assert!(
+        foreign.is_empty(),
+        "English on the Chinese page: {foreign:?}"
+    );
 
     // Saving the need segments is an audited write, then each has its link.
     let (status, location, _) = post_form(
@@ -206,7 +220,11 @@ async fn run(pg: bool) {
     assert!(location.starts_with("/holiday?holiday=national_day"));
     let segments = b.store.segments().await.unwrap();
     for need in &r.needs {
-        assert!(segments.iter().any(|s| s.code == need.code), "{} saved", need.code);
+        assert!(
+            segments.iter().any(|s| s.code == need.code),
+            "{} saved",
+            need.code
+        );
     }
     let (audit, _) = b
         .store
@@ -219,19 +237,44 @@ async fn run(pg: bool) {
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].entry.actor, "mgr_hq");
     let (_, page) = b.get_as(&b.mgr_hq, &location).await;
-    assert!(page.contains(&format!("href=\"{href}\"")), "the liquidity need links to a campaign");
+    assert!(
+        page.contains(&format!("href=\"{href}\"")),
+        "the liquidity need links to a campaign"
+    );
     let (_, analyst_page) = b.get_as(&b.analyst, &location).await;
-    assert!(!analyst_page.contains("/campaigns/new"), "read-only for an analyst");
+    assert!(
+        !analyst_page.contains("/campaigns/new"),
+        "read-only for an analyst"
+    );
 
     // English: no Chinese catalogue text.
-    b.store
-        .set_user_language(b.analyst.id, "en")
-        .await
-        .unwrap();
+    b.store.set_user_language(b.analyst.id, "en").await.unwrap();
     let (_, page_en) = b.get_as(&b.analyst, "/holiday?holiday=national_day").await;
     assert!(page_en.contains(&format!("National Day {}", r.year)));
     let foreign = foreign_texts(&page_en, false);
-    assert!(foreign.is_empty(), "Chinese on the English page: {foreign:?}");
+    assert!(
+        foreign.is_empty(),
+        "Chinese on the English page: {foreign:?}"
+    );
+
+    // The demo's engagement step saves the National Day 2026 needs and the
+    // campaigns; the page then opens on the analysis last saved.
+    let cfg = rapport_services::config::Config::default();
+    rapport_services::holiday::demo_engagement(&b.store, &cfg)
+        .await
+        .unwrap();
+    let (_, page) = b.get_as(&b.mgr_hq, "/holiday").await;
+    assert!(
+        page.contains("国庆节 2026"),
+        "the saved analysis is the default"
+    );
+    assert!(page.contains(&format!(
+        "href=\"/campaigns/new?segment={}\"",
+        rapport_web::pages::enc("holiday:national_day:2026:travel")
+    )));
+
+    // The demo's survey step, then the pages.
+    demo_seed(&b.store).await.unwrap();
 
     // Surveys: the page's NPS is the services' NPS for the same answers.
     let nps = survey_results(&b.store, "nps_relationship").await.unwrap();
@@ -245,8 +288,14 @@ async fn run(pg: bool) {
     assert!(detail_en.contains(&format!("<td class=\"num nps-value\">{expected}</td>")));
     assert!(detail_en.contains(&format!("id=\"survey-answered\">{}<", nps.answered)));
     let foreign = foreign_texts(&detail_en, false);
-    assert!(foreign.is_empty(), "Chinese on the English page: {foreign:?}");
-    assert!(!detail_en.contains("survey-invite"), "an analyst sends no links");
+    assert!(
+        foreign.is_empty(),
+        "Chinese on the English page: {foreign:?}"
+    );
+    assert!(
+        !detail_en.contains("survey-invite"),
+        "an analyst sends no links"
+    );
 
     // The holiday follow-up: Kano, matrix and the campaign's own results.
     let follow = survey_results(&b.store, "holiday_follow_up").await.unwrap();
@@ -258,7 +307,43 @@ async fn run(pg: bool) {
     assert_eq!(follow.matrix.len(), 3);
     assert!(detail_zh.contains("id=\"survey-matrix\""));
     let foreign = foreign_texts(&detail_zh, true);
-    assert!(foreign.is_empty(), "English on the Chinese page: {foreign:?}");
+    assert!(
+        foreign.is_empty(),
+        "English on the Chinese page: {foreign:?}"
+    );
+
+    // The follow-up campaign's own results.
+    let campaign = b
+        .store
+        .campaign_by_key("holiday_follow_up_2026")
+        .await
+        .unwrap()
+        .expect("the demo saved the follow-up campaign");
+    let of_campaign = rapport_services::surveys::survey_results_of_campaign(
+        &b.store,
+        "holiday_follow_up",
+        campaign.id,
+    )
+    .await
+    .unwrap();
+    assert!(of_campaign.sent > 0 && of_campaign.answered > 0);
+    assert!(detail_zh.contains("/surveys/holiday_follow_up?campaign=holiday_follow_up_2026"));
+    let (status, by_campaign) = b
+        .get_as(
+            &b.mgr_hq,
+            "/surveys/holiday_follow_up?campaign=holiday_follow_up_2026",
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(by_campaign.contains(&format!("id=\"survey-sent\">{}<", of_campaign.sent)));
+    let csat = of_campaign.csat[0].result.percent.unwrap();
+    assert!(by_campaign.contains(&format!("<td class=\"num csat-value\">{csat:.1}%</td>")));
+    assert_eq!(
+        b.get_as(&b.mgr_hq, "/surveys/holiday_follow_up?campaign=nope")
+            .await
+            .0,
+        404
+    );
 
     // A one-time link, created by an agent: audited, shown once.
     let customer = &b.own.key;
@@ -266,16 +351,15 @@ async fn run(pg: bool) {
         &b,
         &b.agent,
         "/surveys/csat_after_case/invite",
-        &format!("csrf={{csrf}}&customer={}&days=7", rapport_web::pages::enc(customer)),
+        &format!(
+            "csrf={{csrf}}&customer={}&days=7",
+            rapport_web::pages::enc(customer)
+        ),
     )
     .await;
     assert_eq!(status, 303, "{set_cookie}");
     assert!(location.starts_with("/surveys/csat_after_case"));
-    let cookie = set_cookie
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = set_cookie.split(';').next().unwrap().to_string();
     assert!(cookie.starts_with("rapport_survey_link="));
     let (session, _) = b.session(&b.agent).await;
     let req = Request::get("/surveys/csat_after_case")
@@ -288,7 +372,9 @@ async fn run(pg: bool) {
         .get_all(header::SET_COOKIE)
         .iter()
         .any(|v| v.to_str().unwrap().starts_with("rapport_survey_link=;"));
-    let body = axum::body::to_bytes(res.into_body(), 1 << 22).await.unwrap();
+    let body = axum::body::to_bytes(res.into_body(), 1 << 22)
+        .await
+        .unwrap();
     let body = String::from_utf8_lossy(&body);
     let link = body
         .split("id=\"new-survey-link\">")
@@ -316,7 +402,10 @@ async fn run(pg: bool) {
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].entry.customer_id, Some(b.own.id));
     let (_, again) = b.get_as(&b.agent, "/surveys/csat_after_case").await;
-    assert!(!again.contains("new-survey-link"), "a refresh shows no link");
+    assert!(
+        !again.contains("new-survey-link"),
+        "a refresh shows no link"
+    );
 
     b.cleanup().await;
 }
