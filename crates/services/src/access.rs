@@ -105,6 +105,9 @@ pub enum Permission {
     ManageModels,
     /// Record a customer's risk-tolerance questionnaire (C1–C5).
     AssessRisk,
+    /// Holiday demand with its forecast and need segments, and survey
+    /// results (bank-wide aggregates, read-only).
+    ViewEngagement,
 
     /// Approve an extension of a complaint's deadline that the SLA policy
     /// reserves to a senior (the regulator's second extension).
@@ -137,6 +140,7 @@ impl Permission {
             Permission::RecordConsent => "record consents",
             Permission::AssessRisk => "record risk-tolerance assessments",
             Permission::ManageModels => "activate or roll back models",
+            Permission::ViewEngagement => "view holiday demand and survey results",
             Permission::ApproveCaseExtensions => {
                 "approve a senior extension of a complaint's deadline"
             }
@@ -166,6 +170,7 @@ impl Permission {
             Permission::RecordConsent => matches!(role, Rm | Manager | Agent),
             Permission::ManageModels => matches!(role, Risk | Admin),
             Permission::AssessRisk => matches!(role, Rm | Manager),
+            Permission::ViewEngagement => matches!(role, Manager | Analyst | Risk | Agent),
 
             Permission::ApproveCaseExtensions => matches!(role, Manager),
             Permission::ApproveCaseClosure => matches!(role, Manager),

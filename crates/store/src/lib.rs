@@ -48,6 +48,7 @@ mod segments;
 mod session;
 mod statement;
 mod survey;
+pub mod survey_campaigns;
 mod tables;
 mod task_queries;
 

@@ -642,6 +642,9 @@ async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
         if let Err(e) = rapport_services::tasks::demo_seed(&store, cfg).await {
             eprintln!("day-list step skipped: {e:#}");
         }
+        if let Err(e) = rapport_services::surveys::demo_seed(&store).await {
+            eprintln!("survey step skipped: {e:#}");
+        }
     }
 
     let complaints = if scoring.is_ok() {

@@ -33,12 +33,14 @@ pub mod audit_log;
 pub mod cases;
 pub mod customers;
 pub mod dashboard;
+pub mod holiday;
 pub mod kpis;
 pub mod list;
 pub mod quality;
 pub mod segments;
 pub mod survey;
 pub mod tasks;
+pub mod surveys;
 pub mod workbench;
 
 /// Every catalogue slice of the UI (the layout's and each page's).
@@ -61,6 +63,8 @@ pub fn all_texts() -> Vec<&'static [Text]> {
         kpis::TEXTS,
         cases::TEXTS,
         tasks::TEXTS,
+        holiday::TEXTS,
+        surveys::TEXTS,
     ]
 }
 
@@ -83,6 +87,8 @@ pub fn routes() -> Router<AppState> {
         .merge(kpis::routes())
         .merge(cases::routes())
         .merge(tasks::routes())
+        .merge(holiday::routes())
+        .merge(surveys::routes())
 }
 
 /// Column headings of the tables built from store rows.
@@ -223,7 +229,7 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(app: &AppState, v: &Viewer, active: &str, here: &str) -> Layout {
-        let items: [(&'static str, &'static str, Option<Permission>); 11] = [
+        let items: Vec<(&'static str, &'static str, Option<Permission>)> = vec![
             ("/", "nav.dashboard", None),
             (
                 "/customers",
@@ -239,6 +245,8 @@ impl Layout {
             ("/audit", "nav.audit", Some(Permission::ViewAudit)),
             ("/admin", "nav.admin", Some(Permission::Administer)),
             ("/kpis", "nav.kpis", Some(Permission::ViewKpis)),
+            ("/holiday", "nav.holiday", Some(Permission::ViewEngagement)),
+            ("/surveys", "nav.surveys", Some(Permission::ViewEngagement)),
         ];
         let nav = items
             .into_iter()

@@ -11,4 +11,6 @@ mod harness;
 mod rm_day;
 
 mod complaint_handler;
+
+mod holiday_surveys;
 mod rm_story;

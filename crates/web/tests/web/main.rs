@@ -11,6 +11,8 @@ mod cases_web;
 mod common;
 mod customer_360;
 mod error_pages;
+
+mod holiday_surveys_web;
 mod kpi_agree;
 mod kpi_dashboard;
 mod language;
