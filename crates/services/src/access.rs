@@ -105,6 +105,9 @@ pub enum Permission {
     ManageModels,
     /// Record a customer's risk-tolerance questionnaire (C1–C5).
     AssessRisk,
+    /// The model registry (metrics, drift, activations), band migration and
+    /// the early-warning rules' performance.
+    ViewModels,
 
     /// Approve an extension of a complaint's deadline that the SLA policy
     /// reserves to a senior (the regulator's second extension).
@@ -134,6 +137,7 @@ impl Permission {
             Permission::RecordConsent => "record consents",
             Permission::AssessRisk => "record risk-tolerance assessments",
             Permission::ManageModels => "activate or roll back models",
+            Permission::ViewModels => "view the model registry and rule performance",
             Permission::ApproveCaseExtensions => {
                 "approve a senior extension of a complaint's deadline"
             }
@@ -162,6 +166,7 @@ impl Permission {
             Permission::RecordConsent => matches!(role, Rm | Manager | Agent),
             Permission::ManageModels => matches!(role, Risk | Admin),
             Permission::AssessRisk => matches!(role, Rm | Manager),
+            Permission::ViewModels => matches!(role, Risk | Analyst),
 
             Permission::ApproveCaseExtensions => matches!(role, Manager),
         }

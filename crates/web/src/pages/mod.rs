@@ -35,7 +35,9 @@ pub mod customers;
 pub mod dashboard;
 pub mod kpis;
 pub mod list;
+pub mod models;
 pub mod quality;
+pub mod rules;
 pub mod segments;
 pub mod survey;
 pub mod workbench;
@@ -57,6 +59,8 @@ pub fn all_texts() -> Vec<&'static [Text]> {
         survey::TEXTS,
         kpis::TEXTS,
         cases::TEXTS,
+        models::TEXTS,
+        rules::TEXTS,
     ]
 }
 
@@ -78,6 +82,8 @@ pub fn routes() -> Router<AppState> {
         .merge(survey::routes())
         .merge(kpis::routes())
         .merge(cases::routes())
+        .merge(models::routes())
+        .merge(rules::routes())
 }
 
 /// Column headings of the tables built from store rows.
@@ -218,7 +224,7 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(app: &AppState, v: &Viewer, active: &str, here: &str) -> Layout {
-        let items: [(&'static str, &'static str, Option<Permission>); 10] = [
+        let items: Vec<(&'static str, &'static str, Option<Permission>)> = vec![
             ("/", "nav.dashboard", None),
             (
                 "/customers",
@@ -233,6 +239,8 @@ impl Layout {
             ("/audit", "nav.audit", Some(Permission::ViewAudit)),
             ("/admin", "nav.admin", Some(Permission::Administer)),
             ("/kpis", "nav.kpis", Some(Permission::ViewKpis)),
+            ("/models", "nav.models", Some(Permission::ViewModels)),
+            ("/rules", "nav.rules", Some(Permission::ViewModels)),
         ];
         let nav = items
             .into_iter()
