@@ -130,10 +130,10 @@ pub async fn band_migration(store: &Store, actor: &Actor) -> ServiceResult<BandM
 /// alerts old enough for their outcomes to be seen (rule performance).
 pub async fn demo_earlier_scorings(
     store: &Store,
-    opts: &crate::scoring::ScoringOptions,
+    cfg: &crate::config::Config,
     as_of: NaiveDate,
 ) -> anyhow::Result<serde_json::Value> {
-    let mut opts = opts.clone();
+    let mut opts = crate::scoring::ScoringOptions::from_config(&cfg.scoring)?;
     // The extract's point-in-time columns (loan arrears) describe `as_of`.
     opts.extract_date = Some(as_of);
     let kinds: Vec<String> = store

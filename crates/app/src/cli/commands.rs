@@ -638,6 +638,13 @@ async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
     } else {
         json!(null)
     };
+    if scoring.is_ok() {
+        if let Err(e) =
+            rapport_services::risk_monitor::demo_earlier_scorings(&store, cfg, as_of).await
+        {
+            eprintln!("earlier scorings (band migration, model drift) skipped: {e:#}");
+        }
+    }
     let counts = store.counts().await;
     let accounts = match (&scoring, &counts) {
         (Ok(_), Ok(_)) => rapport_services::access::demo_accounts(&store).await,
