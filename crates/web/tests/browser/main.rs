@@ -8,4 +8,5 @@
 mod common;
 mod harness;
 
+mod risk_officer;
 mod rm_story;
