@@ -25,9 +25,9 @@ use chrono::{Duration, NaiveDate, Utc};
 use rapport_analytics::{FeatureEngine, FeatureTable};
 use rapport_matching::Catalogue;
 use rapport_models::extract::{Column, Feature};
-use rapport_models::{validate, Dataset, LoadReport, TrainedModel};
 /// The training settings (re-exported for the adapters and their tests).
 pub use rapport_models::TrainConfig;
+use rapport_models::{validate, Dataset, LoadReport, TrainedModel};
 use rapport_store::governance_queries::{ModelChangeRequestRow, ModelDriftRow};
 use rapport_store::{DayRange, ModelScoreRow, NewModelVersion, Store, DEFAULT_SCAN_CHUNK_ROWS};
 use serde::Serialize;

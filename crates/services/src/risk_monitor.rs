@@ -151,7 +151,9 @@ pub async fn demo_earlier_scorings(
         for kind in &kinds {
             crate::model_registry::score_table(store, kind, &table, 3).await?;
         }
-        dates.push(json!({ "as_of": d, "customers": report.customers, "alerts": report.alerts.raised }));
+        dates.push(
+            json!({ "as_of": d, "customers": report.customers, "alerts": report.alerts.raised }),
+        );
     }
     if !kinds.is_empty() {
         let table = crate::scoring::features(store, as_of, &opts).await?;

@@ -201,7 +201,10 @@ pub async fn report(svc: &Services, actor: &Actor) -> ServiceResult<RuleReport> 
     actor.require(Permission::ViewModels)?;
     let def = Definition::default();
     let store = &svc.store;
-    let data_end = store.latest_transaction_date().await?.and_then(|d| d.succ_opt());
+    let data_end = store
+        .latest_transaction_date()
+        .await?
+        .and_then(|d| d.succ_opt());
     let outcomes = outcome_days(svc, &def, data_end).await?;
     let rules = match &svc.settings.scoring.rules {
         Some(r) => r.clone(),

@@ -120,7 +120,8 @@ impl Store {
 
     /// The activation log, oldest first.
     pub async fn model_activations(&self) -> Result<Vec<ModelActivationRow>> {
-        let sql = "SELECT id, kind, model_id, action, at, by_user FROM model_activation ORDER BY id";
+        let sql =
+            "SELECT id, kind, model_id, action, at, by_user FROM model_activation ORDER BY id";
         Ok(on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await?))
     }
 

@@ -7,7 +7,7 @@
 //! `rapport_services::model_registry` and `rapport_services::risk_monitor`.
 
 use super::{check_csrf, render, require, Layout};
-use crate::auth::{Permission, PageUser};
+use crate::auth::{PageUser, Permission};
 use crate::charts::{self, Series};
 use crate::error::PageError;
 use crate::i18n::{Text, Tr};
@@ -251,6 +251,10 @@ fn version_row(t: &Tr, app: &AppState, v: &VersionView) -> VersionRow {
         })
         .collect();
     let points: Vec<(String, f64)> = v.drift.iter().map(|d| (d.month.clone(), d.psi)).collect();
+    // The axis reaches past the drift line (0.25) in steps of 0.4, so its
+    // four ticks are whole tenths.
+    let highest = points.iter().map(|(_, p)| *p).fold(0.0, f64::max);
+    let top = (highest / 0.4).ceil().max(1.0) * 0.4;
     let title = format!("{} v{} · PSI", kind_word(t, &v.kind), v.version);
     let drift_chart = charts::lines(
         &title,
@@ -260,11 +264,8 @@ fn version_row(t: &Tr, app: &AppState, v: &VersionView) -> VersionRow {
             colour: charts::colour("watch"),
             points,
         }],
-        None,
-        &[
-            (0.1, t.s("code.psi.watch")),
-            (0.25, t.s("code.psi.drift")),
-        ],
+        Some(top),
+        &[(0.1, t.s("code.psi.watch")), (0.25, t.s("code.psi.drift"))],
     );
     VersionRow {
         id: v.id,
@@ -302,7 +303,10 @@ fn version_row(t: &Tr, app: &AppState, v: &VersionView) -> VersionRow {
 }
 
 /// The band migration section's rows and chart.
-fn migration_view(t: &Tr, m: &BandMigration) -> (Vec<String>, Vec<MatrixRow>, Vec<TrendRow>, String) {
+fn migration_view(
+    t: &Tr,
+    m: &BandMigration,
+) -> (Vec<String>, Vec<MatrixRow>, Vec<TrendRow>, String) {
     let band_word = |b: &str| t.s(&format!("band.{b}")).to_string();
     let heads = m
         .rows
@@ -487,9 +491,10 @@ async fn request_rollback(
 ) -> Result<Response, PageError> {
     check_csrf(&v, &f.csrf)?;
     require(&v, Permission::ManageModels)?;
-    let r = model_registry::request_change(&app.store, &v.actor(), "web", &f.kind, Change::Rollback)
-        .await
-        .map(|_| "requested");
+    let r =
+        model_registry::request_change(&app.store, &v.actor(), "web", &f.kind, Change::Rollback)
+            .await
+            .map(|_| "requested");
     back(r)
 }
 
@@ -520,4 +525,3 @@ async fn reject(
         .map(|_| "rejected");
     back(r)
 }
-

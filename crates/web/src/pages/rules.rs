@@ -157,7 +157,9 @@ async fn page(State(app): State<AppState>, PageUser(v): PageUser) -> Result<Resp
             .replace("{d}", &d.past_due_days.to_string())
             .replace("{s}", &d.silence_days.to_string())
             .replace("{m}", &(d.horizon_days + d.silence_days).to_string()),
-        r.data_end.map(|e| e.to_string()).unwrap_or_else(|| none.to_string())
+        r.data_end
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| none.to_string())
     );
     let rules: Vec<RuleView> = r
         .rules

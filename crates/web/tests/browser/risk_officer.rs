@@ -65,14 +65,18 @@ async fn a_risk_officer_reads_model_drift_and_rule_performance_and_needs_a_secon
     let clock = b.state.services.clock.clone();
     for id in ids(
         &b.store,
-        &format!("SELECT id FROM alert WHERE rule = '{code}' AND status = 'new' ORDER BY id LIMIT 2"),
+        &format!(
+            "SELECT id FROM alert WHERE rule = '{code}' AND status = 'new' ORDER BY id LIMIT 2"
+        ),
     )
     .await
     {
         for to in [AlertStatus::Acknowledged, AlertStatus::Actioned] {
-            rapport_services::alerts::transition(&b.store, &clock, &risk, id, to, None, None, "test")
-                .await
-                .unwrap();
+            rapport_services::alerts::transition(
+                &b.store, &clock, &risk, id, to, None, None, "test",
+            )
+            .await
+            .unwrap();
         }
     }
     let reg = rapport_services::model_registry::registry(&b.store, &risk)

@@ -66,4 +66,3 @@ pub async fn model_history(store: &Store) -> History {
         v2: second.model_id,
     }
 }
-

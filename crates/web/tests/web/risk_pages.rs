@@ -70,7 +70,12 @@ async fn risk_pages(pg: bool) {
     ] {
         for path in ["/models", "/rules"] {
             let (status, body) = b.get_as(who, path).await;
-            assert_eq!(status, if ok { 200 } else { 403 }, "{} {path}", who.username);
+            assert_eq!(
+                status,
+                if ok { 200 } else { 403 },
+                "{} {path}",
+                who.username
+            );
             assert_eq!(
                 body.contains("href=\"/models\""),
                 ok,
@@ -110,12 +115,24 @@ async fn risk_pages(pg: bool) {
     // Activation: requested by the risk officer, refused to the same person,
     // approved by a second risk officer; the active version changes then.
     let (cookie, csrf) = b.session(&b.risk).await;
-    let (s, loc) = post(&b, &cookie, &format!("/models/{}/activate", h.v2), &[("csrf", &csrf)]).await;
+    let (s, loc) = post(
+        &b,
+        &cookie,
+        &format!("/models/{}/activate", h.v2),
+        &[("csrf", &csrf)],
+    )
+    .await;
     assert_eq!((s, loc.as_str()), (303, "/models?notice=requested"));
     let req = b.store.model_change_requests().await.unwrap()[0].clone();
     assert_eq!((req.status.as_str(), req.model_id), ("pending", Some(h.v2)));
     // Refreshing the request page does not submit again; a second request is refused.
-    let (s, loc) = post(&b, &cookie, &format!("/models/{}/activate", h.v2), &[("csrf", &csrf)]).await;
+    let (s, loc) = post(
+        &b,
+        &cookie,
+        &format!("/models/{}/activate", h.v2),
+        &[("csrf", &csrf)],
+    )
+    .await;
     assert_eq!((s, loc.as_str()), (303, "/models?notice=refused"));
     assert_eq!(b.store.model_change_requests().await.unwrap().len(), 1);
     let approve = format!("/models/requests/{}/approve", req.id);
@@ -127,12 +144,20 @@ async fn risk_pages(pg: bool) {
         "the requester's own approval changes nothing"
     );
     assert_eq!(
-        b.store.model_change_request(req.id).await.unwrap().unwrap().status,
+        b.store
+            .model_change_request(req.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
         "pending"
     );
     // An analyst may read but not approve; without the CSRF token nobody may.
     let (acookie, acsrf) = b.session(&b.analyst).await;
-    assert_eq!(post(&b, &acookie, &approve, &[("csrf", &acsrf)]).await.0, 403);
+    assert_eq!(
+        post(&b, &acookie, &approve, &[("csrf", &acsrf)]).await.0,
+        403
+    );
     b.store
         .create_staff_user("risk2", "Second risk officer", "risk", None, "x")
         .await
@@ -146,7 +171,10 @@ async fn risk_pages(pg: bool) {
         .find(|u| u.username == "risk2")
         .unwrap();
     let (cookie2, csrf2) = b.session(&risk2).await;
-    assert_eq!(post(&b, &cookie2, &approve, &[("csrf", "wrong")]).await.0, 403);
+    assert_eq!(
+        post(&b, &cookie2, &approve, &[("csrf", "wrong")]).await.0,
+        403
+    );
     let (s, loc) = post(&b, &cookie2, &approve, &[("csrf", &csrf2)]).await;
     assert_eq!((s, loc.as_str()), (303, "/models?notice=approved"));
     assert_eq!(
@@ -156,10 +184,18 @@ async fn risk_pages(pg: bool) {
     );
     let done = b.store.model_change_request(req.id).await.unwrap().unwrap();
     assert_eq!(
-        (done.status.as_str(), done.decided_by.as_deref(), done.result_model_id),
+        (
+            done.status.as_str(),
+            done.decided_by.as_deref(),
+            done.result_model_id
+        ),
         ("approved", Some("risk2"), Some(h.v2))
     );
-    for action in ["model.change_requested", "model.change_approved", "model.activate"] {
+    for action in [
+        "model.change_requested",
+        "model.change_approved",
+        "model.activate",
+    ] {
         let n = count(
             &b.store,
             &format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}'"),
@@ -168,7 +204,10 @@ async fn risk_pages(pg: bool) {
         assert_eq!(n, 1, "{action} audited once");
     }
     let (_, page) = b.get_as(&risk2, "/models").await;
-    assert!(page.contains(&format!("id=\"request-{}\" data-status=\"approved\"", req.id)));
+    assert!(page.contains(&format!(
+        "id=\"request-{}\" data-status=\"approved\"",
+        req.id
+    )));
 
     // Band migration: the matrix sums to the customers scored on both dates.
     let m = rapport_services::risk_monitor::band_migration(&b.store, &risk)
@@ -192,7 +231,11 @@ async fn risk_pages(pg: bool) {
     assert!(page.contains(&format!("<span id=\"migration-total\">{both}</span>")));
 
     // Rule performance: the action rate counts the alerts the store actioned.
-    let rule = count(&b.store, "SELECT COUNT(*) FROM alert WHERE rule = 'dormancy'").await;
+    let rule = count(
+        &b.store,
+        "SELECT COUNT(*) FROM alert WHERE rule = 'dormancy'",
+    )
+    .await;
     let code = if rule >= 2 { "dormancy" } else { "dpd_1_30" };
     let ids: Vec<i64> = match &b.store {
         Store::Sqlite(p) => sqlx::query_scalar(&format!(
@@ -212,28 +255,40 @@ async fn risk_pages(pg: bool) {
     let clock = b.state.services.clock.clone();
     for id in &ids {
         for to in [AlertStatus::Acknowledged, AlertStatus::Actioned] {
-            rapport_services::alerts::transition(&b.store, &clock, &risk, *id, to, None, None, "test")
-                .await
-                .unwrap();
+            rapport_services::alerts::transition(
+                &b.store, &clock, &risk, *id, to, None, None, "test",
+            )
+            .await
+            .unwrap();
         }
     }
     let report = rapport_services::rule_performance::report(&b.state.services, &risk)
         .await
         .unwrap();
     let p = report.rule(code).unwrap();
-    let raised = count(&b.store, &format!("SELECT COUNT(*) FROM alert WHERE rule = '{code}'")).await;
+    let raised = count(
+        &b.store,
+        &format!("SELECT COUNT(*) FROM alert WHERE rule = '{code}'"),
+    )
+    .await;
     let actioned = count(
         &b.store,
         &format!("SELECT COUNT(*) FROM alert WHERE rule = '{code}' AND status = 'actioned'"),
     )
     .await;
-    assert_eq!((p.total.alerts as i64, p.total.acted as i64), (raised, actioned));
+    assert_eq!(
+        (p.total.alerts as i64, p.total.acted as i64),
+        (raised, actioned)
+    );
     assert_eq!(actioned, ids.len() as i64);
     let rate = actioned as f64 / raised as f64;
     assert!((p.total.action_rate.unwrap() - rate).abs() < 1e-12);
     let months: u64 = p.months.iter().map(|m| m.figures.alerts).sum();
     assert_eq!(months, p.total.alerts, "the months partition the alerts");
-    assert!(report.rules.iter().any(|r| r.total.matured > 0), "alerts 60 days back have matured");
+    assert!(
+        report.rules.iter().any(|r| r.total.matured > 0),
+        "alerts 60 days back have matured"
+    );
     let (_, page) = b.get_as(&b.analyst, "/rules").await;
     assert!(page.contains(&format!(
         "id=\"action-rate-{code}\">{}<",
