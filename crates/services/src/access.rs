@@ -108,6 +108,9 @@ pub enum Permission {
     /// Holiday demand with its forecast and need segments, and survey
     /// results (bank-wide aggregates, read-only).
     ViewEngagement,
+    /// The model registry (metrics, drift, activations), band migration and
+    /// the early-warning rules' performance.
+    ViewModels,
 
     /// Approve an extension of a complaint's deadline that the SLA policy
     /// reserves to a senior (the regulator's second extension).
@@ -141,6 +144,7 @@ impl Permission {
             Permission::AssessRisk => "record risk-tolerance assessments",
             Permission::ManageModels => "activate or roll back models",
             Permission::ViewEngagement => "view holiday demand and survey results",
+            Permission::ViewModels => "view the model registry and rule performance",
             Permission::ApproveCaseExtensions => {
                 "approve a senior extension of a complaint's deadline"
             }
@@ -171,6 +175,7 @@ impl Permission {
             Permission::ManageModels => matches!(role, Risk | Admin),
             Permission::AssessRisk => matches!(role, Rm | Manager),
             Permission::ViewEngagement => matches!(role, Manager | Analyst | Risk | Agent),
+            Permission::ViewModels => matches!(role, Risk | Analyst),
 
             Permission::ApproveCaseExtensions => matches!(role, Manager),
             Permission::ApproveCaseClosure => matches!(role, Manager),

@@ -30,6 +30,7 @@ mod dashboard;
 mod dialect;
 mod error;
 mod files;
+pub mod governance_queries;
 mod import;
 mod jobs;
 mod keys;

@@ -492,6 +492,8 @@ pub(crate) const TABLES: &[Table] = &[
     Table::internal("job_run"),
     Table::internal("model_version"),
     Table::internal("model_activation"),
+    Table::internal("model_change_request"),
+    Table::internal("model_drift"),
     Table::internal("campaign"),
     Table::internal("improvement_item"),
     Table::internal("rm_capacity"),

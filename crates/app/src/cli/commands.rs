@@ -639,6 +639,11 @@ async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
         json!(null)
     };
     if scoring.is_ok() {
+        if let Err(e) =
+            rapport_services::risk_monitor::demo_earlier_scorings(&store, cfg, as_of).await
+        {
+            eprintln!("earlier scorings (band migration, model drift) skipped: {e:#}");
+        }
         if let Err(e) = rapport_services::tasks::demo_seed(&store, cfg).await {
             eprintln!("day-list step skipped: {e:#}");
         }

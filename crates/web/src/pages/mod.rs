@@ -36,7 +36,9 @@ pub mod dashboard;
 pub mod holiday;
 pub mod kpis;
 pub mod list;
+pub mod models;
 pub mod quality;
+pub mod rules;
 pub mod segments;
 pub mod survey;
 pub mod tasks;
@@ -65,6 +67,8 @@ pub fn all_texts() -> Vec<&'static [Text]> {
         tasks::TEXTS,
         holiday::TEXTS,
         surveys::TEXTS,
+        models::TEXTS,
+        rules::TEXTS,
     ]
 }
 
@@ -89,6 +93,8 @@ pub fn routes() -> Router<AppState> {
         .merge(tasks::routes())
         .merge(holiday::routes())
         .merge(surveys::routes())
+        .merge(models::routes())
+        .merge(rules::routes())
 }
 
 /// Column headings of the tables built from store rows.
@@ -247,6 +253,8 @@ impl Layout {
             ("/kpis", "nav.kpis", Some(Permission::ViewKpis)),
             ("/holiday", "nav.holiday", Some(Permission::ViewEngagement)),
             ("/surveys", "nav.surveys", Some(Permission::ViewEngagement)),
+            ("/models", "nav.models", Some(Permission::ViewModels)),
+            ("/rules", "nav.rules", Some(Permission::ViewModels)),
         ];
         let nav = items
             .into_iter()

@@ -13,4 +13,5 @@ mod rm_day;
 mod complaint_handler;
 
 mod holiday_surveys;
+mod risk_officer;
 mod rm_story;

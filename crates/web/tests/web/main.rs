@@ -20,6 +20,7 @@ mod live_feed_api;
 mod profile_web;
 mod recommend_web;
 mod request_hygiene;
+mod risk_pages;
 mod security;
 mod survey_web;
 mod tasks_web;
