@@ -21,6 +21,7 @@ mod access;
 mod alerts;
 mod backup;
 mod campaign;
+pub mod campaign_approval;
 mod cases;
 mod contact;
 mod customers;

@@ -493,6 +493,7 @@ pub(crate) const TABLES: &[Table] = &[
     Table::internal("model_version"),
     Table::internal("model_activation"),
     Table::internal("campaign"),
+    Table::internal("campaign_approval"),
     Table::internal("improvement_item"),
     Table::internal("rm_capacity"),
 ];

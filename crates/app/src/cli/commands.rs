@@ -638,6 +638,12 @@ async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
     } else {
         json!(null)
     };
+    // The campaign manager's journey: one campaign awaiting approval, one launched with answers.
+    if !engagement.is_null() && engagement.get("error").is_none() {
+        if let Err(e) = rapport_services::campaign::demo_seed(&store, cfg).await {
+            eprintln!("campaign step skipped: {e:#}");
+        }
+    }
     let counts = store.counts().await;
     let accounts = match (&scoring, &counts) {
         (Ok(_), Ok(_)) => rapport_services::access::demo_accounts(&store).await,

@@ -30,6 +30,7 @@ pub mod account;
 pub mod admin;
 pub mod alerts;
 pub mod audit_log;
+pub mod campaigns;
 pub mod cases;
 pub mod customers;
 pub mod dashboard;
@@ -57,6 +58,7 @@ pub fn all_texts() -> Vec<&'static [Text]> {
         survey::TEXTS,
         kpis::TEXTS,
         cases::TEXTS,
+        campaigns::TEXTS,
     ]
 }
 
@@ -78,6 +80,7 @@ pub fn routes() -> Router<AppState> {
         .merge(survey::routes())
         .merge(kpis::routes())
         .merge(cases::routes())
+        .merge(campaigns::routes())
 }
 
 /// Column headings of the tables built from store rows.
@@ -218,7 +221,7 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(app: &AppState, v: &Viewer, active: &str, here: &str) -> Layout {
-        let items: [(&'static str, &'static str, Option<Permission>); 10] = [
+        let items: [(&'static str, &'static str, Option<Permission>); 11] = [
             ("/", "nav.dashboard", None),
             (
                 "/customers",
@@ -233,10 +236,20 @@ impl Layout {
             ("/audit", "nav.audit", Some(Permission::ViewAudit)),
             ("/admin", "nav.admin", Some(Permission::Administer)),
             ("/kpis", "nav.kpis", Some(Permission::ViewKpis)),
+            (
+                "/campaigns",
+                "nav.campaigns",
+                Some(Permission::RunCampaigns),
+            ),
         ];
         let nav = items
             .into_iter()
             .filter(|(href, _, p)| !href.is_empty() && p.is_none_or(|p| v.can(p)))
+            // Campaigns are bank-wide: not for a branch manager.
+            .filter(|(href, _, _)| {
+                *href != "/campaigns"
+                    || rapport_services::campaign::require_bank_wide(&v.actor()).is_ok()
+            })
             .map(|(href, key, _)| NavItem {
                 href,
                 key,
