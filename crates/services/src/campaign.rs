@@ -1288,16 +1288,27 @@ pub struct Sample {
 }
 
 /// The message rendered in both languages for the first customer the plan
-/// reaches (one-time links shown as their base with `…`); None when the
-/// plan reaches nobody.
+/// reaches, else the first member of the audience on the first channel
+/// (one-time links shown as their base with `…`); None for an empty audience.
 pub fn sample(planned: &Planned, settings: &CampaignSettings) -> Result<Option<Sample>> {
-    let Some((pc, channel)) = planned.plan.iter().find_map(|pc| match &pc.outcome {
-        Outcome::Send { channel, .. } | Outcome::Control { channel } => Some((pc, *channel)),
+    let reached = planned.plan.iter().find_map(|pc| match &pc.outcome {
+        Outcome::Send { channel, .. } | Outcome::Control { channel } => {
+            Some((pc.customer_id, *channel))
+        }
         Outcome::Blocked { .. } => None,
-    }) else {
+    });
+    let first = || {
+        let id = planned
+            .plan
+            .iter()
+            .map(|pc| pc.customer_id)
+            .find(|id| planned.points.contains_key(id))?;
+        Some((id, *planned.spec.channels.first()?))
+    };
+    let Some((customer_id, channel)) = reached.or_else(first) else {
         return Ok(None);
     };
-    let Some(point) = planned.points.get(&pc.customer_id) else {
+    let Some(point) = planned.points.get(&customer_id) else {
         return Ok(None);
     };
     let spec = &planned.spec;
