@@ -8,4 +8,5 @@
 mod common;
 mod harness;
 
+mod campaign_manager;
 mod rm_story;
