@@ -184,13 +184,15 @@ async fn the_campaign_manager_builds_gets_approval_launches_and_reads_the_uplift
 
     // The dispatcher sends when the messages are due; customers answer.
     let gateway = GatewaySink::start(SECRET).await;
-    let mut cfg = rapport_services::config::Config::default();
-    cfg.gateway = Some(GatewayConfig {
-        url: gateway.url(),
-        key_id: "k1".into(),
-        secret: SECRET.into(),
-        timeout_secs: 10,
-    });
+    let cfg = rapport_services::config::Config {
+        gateway: Some(GatewayConfig {
+            url: gateway.url(),
+            key_id: "k1".into(),
+            secret: SECRET.into(),
+            timeout_secs: 10,
+        }),
+        ..Default::default()
+    };
     let due = b
         .store
         .campaign_messages(c.id)
