@@ -241,10 +241,7 @@ async fn the_campaign_manager_builds_gets_approval_launches_and_reads_the_uplift
         text_of(&s, "[data-figure='responded'] .value").await,
         report.figures.responded.to_string()
     );
-    let u = report
-        .uplift
-        .clone()
-        .expect("an uplift over the control group");
+    let u = report.uplift.expect("an uplift over the control group");
     assert_eq!(u.treated_converted, 5);
     assert_eq!(u.control, n.control);
     assert_eq!(
