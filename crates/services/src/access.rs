@@ -95,8 +95,13 @@ pub enum Permission {
     RecordOutcomes,
     /// Open cases and complaints and work them through their states.
     WorkCases,
-    /// Preview and launch campaigns.
+    /// Build, preview, submit and launch campaigns. A campaign reaches
+    /// customers of every branch, so only a head-office (bank-wide) manager
+    /// runs one (`campaign::require_bank_wide`); a branch manager does not.
     RunCampaigns,
+    /// Approve or return a campaign submitted for approval (maker-checker):
+    /// a head-office manager who is not its maker.
+    ApproveCampaigns,
     /// The KPI dashboard of the viewer's scope.
     ViewKpis,
     /// Record a consent a customer gives or refuses.
@@ -139,6 +144,7 @@ impl Permission {
             Permission::RecordOutcomes => "record recommendation outcomes",
             Permission::WorkCases => "work cases and complaints",
             Permission::RunCampaigns => "run campaigns",
+            Permission::ApproveCampaigns => "approve campaigns",
             Permission::ViewKpis => "view KPIs",
             Permission::RecordConsent => "record consents",
             Permission::AssessRisk => "record risk-tolerance assessments",
@@ -170,6 +176,7 @@ impl Permission {
             Permission::RecordOutcomes => matches!(role, Rm | Manager | Agent),
             Permission::WorkCases => matches!(role, Rm | Manager | Agent | Risk),
             Permission::RunCampaigns => matches!(role, Manager),
+            Permission::ApproveCampaigns => matches!(role, Manager),
             Permission::ViewKpis => !matches!(role, Admin | Auditor),
             Permission::RecordConsent => matches!(role, Rm | Manager | Agent),
             Permission::ManageModels => matches!(role, Risk | Admin),
@@ -399,7 +406,24 @@ pub async fn demo_accounts(store: &Store) -> anyhow::Result<Vec<(String, String,
             .await?;
         out.push((role.as_str().to_string(), u.username.clone(), password));
     }
-    if out.len() < Role::ALL.len() {
+    // The campaign manager: campaigns are bank-wide, so a head-office
+    // manager (no branch), printed as `campaign`; a second one, printed as
+    // `approver`, is the checker of the maker-checker.
+    let mut head_office: Vec<&StaffUser> = users
+        .iter()
+        .filter(|u| {
+            u.role == Role::Manager.as_str() && u.branch_id.is_none() && u.active && !u.is_service()
+        })
+        .collect();
+    head_office.sort_by(|a, b| a.username.cmp(&b.username));
+    for (label, u) in ["campaign", "approver"].into_iter().zip(head_office) {
+        let password = new_password();
+        store
+            .set_password_hash(u.id, &hash_password(&password)?)
+            .await?;
+        out.push((label.to_string(), u.username.clone(), password));
+    }
+    if out.len() < Role::ALL.len() + 2 {
         tracing::warn!(
             accounts = out.len(),
             "the demo bank lacks a member of staff for some roles"

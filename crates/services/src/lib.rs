@@ -18,6 +18,7 @@ pub mod clock;
 pub mod config;
 pub mod consents;
 pub mod customers;
+pub mod demo;
 pub mod dispatch;
 pub mod error;
 pub mod holiday;

@@ -22,6 +22,7 @@ pub mod alert_queue;
 mod alerts;
 mod backup;
 mod campaign;
+pub mod campaign_approval;
 pub mod case_queries;
 mod cases;
 mod contact;

@@ -495,6 +495,7 @@ pub(crate) const TABLES: &[Table] = &[
     Table::internal("model_change_request"),
     Table::internal("model_drift"),
     Table::internal("campaign"),
+    Table::internal("campaign_approval"),
     Table::internal("improvement_item"),
     Table::internal("rm_capacity"),
 ];

@@ -1,6 +1,7 @@
 //! The engagement part of `/api/v1` (routes listed in [`crate::api::ROUTES`]):
 //! cases and complaints (intake, view with the SLA clock, workflow steps),
-//! campaigns (list, preview, launch) and the gateway's signed delivery
+//! campaigns (list with the maker-checker state, preview, launch — only an
+//! approved campaign launches; approval is on the pages) and the gateway's signed delivery
 //! receipts. Scope and audit as everywhere in the API.
 
 use crate::api::require;
@@ -194,13 +195,14 @@ pub(super) async fn campaigns(
     State(app): State<AppState>,
     ApiUser(v): ApiUser,
 ) -> Result<Json<Value>, ApiError> {
-    rapport_services::campaign::require_bank_wide(&v.actor())?;
-    let rows = app.store.campaigns().await?;
-    Ok(Json(json!({ "campaigns": rows.iter().map(|c| json!({
+    let rows = rapport_services::campaign::list_as(&app.store, &v.actor()).await?;
+    Ok(Json(
+        json!({ "campaigns": rows.iter().map(|l| (&l.campaign, l.state.code)).map(|(c, state)| json!({
         "key": c.key, "name_en": c.name_en, "name_zh": c.name_zh, "purpose": c.purpose,
-        "product": c.product_code, "status": c.status, "launched_at": c.launched_at,
+        "product": c.product_code, "status": c.status, "state": state, "launched_at": c.launched_at,
         "launch_counts": c.launch_counts.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok()),
-    })).collect::<Vec<_>>() })))
+    })).collect::<Vec<_>>() }),
+    ))
 }
 
 pub(super) async fn campaign_preview(

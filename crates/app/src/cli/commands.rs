@@ -638,28 +638,12 @@ async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
     } else {
         json!(null)
     };
-    if scoring.is_ok() {
-        if let Err(e) =
-            rapport_services::risk_monitor::demo_earlier_scorings(&store, cfg, as_of).await
-        {
-            eprintln!("earlier scorings (band migration, model drift) skipped: {e:#}");
+    let journeys = if scoring.is_ok() {
+        if !json {
+            eprintln!("preparing the journeys (earlier scorings, campaigns, tasks, surveys, complaints) …");
         }
-        if let Err(e) = rapport_services::tasks::demo_seed(&store, cfg).await {
-            eprintln!("day-list step skipped: {e:#}");
-        }
-        if let Err(e) = rapport_services::surveys::demo_seed(&store).await {
-            eprintln!("survey step skipped: {e:#}");
-        }
-    }
-
-    let complaints = if scoring.is_ok() {
-        match rapport_services::cases::demo_seed(&store, cfg).await {
-            Ok(v) => v,
-            Err(e) => {
-                eprintln!("complaint queue step skipped: {e:#}");
-                json!({ "error": format!("{e:#}") })
-            }
-        }
+        let ready = !engagement.is_null() && engagement.get("error").is_none();
+        rapport_services::demo::prepare_journeys(&store, cfg, as_of, ready).await
     } else {
         json!(null)
     };
@@ -687,7 +671,7 @@ async fn demo(cfg: &Config, json: bool, args: DemoArgs) -> Result<()> {
         .iter()
         .map(|(role, user, password)| json!({ "role": role, "username": user, "password": password }))
         .collect();
-    let out = json!({ "database": redact_url(&url), "generated": summary, "import": report, "counts": counts, "quality": quality, "scoring": scoring, "matching": matching, "engagement": engagement, "complaints": complaints, "users": users, "url": format!("http://{listen}/"), "elapsed_secs": secs });
+    let out = json!({ "database": redact_url(&url), "generated": summary, "import": report, "counts": counts, "quality": quality, "scoring": scoring, "matching": matching, "engagement": engagement, "journeys": journeys, "users": users, "url": format!("http://{listen}/"), "elapsed_secs": secs });
     let mut sign_in =
         format!("sign in at http://{listen}/ with one of these demo accounts (one per role):\n");
     for (role, user, password) in &accounts {

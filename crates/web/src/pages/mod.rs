@@ -30,6 +30,7 @@ pub mod account;
 pub mod admin;
 pub mod alerts;
 pub mod audit_log;
+pub mod campaigns;
 pub mod cases;
 pub mod customers;
 pub mod dashboard;
@@ -41,8 +42,8 @@ pub mod quality;
 pub mod rules;
 pub mod segments;
 pub mod survey;
-pub mod tasks;
 pub mod surveys;
+pub mod tasks;
 pub mod workbench;
 
 /// Every catalogue slice of the UI (the layout's and each page's).
@@ -69,6 +70,7 @@ pub fn all_texts() -> Vec<&'static [Text]> {
         surveys::TEXTS,
         models::TEXTS,
         rules::TEXTS,
+        campaigns::TEXTS,
     ]
 }
 
@@ -95,6 +97,7 @@ pub fn routes() -> Router<AppState> {
         .merge(surveys::routes())
         .merge(models::routes())
         .merge(rules::routes())
+        .merge(campaigns::routes())
 }
 
 /// Column headings of the tables built from store rows.
@@ -255,10 +258,20 @@ impl Layout {
             ("/surveys", "nav.surveys", Some(Permission::ViewEngagement)),
             ("/models", "nav.models", Some(Permission::ViewModels)),
             ("/rules", "nav.rules", Some(Permission::ViewModels)),
+            (
+                "/campaigns",
+                "nav.campaigns",
+                Some(Permission::RunCampaigns),
+            ),
         ];
         let nav = items
             .into_iter()
             .filter(|(href, _, p)| !href.is_empty() && p.is_none_or(|p| v.can(p)))
+            // Campaigns are bank-wide: not for a branch manager.
+            .filter(|(href, _, _)| {
+                *href != "/campaigns"
+                    || rapport_services::campaign::require_bank_wide(&v.actor()).is_ok()
+            })
             .map(|(href, key, _)| NavItem {
                 href,
                 key,

@@ -12,6 +12,7 @@ mod rm_day;
 
 mod complaint_handler;
 
+mod campaign_manager;
 mod holiday_surveys;
 mod risk_officer;
 mod rm_story;

@@ -6,6 +6,7 @@
 
 mod auth_web;
 mod campaign_e2e;
+mod campaign_pages;
 mod case_reclassify_web;
 mod cases_web;
 mod common;
