@@ -29,7 +29,29 @@ pub enum CampaignCommand {
     /// The counts a launch would queue now: eligible, control, blocked by
     /// suitability, address, consent, do-not-disturb, quiet hours or cap.
     Preview(When),
-    /// Launch: write members, messages, survey links and decisions.
+    /// Submit a draft (or returned) campaign for a second person's approval.
+    Submit {
+        key: String,
+        #[arg(long)]
+        now: Option<String>,
+    },
+    /// Approve a submitted campaign (not its maker; a head-office manager).
+    Approve {
+        key: String,
+        #[arg(long)]
+        note: Option<String>,
+        #[arg(long)]
+        now: Option<String>,
+    },
+    /// Return a submitted campaign to its maker with a reason.
+    Return {
+        key: String,
+        #[arg(long)]
+        note: String,
+        #[arg(long)]
+        now: Option<String>,
+    },
+    /// Launch an approved campaign: write members, messages, survey links and decisions.
     Launch {
         #[command(flatten)]
         when: When,
@@ -176,6 +198,43 @@ async fn dispatch_cmd(
                     counts_text(&p.counts)
                 )
             })
+        }
+        CampaignCommand::Submit { key, now } => {
+            let actor = crate::cli::acting(store, actor).await?;
+            let clock = Clock::from_config(cfg, now.as_deref())?;
+            let r = campaign::submit_as(store, &actor, "cli", &key, &clock).await?;
+            emit(
+                json,
+                &json!({ "campaign": key, "approval": r.state, "submitted_by": r.submitted_by }),
+                || {
+                    format!(
+                        "campaign {key} submitted for approval by {}",
+                        r.submitted_by
+                    )
+                },
+            )
+        }
+        CampaignCommand::Approve { key, note, now } => {
+            let actor = crate::cli::acting(store, actor).await?;
+            let clock = Clock::from_config(cfg, now.as_deref())?;
+            let r = campaign::decide_as(store, &actor, "cli", &key, true, note.as_deref(), &clock)
+                .await?;
+            emit(
+                json,
+                &json!({ "campaign": key, "approval": r.state, "decided_by": r.decided_by }),
+                || format!("campaign {key}: {}", r.state),
+            )
+        }
+        CampaignCommand::Return { key, note, now } => {
+            let actor = crate::cli::acting(store, actor).await?;
+            let clock = Clock::from_config(cfg, now.as_deref())?;
+            let r =
+                campaign::decide_as(store, &actor, "cli", &key, false, Some(&note), &clock).await?;
+            emit(
+                json,
+                &json!({ "campaign": key, "approval": r.state, "decided_by": r.decided_by }),
+                || format!("campaign {key}: {}", r.state),
+            )
         }
         CampaignCommand::Launch { when } => {
             let actor = crate::cli::acting(store, actor).await?;

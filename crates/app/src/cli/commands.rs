@@ -522,7 +522,7 @@ fn render_engagement(e: &serde_json::Value) -> String {
     let c = &p["counts"];
     format!(
         "campaigns saved as drafts: {}\nNational Day 2026 campaign previewed at {}: audience {} ({}), eligible {}, to send {}, control {}, blocked by consent {}, cap {}, suitability {}, do-not-disturb {}, quiet hours {}, no address {}\n\
-         launch it: rapport campaign launch national_day_2026 --now 2026-09-21T10:00",
+         it awaits approval: a second head-office manager approves it on /campaigns/national_day_2026 (or `rapport --actor <name> campaign approve national_day_2026`), then it launches",
         e["campaigns"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default(),
         p["at"].as_str().unwrap_or(""),
         c["audience"], p["audience_source"].as_str().unwrap_or(""), c["eligible"], c["to_send"], c["control"],
