@@ -18,6 +18,7 @@
 //! Error policy: thiserror here; `StoreError::NotFound` is its own variant.
 
 mod access;
+mod admin_queries;
 mod alerts;
 mod backup;
 mod campaign;
@@ -48,6 +49,9 @@ mod statement;
 mod survey;
 mod tables;
 
+pub use admin_queries::{
+    AuditQuery, ErasureRequestRow, SegmentMemberRow, SegmentOverview, StaffListRow, StaffQuery,
+};
 pub use access::{ApiTokenRow, AuditEntry, AuditFilter, AuditRow, LoginFailures, StaffUser};
 pub use alerts::{
     AlertEventRow, AlertFilter, AlertRoute, AlertRow, AlertStatus, AlertTransitionError,

@@ -426,6 +426,13 @@ pub(crate) const TABLES: &[Table] = &[
              security record; by design it holds no personal data: ids, codes and counts",
         ),
     ),
+    Table::of_customer(
+        "erasure_request",
+        keep(
+            "the approval record of an erasure (who requested it, who approved it, when, \
+             and why): kept as the bank's proof that the erasure was decided by two people",
+        ),
+    ),
     // Merge explanations quote masked ID numbers and phones.
     Table::of_customer(
         "customer_merge",

@@ -14,6 +14,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use rapport_analytics::kpi::Kpi;
 use rapport_services::kpi::{report, view_csv, KpiDashboard, Tile, ViewBy};
 use serde::Deserialize;
 
@@ -50,6 +51,8 @@ pub struct KpiQuery {
 /// state (met, missed or none), and a chart.
 pub struct TileView {
     pub kpi: &'static str,
+    /// The list behind the figure (drill-down).
+    pub href: &'static str,
     pub label: String,
     pub value: String,
     pub target: String,
@@ -110,6 +113,7 @@ fn tile_view(tile: &Tile, t: &Tr, chart: TileChart) -> TileView {
     };
     TileView {
         kpi: tile.kpi.as_str(),
+        href: drill_down(tile.kpi),
         value: show(tile.value, share, none),
         target: match tile.target {
             Some(x) => show(Some(x), share, none),
@@ -122,6 +126,19 @@ fn tile_view(tile: &Tile, t: &Tr, chart: TileChart) -> TileView {
         },
         chart,
         label,
+    }
+}
+
+/// The list behind a KPI's figure: the customers of a band, the new
+/// alerts, the cases past their SLA; the breakdown by RM for the rest.
+pub fn drill_down(k: Kpi) -> &'static str {
+    match k {
+        Kpi::HealthyShare => "/customers?band=healthy",
+        Kpi::WatchShare => "/customers?band=watch",
+        Kpi::AtRiskShare => "/customers?band=at_risk",
+        Kpi::AlertsAcknowledged24h => "/alerts?status=new",
+        Kpi::CaseSlaAttainment | Kpi::DemandResponse24h => "/cases?sla=breached",
+        _ => "/kpis?view=rm",
     }
 }
 
@@ -165,11 +182,20 @@ async fn page(
     let none = t.s("kpis.no_data");
     let tiles = tile_views(&d, &t, TileChart::Trend);
     let heads = tiles.iter().map(|x| x.label.clone()).collect();
+    let segments = if d.view == Some(ViewBy::Segment) {
+        app.store.segments().await?
+    } else {
+        Vec::new()
+    };
+    let group_name = |g: &str| match segments.iter().find(|s| s.code == g) {
+        Some(s) => super::segments::words(&t, &s.code, &s.name, &s.description).0,
+        None => g.to_string(),
+    };
     let rows = d
         .rows
         .iter()
         .map(|r| RowView {
-            group: r.group.clone(),
+            group: group_name(&r.group),
             customers: r.customers,
             values: r
                 .values

@@ -4,6 +4,7 @@
 //! recommendations, cases, surveys, KPIs, request logs, campaigns end to
 //! end, and sign-in and credentials. The browser journeys are the separate `browser` binary.
 
+mod admin_web;
 mod auth_web;
 mod campaign_e2e;
 mod case_reclassify_web;
@@ -17,6 +18,7 @@ mod profile_web;
 mod recommend_web;
 mod request_hygiene;
 mod security;
+mod segments_web;
 mod survey_web;
 mod web_logs;
 mod web_matrix;
