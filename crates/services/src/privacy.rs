@@ -25,13 +25,13 @@
 
 use crate::access::{Actor, Permission, Role, Staff};
 use crate::audit::entry_for;
+use crate::config::MaskingConfig;
 use crate::error::{ServiceError, ServiceResult};
+use anyhow::{bail, Result};
 use chrono::Utc;
 use rapport_store::Store;
-use serde_json::json;
-use crate::config::MaskingConfig;
-use anyhow::{bail, Result};
 use rapport_store::{CustomerListRow, CustomerProfile, Scope, SearchMatch};
+use serde_json::json;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -471,7 +471,13 @@ pub async fn approve_erasure(
         )));
     }
     if !store
-        .decide_erasure_request(request, "approved", actor.user_id(), actor.name(), Utc::now())
+        .decide_erasure_request(
+            request,
+            "approved",
+            actor.user_id(),
+            actor.name(),
+            Utc::now(),
+        )
         .await?
     {
         return Err(ServiceError::Conflict(format!(
@@ -503,7 +509,13 @@ pub async fn reject_erasure(
     actor.require(Permission::EraseCustomer)?;
     let r = store.erasure_request(request).await?;
     if !store
-        .decide_erasure_request(request, "rejected", actor.user_id(), actor.name(), Utc::now())
+        .decide_erasure_request(
+            request,
+            "rejected",
+            actor.user_id(),
+            actor.name(),
+            Utc::now(),
+        )
         .await?
     {
         return Err(ServiceError::InvalidTransition(format!(
@@ -533,7 +545,9 @@ pub async fn erasure_requests(store: &Store, actor: &Actor) -> ServiceResult<Vec
 
 /// Whether `actor` may approve request `r` (not their own, still pending).
 pub fn may_approve(actor: &Actor, r: &ErasureRequest) -> bool {
-    r.status == "pending" && !is_requester(actor, r) && actor.require(Permission::EraseCustomer).is_ok()
+    r.status == "pending"
+        && !is_requester(actor, r)
+        && actor.require(Permission::EraseCustomer).is_ok()
 }
 
 #[cfg(test)]

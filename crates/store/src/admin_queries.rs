@@ -140,9 +140,7 @@ impl Store {
         }
         let filter = cond.join(" AND ");
         let mut count = st.clone();
-        count.push(&format!(
-            "SELECT COUNT(*) FROM staff_user u WHERE {filter}"
-        ));
+        count.push(&format!("SELECT COUNT(*) FROM staff_user u WHERE {filter}"));
         let dir = if f.desc { "DESC" } else { "ASC" };
         let order = match f.sort.as_str() {
             "display_name" => format!("u.display_name {dir}, u.id"),
@@ -400,7 +398,9 @@ impl Store {
     /// How many members segment `segment_id` has at `as_of`.
     pub async fn segment_member_count(&self, segment_id: i64, as_of: NaiveDate) -> Result<i64> {
         let sql = "SELECT COUNT(*) FROM segment_membership WHERE as_of = $1 AND segment_id = $2";
-        Ok(on_pool!(self, p => sqlx::query_scalar(sql).bind(as_of).bind(segment_id).fetch_one(p).await?))
+        Ok(
+            on_pool!(self, p => sqlx::query_scalar(sql).bind(as_of).bind(segment_id).fetch_one(p).await?),
+        )
     }
 
     /// Up to `limit` members of segment `segment_id` at `as_of` within

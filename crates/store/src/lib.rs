@@ -49,10 +49,10 @@ mod statement;
 mod survey;
 mod tables;
 
+pub use access::{ApiTokenRow, AuditEntry, AuditFilter, AuditRow, LoginFailures, StaffUser};
 pub use admin_queries::{
     AuditQuery, ErasureRequestRow, SegmentMemberRow, SegmentOverview, StaffListRow, StaffQuery,
 };
-pub use access::{ApiTokenRow, AuditEntry, AuditFilter, AuditRow, LoginFailures, StaffUser};
 pub use alerts::{
     AlertEventRow, AlertFilter, AlertRoute, AlertRow, AlertStatus, AlertTransitionError,
     EvidenceTxn, NewAlert,

@@ -229,6 +229,55 @@ pub fn lines(
     s
 }
 
+/// A small line without text (a table cell's trend): the values, oldest
+/// first, scaled to their own range; gaps where a month has no value.
+pub fn sparkline(title: &str, values: &[Option<f64>]) -> String {
+    let (w, h) = (120.0, 28.0);
+    let finite: Vec<f64> = values
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    let mut out = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"{t}\" class=\"spark\"><title>{t}</title>",
+        t = esc(title)
+    );
+    if finite.is_empty() {
+        out.push_str("</svg>");
+        return out;
+    }
+    let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let n = values.len().max(2) - 1;
+    let pts: Vec<String> = values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| {
+            v.filter(|x| x.is_finite()).map(|x| {
+                let px = 2.0 + (w - 4.0) * i as f64 / n as f64;
+                let py = h - 3.0 - (h - 6.0) * (x - lo) / span;
+                format!("{px:.1},{py:.1}")
+            })
+        })
+        .collect();
+    let _ = write!(
+        out,
+        "<polyline fill=\"none\" stroke=\"#1f5fbf\" stroke-width=\"2\" points=\"{}\"/>",
+        pts.join(" ")
+    );
+    if let Some(last) = pts.last() {
+        let _ = write!(
+            out,
+            "<circle cx=\"{}\" r=\"2.5\" fill=\"#1f5fbf\"/>",
+            last.replace(',', "\" cy=\"")
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
 /// A horizontal progress bar of `value` against `target` (both 0–1).
 pub fn progress(title: &str, value: f64, target: f64) -> String {
     let v = if value.is_finite() {
@@ -323,7 +372,10 @@ mod tests {
         for svg in [l, b, no_data("t", "none")] {
             let texts = svg.matches("<text").count();
             assert!(texts > 0);
-            assert_eq!(svg.matches(&format!("<text font-size=\"{FONT}\"")).count(), texts);
+            assert_eq!(
+                svg.matches(&format!("<text font-size=\"{FONT}\"")).count(),
+                texts
+            );
         }
         // Shown at least 320 px wide: 15 units × 320 / 400 = 12 px.
         assert!(FONT * 320.0 / W >= 12.0);

@@ -17,9 +17,9 @@
 use super::list::{qv, sort_href, ListQuery};
 use super::{check_csrf, opt, render, require, Layout};
 use crate::auth::{PageUser, Permission, Role, Viewer};
-use crate::present::{time, word};
 use crate::error::PageError;
 use crate::i18n::Text;
+use crate::present::{time, word};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -334,9 +334,10 @@ async fn page(
     let layout = Layout::new(app, v, "/admin", "/admin");
     let t = layout.t;
     let actor = v.actor();
-    let sort = q
-        .list
-        .sort_or(&["username", "display_name", "role", "last_sign_in"], "username");
+    let sort = q.list.sort_or(
+        &["username", "display_name", "role", "last_sign_in"],
+        "username",
+    );
     let desc = q.list.descending(false);
     let page_no = q.list.page();
     let role_filter = opt(&q.role)
@@ -403,7 +404,10 @@ async fn page(
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
     let href = |p: i64| {
         let sep = if base.is_empty() { "" } else { "&" };
-        format!("/admin?{base}{sep}sort={sort}&dir={}&page={p}", if desc { "desc" } else { "asc" })
+        format!(
+            "/admin?{base}{sep}sort={sort}&dir={}&page={p}",
+            if desc { "desc" } else { "asc" }
+        )
     };
     let cur = i64::from(page_no);
     let can_erase = v.can(Permission::EraseCustomer);
@@ -435,8 +439,16 @@ async fn page(
         users,
         total,
         page: page_no,
-        prev_href: if cur > 1 { href(cur - 1) } else { String::new() },
-        next_href: if cur < pages { href(cur + 1) } else { String::new() },
+        prev_href: if cur > 1 {
+            href(cur - 1)
+        } else {
+            String::new()
+        },
+        next_href: if cur < pages {
+            href(cur + 1)
+        } else {
+            String::new()
+        },
         services: all_users
             .into_iter()
             .filter(|u| u.is_service() && u.active)
@@ -625,7 +637,14 @@ async fn assign(
 ) -> Result<Response, PageError> {
     check_csrf(&v, &f.csrf)?;
     staff::assign_rm(&app.store, &v.actor(), "web", &f.customer, &f.rm).await?;
-    page(&app, &v, &AdminQuery::default(), Some("admin.assigned"), None).await
+    page(
+        &app,
+        &v,
+        &AdminQuery::default(),
+        Some("admin.assigned"),
+        None,
+    )
+    .await
 }
 
 #[derive(Deserialize)]

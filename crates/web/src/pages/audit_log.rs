@@ -50,20 +50,36 @@ pub const TEXTS: &[Text] = &[
     ("code.audit.access.denied", "拒绝访问", "access denied"),
     ("code.audit.session.login", "登录", "signed in"),
     ("code.audit.session.logout", "退出登录", "signed out"),
-    ("code.audit.customer.view", "查看客户全景", "viewed a customer"),
+    (
+        "code.audit.customer.view",
+        "查看客户全景",
+        "viewed a customer",
+    ),
     (
         "code.audit.customer.unmask",
         "查看完整个人信息",
         "unmasked personal data",
     ),
-    ("code.audit.customer.search", "搜索客户", "searched customers"),
+    (
+        "code.audit.customer.search",
+        "搜索客户",
+        "searched customers",
+    ),
     (
         "code.audit.customer.search_identifier",
         "按证件/电话搜索客户",
         "searched by identifier",
     ),
-    ("code.audit.customer.export", "导出客户数据", "exported a customer"),
-    ("code.audit.customer.erase", "删除个人信息", "erased personal data"),
+    (
+        "code.audit.customer.export",
+        "导出客户数据",
+        "exported a customer",
+    ),
+    (
+        "code.audit.customer.erase",
+        "删除个人信息",
+        "erased personal data",
+    ),
     (
         "code.audit.customer.erase_request",
         "申请删除个人信息",
@@ -108,7 +124,11 @@ pub const TEXTS: &[Text] = &[
     ("code.audit.case.view", "查看工单", "viewed a case"),
     ("code.audit.case.step", "推进工单", "moved a case on"),
     ("code.audit.case.extend", "延长工单期限", "extended a case"),
-    ("code.audit.case.reclassify", "重新分类工单", "reclassified a case"),
+    (
+        "code.audit.case.reclassify",
+        "重新分类工单",
+        "reclassified a case",
+    ),
     ("code.audit.user.create", "新建用户", "created a user"),
     ("code.audit.user.update", "修改用户", "changed a user"),
     ("code.audit.user.enable", "启用用户", "enabled a user"),
@@ -119,23 +139,47 @@ pub const TEXTS: &[Text] = &[
         "修改本人密码",
         "changed own password",
     ),
-    ("code.audit.token.create", "新建 API 令牌", "created an API token"),
-    ("code.audit.token.revoke", "吊销 API 令牌", "revoked an API token"),
-    ("code.audit.campaign.save", "保存营销活动", "saved a campaign"),
-    ("code.audit.campaign.launch", "启动营销活动", "launched a campaign"),
+    (
+        "code.audit.token.create",
+        "新建 API 令牌",
+        "created an API token",
+    ),
+    (
+        "code.audit.token.revoke",
+        "吊销 API 令牌",
+        "revoked an API token",
+    ),
+    (
+        "code.audit.campaign.save",
+        "保存营销活动",
+        "saved a campaign",
+    ),
+    (
+        "code.audit.campaign.launch",
+        "启动营销活动",
+        "launched a campaign",
+    ),
     (
         "code.audit.campaign.response",
         "记录活动反馈",
         "recorded a campaign response",
     ),
-    ("code.audit.consent.record", "记录客户授权", "recorded a consent"),
+    (
+        "code.audit.consent.record",
+        "记录客户授权",
+        "recorded a consent",
+    ),
     (
         "code.audit.contact.do_not_disturb",
         "设置免打扰",
         "set do-not-disturb",
     ),
     ("code.audit.contact_log.add", "记录联系", "logged a contact"),
-    ("code.audit.contact_task.add", "新建联系任务", "added a contact task"),
+    (
+        "code.audit.contact_task.add",
+        "新建联系任务",
+        "added a contact task",
+    ),
     (
         "code.audit.recommendation.outcome",
         "记录推荐结果",
@@ -152,10 +196,18 @@ pub const TEXTS: &[Text] = &[
         "viewed a risk assessment",
     ),
     ("code.audit.rm.assign", "分配客户经理", "assigned an RM"),
-    ("code.audit.rm.capacity", "设置客户经理容量", "set RM capacity"),
+    (
+        "code.audit.rm.capacity",
+        "设置客户经理容量",
+        "set RM capacity",
+    ),
     ("code.audit.survey.invite", "发送问卷", "sent a survey"),
     ("code.audit.model.activate", "启用模型", "activated a model"),
-    ("code.audit.model.rollback", "回退模型", "rolled back a model"),
+    (
+        "code.audit.model.rollback",
+        "回退模型",
+        "rolled back a model",
+    ),
     (
         "code.audit.improvement.add",
         "新增改进事项",
@@ -414,7 +466,11 @@ async fn audit(
         rows: views,
         total,
         page: page_no,
-        prev_href: if cur > 1 { href(cur - 1) } else { String::new() },
+        prev_href: if cur > 1 {
+            href(cur - 1)
+        } else {
+            String::new()
+        },
         next_href: if cur < pages {
             href(cur + 1)
         } else {

@@ -57,7 +57,11 @@ pub const TEXTS: &[Text] = &[
     ("code.segment_kind.holiday_need", "节日需求", "holiday need"),
     ("code.segment.tier:mass", "大众客户", "Mass"),
     ("code.segment.tier:affluent", "富裕客户", "Affluent"),
-    ("code.segment.tier:high_net_worth", "高净值客户", "High net worth"),
+    (
+        "code.segment.tier:high_net_worth",
+        "高净值客户",
+        "High net worth",
+    ),
 ];
 
 pub fn routes() -> Router<AppState> {
@@ -253,11 +257,7 @@ async fn members(
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
             .collect();
-        return Ok(csv_response(
-            &format!("segment-{safe}.csv"),
-            &head,
-            &rows,
-        ));
+        return Ok(csv_response(&format!("segment-{safe}.csv"), &head, &rows));
     }
     let page = match seg.as_of {
         Some(as_of) => {
@@ -275,7 +275,11 @@ async fn members(
             (true, Some(l)) => format!("{here}?after={l}"),
             _ => String::new(),
         },
-        first_href: if after > 0 { here.clone() } else { String::new() },
+        first_href: if after > 0 {
+            here.clone()
+        } else {
+            String::new()
+        },
         csv_href: format!("{here}?format=csv"),
         rows: page.into_iter().map(show).collect(),
         as_of: seg.as_of.map(|d| d.to_string()).unwrap_or_default(),

@@ -8,4 +8,6 @@
 mod common;
 mod harness;
 
+mod auditor;
+mod branch_manager;
 mod rm_story;

@@ -72,7 +72,11 @@ async fn story(pg: bool) {
     // Search by user name and by name; pages of a search.
     let (_, found) = send(&app, get("/admin?q=bulk_user_0042", &admin)).await;
     assert_eq!(listed(&found), vec!["bulk_user_0042".to_string()]);
-    let (_, found) = send(&app, get("/admin?q=%E6%89%B9%E9%87%8F%E7%94%A8%E6%88%B7+1999", &admin)).await;
+    let (_, found) = send(
+        &app,
+        get("/admin?q=%E6%89%B9%E9%87%8F%E7%94%A8%E6%88%B7+1999", &admin),
+    )
+    .await;
     assert_eq!(listed(&found), vec!["bulk_user_1999".to_string()]);
     let (_, p1) = send(&app, get("/admin?q=bulk_user_&page=1", &admin)).await;
     let (_, p2) = send(&app, get("/admin?q=bulk_user_&page=2", &admin)).await;
@@ -92,7 +96,12 @@ async fn story(pg: bool) {
     assert_eq!(listed(&bad), first);
 
     // One user is edited on their own page.
-    let u = b.store.staff_user_by_name("bulk_user_0007").await.unwrap().unwrap();
+    let u = b
+        .store
+        .staff_user_by_name("bulk_user_0007")
+        .await
+        .unwrap()
+        .unwrap();
     let (s, edit) = send(&app, get(&format!("/admin/users/{}", u.id), &admin)).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(edit.matches("<select name=\"role\"").count(), 1);
@@ -114,11 +123,20 @@ async fn story(pg: bool) {
     assert!(page.contains("<option value=\"auditor\" selected>"));
     let (s, created) = send(
         &app,
-        post("/admin/users", &admin, format!("csrf={csrf}&username=newcomer&display_name=")),
+        post(
+            "/admin/users",
+            &admin,
+            format!("csrf={csrf}&username=newcomer&display_name="),
+        ),
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{created}");
-    let newcomer = b.store.staff_user_by_name("newcomer").await.unwrap().unwrap();
+    let newcomer = b
+        .store
+        .staff_user_by_name("newcomer")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(newcomer.role, least_privileged_role().as_str());
 
     // Erasure takes two administrators.
@@ -157,7 +175,12 @@ async fn story(pg: bool) {
     .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert!(!erased(&b).await, "a request alone erases nothing");
-    let req = b.store.pending_erasure_of(target.id).await.unwrap().unwrap();
+    let req = b
+        .store
+        .pending_erasure_of(target.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(req.requested_by, Some(b.admin.id));
     // The requester cannot approve.
     let (s, _) = send(

@@ -44,7 +44,12 @@ async fn story(pg: bool) {
         if as_of.is_empty() {
             // Never had members: 0, and none at the latest date either.
             assert_eq!(shown, 0, "{}", seg.code);
-            assert!(b.store.segment_members(&seg.code, latest).await.unwrap().is_empty());
+            assert!(b
+                .store
+                .segment_members(&seg.code, latest)
+                .await
+                .unwrap()
+                .is_empty());
             continue;
         }
         let date = chrono::NaiveDate::parse_from_str(as_of, "%Y-%m-%d")
@@ -65,10 +70,15 @@ async fn story(pg: bool) {
     let (code, size) = segments
         .iter()
         .map(|s| {
-            let at = page.find(&format!("<tr data-segment=\"{}\">", s.code)).unwrap();
+            let at = page
+                .find(&format!("<tr data-segment=\"{}\">", s.code))
+                .unwrap();
             let row = &page[at..];
             let row = &row[..row.find("</tr>").unwrap()];
-            (s.code.clone(), cell(row, "num size").parse::<i64>().unwrap())
+            (
+                s.code.clone(),
+                cell(row, "num size").parse::<i64>().unwrap(),
+            )
         })
         .max_by_key(|x| x.1)
         .unwrap();
@@ -95,9 +105,7 @@ async fn story(pg: bool) {
         assert_eq!(rows2, (size - 100).min(100));
     }
     // CSV: every member in the head office's scope, one line each.
-    let (s, csv) = b
-        .get_as(&b.mgr_hq, &format!("{path}?format=csv"))
-        .await;
+    let (s, csv) = b.get_as(&b.mgr_hq, &format!("{path}?format=csv")).await;
     assert_eq!(s, 200);
     assert_eq!(csv.lines().count() as i64, size + 1);
     // An RM sees only their own customers among the members.
