@@ -424,14 +424,14 @@ pub async fn request_erasure(
             "customer {key} is erased already / 该客户的个人信息已删除"
         )));
     }
-    if let Some(p) = store.pending_erasure_of(id).await? {
+    if let Some(p) = store.pending_erasure_of(key).await? {
         return Err(ServiceError::Conflict(format!(
             "erasure of customer {key} was requested already (request {}) / 已有待审批的删除申请",
             p.id
         )));
     }
     let req = store
-        .create_erasure_request(id, key, reason, actor.user_id(), actor.name(), Utc::now())
+        .create_erasure_request(key, reason, actor.user_id(), actor.name(), Utc::now())
         .await?;
     store
         .append_audit(&[entry_for(
@@ -458,6 +458,9 @@ pub async fn approve_erasure(
 ) -> ServiceResult<rapport_store::ErasureReport> {
     actor.require(Permission::EraseCustomer)?;
     let r = store.erasure_request(request).await?;
+    let customer_id = store
+        .customer_id_by_key(&actor.scope(), &r.customer_key)
+        .await?;
     if r.status != "pending" {
         return Err(ServiceError::InvalidTransition(format!(
             "erasure request {request} is {} already / 该申请已处理",
@@ -490,7 +493,7 @@ pub async fn approve_erasure(
             "customer.erase_approve",
             "customer",
             Some(r.customer_key.clone()),
-            Some(r.customer_id),
+            Some(customer_id),
             json!({ "via": via, "request": request, "requested_by": r.requested_by_name }),
         )])
         .await?;
@@ -508,6 +511,10 @@ pub async fn reject_erasure(
 ) -> ServiceResult<()> {
     actor.require(Permission::EraseCustomer)?;
     let r = store.erasure_request(request).await?;
+    let customer_id = store
+        .customer_id_by_key(&rapport_store::Scope::All, &r.customer_key)
+        .await
+        .ok();
     if !store
         .decide_erasure_request(
             request,
@@ -529,7 +536,7 @@ pub async fn reject_erasure(
             "customer.erase_reject",
             "customer",
             Some(r.customer_key.clone()),
-            Some(r.customer_id),
+            customer_id,
             json!({ "via": via, "request": request, "requested_by": r.requested_by_name }),
         )])
         .await?;

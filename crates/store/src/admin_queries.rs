@@ -70,7 +70,6 @@ pub struct AuditQuery {
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct ErasureRequestRow {
     pub id: i64,
-    pub customer_id: i64,
     pub customer_key: String,
     pub reason: String,
     pub requested_by: Option<i64>,
@@ -108,7 +107,7 @@ pub struct SegmentMemberRow {
     pub band: Option<String>,
 }
 
-const ERASURE_COLUMNS: &str = "id, customer_id, customer_key, reason, requested_by, \
+const ERASURE_COLUMNS: &str = "id, customer_key, reason, requested_by, \
      requested_by_name, requested_at, status, decided_by, decided_by_name, decided_at";
 
 fn like_pattern(q: &str) -> String {
@@ -271,21 +270,19 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_scalar(sql).fetch_all(p).await?))
     }
 
-    /// Records a pending request to erase customer `customer_id`; returns its id.
+    /// Records a pending request to erase customer `customer_key`; returns its id.
     pub async fn create_erasure_request(
         &self,
-        customer_id: i64,
         customer_key: &str,
         reason: &str,
         requested_by: Option<i64>,
         requested_by_name: &str,
         at: DateTime<Utc>,
     ) -> Result<i64> {
-        let sql = "INSERT INTO erasure_request (customer_id, customer_key, reason, requested_by, \
+        let sql = "INSERT INTO erasure_request (customer_key, reason, requested_by, \
                    requested_by_name, requested_at, status) \
-                   VALUES ($1, $2, $3, $4, $5, $6, 'pending') RETURNING id";
+                   VALUES ($1, $2, $3, $4, $5, 'pending') RETURNING id";
         Ok(on_pool!(self, p => sqlx::query_scalar(sql)
-            .bind(customer_id)
             .bind(customer_key)
             .bind(reason)
             .bind(requested_by)
@@ -303,13 +300,16 @@ impl Store {
         row.ok_or_else(|| StoreError::NotFound(format!("erasure request {id}")))
     }
 
-    /// The pending erasure request of customer `customer_id`, if any.
-    pub async fn pending_erasure_of(&self, customer_id: i64) -> Result<Option<ErasureRequestRow>> {
+    /// The pending erasure request of customer `customer_key`, if any.
+    pub async fn pending_erasure_of(
+        &self,
+        customer_key: &str,
+    ) -> Result<Option<ErasureRequestRow>> {
         let sql = format!(
-            "SELECT {ERASURE_COLUMNS} FROM erasure_request WHERE customer_id = $1 \
+            "SELECT {ERASURE_COLUMNS} FROM erasure_request WHERE customer_key = $1 \
              AND status = 'pending' ORDER BY id LIMIT 1"
         );
-        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(customer_id).fetch_optional(p).await?))
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(customer_key).fetch_optional(p).await?))
     }
 
     /// Erasure requests, pending first then the latest decided (at most `limit`).

@@ -426,13 +426,6 @@ pub(crate) const TABLES: &[Table] = &[
              security record; by design it holds no personal data: ids, codes and counts",
         ),
     ),
-    Table::of_customer(
-        "erasure_request",
-        keep(
-            "the approval record of an erasure (who requested it, who approved it, when, \
-             and why): kept as the bank's proof that the erasure was decided by two people",
-        ),
-    ),
     // Merge explanations quote masked ID numbers and phones.
     Table::of_customer(
         "customer_merge",
@@ -495,6 +488,9 @@ pub(crate) const TABLES: &[Table] = &[
     Table::internal("web_session"),
     Table::internal("api_token"),
     Table::internal("login_attempt"),
+    // The approval record of an erasure (who asked, who approved, when, why),
+    // naming the customer by key: kept as the proof that two people decided.
+    Table::internal("erasure_request"),
     Table::internal("job_schedule"),
     Table::internal("job_run"),
     Table::internal("model_version"),

@@ -2,10 +2,11 @@
 -- administrators (one requests, another approves; never the same person), and
 -- the audit log is filtered by action (an auditor looks for every unmasking).
 
--- A request to erase one customer's personal data, and its decision.
+-- A request to erase one customer's personal data, and its decision: the approval record,
+-- naming the customer by key only (it is about the decision, not about the person, and is
+-- kept when the customer is erased).
 CREATE TABLE erasure_request (
     id                INTEGER PRIMARY KEY,
-    customer_id       INTEGER NOT NULL REFERENCES customer (id),
     customer_key      TEXT    NOT NULL,
     reason            TEXT    NOT NULL,
     requested_by      INTEGER REFERENCES staff_user (id),
@@ -17,6 +18,6 @@ CREATE TABLE erasure_request (
     decided_at        TEXT
 );
 CREATE INDEX erasure_request_status_idx ON erasure_request (status, id);
-CREATE INDEX erasure_request_customer_idx ON erasure_request (customer_id);
+CREATE INDEX erasure_request_customer_idx ON erasure_request (customer_key, status);
 
 CREATE INDEX audit_log_action_idx ON audit_log (action, at);

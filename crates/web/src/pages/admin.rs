@@ -357,7 +357,7 @@ async fn page(
         },
     )
     .await?;
-    let limit = i64::from(app.cfg.web.max_failed_logins);
+    let limit = app.cfg.web.max_failed_logins;
     let off = app.offset();
     let users = rows
         .into_iter()

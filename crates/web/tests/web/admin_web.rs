@@ -177,7 +177,7 @@ async fn story(pg: bool) {
     assert!(!erased(&b).await, "a request alone erases nothing");
     let req = b
         .store
-        .pending_erasure_of(target.id)
+        .pending_erasure_of(&target.key)
         .await
         .unwrap()
         .unwrap();
