@@ -441,6 +441,96 @@ pub async fn report(
     ))
 }
 
+/// One group's monthly trend of every KPI: per KPI (in `Kpi::ALL` order)
+/// the value per month (the tiles' months), oldest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupTrend {
+    pub group: String,
+    pub months: Vec<String>,
+    pub values: Vec<Vec<Option<f64>>>,
+}
+
+/// The monthly trend of every group of `d`'s view (the same groups, the
+/// same facts, the tiles' months).
+pub fn group_trends(
+    facts: &Facts,
+    scope: &Scope,
+    d: &KpiDashboard,
+    trend_months: usize,
+) -> Vec<GroupTrend> {
+    let Some(by) = d.view else {
+        return Vec::new();
+    };
+    let windows = months(d.end, trend_months);
+    let mut groups: BTreeMap<String, Vec<&CustomerFacts>> = BTreeMap::new();
+    for i in (0..facts.facts.len()).filter(|&i| facts.in_scope(i, scope)) {
+        let f = &facts.facts[i];
+        match by {
+            ViewBy::Segment => {
+                for s in &facts.segments[i] {
+                    groups.entry(s.clone()).or_default().push(f);
+                }
+            }
+            ViewBy::Branch => groups
+                .entry(facts.branch[i].clone().unwrap_or_else(|| "(none)".into()))
+                .or_default()
+                .push(f),
+            ViewBy::Rm => groups
+                .entry(facts.rm[i].clone().unwrap_or_else(|| "(unassigned)".into()))
+                .or_default()
+                .push(f),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(group, members)| GroupTrend {
+            months: windows
+                .iter()
+                .map(|(s, _)| s.format("%Y-%m").to_string())
+                .collect(),
+            values: Kpi::ALL
+                .iter()
+                .map(|&k| {
+                    windows
+                        .iter()
+                        .map(|(s, e)| figure(k, &members, *s, *e).value)
+                        .collect()
+                })
+                .collect(),
+            group,
+        })
+        .collect()
+}
+
+/// [`report`] with the monthly trend of each group of the view (the facts
+/// read once): the `/kpis` page's view by RM or segment.
+pub async fn report_with_trends(
+    svc: &Services,
+    actor: &Actor,
+    view: Option<ViewBy>,
+    end: Option<NaiveDate>,
+) -> ServiceResult<(KpiDashboard, Vec<GroupTrend>)> {
+    actor.require(Permission::ViewKpis)?;
+    let end = match end {
+        Some(e) => e,
+        None => default_end(&svc.store).await?,
+    };
+    let facts = load_now(svc).await?;
+    let k = &svc.cfg.kpi;
+    let scope = actor.scope();
+    let d = dashboard(
+        &facts,
+        &scope,
+        &k.targets,
+        end,
+        k.window_days,
+        k.trend_months,
+        view,
+    );
+    let trends = group_trends(&facts, &scope, &d, k.trend_months);
+    Ok((d, trends))
+}
+
 /// Information accuracy as the data-quality report shows it: the KPI's
 /// figure for the whole bank on the last day of data (the head-office tile).
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -18,11 +18,20 @@
 //! role that sees that field; every other role finds a customer only by the
 //! whole value, and such identifier searches are audited with the customers
 //! found and limited per hour ([`SearchLimiter`]).
+//!
+//! Erasing a customer's personal data takes two administrators
+//! ([`request_erasure`], then [`approve_erasure`] by another one): the
+//! requester cannot approve, and every step is audited.
 
-use crate::access::{Role, Staff};
+use crate::access::{Actor, Permission, Role, Staff};
+use crate::audit::entry_for;
 use crate::config::MaskingConfig;
+use crate::error::{ServiceError, ServiceResult};
 use anyhow::{bail, Result};
+use chrono::Utc;
+use rapport_store::Store;
 use rapport_store::{CustomerListRow, CustomerProfile, Scope, SearchMatch};
+use serde_json::json;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -370,6 +379,182 @@ pub fn looks_like_identifier(q: &str) -> bool {
         || (q.chars().filter(|c| c.is_ascii_digit()).count() >= 4
             && q.chars()
                 .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | 'X' | 'x')))
+}
+
+/// Characters an erasure request's reason needs at least.
+pub const ERASURE_REASON_MIN_CHARS: usize = 8;
+
+/// An erasure request as the admin page lists it.
+pub use rapport_store::ErasureRequestRow as ErasureRequest;
+
+fn is_requester(actor: &Actor, r: &ErasureRequest) -> bool {
+    match (actor.user_id(), r.requested_by) {
+        (Some(a), Some(b)) => a == b,
+        _ => actor.name() == r.requested_by_name,
+    }
+}
+
+/// Asks for customer `key`'s personal data to be erased (**four eyes**:
+/// nothing is erased until another administrator approves with
+/// [`approve_erasure`]). Needs [`Permission::EraseCustomer`], the customer
+/// in scope, not yet erased and without a pending request, and a reason;
+/// audited (`customer.erase_request`). Returns the request's id.
+pub async fn request_erasure(
+    store: &Store,
+    actor: &Actor,
+    via: &str,
+    key: &str,
+    reason: &str,
+) -> ServiceResult<i64> {
+    actor.require(Permission::EraseCustomer)?;
+    let reason = reason.trim();
+    if reason.chars().count() < ERASURE_REASON_MIN_CHARS {
+        return Err(ServiceError::invalid(
+            "reason",
+            format!(
+                "say why this customer's personal data is to be erased (at least {ERASURE_REASON_MIN_CHARS} characters) / 请填写删除个人信息的原因（至少 {ERASURE_REASON_MIN_CHARS} 个字）"
+            ),
+        ));
+    }
+    let key = key.trim();
+    let id = store.customer_id_by_key(&actor.scope(), key).await?;
+    let c = store.customer_360(&actor.scope(), id).await?;
+    if c.profile.erased_at.is_some() {
+        return Err(ServiceError::Conflict(format!(
+            "customer {key} is erased already / 该客户的个人信息已删除"
+        )));
+    }
+    if let Some(p) = store.pending_erasure_of(key).await? {
+        return Err(ServiceError::Conflict(format!(
+            "erasure of customer {key} was requested already (request {}) / 已有待审批的删除申请",
+            p.id
+        )));
+    }
+    let req = store
+        .create_erasure_request(key, reason, actor.user_id(), actor.name(), Utc::now())
+        .await?;
+    store
+        .append_audit(&[entry_for(
+            actor,
+            "customer.erase_request",
+            "customer",
+            Some(key.to_string()),
+            Some(id),
+            json!({ "via": via, "request": req, "reason": reason }),
+        )])
+        .await?;
+    Ok(req)
+}
+
+/// Approves erasure request `request` as a second administrator and erases
+/// the customer's personal data ([`crate::customers::erase`], audited
+/// `customer.erase`). Refused to the administrator who asked; audited
+/// (`customer.erase_approve`, with who asked).
+pub async fn approve_erasure(
+    store: &Store,
+    actor: &Actor,
+    via: &str,
+    request: i64,
+) -> ServiceResult<rapport_store::ErasureReport> {
+    actor.require(Permission::EraseCustomer)?;
+    let r = store.erasure_request(request).await?;
+    let customer_id = store
+        .customer_id_by_key(&actor.scope(), &r.customer_key)
+        .await?;
+    if r.status != "pending" {
+        return Err(ServiceError::InvalidTransition(format!(
+            "erasure request {request} is {} already / 该申请已处理",
+            r.status
+        )));
+    }
+    if is_requester(actor, &r) {
+        return Err(ServiceError::Refused(format!(
+            "{} asked for this erasure and cannot approve it: another administrator must / 申请人不能审批自己的删除申请，须由另一名管理员审批",
+            actor.name()
+        )));
+    }
+    if !store
+        .decide_erasure_request(
+            request,
+            "approved",
+            actor.user_id(),
+            actor.name(),
+            Utc::now(),
+        )
+        .await?
+    {
+        return Err(ServiceError::Conflict(format!(
+            "erasure request {request} was decided by someone else / 该申请已由他人处理"
+        )));
+    }
+    store
+        .append_audit(&[entry_for(
+            actor,
+            "customer.erase_approve",
+            "customer",
+            Some(r.customer_key.clone()),
+            Some(customer_id),
+            json!({ "via": via, "request": request, "requested_by": r.requested_by_name }),
+        )])
+        .await?;
+    let (_, report) = crate::customers::erase(store, actor, via, &r.customer_key).await?;
+    Ok(report)
+}
+
+/// Rejects erasure request `request` (any administrator, the requester
+/// withdrawing it included); audited (`customer.erase_reject`).
+pub async fn reject_erasure(
+    store: &Store,
+    actor: &Actor,
+    via: &str,
+    request: i64,
+) -> ServiceResult<()> {
+    actor.require(Permission::EraseCustomer)?;
+    let r = store.erasure_request(request).await?;
+    let customer_id = store
+        .customer_id_by_key(&rapport_store::Scope::All, &r.customer_key)
+        .await
+        .ok();
+    if !store
+        .decide_erasure_request(
+            request,
+            "rejected",
+            actor.user_id(),
+            actor.name(),
+            Utc::now(),
+        )
+        .await?
+    {
+        return Err(ServiceError::InvalidTransition(format!(
+            "erasure request {request} is {} already / 该申请已处理",
+            r.status
+        )));
+    }
+    store
+        .append_audit(&[entry_for(
+            actor,
+            "customer.erase_reject",
+            "customer",
+            Some(r.customer_key.clone()),
+            customer_id,
+            json!({ "via": via, "request": request, "requested_by": r.requested_by_name }),
+        )])
+        .await?;
+    Ok(())
+}
+
+/// The erasure requests (pending first, then the latest decided), for
+/// whoever may erase.
+pub async fn erasure_requests(store: &Store, actor: &Actor) -> ServiceResult<Vec<ErasureRequest>> {
+    actor.require(Permission::EraseCustomer)?;
+    Ok(store.erasure_requests(200).await?)
+}
+
+/// Whether `actor` may approve request `r` (not their own, still pending).
+pub fn may_approve(actor: &Actor, r: &ErasureRequest) -> bool {
+    r.status == "pending"
+        && !is_requester(actor, r)
+        && actor.require(Permission::EraseCustomer).is_ok()
 }
 
 #[cfg(test)]

@@ -19,6 +19,8 @@
 
 mod access;
 pub mod alert_queue;
+
+mod admin_queries;
 mod alerts;
 mod backup;
 mod campaign;
@@ -55,6 +57,9 @@ mod tables;
 mod task_queries;
 
 pub use access::{ApiTokenRow, AuditEntry, AuditFilter, AuditRow, LoginFailures, StaffUser};
+pub use admin_queries::{
+    AuditQuery, ErasureRequestRow, SegmentMemberRow, SegmentOverview, StaffListRow, StaffQuery,
+};
 pub use alerts::{
     AlertEventRow, AlertFilter, AlertRoute, AlertRow, AlertStatus, AlertTransitionError,
     EvidenceTxn, NewAlert,

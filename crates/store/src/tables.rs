@@ -488,6 +488,9 @@ pub(crate) const TABLES: &[Table] = &[
     Table::internal("web_session"),
     Table::internal("api_token"),
     Table::internal("login_attempt"),
+    // The approval record of an erasure (who asked, who approved, when, why),
+    // naming the customer by key: kept as the proof that two people decided.
+    Table::internal("erasure_request"),
     Table::internal("job_schedule"),
     Table::internal("job_run"),
     Table::internal("model_version"),

@@ -8,12 +8,18 @@
 use crate::html_escape as esc;
 use std::fmt::Write as _;
 
-const W: f64 = 640.0;
-const H: f64 = 240.0;
-const LEFT: f64 = 44.0;
-const RIGHT: f64 = 12.0;
-const TOP: f64 = 12.0;
-const BOTTOM: f64 = 36.0;
+// The drawing is 400 units wide and is shown at least 320 px wide (the
+// grid's narrowest card), so a unit is at least 0.8 px and text of
+// FONT units is at least 12 px at normal zoom (the stylesheet sets the
+// same size for `.chart text`).
+const W: f64 = 400.0;
+const H: f64 = 230.0;
+const LEFT: f64 = 52.0;
+const RIGHT: f64 = 10.0;
+const TOP: f64 = 14.0;
+const BOTTOM: f64 = 46.0;
+/// Font size of every text of a chart, in drawing units.
+pub const FONT: f64 = 15.0;
 
 /// Colour of a band or severity name.
 pub fn colour(name: &str) -> &'static str {
@@ -39,7 +45,7 @@ fn no_data(title: &str, label: &str) -> String {
     open(&mut s, title);
     let _ = write!(
         s,
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" class=\"axis\">{}</text></svg>",
+        "<text font-size=\"{FONT}\" x=\"{}\" y=\"{}\" text-anchor=\"middle\" class=\"axis\">{}</text></svg>",
         W / 2.0,
         H / 2.0,
         esc(label)
@@ -54,10 +60,10 @@ fn y_axis(out: &mut String, max: f64) {
         let _ = write!(
             out,
             "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#dde2ea\"/>\
-             <text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" class=\"axis\">{}</text>",
+             <text font-size=\"{FONT}\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" class=\"axis\">{}</text>",
             W - RIGHT,
             LEFT - 4.0,
-            y + 4.0,
+            y + 5.0,
             if max >= 10.0 {
                 format!("{v:.0}")
             } else {
@@ -100,12 +106,12 @@ pub fn bars(title: &str, no_data_label: &str, items: &[(String, f64, &str)]) -> 
         let _ = write!(
             s,
             "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{h:.1}\" fill=\"{c}\"><title>{}: {v}</title></rect>\
-             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" class=\"axis\">{}</text>",
+             <text font-size=\"{FONT}\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" class=\"axis\">{}</text>",
             TOP + plot_h - h,
             slot * 0.7,
             esc(label),
             x + slot * 0.35,
-            H - BOTTOM + 16.0,
+            H - BOTTOM + 18.0,
             esc(label)
         );
     }
@@ -163,22 +169,22 @@ pub fn lines(
         let _ = write!(
             s,
             "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#999\" stroke-dasharray=\"4 3\"/>\
-             <text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" class=\"axis\">{}</text>",
+             <text font-size=\"{FONT}\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" class=\"axis\">{}</text>",
             W - RIGHT,
             W - RIGHT - 2.0,
             y - 3.0,
             esc(label)
         );
     }
-    // At most six x labels: first, last and evenly between.
-    let step = (xs.len() / 5).max(1);
+    // At most five x labels: first, last and evenly between.
+    let step = xs.len().div_ceil(4).max(1);
     for (i, x) in xs.iter().enumerate() {
         if i % step == 0 || i == xs.len() - 1 {
             let _ = write!(
                 s,
-                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" class=\"axis\">{}</text>",
+                "<text font-size=\"{FONT}\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" class=\"axis\">{}</text>",
                 x_of(x),
-                H - BOTTOM + 16.0,
+                H - BOTTOM + 18.0,
                 esc(x)
             );
         }
@@ -207,20 +213,69 @@ pub fn lines(
             );
         }
         // Legend.
-        let lx = LEFT + 8.0 + 110.0 * k as f64;
+        let lx = LEFT + 8.0 + 85.0 * k as f64;
         let _ = write!(
             s,
             "<rect x=\"{lx:.1}\" y=\"{:.1}\" width=\"10\" height=\"10\" fill=\"{}\"/>\
-             <text x=\"{:.1}\" y=\"{:.1}\" class=\"axis\">{}</text>",
-            H - 12.0,
+             <text font-size=\"{FONT}\" x=\"{:.1}\" y=\"{:.1}\" class=\"axis\">{}</text>",
+            H - 15.0,
             se.colour,
             lx + 14.0,
-            H - 3.0,
+            H - 5.0,
             esc(&se.name)
         );
     }
     s.push_str("</svg>");
     s
+}
+
+/// A small line without text (a table cell's trend): the values, oldest
+/// first, scaled to their own range; gaps where a month has no value.
+pub fn sparkline(title: &str, values: &[Option<f64>]) -> String {
+    let (w, h) = (120.0, 28.0);
+    let finite: Vec<f64> = values
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    let mut out = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"{t}\" class=\"spark\"><title>{t}</title>",
+        t = esc(title)
+    );
+    if finite.is_empty() {
+        out.push_str("</svg>");
+        return out;
+    }
+    let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let n = values.len().max(2) - 1;
+    let pts: Vec<String> = values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| {
+            v.filter(|x| x.is_finite()).map(|x| {
+                let px = 2.0 + (w - 4.0) * i as f64 / n as f64;
+                let py = h - 3.0 - (h - 6.0) * (x - lo) / span;
+                format!("{px:.1},{py:.1}")
+            })
+        })
+        .collect();
+    let _ = write!(
+        out,
+        "<polyline fill=\"none\" stroke=\"#1f5fbf\" stroke-width=\"2\" points=\"{}\"/>",
+        pts.join(" ")
+    );
+    if let Some(last) = pts.last() {
+        let _ = write!(
+            out,
+            "<circle cx=\"{}\" r=\"2.5\" fill=\"#1f5fbf\"/>",
+            last.replace(',', "\" cy=\"")
+        );
+    }
+    out.push_str("</svg>");
+    out
 }
 
 /// A horizontal progress bar of `value` against `target` (both 0–1).
@@ -301,6 +356,42 @@ mod tests {
             points: vec![("2024-01-01".into(), 1.0), ("2024-01-02".into(), 4.0)],
         };
         assert!(lines("a", "none", &[two], None, &[]).contains("<polyline"));
+    }
+
+    #[test]
+    fn every_text_is_legible_at_the_narrowest_card() {
+        let two = Series {
+            name: "high".into(),
+            colour: "#c62828",
+            points: (1..=30)
+                .map(|d| (format!("2024-01-{d:02}"), f64::from(d)))
+                .collect(),
+        };
+        let l = lines("a", "none", &[two], None, &[(10.0, "target")]);
+        let b = bars("b", "none", &[("x".into(), 3.0, "#000")]);
+        for svg in [l, b, no_data("t", "none")] {
+            let texts = svg.matches("<text").count();
+            assert!(texts > 0);
+            assert_eq!(
+                svg.matches(&format!("<text font-size=\"{FONT}\"")).count(),
+                texts
+            );
+        }
+        // Shown at least 320 px wide: 15 units × 320 / 400 = 12 px.
+        const { assert!(FONT * 320.0 / W >= 12.0) };
+        // At most five date labels under the axis.
+        let l = lines(
+            "a",
+            "none",
+            &[Series {
+                name: "s".into(),
+                colour: "#000",
+                points: (1..=30).map(|d| (format!("2024-01-{d:02}"), 1.0)).collect(),
+            }],
+            None,
+            &[],
+        );
+        assert!(l.matches("2024-01-").count() <= 5, "{l}");
     }
 
     #[test]

@@ -2,6 +2,9 @@
 //! `/kpis` and `GET /api/v1/kpis`, from `rapport_services::kpi::report`), the
 //! health distribution, band migration since the previous scoring, and
 //! alerts over time — all drawn on the server, all within the viewer's scope.
+//! Every figure links to the list behind it: a band to
+//! `/customers?band=<band>`, alerts to `/alerts?status=<status>`, the case
+//! tiles to `/cases?sla=breached` (see `kpis::drill_down`).
 
 use super::kpis::{tile_views, TileChart, TileView};
 use super::{render, Layout};
@@ -72,7 +75,10 @@ struct DashboardPage {
     bands: Vec<String>,
     /// rows: from band, then counts per `bands` column.
     migration: Vec<(String, Vec<i64>)>,
-    open_alerts: Vec<(String, i64)>,
+    /// (band as words, the customers of that band), in `bands` order.
+    band_links: Vec<(String, String)>,
+    /// (status as words, count, the alerts of that status).
+    open_alerts: Vec<(String, i64, String)>,
     past_sla: i64,
 }
 
@@ -190,10 +196,25 @@ async fn dashboard(
             .map(|b| t.s(&format!("band.{b}")).to_string())
             .collect(),
         migration,
+        band_links: order
+            .iter()
+            .map(|b| {
+                (
+                    t.s(&format!("band.{b}")).to_string(),
+                    format!("/customers?band={b}"),
+                )
+            })
+            .collect(),
         open_alerts: d
             .open_alerts
             .iter()
-            .map(|(s, n)| (t.s(&format!("status.{s}")).to_string(), *n))
+            .map(|(s, n)| {
+                (
+                    t.s(&format!("status.{s}")).to_string(),
+                    *n,
+                    format!("/alerts?status={}", super::enc(s)),
+                )
+            })
             .collect(),
         past_sla: d.alerts_past_sla,
         layout,

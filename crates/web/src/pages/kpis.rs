@@ -14,7 +14,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use rapport_services::kpi::{report, view_csv, KpiDashboard, Tile, ViewBy};
+use rapport_analytics::kpi::Kpi;
+use rapport_services::kpi::{report, report_with_trends, view_csv, KpiDashboard, Tile, ViewBy};
 use serde::Deserialize;
 
 pub const TEXTS: &[Text] = &[
@@ -33,6 +34,7 @@ pub const TEXTS: &[Text] = &[
     ("kpis.csv", "导出 CSV", "Export CSV"),
     ("kpis.group", "分组", "Group"),
     ("kpis.no_target", "未设目标", "no target"),
+    ("kpis.trend_of", "各组月度趋势", "Monthly trend per group"),
 ];
 
 pub fn routes() -> Router<AppState> {
@@ -44,12 +46,16 @@ pub fn routes() -> Router<AppState> {
 #[derive(Deserialize)]
 pub struct KpiQuery {
     view: Option<String>,
+    /// The KPI whose monthly trend each group of the view shows.
+    trend: Option<String>,
 }
 
 /// A KPI tile as shown: label in the page's language, value, target and
 /// state (met, missed or none), and a chart.
 pub struct TileView {
     pub kpi: &'static str,
+    /// The list behind the figure (drill-down).
+    pub href: &'static str,
     pub label: String,
     pub value: String,
     pub target: String,
@@ -110,6 +116,7 @@ fn tile_view(tile: &Tile, t: &Tr, chart: TileChart) -> TileView {
     };
     TileView {
         kpi: tile.kpi.as_str(),
+        href: drill_down(tile.kpi),
         value: show(tile.value, share, none),
         target: match tile.target {
             Some(x) => show(Some(x), share, none),
@@ -125,10 +132,26 @@ fn tile_view(tile: &Tile, t: &Tr, chart: TileChart) -> TileView {
     }
 }
 
+/// The list behind a KPI's figure: the customers of a band, the new
+/// alerts, the cases past their SLA; the breakdown by RM for the rest.
+pub fn drill_down(k: Kpi) -> &'static str {
+    match k {
+        Kpi::HealthyShare => "/customers?band=healthy",
+        Kpi::WatchShare => "/customers?band=watch",
+        Kpi::AtRiskShare => "/customers?band=at_risk",
+        Kpi::AlertsAcknowledged24h => "/alerts?status=new",
+        Kpi::CaseSlaAttainment | Kpi::DemandResponse24h => "/cases?sla=breached",
+        _ => "/kpis?view=rm",
+    }
+}
+
 pub struct RowView {
     pub group: String,
     pub customers: usize,
-    pub values: Vec<String>,
+    /// (KPI key, value as shown), in the tiles' order.
+    pub values: Vec<(&'static str, String)>,
+    /// The group's monthly trend of the chosen KPI.
+    pub trend: String,
 }
 
 #[derive(Template)]
@@ -142,6 +165,10 @@ struct KpisPage {
     view: String,
     heads: Vec<String>,
     rows: Vec<RowView>,
+    /// The KPI whose trend the rows show: (key, label) of every KPI and the chosen key.
+    trend_choices: Vec<(&'static str, String)>,
+    trend: &'static str,
+    trend_label: String,
 }
 
 /// A value as shown: a share in per cent with one decimal, otherwise two decimals.
@@ -159,27 +186,70 @@ async fn page(
     Query(q): Query<KpiQuery>,
 ) -> Result<Response, PageError> {
     let view = q.view.as_deref().and_then(ViewBy::parse);
-    let d = report(&app.services, &v.actor(), view, None).await?;
-    let layout = Layout::new(&app, &v, "/kpis", "/kpis");
+    let (d, trends) = report_with_trends(&app.services, &v.actor(), view, None).await?;
+    let trend_kpi = q
+        .trend
+        .as_deref()
+        .and_then(Kpi::parse)
+        .unwrap_or(Kpi::DemandResponse24h);
+    let trend_at = d.kpis.iter().position(|k| *k == trend_kpi).unwrap_or(0);
+    // The language switch comes back to the same view.
+    let here = match d.view {
+        Some(by) => format!("/kpis?view={}&trend={}", by.as_str(), trend_kpi.as_str()),
+        None => "/kpis".to_string(),
+    };
+    let layout = Layout::new(&app, &v, "/kpis", &here);
     let t = layout.t;
     let none = t.s("kpis.no_data");
     let tiles = tile_views(&d, &t, TileChart::Trend);
     let heads = tiles.iter().map(|x| x.label.clone()).collect();
+    let segments = if d.view == Some(ViewBy::Segment) {
+        app.store.segments().await?
+    } else {
+        Vec::new()
+    };
+    let group_name = |g: &str| match segments.iter().find(|s| s.code == g) {
+        Some(s) => super::segments::words(&t, &s.code, &s.name, &s.description).0,
+        None => g.to_string(),
+    };
     let rows = d
         .rows
         .iter()
         .map(|r| RowView {
-            group: r.group.clone(),
+            trend: trends
+                .iter()
+                .find(|g| g.group == r.group)
+                .map(|g| {
+                    let title = format!(
+                        "{} · {} – {}",
+                        group_name(&r.group),
+                        g.months.first().cloned().unwrap_or_default(),
+                        g.months.last().cloned().unwrap_or_default()
+                    );
+                    charts::sparkline(&title, &g.values[trend_at])
+                })
+                .unwrap_or_default(),
+            group: group_name(&r.group),
             customers: r.customers,
             values: r
                 .values
                 .iter()
                 .zip(&d.kpis)
-                .map(|(v, k)| show(*v, k.is_share(), none))
+                .map(|(v, k)| (k.as_str(), show(*v, k.is_share(), none)))
                 .collect(),
         })
         .collect();
+    let trend_choices: Vec<(&'static str, String)> =
+        tiles.iter().map(|x| (x.kpi, x.label.clone())).collect();
+    let trend_label = trend_choices
+        .iter()
+        .find(|c| c.0 == trend_kpi.as_str())
+        .map(|c| c.1.clone())
+        .unwrap_or_default();
     render(&KpisPage {
+        trend_choices,
+        trend: trend_kpi.as_str(),
+        trend_label,
         start: d.start.to_string(),
         end: d.end.to_string(),
         customers: d.customers,

@@ -1,17 +1,25 @@
-//! Segments: every saved segment with its kind, definition and size at its
-//! latest membership date, linking to the customer list filtered by it (the
-//! list applies the viewer's scope; sizes are bank-wide counts).
+//! Segments: every saved segment with its name and description in the
+//! viewer's language, its kind, definition and size at its latest
+//! membership date (bank-wide counts, `Store::segment_overview`), and each
+//! segment's member list (`/segments/{code}`) within the viewer's scope,
+//! paged by keyset (`customer_id > last`, one range of the primary key
+//! `(as_of, segment_id, customer_id)` of `segment_membership`, so the last
+//! page of a million members opens as fast as the first), with CSV export.
 
+use super::list::{csv_response, ListQuery};
 use super::{enc, render, require, Layout};
 use crate::auth::{PageUser, Permission};
 use crate::error::PageError;
-use crate::i18n::Text;
+use crate::i18n::{Lang, Text, Tr};
+use crate::present::word;
 use crate::AppState;
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+use rapport_analytics::SegmentConfig;
+use serde::Deserialize;
 
 pub const TEXTS: &[Text] = &[
     ("seg.title", "客群", "Segments"),
@@ -26,10 +34,69 @@ pub const TEXTS: &[Text] = &[
         "尚无客群：运行 rapport score。",
         "No segments yet: run rapport score.",
     ),
+    ("seg.members", "客群成员", "Members"),
+    ("seg.customer", "客户号", "Customer"),
+    ("seg.branch", "网点", "Branch"),
+    ("seg.rm", "客户经理", "RM"),
+    ("seg.score", "健康分", "Health score"),
+    ("seg.band", "健康等级", "Band"),
+    ("seg.first", "第一页", "First page"),
+    ("seg.more", "下一页", "Next page"),
+    ("seg.csv", "导出 CSV", "Export CSV"),
+    ("seg.back", "返回客群列表", "Back to segments"),
+    (
+        "seg.scope_note",
+        "成员列表只显示您权限范围内的客户；客户数为全行数。",
+        "The member list shows the customers within your scope; the size counts the whole bank.",
+    ),
+    ("seg.no_members", "没有成员。", "No members."),
+    ("code.segment_kind.tier", "资产分层", "tier"),
+    ("code.segment_kind.rule", "规则", "rule"),
+    ("code.segment_kind.cluster", "聚类", "cluster"),
+    ("code.segment_kind.holiday", "节日需求", "holiday need"),
+    ("code.segment_kind.holiday_need", "节日需求", "holiday need"),
+    ("code.segment.tier:mass", "大众客户", "Mass"),
+    ("code.segment.tier:affluent", "富裕客户", "Affluent"),
+    (
+        "code.segment.tier:high_net_worth",
+        "高净值客户",
+        "High net worth",
+    ),
 ];
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/segments", get(segments))
+    Router::new()
+        .route("/segments", get(segments))
+        .route("/segments/{code}", get(members))
+}
+
+/// A segment's name and description in `t`'s language: the catalogue's
+/// `code.segment.<code>`, else the segment file's Chinese name for a rule
+/// segment, else the stored name; the stored description holds the English
+/// sentence and, on its second line, the Chinese one.
+pub fn words(t: &Tr, code: &str, name: &str, description: &str) -> (String, String) {
+    let zh = t.lang == Lang::ZhCn;
+    let key = format!("code.segment.{code}");
+    let name = if crate::i18n::has(&key) {
+        t.s(&key).to_string()
+    } else if zh {
+        SegmentConfig::default_config()
+            .rules
+            .iter()
+            .find(|r| r.code == code && !r.name_zh.is_empty())
+            .map(|r| r.name_zh.clone())
+            .unwrap_or_else(|| name.to_string())
+    } else {
+        name.to_string()
+    };
+    let mut lines = description.lines();
+    let en = lines.next().unwrap_or_default().to_string();
+    let zh_line = lines.next().map(str::to_string);
+    let description = match (zh, zh_line) {
+        (true, Some(z)) => z,
+        _ => en,
+    };
+    (name, description)
 }
 
 pub struct SegmentView {
@@ -39,6 +106,7 @@ pub struct SegmentView {
     pub name: String,
     pub definition: String,
     pub description: String,
+    pub as_of: String,
     pub size: i64,
 }
 
@@ -56,36 +124,169 @@ async fn segments(
 ) -> Result<Response, PageError> {
     require(&v, Permission::ViewSegments)?;
     let layout = Layout::new(&app, &v, "/segments", "/segments");
-    let latest = app
-        .store
-        .latest_membership_as_of(chrono::NaiveDate::MAX)
-        .await?;
-    let sizes = match latest {
-        Some(d) => app.store.segment_sizes(d).await?,
-        None => Vec::new(),
-    };
-    let rows = app
-        .store
-        .segments()
-        .await?
+    let t = layout.t;
+    let overview = app.store.segment_overview().await?;
+    let latest = overview.iter().filter_map(|s| s.as_of).max();
+    let rows = overview
         .into_iter()
-        .map(|s| SegmentView {
-            href: format!("/customers?segment={}", enc(&s.code)),
-            size: sizes
-                .iter()
-                .find(|x| x.0 == s.code)
-                .map(|x| x.3)
-                .unwrap_or(0),
-            code: s.code,
-            kind: s.kind,
-            name: s.name,
-            definition: s.definition,
-            description: s.description,
+        .map(|s| {
+            let (name, description) = words(&t, &s.code, &s.name, &s.description);
+            SegmentView {
+                href: format!("/segments/{}", enc(&s.code)),
+                size: s.members,
+                as_of: s.as_of.map(|d| d.to_string()).unwrap_or_default(),
+                kind: word(&t, "segment_kind", &s.kind),
+                code: s.code,
+                name,
+                definition: s.definition,
+                description,
+            }
         })
         .collect();
     render(&SegmentsPage {
         as_of: latest.map(|d| d.to_string()).unwrap_or_default(),
         rows,
+        layout,
+    })
+}
+
+#[derive(Deserialize, Default)]
+struct MembersQuery {
+    /// The last customer id of the previous page.
+    after: Option<String>,
+    #[serde(flatten)]
+    list: ListQuery,
+}
+
+pub struct MemberView {
+    pub key: String,
+    pub href: String,
+    pub branch: String,
+    pub rm: String,
+    pub score: String,
+    pub band: String,
+}
+
+#[derive(Template)]
+#[template(path = "segment_members.html")]
+struct MembersPage {
+    layout: Layout,
+    code: String,
+    name: String,
+    description: String,
+    as_of: String,
+    size: i64,
+    rows: Vec<MemberView>,
+    first_href: String,
+    next_href: String,
+    csv_href: String,
+}
+
+/// Members per page.
+const PER_PAGE: i64 = 100;
+/// Members read per query of the CSV export.
+const CSV_BATCH: i64 = 10_000;
+
+async fn members(
+    State(app): State<AppState>,
+    PageUser(v): PageUser,
+    Path(code): Path<String>,
+    Query(q): Query<MembersQuery>,
+) -> Result<Response, PageError> {
+    require(&v, Permission::ViewSegments)?;
+    let seg = app
+        .store
+        .segment_overview()
+        .await?
+        .into_iter()
+        .find(|s| s.code == code)
+        .ok_or(PageError::NotFound)?;
+    let here = format!("/segments/{}", enc(&code));
+    let layout = Layout::new(&app, &v, "/segments", &here);
+    let t = layout.t;
+    let scope = v.scope();
+    let after = q
+        .after
+        .as_deref()
+        .and_then(|a| a.trim().parse::<i64>().ok())
+        .unwrap_or(0);
+    let show = |m: rapport_store::SegmentMemberRow| MemberView {
+        href: format!("/customers/{}", enc(&m.key)),
+        key: m.key,
+        branch: m.branch_code.unwrap_or_default(),
+        rm: m.rm_name.unwrap_or_default(),
+        score: m.score.map(|s| format!("{s:.0}")).unwrap_or_default(),
+        band: m
+            .band
+            .map(|b| t.s(&format!("band.{b}")).to_string())
+            .unwrap_or_default(),
+    };
+    if q.list.wants_csv() {
+        let mut rows = Vec::new();
+        if let Some(as_of) = seg.as_of {
+            let mut last = 0;
+            loop {
+                let batch = app
+                    .store
+                    .segment_members_after(&scope, seg.id, as_of, last, CSV_BATCH)
+                    .await?;
+                let n = batch.len() as i64;
+                if let Some(m) = batch.last() {
+                    last = m.id;
+                }
+                rows.extend(batch.into_iter().map(|m| {
+                    let m = show(m);
+                    vec![m.key, m.branch, m.rm, m.score, m.band]
+                }));
+                if n < CSV_BATCH {
+                    break;
+                }
+            }
+        }
+        let head: Vec<String> = [
+            "seg.customer",
+            "seg.branch",
+            "seg.rm",
+            "seg.score",
+            "seg.band",
+        ]
+        .iter()
+        .map(|k| t.s(k).to_string())
+        .collect();
+        let safe: String = code
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        return Ok(csv_response(&format!("segment-{safe}.csv"), &head, &rows));
+    }
+    let page = match seg.as_of {
+        Some(as_of) => {
+            app.store
+                .segment_members_after(&scope, seg.id, as_of, after, PER_PAGE)
+                .await?
+        }
+        None => Vec::new(),
+    };
+    let full = page.len() as i64 == PER_PAGE;
+    let last = page.last().map(|m| m.id);
+    let (name, description) = words(&t, &seg.code, &seg.name, &seg.description);
+    render(&MembersPage {
+        next_href: match (full, last) {
+            (true, Some(l)) => format!("{here}?after={l}"),
+            _ => String::new(),
+        },
+        first_href: if after > 0 {
+            here.clone()
+        } else {
+            String::new()
+        },
+        csv_href: format!("{here}?format=csv"),
+        rows: page.into_iter().map(show).collect(),
+        as_of: seg.as_of.map(|d| d.to_string()).unwrap_or_default(),
+        size: seg.members,
+        code: seg.code,
+        name,
+        description,
         layout,
     })
 }

@@ -15,4 +15,7 @@ mod complaint_handler;
 mod campaign_manager;
 mod holiday_surveys;
 mod risk_officer;
+
+mod auditor;
+mod branch_manager;
 mod rm_story;

@@ -4,6 +4,7 @@
 //! recommendations, cases, surveys, KPIs, request logs, campaigns end to
 //! end, and sign-in and credentials. The browser journeys are the separate `browser` binary.
 
+mod admin_web;
 mod auth_web;
 mod campaign_e2e;
 mod campaign_pages;
@@ -23,6 +24,7 @@ mod recommend_web;
 mod request_hygiene;
 mod risk_pages;
 mod security;
+mod segments_web;
 mod survey_web;
 mod tasks_web;
 mod web_logs;
