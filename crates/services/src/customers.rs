@@ -327,7 +327,10 @@ pub async fn export(
 /// Erases (anonymises) customer `key`'s personal data as `actor` (who needs
 /// [`Permission::EraseCustomer`], and the customer in scope), keeping what
 /// the law requires; audited with what changed. Returns the customer's id.
-pub async fn erase(
+///
+/// Only an approved erasure request calls this ([`crate::privacy::approve_erasure`]):
+/// erasure takes two administrators, whatever the adapter.
+pub(crate) async fn erase(
     store: &Store,
     actor: &Actor,
     via: &str,

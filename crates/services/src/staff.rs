@@ -22,7 +22,7 @@ use rapport_store::{Scope, StaffListRow, StaffQuery, StaffUser, Store};
 use serde_json::json;
 
 /// Every permission: the rows of the rights table ([`Permission::allows`]).
-pub const ALL_PERMISSIONS: [Permission; 20] = [
+pub const ALL_PERMISSIONS: [Permission; 24] = [
     Permission::ViewCustomers,
     Permission::Unmask,
     Permission::WorkAlerts,
@@ -43,6 +43,10 @@ pub const ALL_PERMISSIONS: [Permission; 20] = [
     Permission::ManageModels,
     Permission::AssessRisk,
     Permission::ApproveCaseExtensions,
+    Permission::ApproveCaseClosure,
+    Permission::ViewEngagement,
+    Permission::ViewModels,
+    Permission::ApproveCampaigns,
 ];
 
 /// The position of `p` in [`ALL_PERMISSIONS`]: a match without a wildcard,
@@ -69,6 +73,10 @@ pub fn permission_index(p: Permission) -> usize {
         Permission::ManageModels => 17,
         Permission::AssessRisk => 18,
         Permission::ApproveCaseExtensions => 19,
+        Permission::ApproveCaseClosure => 20,
+        Permission::ViewEngagement => 21,
+        Permission::ViewModels => 22,
+        Permission::ApproveCampaigns => 23,
     }
 }
 

@@ -134,7 +134,7 @@ pub const ROUTES: &[ApiRoute] = &[
     ApiRoute { method: "post", path: "/api/v1/customers/{key}/risk-assessments", summary: "Record the customer's risk-tolerance questionnaire (C1-C5, dated today; the suitability rule reads the latest); body {\"answers\": \"d,c,b,c,d,c,c,c,c,c\" or [\"d\", …] or {\"age\": \"d\", …}} with the ten questions of GET …/risk-assessments; 400 names the question", permission: Some(Permission::AssessRisk), query: &[], body: true, public: false, handler: || post(crate::api_risk::assess) },
     ApiRoute { method: "get", path: "/api/v1/customers/{key}/risk-assessments", summary: "The customer's risk-tolerance assessments, newest first (the current one marked, with validity), and the questionnaire (audited read)", permission: Some(Permission::ViewCustomers), query: &[], body: false, public: false, handler: || get(crate::api_risk::history) },
     ApiRoute { method: "get", path: "/api/v1/customers/{key}/export", summary: "Everything held about the customer (data-subject access; audited)", permission: Some(Permission::ExportCustomer), query: &[], body: false, public: false, handler: || get(customer_export) },
-    ApiRoute { method: "post", path: "/api/v1/customers/{key}/erase", summary: "Erase (anonymise) the customer's personal data, keeping what the law requires (audited)", permission: Some(Permission::EraseCustomer), query: &[], body: false, public: false, handler: || post(customer_erase) },
+    ApiRoute { method: "post", path: "/api/v1/customers/{key}/erase", summary: "Request the erasure (anonymisation) of the customer's personal data with a reason (JSON {\"reason\"}, 8+ characters); a second administrator approves it on /admin before anything is erased (audited)", permission: Some(Permission::EraseCustomer), query: &[], body: true, public: false, handler: || post(customer_erase) },
     ApiRoute { method: "get", path: "/api/v1/alerts", summary: "Alerts of customers in the caller's scope, newest first", permission: Some(Permission::WorkAlerts), query: &ALERT_QUERY, body: false, public: false, handler: || get(alerts) },
     ApiRoute { method: "get", path: "/api/v1/alerts/{id}", summary: "One alert with its evidence and history", permission: Some(Permission::WorkAlerts), query: &[], body: false, public: false, handler: || get(alert) },
     ApiRoute { method: "post", path: "/api/v1/alerts/{id}/ack", summary: "Acknowledge an alert; body {\"note\"?}", permission: Some(Permission::WorkAlerts), query: &[], body: true, public: false, handler: || post(alert_ack) },
@@ -504,13 +504,31 @@ async fn customer_export(
     ))
 }
 
+#[derive(Deserialize)]
+struct EraseBody {
+    reason: String,
+}
+
+/// Files an erasure request (the erasure itself waits for a second
+/// administrator's approval, `privacy::approve_erasure`).
 async fn customer_erase(
     State(app): State<AppState>,
     ApiUser(v): ApiUser,
     ApiPath(key): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
-    let (_, report) = customers::erase(&app.store, &v.actor(), "api", &key).await?;
-    Ok(Json(json!({ "erasure": report })))
+    ApiJson(body): ApiJson<EraseBody>,
+) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
+    let id = rapport_services::privacy::request_erasure(
+        &app.store,
+        &v.actor(),
+        "api",
+        &key,
+        &body.reason,
+    )
+    .await?;
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        Json(json!({ "erasure_request": id, "state": "pending", "customer_key": key })),
+    ))
 }
 
 #[derive(Deserialize, Default)]

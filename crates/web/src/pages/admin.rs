@@ -148,6 +148,22 @@ pub const TEXTS: &[Text] = &[
         "审批投诉延期",
         "Approve complaint deadline extensions",
     ),
+    (
+        "perm.ApproveCaseClosure",
+        "审批高/严重投诉结案",
+        "Approve closing high and critical complaints",
+    ),
+    (
+        "perm.ViewEngagement",
+        "查看节日需求与问卷结果",
+        "View holiday demand and survey results",
+    ),
+    (
+        "perm.ViewModels",
+        "查看模型与预警规则表现",
+        "View models and warning-rule performance",
+    ),
+    ("perm.ApproveCampaigns", "审批营销活动", "Approve campaigns"),
     ("admin.search", "搜索用户名或姓名", "Search user name or name"),
     ("admin.any_role", "全部角色", "Any role"),
     ("admin.status", "状态", "Status"),

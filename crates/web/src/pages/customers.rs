@@ -18,7 +18,7 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use rapport_engage::case::{CaseActionKind, CaseState, ComplaintCategory};
@@ -112,11 +112,11 @@ pub const TEXTS: &[Text] = &[
         "导出客户数据（JSON）",
         "Export customer data (JSON)",
     ),
-    ("c360.erase", "删除个人信息", "Erase personal data"),
+    ("c360.erase", "申请删除个人信息", "Request erasure of personal data"),
     (
         "c360.erase_confirm",
-        "确定删除该客户的个人信息？此操作不可撤销。",
-        "Erase this customer's personal data? This cannot be undone.",
+        "提出删除该客户个人信息的申请？须由另一位管理员批准后才会删除，删除后不可撤销。",
+        "Request the erasure of this customer's personal data? Another administrator must approve it; once erased it cannot be undone.",
     ),
     (
         "c360.erased_report",
@@ -1518,11 +1518,6 @@ async fn show(
 }
 
 #[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
-}
-
-#[derive(Deserialize)]
 struct UnmaskForm {
     csrf: String,
     #[serde(default)]
@@ -1568,16 +1563,24 @@ async fn export(
         .into_response())
 }
 
+#[derive(Deserialize)]
+struct EraseForm {
+    csrf: String,
+    reason: String,
+}
+
+/// Files an erasure request with its reason; a second administrator
+/// approves it on /admin before anything is erased.
 async fn erase(
     State(app): State<AppState>,
     PageUser(v): PageUser,
     Path(key): Path<String>,
-    Form(f): Form<CsrfForm>,
+    Form(f): Form<EraseForm>,
 ) -> Result<Response, PageError> {
     check_csrf(&v, &f.csrf)?;
-    customers::erase(&app.store, &v.actor(), "ui", &key).await?;
-    let read = customers::read_360(&app.services, &v, "ui", &key, Reading::View).await?;
-    customer_page(&app, &v, &read, false, true, String::new()).await
+    rapport_services::privacy::request_erasure(&app.store, &v.actor(), "ui", &key, &f.reason)
+        .await?;
+    Ok(Redirect::to("/admin#erasures").into_response())
 }
 
 #[derive(Deserialize)]

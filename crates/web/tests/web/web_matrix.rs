@@ -566,14 +566,14 @@ const MATRIX: &[Case] = &[
     c(
         "POST",
         "/api/v1/customers/{erase}/erase",
-        "",
-        [200, 403, 403, 403, 403, 403, 403, 403, 401],
+        "{\"reason\": \"data subject request 2026-117\"}",
+        [202, 403, 403, 403, 403, 403, 403, 403, 401],
     ),
     c(
         "POST",
         "/customers/{erase}/erase",
-        "csrf={csrf}",
-        [200, 403, 403, 403, 403, 403, 403, 403, 303],
+        "csrf={csrf}&reason=data+subject+request+2026-118",
+        [303, 403, 403, 403, 403, 403, 403, 403, 303],
     ),
     // Operations.
     c(
