@@ -278,12 +278,6 @@ pub const CODE_TEXTS: &[Text] = &[
     ),
     ("code.case_status.resolved", "已解决", "Resolved"),
     ("code.case_status.closed", "已关闭", "Closed"),
-    ("code.case_category.fees", "收费", "Fees"),
-    (
-        "code.case_category.service_attitude",
-        "服务态度",
-        "Service attitude",
-    ),
     (
         "code.case_category.product_disclosure",
         "产品信息披露",
@@ -299,7 +293,6 @@ pub const CODE_TEXTS: &[Text] = &[
     ("code.case_category.account", "账户", "Accounts"),
     ("code.case_category.deposit", "存款", "Deposits"),
     ("code.case_category.wealth", "理财", "Wealth management"),
-    ("code.case_category.other", "其他", "Other"),
     ("code.alert_origin.batch", "每日批量", "Daily batch"),
     ("code.alert_origin.live", "实时交易", "Live transaction"),
     ("code.tier.tier:mass", "大众客户", "Mass"),
