@@ -42,7 +42,7 @@ async fn a_complaint_handler_answers_resolves_and_a_manager_approves_the_closure
     s.fill("input[name=subject]", SUBJECT).await;
     s.fill("textarea[name=description]", DESCRIPTION).await;
     s.shot("intake").await;
-    s.click("#open-case").await;
+    s.submit("#open-case").await;
     s.wait_for("#case-actions").await;
     let url = s.c.current_url().await.unwrap().to_string();
     let id: i64 = url
@@ -68,7 +68,7 @@ async fn a_complaint_handler_answers_resolves_and_a_manager_approves_the_closure
             "投诉的是理财产品的费用",
         )
         .await;
-        s.click("#case-reclassify button").await;
+        s.submit("#case-reclassify button").await;
         s.wait_for("#case-actions").await;
     }
     let text = s.text().await;
@@ -80,13 +80,13 @@ async fn a_complaint_handler_answers_resolves_and_a_manager_approves_the_closure
     s.shot("classified").await;
 
     // Take it, start, and answer the customer.
-    s.click("form[data-action=assign] button").await;
+    s.submit("form[data-action=assign] button").await;
     s.wait_for("form[data-action=start]").await;
-    s.click("form[data-action=start] button").await;
+    s.submit("form[data-action=start] button").await;
     s.wait_for("form[data-action=respond]").await;
     s.fill("form[data-action=respond] textarea[name=message]", ANSWER)
         .await;
-    s.click("form[data-action=respond] button").await;
+    s.submit("form[data-action=respond] button").await;
     s.wait_for("form[data-action=resolve]").await;
     let text = s.text().await;
     assert!(
@@ -106,9 +106,9 @@ async fn a_complaint_handler_answers_resolves_and_a_manager_approves_the_closure
         "已退还全部管理费，并安排理财经理重新讲解产品费用。",
     )
     .await;
-    s.click("form[data-action=resolve] button").await;
+    s.submit("form[data-action=resolve] button").await;
     s.wait_for(".case-state[data-state=resolved]").await;
-    s.click("form[data-action=close] button").await;
+    s.submit("form[data-action=close] button").await;
     s.wait_for("#closure-own").await;
     let text = s.text().await;
     assert!(text.contains("须由其他经理审批"), "{text}");
@@ -119,7 +119,7 @@ async fn a_complaint_handler_answers_resolves_and_a_manager_approves_the_closure
     // The branch manager, in English, finds it among the closures awaiting
     // approval and approves.
     s.sign_in(&b.mgr_branch, password).await;
-    s.click("#switch-language").await;
+    s.submit("#switch-language").await;
     s.open("/cases?approval=1", "#case-filters").await;
     let text = s.text().await;
     assert!(text.contains("Closures awaiting approval"), "{text}");
@@ -133,7 +133,7 @@ async fn a_complaint_handler_answers_resolves_and_a_manager_approves_the_closure
         "refund confirmed with the customer",
     )
     .await;
-    s.click("#closure-approve button").await;
+    s.submit("#closure-approve button").await;
     s.wait_for(".case-state[data-state=closed]").await;
     let text = s.text().await;
     assert!(text.contains("Closed"), "{text}");

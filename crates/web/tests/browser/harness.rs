@@ -163,6 +163,22 @@ impl Session {
         self.wait_for(css).await.click().await.unwrap();
     }
 
+    /// Clicks a form's submit button and waits for the next page: the old
+    /// page's root element goes stale. Without this a following `wait_for`
+    /// may find an element of the page being left, which then goes stale.
+    pub async fn submit(&self, css: &str) {
+        let old = self.c.find(Locator::Css("html")).await.unwrap();
+        self.click(css).await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while old.tag_name().await.is_ok() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "submitting {css} did not load a new page"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits until the current URL contains `part` (a form has posted and
     /// redirected).
     pub async fn wait_url(&self, part: &str) {
