@@ -623,14 +623,7 @@ fn cell(c: &Ctx, r: &Map<String, Value>, col: &str, how: Show) -> Cell {
         }
         Show::CaseAction => match CaseActionKind::parse(&text) {
             Some(x) => pick(t, x.label_zh(), x.label_en()),
-            None => {
-                let key = format!("case.action.{text}");
-                if crate::i18n::has(&key) {
-                    t.s(&key).to_string()
-                } else {
-                    text
-                }
-            }
+            None => present::word(t, "case_action", &text),
         },
         Show::CaseLink => {
             out.href = format!("/cases/{text}");

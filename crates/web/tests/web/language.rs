@@ -206,6 +206,15 @@ async fn check_pages(
         .unwrap()
         .into_iter()
         .flat_map(|u| [u.username, u.display_name])
+        .chain(
+            // A campaign's key is its identifier (data, like a customer key).
+            b.store
+                .campaigns()
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|c| c.key),
+        )
         .collect();
     let (status, home) = b.get_as(who, "/").await;
     assert_eq!(status, 200, "{} sees the dashboard", who.username);

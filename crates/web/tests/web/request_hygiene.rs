@@ -294,7 +294,9 @@ async fn a_case_is_assigned_only_to_staff_who_may_work_it(b: &Bank) {
         "new",
         "a refused assignment moved the case"
     );
-    // Through the page too, with the message on the case page.
+    // Through the page too, with the message on the case page (in Chinese:
+    // an earlier finding of the same bank may have switched rm_a to English).
+    b.store.set_user_language(b.rm_a.id, "zh-CN").await.unwrap();
     let (status, _, page) = call(
         b,
         form_post(
