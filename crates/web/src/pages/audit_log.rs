@@ -22,6 +22,18 @@ use rapport_store::{AuditQuery, AuditRow, Scope};
 use serde::Deserialize;
 
 pub const TEXTS: &[Text] = &[
+    ("code.denial.forbidden", "无权限", "Forbidden"),
+    (
+        "code.denial.not_found_or_out_of_scope",
+        "未找到或不在权限范围内",
+        "Not found or out of scope",
+    ),
+    (
+        "code.denial.rate_limited",
+        "超出频率限制",
+        "Over the rate limit",
+    ),
+    ("code.denial.refused", "已拒绝", "Refused"),
     ("audit.title", "审计日志", "Audit log"),
     ("audit.at", "时间", "Time"),
     ("audit.actor", "操作人", "Actor"),
@@ -290,11 +302,14 @@ fn local_midnight(d: NaiveDate, off: FixedOffset) -> DateTime<Utc> {
 }
 
 /// The reason an entry's detail gives (an unmasking, an erasure request).
-fn reason_of(detail: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(detail)
+/// The reason an entry carries: a refusal's code as words
+/// (`code.denial.<code>`), a person's own words (an unmasking) as written.
+fn reason_of(detail: &str, t: &Tr) -> String {
+    let reason = serde_json::from_str::<serde_json::Value>(detail)
         .ok()
         .and_then(|v| v.get("reason").and_then(|r| r.as_str()).map(str::to_string))
-        .unwrap_or_default()
+        .unwrap_or_default();
+    crate::present::word(t, "denial", &reason)
 }
 
 fn view(r: &AuditRow, t: &Tr, off: FixedOffset, key_of: &dyn Fn(i64) -> String) -> EntryView {
@@ -315,7 +330,7 @@ fn view(r: &AuditRow, t: &Tr, off: FixedOffset, key_of: &dyn Fn(i64) -> String) 
         },
         customer: e.customer_id.map(key_of).unwrap_or_default(),
         client: e.client.clone().unwrap_or_default(),
-        reason: reason_of(&e.detail),
+        reason: reason_of(&e.detail, t),
         detail: e.detail.clone(),
     }
 }

@@ -77,8 +77,12 @@ pub fn routes() -> Router<AppState> {
 pub fn words(t: &Tr, code: &str, name: &str, description: &str) -> (String, String) {
     let zh = t.lang == Lang::ZhCn;
     let key = format!("code.segment.{code}");
+    // The holiday page's catalogue names the shipped rule segments too.
+    let demand = format!("code.demand_segment.{code}");
     let name = if crate::i18n::has(&key) {
         t.s(&key).to_string()
+    } else if crate::i18n::has(&demand) {
+        t.s(&demand).to_string()
     } else if zh {
         SegmentConfig::default_config()
             .rules
