@@ -55,6 +55,16 @@ pub const TEXTS: &[Text] = &[
     ("code.segment_kind.cluster", "聚类", "cluster"),
     ("code.segment_kind.holiday", "节日需求", "holiday need"),
     ("code.segment_kind.holiday_need", "节日需求", "holiday need"),
+    ("seg.cluster", "聚类客群", "Cluster"),
+    (
+        "seg.kmeans",
+        "K 均值聚类：第 {n} 类（共 {k} 类，按规模排序），特征经标准化；随机种子 {seed}",
+        "k-means cluster {n} of {k} (by size) on standardised features; seed {seed}",
+    ),
+    // The one catalogue of segment names (every page, CSV and the API):
+    // the tiers and the whole bank. Rule segments are named by their file
+    // (`name`, `name_zh`), clusters by their generated words.
+    ("code.segment.all", "全部客户", "All customers"),
     ("code.segment.tier:mass", "大众客户", "Mass"),
     ("code.segment.tier:affluent", "富裕客户", "Affluent"),
     (
@@ -70,37 +80,75 @@ pub fn routes() -> Router<AppState> {
         .route("/segments/{code}", get(members))
 }
 
-/// A segment's name and description in `t`'s language: the catalogue's
-/// `code.segment.<code>`, else the segment file's Chinese name for a rule
-/// segment, else the stored name; the stored description holds the English
-/// sentence and, on its second line, the Chinese one.
+/// A segment's name and description in `t`'s language: the one source of
+/// segment names for every page, CSV and the API's display names.
+///
+/// The name is the catalogue's `code.segment.<code>` (tiers, the shipped
+/// rule segments, the whole bank); otherwise, in Chinese, the generated
+/// Chinese name that opens the Chinese line of the stored description
+/// (`名称：…`, clusters and rule segments), the segment file's Chinese name
+/// of a rule segment, or a cluster by its number; in English the stored
+/// name. The stored description holds the English sentence and, on its
+/// second line, the Chinese one.
 pub fn words(t: &Tr, code: &str, name: &str, description: &str) -> (String, String) {
     let zh = t.lang == Lang::ZhCn;
+    let mut lines = description.lines();
+    let en_line = lines.next().unwrap_or_default().to_string();
+    let zh_line = lines.next().map(str::to_string).filter(|l| !l.is_empty());
     let key = format!("code.segment.{code}");
-    // The holiday page's catalogue names the shipped rule segments too.
-    let demand = format!("code.demand_segment.{code}");
     let name = if crate::i18n::has(&key) {
         t.s(&key).to_string()
-    } else if crate::i18n::has(&demand) {
-        t.s(&demand).to_string()
-    } else if zh {
-        SegmentConfig::default_config()
-            .rules
-            .iter()
-            .find(|r| r.code == code && !r.name_zh.is_empty())
-            .map(|r| r.name_zh.clone())
-            .unwrap_or_else(|| name.to_string())
+    } else if !zh && !name.is_empty() {
+        name.to_string()
+    } else if let Some(n) = zh_line
+        .as_deref()
+        .and_then(|l| l.split_once('：'))
+        .map(|(n, _)| n.trim())
+        .filter(|n| !n.is_empty())
+    {
+        n.to_string()
+    } else if let Some(n) = SegmentConfig::default_config()
+        .rules
+        .iter()
+        .find(|r| Some(r.code.as_str()) == code.strip_prefix("rule:") && !r.name_zh.is_empty())
+        .map(|r| r.name_zh.clone())
+        .filter(|_| zh)
+    {
+        n
+    } else if let Some(n) = code.strip_prefix("cluster:") {
+        format!("{} {n}", t.s("seg.cluster"))
     } else {
         name.to_string()
     };
-    let mut lines = description.lines();
-    let en = lines.next().unwrap_or_default().to_string();
-    let zh_line = lines.next().map(str::to_string);
     let description = match (zh, zh_line) {
         (true, Some(z)) => z,
-        _ => en,
+        _ => en_line,
     };
     (name, description)
+}
+
+/// A segment's definition as shown: a rule's or a tier's expression as
+/// written; a cluster's (stored as an English sentence, `k-means cluster 2
+/// of 5 (by size) on standardised …; seed 42`) in the viewer's language,
+/// its features being named in the description.
+pub fn definition(t: &Tr, kind: &str, stored: &str) -> String {
+    let parsed = (kind == "cluster")
+        .then(|| stored.strip_prefix("k-means cluster "))
+        .flatten()
+        .and_then(|rest| {
+            let (n, rest) = rest.split_once(" of ")?;
+            let (k, _) = rest.split_once(' ')?;
+            let (_, seed) = rest.rsplit_once("; seed ")?;
+            Some((n.trim(), k.trim(), seed.trim()))
+        });
+    match parsed {
+        Some((n, k, seed)) if t.lang == Lang::ZhCn => t
+            .s("seg.kmeans")
+            .replace("{n}", n)
+            .replace("{k}", k)
+            .replace("{seed}", seed),
+        _ => stored.to_string(),
+    }
 }
 
 pub struct SegmentView {
@@ -142,7 +190,7 @@ async fn segments(
                 kind: word(&t, "segment_kind", &s.kind),
                 code: s.code,
                 name,
-                definition: s.definition,
+                definition: definition(&t, &s.kind, &s.definition),
                 description,
             }
         })
