@@ -57,6 +57,26 @@ pub const TEXTS: &[Text] = &[
     ("code.segment_kind.holiday_need", "节日需求", "holiday need"),
     ("seg.cluster", "聚类客群", "Cluster"),
     (
+        "seg.holiday_window",
+        "{holiday}{year}：节前 {days} 天起的窗口 {from} 至 {to}；数据截至 {data}",
+        "{holiday} {year}: window {from} to {to} ({days} pre-holiday days); data up to {data}",
+    ),
+    (
+        "seg.holiday_def.liquidity",
+        "预计节日支出（历年节日窗口内支出、取现与转出的均值，与按客户近期日均支出 × 预测增幅 × 窗口天数估算，取较大者）超过当前活期、储蓄与定期存款余额的客户",
+        "expected holiday outflow (the larger of the mean outflow in past holiday windows and the recent daily outflow × the forecast uplift × the window days) above the current, savings and term-deposit balances",
+    ),
+    (
+        "seg.holiday_def.card_limit",
+        "持有信用卡且最近账单金额加预计节日刷卡支出超过额度 90% 的客户；无账单数据时为历年节日刷卡最多的 10% 客户",
+        "customers whose latest card bill plus the expected holiday card spending exceeds 90% of the limit; without statements, the 10% who spent most in past holiday windows",
+    ),
+    (
+        "seg.holiday_def.travel",
+        "历年节日窗口内有出行类消费的客户",
+        "customers with travel spending in the holiday window of any past year",
+    ),
+    (
         "seg.kmeans",
         "K 均值聚类：第 {n} 类（共 {k} 类，按规模排序），特征经标准化；随机种子 {seed}",
         "k-means cluster {n} of {k} (by size) on standardised features; seed {seed}",
@@ -96,6 +116,18 @@ pub fn words(t: &Tr, code: &str, name: &str, description: &str) -> (String, Stri
     let en_line = lines.next().unwrap_or_default().to_string();
     let zh_line = lines.next().map(str::to_string).filter(|l| !l.is_empty());
     let key = format!("code.segment.{code}");
+    if let Some((holiday, year, need)) = holiday_need(code) {
+        // A holiday need segment: `holiday:<holiday>:<year>:<need>`.
+        let h = word(t, "holiday", holiday);
+        let name = match t.lang {
+            Lang::ZhCn => format!("{h}{year}：{}", word(t, "holiday_need", need)),
+            Lang::En => format!("{h} {year}: {}", word(t, "holiday_need", need)),
+        };
+        return (
+            name,
+            holiday_window(t, &h, year, &en_line).unwrap_or(en_line),
+        );
+    }
     let name = if crate::i18n::has(&key) {
         t.s(&key).to_string()
     } else if !zh && !name.is_empty() {
@@ -127,11 +159,43 @@ pub fn words(t: &Tr, code: &str, name: &str, description: &str) -> (String, Stri
     (name, description)
 }
 
+/// `holiday:<holiday>:<year>:<need>` → (holiday, year, need).
+fn holiday_need(code: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = code.strip_prefix("holiday:")?.split(':');
+    let (h, y, n) = (parts.next()?, parts.next()?, parts.next()?);
+    parts.next().is_none().then_some((h, y, n))
+}
+
+/// A holiday need segment's stored description (`National Day 2026:
+/// window A to B (N pre-holiday days); data up to D`) in `t`'s language.
+fn holiday_window(t: &Tr, holiday: &str, year: &str, stored: &str) -> Option<String> {
+    let rest = stored.split_once(": window ")?.1;
+    let (from, rest) = rest.split_once(" to ")?;
+    let (to, rest) = rest.split_once(" (")?;
+    let (days, rest) = rest.split_once(" pre-holiday days); data up to ")?;
+    Some(
+        t.s("seg.holiday_window")
+            .replace("{holiday}", holiday)
+            .replace("{year}", year)
+            .replace("{from}", from)
+            .replace("{to}", to)
+            .replace("{days}", days)
+            .replace("{data}", rest.trim()),
+    )
+}
+
 /// A segment's definition as shown: a rule's or a tier's expression as
 /// written; a cluster's (stored as an English sentence, `k-means cluster 2
 /// of 5 (by size) on standardised …; seed 42`) in the viewer's language,
-/// its features being named in the description.
-pub fn definition(t: &Tr, kind: &str, stored: &str) -> String {
+/// its features being named in the description; a holiday need segment's
+/// in words of the catalogue.
+pub fn definition(t: &Tr, code: &str, kind: &str, stored: &str) -> String {
+    if let Some((_, _, need)) = holiday_need(code) {
+        let key = format!("seg.holiday_def.{need}");
+        if crate::i18n::has(&key) {
+            return t.s(&key).to_string();
+        }
+    }
     let parsed = (kind == "cluster")
         .then(|| stored.strip_prefix("k-means cluster "))
         .flatten()
@@ -183,6 +247,7 @@ async fn segments(
         .into_iter()
         .map(|s| {
             let (name, description) = words(&t, &s.code, &s.name, &s.description);
+            let definition = definition(&t, &s.code, &s.kind, &s.definition);
             SegmentView {
                 href: format!("/segments/{}", enc(&s.code)),
                 size: s.members,
@@ -190,7 +255,7 @@ async fn segments(
                 kind: word(&t, "segment_kind", &s.kind),
                 code: s.code,
                 name,
-                definition: definition(&t, &s.kind, &s.definition),
+                definition,
                 description,
             }
         })

@@ -338,6 +338,17 @@ async fn story(b: Bank) {
     if let Some(c) = cluster_segment(&b.store).await {
         extra.push(format!("/segments/{}", enc(&c)));
     }
+    // The holiday need segments, saved as a campaign manager would.
+    let year = b.state.services.clock.local().format("%Y").to_string();
+    rapport_services::holiday::save_need_segments(
+        &b.store,
+        &rapport_services::access::Actor::system("language check"),
+        "test",
+        "national_day",
+        year.parse().unwrap(),
+    )
+    .await
+    .unwrap();
     let mut found = BTreeMap::new();
     let mut visited = BTreeSet::new();
     for lang in ["zh-CN", "en"] {
@@ -381,6 +392,39 @@ async fn story(b: Bank) {
         unvisited.is_empty(),
         "GET pages the language check does not visit: {unvisited:?}"
     );
+
+    // Segment names are data the catalogue does not hold (a cluster's
+    // generated name, a rule segment's name from its file): the Chinese
+    // segments page and a Chinese member list show none of the stored
+    // English names; the English ones do.
+    let stored = b.store.segments().await.unwrap();
+    assert!(!stored.is_empty(), "the bank has segments");
+    for lang in ["zh-CN", "en"] {
+        b.store.set_user_language(b.analyst.id, lang).await.unwrap();
+        let (_, list) = b.get_as(&b.analyst, "/segments").await;
+        let nodes = text_nodes(&list);
+        for seg in &stored {
+            let shown = nodes.iter().any(|n| n == &seg.name);
+            let named_by_data = seg.kind == "cluster" || seg.kind == "rule";
+            assert!(
+                if lang == "en" {
+                    shown || !named_by_data
+                } else {
+                    !shown
+                },
+                "{lang} /segments and the stored name {:?} of {}",
+                seg.name,
+                seg.code
+            );
+        }
+        if let Some(c) = stored.iter().find(|s| s.kind == "cluster") {
+            let (_, page) = b
+                .get_as(&b.analyst, &format!("/segments/{}", enc(&c.code)))
+                .await;
+            let shown = text_nodes(&page).iter().any(|n| n == &c.name);
+            assert_eq!(shown, lang == "en", "{lang} members of {}", c.code);
+        }
+    }
 
     let failing: Vec<String> = found
         .iter()
