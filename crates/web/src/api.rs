@@ -687,10 +687,26 @@ async fn segments(
         .into_iter()
         .map(|s| {
             let size = sizes.iter().find(|x| x.0 == s.code).map(|x| x.3).unwrap_or(0);
-            json!({ "code": s.code, "kind": s.kind, "name": s.name, "definition": s.definition, "description": s.description, "size": size })
+            let display = segment_display(&s.code, &s.name, &s.description);
+            json!({ "code": s.code, "kind": s.kind, "name": s.name, "definition": s.definition, "description": s.description, "display": display, "size": size })
         })
         .collect();
     Ok(Json(json!({ "as_of": latest, "items": items })))
+}
+
+/// A segment's display name and description in both languages, from the
+/// pages' one source of segment names (`pages::segments::words`).
+fn segment_display(code: &str, name: &str, description: &str) -> Value {
+    use crate::i18n::{Lang, Tr};
+    let mut out = serde_json::Map::new();
+    for lang in [Lang::ZhCn, Lang::En] {
+        let (n, d) = crate::pages::segments::words(&Tr::new(lang), code, name, description);
+        out.insert(
+            lang.code().to_string(),
+            json!({ "name": n, "description": d }),
+        );
+    }
+    Value::Object(out)
 }
 
 async fn dashboard(

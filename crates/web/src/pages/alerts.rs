@@ -211,7 +211,7 @@ pub fn evidence_view(t: &Tr, evidence: &str) -> EvidenceView {
                             t.s(&format!("band.{s}")).to_string()
                         }
                         serde_json::Value::String(s) if name == "tier" => {
-                            present::word(t, "tier", &format!("tier:{s}"))
+                            present::word(t, "segment", &format!("tier:{s}"))
                         }
                         serde_json::Value::String(s) => s.clone(),
                         serde_json::Value::Null => "—".to_string(),

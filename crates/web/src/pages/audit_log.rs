@@ -325,8 +325,8 @@ fn view(r: &AuditRow, t: &Tr, off: FixedOffset, key_of: &dyn Fn(i64) -> String) 
         action: word(t, "audit", &e.action),
         action_code: e.action.clone(),
         entity: match &e.entity_id {
-            Some(id) => format!("{} {id}", e.entity),
-            None => e.entity.clone(),
+            Some(id) => format!("{} {id}", word(t, "audit_entity", &e.entity)),
+            None => word(t, "audit_entity", &e.entity),
         },
         customer: e.customer_id.map(key_of).unwrap_or_default(),
         client: e.client.clone().unwrap_or_default(),

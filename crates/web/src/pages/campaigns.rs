@@ -169,10 +169,8 @@ pub fn routes() -> Router<AppState> {
         .route("/campaigns", get(list))
         .route("/campaigns/new", get(new_form).post(create))
         .route("/campaigns/{key}", get(detail))
-        .route("/campaigns/{key}/submit", post(submit))
-        .route("/campaigns/{key}/approve", post(approve))
-        .route("/campaigns/{key}/return", post(give_back))
-        .route("/campaigns/{key}/launch", post(launch))
+        // submit, approve, return, launch: one handler ([`step`]).
+        .route("/campaigns/{key}/{step}", post(step))
 }
 
 fn pick(t: &Tr, zh: &str, en: &str) -> String {
@@ -444,7 +442,10 @@ async fn builder_page(
         .segments()
         .await?
         .into_iter()
-        .map(|s| (s.code.clone(), format!("{} ({})", s.name, s.code)))
+        .map(|s| {
+            let (name, _) = super::segments::words(&t, &s.code, &s.name, &s.description);
+            (s.code, name)
+        })
         .collect();
     let settings = &app.services.settings.campaigns;
     let products = std::iter::once((String::new(), t.s("camp.no_product").to_string()))
@@ -696,8 +697,17 @@ async fn detail(
     let mut channels = Vec::new();
     if let Some(s) = &spec {
         let audience = match &s.audience {
-            Audience::Segment { code } => code.clone(),
-            Audience::HolidayNeed { holiday, need } => format!("holiday:{holiday}:*:{need}"),
+            Audience::Segment { code } => {
+                let stored = app.store.segments().await?;
+                let seg = stored.iter().find(|x| &x.code == code);
+                let (name, description) = seg.map_or(("", ""), |x| (&x.name, &x.description));
+                super::segments::words(&t, code, name, description).0
+            }
+            Audience::HolidayNeed { holiday, need } => format!(
+                "{} · {}",
+                word(&t, "holiday", holiday),
+                word(&t, "holiday_need", need)
+            ),
             Audience::CampaignRecipients { campaign } => format!("→ {campaign}"),
             Audience::All => t.s("common.all").to_string(),
         };
@@ -960,76 +970,72 @@ fn after(key: &str, r: Result<&'static str, ServiceError>) -> Result<Response, P
     }
 }
 
-async fn submit(
-    State(app): State<AppState>,
-    PageUser(v): PageUser,
-    Path(key): Path<String>,
-    Form(f): Form<StepForm>,
-) -> Result<Response, PageError> {
-    check_csrf(&v, &f.csrf)?;
-    let r = svc::submit_as(&app.store, &v.actor(), "web", &key, &app.services.clock).await;
-    after(&key, r.map(|_| "submitted"))
+/// A step of the approval workflow, as named in its address.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Submit,
+    Approve,
+    Return,
+    Launch,
 }
 
-async fn approve(
-    State(app): State<AppState>,
-    PageUser(v): PageUser,
-    Path(key): Path<String>,
-    Form(f): Form<StepForm>,
-) -> Result<Response, PageError> {
-    check_csrf(&v, &f.csrf)?;
-    let r = svc::decide_as(
-        &app.store,
-        &v.actor(),
-        "web",
-        &key,
-        true,
-        Some(&f.note),
-        &app.services.clock,
-    )
-    .await;
-    after(&key, r.map(|_| "approved"))
+impl Step {
+    fn parse(s: &str) -> Option<Step> {
+        Some(match s {
+            "submit" => Step::Submit,
+            "approve" => Step::Approve,
+            "return" => Step::Return,
+            "launch" => Step::Launch,
+            _ => return None,
+        })
+    }
 }
 
-async fn give_back(
-    State(app): State<AppState>,
-    PageUser(v): PageUser,
-    Path(key): Path<String>,
-    Form(f): Form<StepForm>,
-) -> Result<Response, PageError> {
-    check_csrf(&v, &f.csrf)?;
-    let r = svc::decide_as(
-        &app.store,
-        &v.actor(),
-        "web",
-        &key,
-        false,
-        Some(&f.note),
-        &app.services.clock,
-    )
-    .await;
-    after(&key, r.map(|_| "returned"))
-}
-
-async fn launch(
-    State(app): State<AppState>,
-    PageUser(v): PageUser,
-    Path(key): Path<String>,
-    Form(f): Form<StepForm>,
-) -> Result<Response, PageError> {
-    check_csrf(&v, &f.csrf)?;
-    let (line, _) = svc::get_as(&app.store, &v.actor(), &key).await?;
-    let settings = &app.services.settings.campaigns;
+/// Takes `step` on campaign `key` as the viewer (the services check the
+/// right, the bank-wide scope, the maker-checker rule and audit); what
+/// happened, for the page's notice.
+async fn take(
+    app: &AppState,
+    v: &Viewer,
+    key: &str,
+    step: Step,
+    note: &str,
+) -> Result<&'static str, ServiceError> {
+    let actor = v.actor();
     let clock = &app.services.clock;
-    let planned = match svc::plan_campaign(&app.store, settings, line.campaign, clock).await {
-        Ok(p) => p,
-        Err(_) => {
-            return after(
-                &key,
-                Err(ServiceError::invalid("campaign", "cannot be planned")),
-            )
+    match step {
+        Step::Submit => svc::submit_as(&app.store, &actor, "web", key, clock)
+            .await
+            .map(|_| "submitted"),
+        Step::Approve | Step::Return => {
+            let approve = step == Step::Approve;
+            svc::decide_as(&app.store, &actor, "web", key, approve, Some(note), clock)
+                .await
+                .map(|_| if approve { "approved" } else { "returned" })
         }
-    };
-    let r = svc::launch_as(&app.store, settings, &v.actor(), "web", &planned, clock).await;
-    after(&key, r.map(|_| "launched"))
+        Step::Launch => {
+            let (line, _) = svc::get_as(&app.store, &actor, key).await?;
+            let settings = &app.services.settings.campaigns;
+            let Ok(planned) = svc::plan_campaign(&app.store, settings, line.campaign, clock).await
+            else {
+                return Err(ServiceError::invalid("campaign", "cannot be planned"));
+            };
+            svc::launch_as(&app.store, settings, &actor, "web", &planned, clock)
+                .await
+                .map(|_| "launched")
+        }
+    }
+}
+
+/// POST `/campaigns/{key}/{step}`: one step, then back to the campaign's
+/// page (303) with what happened or why not; an unknown step is not found.
+async fn step(
+    State(app): State<AppState>,
+    PageUser(v): PageUser,
+    Path((key, step)): Path<(String, String)>,
+    Form(f): Form<StepForm>,
+) -> Result<Response, PageError> {
+    let step = Step::parse(&step).ok_or(PageError::NotFound)?;
+    check_csrf(&v, &f.csrf)?;
+    after(&key, take(&app, &v, &key, step, &f.note).await)
 }

@@ -987,13 +987,47 @@ fn tolerance_words(code: &str, zh: bool) -> String {
     }
 }
 
+/// The derived profile's sentences name amounts as analytics writes them
+/// (`¥1234.56`, `¥-70.72`): each is shown through [`present::yuan`]
+/// (`¥1,234.56`, `-¥70.72`), the one way money is shown.
+fn amounts(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut rest = text;
+    while let Some(i) = rest.find('¥') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + '¥'.len_utf8()..];
+        let neg = after.starts_with('-');
+        let num = after.strip_prefix('-').unwrap_or(after);
+        let whole = num.bytes().take_while(u8::is_ascii_digit).count();
+        let cents = num[whole..]
+            .strip_prefix('.')
+            .filter(|c| c.len() >= 2 && c.as_bytes()[..2].iter().all(u8::is_ascii_digit));
+        let minor = cents.and_then(|c| {
+            let major: i64 = num[..whole].parse().ok()?;
+            major.checked_mul(100)?.checked_add(c[..2].parse().ok()?)
+        });
+        match (minor, cents) {
+            (Some(m), Some(c)) if whole > 0 => {
+                out.push_str(&present::yuan(if neg { -m } else { m }));
+                rest = &c[2..];
+            }
+            _ => {
+                out.push('¥');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 fn derived_view(d: &rapport_analytics::profile::DerivedProfile, zh: bool) -> DerivedView {
     let pick = |en: &str, z: &str| if zh { z.to_string() } else { en.to_string() };
     DerivedView {
         as_of: d.as_of.to_string(),
         stage: pick(d.lifecycle.stage_en, d.lifecycle.stage_zh),
         stage_code: d.lifecycle.stage_en.to_string(),
-        stage_why: pick(&d.lifecycle.en, &d.lifecycle.zh),
+        stage_why: amounts(&pick(&d.lifecycle.en, &d.lifecycle.zh)),
         channels: pick(&d.channels.en, &d.channels.zh),
         channel_shares: d
             .channels
@@ -1030,7 +1064,7 @@ fn derived_view(d: &rapport_analytics::profile::DerivedProfile, zh: bool) -> Der
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default(),
                 on: e.on.to_string(),
-                text: pick(&e.en, &e.zh),
+                text: amounts(&pick(&e.en, &e.zh)),
                 evidence: e
                     .evidence
                     .iter()
@@ -1166,9 +1200,8 @@ async fn recommendation_views(
     Ok((views, scores))
 }
 
-/// A segment's name (and what it is) in the viewer's language: a tier by
-/// the catalogue, others by their stored name and the description's line
-/// in that language (descriptions are stored English, then Chinese).
+/// A segment's name (and what it is) in the viewer's language, from the
+/// one source of segment names ([`super::segments::words`]).
 fn segment_words(
     t: &Tr,
     s: &Map<String, Value>,
@@ -1181,20 +1214,7 @@ fn segment_words(
         .find(|x| x.code == code)
         .map(|x| x.description.as_str())
         .unwrap_or_default();
-    let (en, zh) = desc.split_once('\n').unwrap_or((desc, ""));
-    if crate::i18n::has(&format!("code.tier.{code}")) {
-        return (present::word(t, "tier", code), pick(t, zh, en));
-    }
-    match t.lang {
-        Lang::ZhCn if !zh.is_empty() => (
-            zh.split(['。', '，', '：'])
-                .next()
-                .unwrap_or(zh)
-                .to_string(),
-            zh.to_string(),
-        ),
-        _ => (name.to_string(), en.to_string()),
-    }
+    super::segments::words(t, code, name, desc)
 }
 
 async fn customer_page(
@@ -1263,7 +1283,7 @@ async fn customer_page(
             "c360.tier",
             p.tier
                 .as_deref()
-                .map(|x| present::word(&t, "tier", x))
+                .map(|x| present::word(&t, "segment", x))
                 .unwrap_or_default(),
         ),
         (

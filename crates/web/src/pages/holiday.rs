@@ -96,19 +96,6 @@ pub const TEXTS: &[Text] = &[
     ("code.holiday_need.travel", "节日出行客户", "holiday travellers"),
     ("code.interval_method.t_mean95", "历年均值 95% t 区间", "95% t-interval over the years"),
     ("code.interval_method.min_max", "历年最小至最大", "lowest to highest year"),
-    ("code.demand_segment.all", "全部客户", "All customers"),
-    ("code.demand_segment.tier:mass", "大众客户", "Mass"),
-    ("code.demand_segment.tier:affluent", "富裕客户", "Affluent"),
-    ("code.demand_segment.tier:high_net_worth", "高净值客户", "High net worth"),
-    ("code.demand_segment.rule:senior_wealth", "银发财富客户", "Senior wealth customers"),
-    ("code.demand_segment.rule:young_digital", "年轻数字化客户", "Young digital customers"),
-    (
-        "code.demand_segment.rule:payroll_thin_buffer",
-        "代发工资但储蓄薄弱客户",
-        "Payroll customers with a thin buffer",
-    ),
-    ("code.demand_segment.rule:at_risk_valuable", "高价值风险客户", "Valuable customers at risk"),
-    ("code.demand_segment.rule:credit_stretched", "用信紧张客户", "Credit-stretched customers"),
 ];
 
 pub fn routes() -> Router<AppState> {
@@ -186,18 +173,10 @@ struct HolidayPage {
     can_save: bool,
 }
 
-/// A stored segment's code as words: the catalogue's
-/// `code.demand_segment.<code>`, a cluster by its number, otherwise its
-/// stored name.
+/// A stored segment's code as words (the segments page's one source of
+/// segment names).
 fn segment_word(t: &Tr, code: &str, name: &str) -> String {
-    let key = format!("code.demand_segment.{code}");
-    if crate::i18n::has(&key) {
-        return t.s(&key).to_string();
-    }
-    match code.strip_prefix("cluster:") {
-        Some(n) => format!("{} {n}", t.s("holiday.cluster")),
-        None => name.to_string(),
-    }
+    super::segments::words(t, code, name, "").0
 }
 
 fn uplift(u: Option<f64>) -> String {

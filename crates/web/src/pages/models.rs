@@ -39,10 +39,10 @@ pub const TEXTS: &[Text] = &[
     ("models.status", "状态", "Status"),
     ("models.active", "生效中", "Active"),
     ("models.inactive", "未生效", "Inactive"),
-    ("models.auc", "AUC", "AUC"),
-    ("models.ks", "KS", "KS"),
-    ("models.gini", "基尼系数", "Gini"),
-    ("models.latest_psi", "最近 PSI", "Latest PSI"),
+    ("models.auc", "区分度 AUC", "AUC (ranking power)"),
+    ("models.ks", "区分力 KS", "KS (separation)"),
+    ("models.gini", "基尼系数 Gini", "Gini coefficient"),
+    ("models.latest_psi", "最近人群稳定性 PSI", "Latest stability (PSI)"),
     ("models.population", "训练人群", "Training population"),
     ("models.events", "事件数", "Events"),
     ("models.observation", "观察日", "Observation date"),
@@ -55,7 +55,12 @@ pub const TEXTS: &[Text] = &[
     ("models.month", "月份", "Month"),
     ("models.scored_on", "评分日", "Scored as of"),
     ("models.scored", "评分客户数", "Customers scored"),
-    ("models.psi", "PSI", "PSI"),
+    ("models.psi", "人群稳定性 PSI", "Stability (PSI)"),
+    (
+        "models.legend",
+        "指标说明：AUC（区分度）为模型把会发生事件的客户排在不会发生的客户之前的概率，0.5 相当于随机，越接近 1 越好；KS（区分力）为两类客户累计分布的最大差距；基尼系数 Gini = 2 × AUC − 1；PSI（人群稳定性指数）衡量评分人群相对训练人群的变化。",
+        "The measures: AUC (ranking power) is the chance that the model ranks a customer who has the event above one who does not (0.5 is chance, closer to 1 is better); KS (separation) is the largest gap between the two groups' cumulative distributions; the Gini coefficient is 2 × AUC − 1; PSI (population stability index) measures how far the scored population moved from the training population.",
+    ),
     ("models.psi_level", "判断", "Reading"),
     ("models.psi_note", "PSI < 0.1 稳定；0.1–0.25 需关注；≥ 0.25 显著漂移。", "PSI below 0.1 is stable; 0.1–0.25 is a shift to watch; 0.25 or more is drift."),
     ("models.no_drift", "尚无评分记录。", "No scoring recorded yet."),
@@ -255,12 +260,17 @@ fn version_row(t: &Tr, app: &AppState, v: &VersionView) -> VersionRow {
     // four ticks are whole tenths.
     let highest = points.iter().map(|(_, p)| *p).fold(0.0, f64::max);
     let top = (highest / 0.4).ceil().max(1.0) * 0.4;
-    let title = format!("{} v{} · PSI", kind_word(t, &v.kind), v.version);
+    let title = format!(
+        "{} v{} · {}",
+        kind_word(t, &v.kind),
+        v.version,
+        t.s("models.psi")
+    );
     let drift_chart = charts::lines(
         &title,
         t.s("models.no_drift"),
         &[Series {
-            name: "PSI".into(),
+            name: t.s("models.psi").into(),
             colour: charts::colour("watch"),
             points,
         }],

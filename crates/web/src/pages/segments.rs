@@ -55,6 +55,36 @@ pub const TEXTS: &[Text] = &[
     ("code.segment_kind.cluster", "聚类", "cluster"),
     ("code.segment_kind.holiday", "节日需求", "holiday need"),
     ("code.segment_kind.holiday_need", "节日需求", "holiday need"),
+    ("seg.cluster", "聚类客群", "Cluster"),
+    (
+        "seg.holiday_window",
+        "{holiday}{year}：节前 {days} 天起的窗口 {from} 至 {to}；数据截至 {data}",
+        "{holiday} {year}: window {from} to {to} ({days} pre-holiday days); data up to {data}",
+    ),
+    (
+        "seg.holiday_def.liquidity",
+        "预计节日支出（历年节日窗口内支出、取现与转出的均值，与按客户近期日均支出 × 预测增幅 × 窗口天数估算，取较大者）超过当前活期、储蓄与定期存款余额的客户",
+        "expected holiday outflow (the larger of the mean outflow in past holiday windows and the recent daily outflow × the forecast uplift × the window days) above the current, savings and term-deposit balances",
+    ),
+    (
+        "seg.holiday_def.card_limit",
+        "持有信用卡且最近账单金额加预计节日刷卡支出超过额度 90% 的客户；无账单数据时为历年节日刷卡最多的 10% 客户",
+        "customers whose latest card bill plus the expected holiday card spending exceeds 90% of the limit; without statements, the 10% who spent most in past holiday windows",
+    ),
+    (
+        "seg.holiday_def.travel",
+        "历年节日窗口内有出行类消费的客户",
+        "customers with travel spending in the holiday window of any past year",
+    ),
+    (
+        "seg.kmeans",
+        "K 均值聚类：第 {n} 类（共 {k} 类，按规模排序），特征经标准化；随机种子 {seed}",
+        "k-means cluster {n} of {k} (by size) on standardised features; seed {seed}",
+    ),
+    // The one catalogue of segment names (every page, CSV and the API):
+    // the tiers and the whole bank. Rule segments are named by their file
+    // (`name`, `name_zh`), clusters by their generated words.
+    ("code.segment.all", "全部客户", "All customers"),
     ("code.segment.tier:mass", "大众客户", "Mass"),
     ("code.segment.tier:affluent", "富裕客户", "Affluent"),
     (
@@ -70,37 +100,119 @@ pub fn routes() -> Router<AppState> {
         .route("/segments/{code}", get(members))
 }
 
-/// A segment's name and description in `t`'s language: the catalogue's
-/// `code.segment.<code>`, else the segment file's Chinese name for a rule
-/// segment, else the stored name; the stored description holds the English
-/// sentence and, on its second line, the Chinese one.
+/// A segment's name and description in `t`'s language: the one source of
+/// segment names for every page, CSV and the API's display names.
+///
+/// The name is the catalogue's `code.segment.<code>` (tiers, the shipped
+/// rule segments, the whole bank); otherwise, in Chinese, the generated
+/// Chinese name that opens the Chinese line of the stored description
+/// (`名称：…`, clusters and rule segments), the segment file's Chinese name
+/// of a rule segment, or a cluster by its number; in English the stored
+/// name. The stored description holds the English sentence and, on its
+/// second line, the Chinese one.
 pub fn words(t: &Tr, code: &str, name: &str, description: &str) -> (String, String) {
     let zh = t.lang == Lang::ZhCn;
+    let mut lines = description.lines();
+    let en_line = lines.next().unwrap_or_default().to_string();
+    let zh_line = lines.next().map(str::to_string).filter(|l| !l.is_empty());
     let key = format!("code.segment.{code}");
-    // The holiday page's catalogue names the shipped rule segments too.
-    let demand = format!("code.demand_segment.{code}");
+    if let Some((holiday, year, need)) = holiday_need(code) {
+        // A holiday need segment: `holiday:<holiday>:<year>:<need>`.
+        let h = word(t, "holiday", holiday);
+        let name = match t.lang {
+            Lang::ZhCn => format!("{h}{year}：{}", word(t, "holiday_need", need)),
+            Lang::En => format!("{h} {year}: {}", word(t, "holiday_need", need)),
+        };
+        return (
+            name,
+            holiday_window(t, &h, year, &en_line).unwrap_or(en_line),
+        );
+    }
     let name = if crate::i18n::has(&key) {
         t.s(&key).to_string()
-    } else if crate::i18n::has(&demand) {
-        t.s(&demand).to_string()
-    } else if zh {
-        SegmentConfig::default_config()
-            .rules
-            .iter()
-            .find(|r| r.code == code && !r.name_zh.is_empty())
-            .map(|r| r.name_zh.clone())
-            .unwrap_or_else(|| name.to_string())
+    } else if !zh && !name.is_empty() {
+        name.to_string()
+    } else if let Some(n) = zh_line
+        .as_deref()
+        .and_then(|l| l.split_once('：'))
+        .map(|(n, _)| n.trim())
+        .filter(|n| !n.is_empty())
+    {
+        n.to_string()
+    } else if let Some(n) = SegmentConfig::default_config()
+        .rules
+        .iter()
+        .find(|r| Some(r.code.as_str()) == code.strip_prefix("rule:") && !r.name_zh.is_empty())
+        .map(|r| r.name_zh.clone())
+        .filter(|_| zh)
+    {
+        n
+    } else if let Some(n) = code.strip_prefix("cluster:") {
+        format!("{} {n}", t.s("seg.cluster"))
     } else {
         name.to_string()
     };
-    let mut lines = description.lines();
-    let en = lines.next().unwrap_or_default().to_string();
-    let zh_line = lines.next().map(str::to_string);
     let description = match (zh, zh_line) {
         (true, Some(z)) => z,
-        _ => en,
+        _ => en_line,
     };
     (name, description)
+}
+
+/// `holiday:<holiday>:<year>:<need>` → (holiday, year, need).
+fn holiday_need(code: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = code.strip_prefix("holiday:")?.split(':');
+    let (h, y, n) = (parts.next()?, parts.next()?, parts.next()?);
+    parts.next().is_none().then_some((h, y, n))
+}
+
+/// A holiday need segment's stored description (`National Day 2026:
+/// window A to B (N pre-holiday days); data up to D`) in `t`'s language.
+fn holiday_window(t: &Tr, holiday: &str, year: &str, stored: &str) -> Option<String> {
+    let rest = stored.split_once(": window ")?.1;
+    let (from, rest) = rest.split_once(" to ")?;
+    let (to, rest) = rest.split_once(" (")?;
+    let (days, rest) = rest.split_once(" pre-holiday days); data up to ")?;
+    Some(
+        t.s("seg.holiday_window")
+            .replace("{holiday}", holiday)
+            .replace("{year}", year)
+            .replace("{from}", from)
+            .replace("{to}", to)
+            .replace("{days}", days)
+            .replace("{data}", rest.trim()),
+    )
+}
+
+/// A segment's definition as shown: a rule's or a tier's expression as
+/// written; a cluster's (stored as an English sentence, `k-means cluster 2
+/// of 5 (by size) on standardised …; seed 42`) in the viewer's language,
+/// its features being named in the description; a holiday need segment's
+/// in words of the catalogue.
+pub fn definition(t: &Tr, code: &str, kind: &str, stored: &str) -> String {
+    if let Some((_, _, need)) = holiday_need(code) {
+        let key = format!("seg.holiday_def.{need}");
+        if crate::i18n::has(&key) {
+            return t.s(&key).to_string();
+        }
+    }
+    let parsed = (kind == "cluster")
+        .then(|| stored.strip_prefix("k-means cluster "))
+        .flatten()
+        .and_then(|rest| {
+            let (n, rest) = rest.split_once(" of ")?;
+            let (k, _) = rest.split_once(' ')?;
+            let (_, seed) = rest.rsplit_once("; seed ")?;
+            Some((n.trim(), k.trim(), seed.trim()))
+        });
+    match parsed {
+        Some((n, k, seed)) if t.lang == Lang::ZhCn => t
+            .s("seg.kmeans")
+            .replace("{n}", n)
+            .replace("{k}", k)
+            .replace("{seed}", seed),
+        _ => stored.to_string(),
+    }
 }
 
 pub struct SegmentView {
@@ -135,6 +247,7 @@ async fn segments(
         .into_iter()
         .map(|s| {
             let (name, description) = words(&t, &s.code, &s.name, &s.description);
+            let definition = definition(&t, &s.code, &s.kind, &s.definition);
             SegmentView {
                 href: format!("/segments/{}", enc(&s.code)),
                 size: s.members,
@@ -142,7 +255,7 @@ async fn segments(
                 kind: word(&t, "segment_kind", &s.kind),
                 code: s.code,
                 name,
-                definition: s.definition,
+                definition,
                 description,
             }
         })
