@@ -208,6 +208,9 @@ pub struct CaseView {
     pub resolution: rapport_engage::sla::SlaStatus,
     pub escalations: Vec<EscalationRow>,
     pub events: Vec<rapport_store::CaseEventRow>,
+    /// What was sent to the customer (responses, the CSAT survey) with its
+    /// delivery state.
+    pub messages: Vec<rapport_store::case_queries::CaseMessage>,
 }
 
 fn pauses(raw: &[(NaiveDateTime, Option<NaiveDateTime>)]) -> Vec<Pause> {
@@ -223,8 +226,19 @@ pub async fn sla_of(
     c: &CaseRow,
     now: NaiveDateTime,
 ) -> Result<[rapport_engage::sla::SlaStatus; 2]> {
+    sla_with(s, c, &store.case_pauses(c.id).await?, now)
+}
+
+/// The two SLA clocks of case `c` with its pauses read already (a queue
+/// reads the pauses of all its cases in one query).
+pub fn sla_with(
+    s: &CaseSettings,
+    c: &CaseRow,
+    raw_pauses: &[(NaiveDateTime, Option<NaiveDateTime>)],
+    now: NaiveDateTime,
+) -> Result<[rapport_engage::sla::SlaStatus; 2]> {
     let severity = Severity::parse(&c.severity).unwrap_or(Severity::Medium);
-    let p = pauses(&store.case_pauses(c.id).await?);
+    let p = pauses(raw_pauses);
     let granted = usize::try_from(c.sla_extensions).unwrap_or(0);
     status(
         &s.sla.extended(granted),
@@ -249,6 +263,7 @@ pub async fn view(store: &Store, s: &CaseSettings, clock: &Clock, id: i64) -> Re
     Ok(CaseView {
         escalations: store.case_escalations(id).await?,
         events: store.case_events(id).await?,
+        messages: store.case_messages(id).await?,
         case,
         first_response,
         resolution,
@@ -265,6 +280,9 @@ pub struct StepReport {
     /// The step asked a manager to approve the closure (a high or critical
     /// complaint) instead of closing.
     pub closure_requested: bool,
+    /// A response: the message queued to the customer, or why none was.
+    pub response: Option<Queued>,
+    pub response_not_sent: Option<NotSent>,
 }
 
 /// Applies one workflow step as `actor`, unchecked: the adapters go through
@@ -420,98 +438,189 @@ async fn after_resolution(
         .await?;
     report.follow_up_task = Some(task);
 
-    // The CSAT survey goes by SMS (else e-mail) as a service message.
-    let Some(point) = point else {
-        report.csat_blocked = Some("no contact point".into());
-        return Ok(());
-    };
-    let (channel, address) = match (&point.phone, &point.email) {
-        (Some(p), _) if !p.trim().is_empty() => (SendChannel::Sms, p.clone()),
-        (_, Some(e)) if !e.trim().is_empty() => (SendChannel::Email, e.clone()),
-        _ => {
-            report.csat_blocked = Some("no phone or e-mail on file".into());
-            return Ok(());
-        }
-    };
-    let consents = crate::consents::consents(store, case.customer_id).await?;
-    let dnd = store.do_not_disturb(case.customer_id).await?;
-    let d = decide(
-        &s.policy,
-        &consents,
-        dnd,
-        &[],
-        channel,
-        Purpose::Service,
-        at,
-    );
-    let send_at = if d.code == rapport_engage::SendDecisionCode::QuietHours {
-        d.defer_until.unwrap_or(at)
-    } else {
-        at
-    };
-    store
-        .log_contact_decisions(
-            &[ContactDecisionRow {
-                customer_id: case.customer_id,
-                channel: channel.as_str().into(),
-                purpose: "service".into(),
-                send_at: at,
-                allowed: d.allowed,
-                code: d.code.as_str().into(),
-                defer_until: d.defer_until,
-                reason: format!("{} / {}", d.reason_en, d.reason_zh),
-                context: format!("case:{}:csat", case.id),
-                decided_by: "case".into(),
-            }],
-            clock.now(),
-        )
-        .await?;
-    if !d.allowed && d.code != rapport_engage::SendDecisionCode::QuietHours {
-        report.csat_blocked = Some(format!("{} / {}", d.reason_en, d.reason_zh));
-        return Ok(());
-    }
+    // The CSAT survey goes as a service message (SMS, else e-mail).
     let mut bytes = [0u8; rapport_engage::survey::TOKEN_BYTES];
     rand::rng().fill_bytes(&mut bytes);
     let token = rapport_engage::survey::token_from_bytes(&bytes);
     let link = format!("{}/s/{token}", s.public_url);
-    let (lang, subject, body) = match point.language.as_deref() {
-        Some(l) if l.starts_with("en") => (
-            "en",
-            "How did we handle your complaint?",
-            format!("Your complaint #{} is resolved. How did we do? Two questions: {link} (the link works once)", case.id),
-        ),
-        _ => (
-            "zh",
-            "您的投诉处理满意吗？",
-            format!("您的投诉（编号{}）已处理完毕。请用一分钟评价我们的处理：{link}（链接仅可使用一次）", case.id),
-        ),
+    let sent = send_to_customer(
+        store,
+        clock,
+        &s.policy,
+        case,
+        &format!("case-{}.csat.{}", case.id, case.reopen_count),
+        &format!("case:{}:csat", case.id),
+        |lang| match lang {
+            "en" => (
+                "How did we handle your complaint?".to_string(),
+                format!("Your complaint #{} is resolved. How did we do? Two questions: {link} (the link works once)", case.id),
+            ),
+            _ => (
+                "您的投诉处理满意吗？".to_string(),
+                format!("您的投诉（编号{}）已处理完毕。请用一分钟评价我们的处理：{link}（链接仅可使用一次）", case.id),
+            ),
+        },
+        Some(&NewInvitation {
+            customer_id: case.customer_id,
+            survey: "csat_after_case".into(),
+            token_sha256: crate::access::token_hash(&token),
+            expires_at: clock.now() + Duration::days(s.survey_valid_days),
+        }),
+    )
+    .await?;
+    match sent {
+        Ok(m) => report.csat_message = Some(m.message),
+        Err(n) => {
+            store
+                .note_case(
+                    case.id,
+                    "resolved",
+                    "case",
+                    "csat_unsent",
+                    Some(&n.code),
+                    at,
+                )
+                .await?;
+            report.csat_blocked = Some(n.reason);
+        }
+    }
+    Ok(())
+}
+
+/// The channels a service message to a case's customer tries, in order
+/// (each needs its address on file and the contact policy's yes).
+const SERVICE_CHANNELS: [SendChannel; 2] = [SendChannel::Sms, SendChannel::Email];
+
+/// A message queued for a case's customer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Queued {
+    /// The outbox message (the dispatcher sends it; its state is the delivery state).
+    pub message: i64,
+    pub channel: String,
+    /// `zh` or `en`: the customer's language.
+    pub lang: String,
+    /// Held by quiet hours until then (local time).
+    pub deferred_until: Option<NaiveDateTime>,
+}
+
+/// Why nothing was sent to a case's customer: a code shown as words
+/// (`no_contact_point`, `no_address`, or the contact policy's decision on
+/// the first channel with an address: `no_consent`, `consent_refused`,
+/// `consent_revoked`, `do_not_disturb`) and the reason, English / Chinese.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NotSent {
+    pub code: String,
+    pub reason: String,
+}
+
+/// The customer's language for messages: `en` when their recorded language
+/// is English, else `zh`.
+pub fn customer_lang(point: Option<&rapport_store::ContactPoint>) -> &'static str {
+    match point.and_then(|p| p.language.as_deref()) {
+        Some(l) if l.trim().to_ascii_lowercase().starts_with("en") => "en",
+        _ => "zh",
+    }
+}
+
+/// Queues a service message to the customer of `case` in their language
+/// (`compose` gives the subject and body for `zh` or `en`) on the first of
+/// [`SERVICE_CHANNELS`] with an address whose send the contact policy
+/// allows (consent for service messages, do-not-disturb; quiet hours defer
+/// it to their end). Every decision taken is logged under `context`. The
+/// dispatcher sends it and checks the policy again when it does. `Err`
+/// when no channel may carry it, with the reason — never silently.
+#[allow(clippy::too_many_arguments)]
+async fn send_to_customer(
+    store: &Store,
+    clock: &Clock,
+    policy: &ContactPolicy,
+    case: &CaseRow,
+    key: &str,
+    context: &str,
+    compose: impl Fn(&str) -> (String, String),
+    invitation: Option<&NewInvitation>,
+) -> Result<std::result::Result<Queued, NotSent>> {
+    let at = clock.local();
+    let Some(point) = store.contact_points_of(case.customer_id).await? else {
+        return Ok(Err(NotSent {
+            code: "no_contact_point".into(),
+            reason: "the customer has no contact details / 客户没有联系方式".into(),
+        }));
     };
+    let consents = crate::consents::consents(store, case.customer_id).await?;
+    let dnd = store.do_not_disturb(case.customer_id).await?;
+    let mut decisions = Vec::new();
+    let mut refused: Option<NotSent> = None;
+    let mut chosen = None;
+    for channel in SERVICE_CHANNELS {
+        let address = match channel {
+            SendChannel::Sms => point.phone.clone(),
+            SendChannel::Email => point.email.clone(),
+            _ => None,
+        };
+        let Some(address) = address.filter(|a| !a.trim().is_empty()) else {
+            continue;
+        };
+        let d = decide(policy, &consents, dnd, &[], channel, Purpose::Service, at);
+        decisions.push(ContactDecisionRow {
+            customer_id: case.customer_id,
+            channel: channel.as_str().into(),
+            purpose: "service".into(),
+            send_at: at,
+            allowed: d.allowed,
+            code: d.code.as_str().into(),
+            defer_until: d.defer_until,
+            reason: format!("{} / {}", d.reason_en, d.reason_zh),
+            context: context.to_string(),
+            decided_by: "case".into(),
+        });
+        if d.allowed || d.code == rapport_engage::SendDecisionCode::QuietHours {
+            let defer = (!d.allowed).then_some(d.defer_until.unwrap_or(at));
+            chosen = Some((channel, address, defer));
+            break;
+        }
+        refused.get_or_insert(NotSent {
+            code: d.code.as_str().into(),
+            reason: format!("{} / {}", d.reason_en, d.reason_zh),
+        });
+    }
+    if !decisions.is_empty() {
+        store.log_contact_decisions(&decisions, clock.now()).await?;
+    }
+    let Some((channel, address, defer)) = chosen else {
+        return Ok(Err(refused.unwrap_or(NotSent {
+            code: "no_address".into(),
+            reason: "no phone or e-mail on file / 没有手机号码或电子邮箱".into(),
+        })));
+    };
+    let lang = customer_lang(Some(&point));
+    let (subject, body) = compose(lang);
+    let send_at = defer.unwrap_or(at);
     let id = store
         .enqueue_message(
             &NewMessage {
                 customer_id: case.customer_id,
                 channel: channel.as_str().into(),
                 purpose: "service".into(),
-                idempotency_key: format!("case-{}.csat.{}", case.id, case.reopen_count),
+                idempotency_key: key.to_string(),
                 address,
                 lang: lang.into(),
-                subject: Some(subject.into()),
+                subject: Some(subject),
                 body,
                 scheduled_at: send_at,
                 window_end: send_at + Duration::days(7),
             },
-            Some(&NewInvitation {
-                customer_id: case.customer_id,
-                survey: "csat_after_case".into(),
-                token_sha256: crate::access::token_hash(&token),
-                expires_at: clock.now() + Duration::days(s.survey_valid_days),
-            }),
+            invitation,
             &format!("case {}", case.id),
             clock.now(),
         )
         .await?;
-    report.csat_message = Some(id);
-    Ok(())
+    Ok(Ok(Queued {
+        message: id,
+        channel: channel.as_str().into(),
+        lang: lang.into(),
+        deferred_until: defer,
+    }))
 }
 
 /// What a sweep raised.
@@ -616,12 +725,15 @@ pub async fn metrics(
     let (mut resolved, mut reopened) = (0usize, 0usize);
     let mut by_cat = std::collections::BTreeMap::<String, usize>::new();
     let mut by_cause = std::collections::BTreeMap::<String, usize>::new();
+    let ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
+    let all_pauses = store.case_pauses_of(&ids).await?;
+    let none = Vec::new();
     for c in &cases {
         *by_cat.entry(c.category.clone()).or_default() += 1;
         if let Some(rc) = &c.root_cause {
             *by_cause.entry(rc.clone()).or_default() += 1;
         }
-        let [f, r] = sla_of(store, s, c, now).await?;
+        let [f, r] = sla_with(s, c, all_pauses.get(&c.id).unwrap_or(&none), now)?;
         if c.first_response_at.is_some() {
             fr.push(f.elapsed_minutes);
         }
@@ -787,8 +899,7 @@ pub async fn read_case(
     via: &str,
     id: i64,
 ) -> ServiceResult<CaseView> {
-    actor.require(Permission::WorkCases)?;
-    let c = case_in_scope(store, actor, id).await?;
+    let c = workable_case(store, actor, id).await?;
     let view = view(store, s, clock, id)
         .await
         .map_err(ServiceError::Internal)?;
@@ -883,8 +994,7 @@ pub async fn step_case(
     id: i64,
     action: &CaseAction,
 ) -> ServiceResult<StepReport> {
-    actor.require(Permission::WorkCases)?;
-    let c = case_in_scope(store, actor, id).await?;
+    let c = workable_case(store, actor, id).await?;
     if let Some(state) = CaseState::parse(&c.state) {
         if let Err(e) = transition(state, action, &s.taxonomy) {
             return Err(ServiceError::InvalidTransition(format!(
@@ -1103,8 +1213,7 @@ pub async fn reclassify_case(
     to: &str,
     reason: &str,
 ) -> ServiceResult<Reclassified> {
-    actor.require(Permission::WorkCases)?;
-    let c = case_in_scope(store, actor, id).await?;
+    let c = workable_case(store, actor, id).await?;
     let to_cat = ComplaintCategory::parse(to).ok_or_else(|| {
         ServiceError::invalid(
             "category",
@@ -1200,8 +1309,7 @@ pub async fn extend_case(
     id: i64,
     reason: &str,
 ) -> ServiceResult<Extended> {
-    actor.require(Permission::WorkCases)?;
-    let c = case_in_scope(store, actor, id).await?;
+    let c = workable_case(store, actor, id).await?;
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(ServiceError::invalid(
@@ -1270,11 +1378,16 @@ pub async fn extend_case(
 /// The longest response text kept with a case's history.
 const RESPONSE_MAX_CHARS: usize = 2000;
 
-/// Records the response given to the customer on case `id` as `actor` (who
-/// needs [`Permission::WorkCases`] and the case in scope): the `respond`
-/// step, which stops the first-response clock at its first use, with the
-/// text kept on the step's event (the case history shows it). The text is
-/// required; audited.
+/// Responds to the customer on case `id` as `actor` (who needs
+/// [`Permission::WorkCases`] and the case in scope): the `respond` step,
+/// which stops the first-response clock at its first use, with the text
+/// kept on the step's event (the case history shows it), and the text SENT
+/// to the customer as a service message in their language on a channel the
+/// contact policy allows ([`send_to_customer`]; the outbox and the
+/// dispatcher carry it, and the case shows its delivery state). When no
+/// channel may carry it the response is still recorded, and a
+/// `response_unsent` event keeps why (the report says so too). The text is
+/// required; audited (`case.step` and `case.respond`).
 pub async fn respond_case(
     store: &Store,
     s: &CaseSettings,
@@ -1284,8 +1397,7 @@ pub async fn respond_case(
     id: i64,
     message: &str,
 ) -> ServiceResult<StepReport> {
-    actor.require(Permission::WorkCases)?;
-    let c = case_in_scope(store, actor, id).await?;
+    let c = workable_case(store, actor, id).await?;
     let message = message.trim();
     if message.is_empty() {
         return Err(ServiceError::invalid(
@@ -1300,7 +1412,7 @@ pub async fn respond_case(
         ));
     }
     check_step(s, &c, &CaseAction::Respond)?;
-    finish_step(
+    let mut report = finish_step(
         store,
         s,
         clock,
@@ -1310,7 +1422,79 @@ pub async fn respond_case(
         &CaseAction::Respond,
         Some(message),
     )
+    .await?;
+    // The n-th response of the case is its message `case-ID.response.n`.
+    let n = store
+        .case_events(id)
+        .await?
+        .iter()
+        .filter(|e| e.action == "respond")
+        .count();
+    let (zh_kind, en_kind) = match c.kind.as_str() {
+        "request" => ("服务请求", "request"),
+        "inquiry" => ("咨询", "enquiry"),
+        _ => ("投诉", "complaint"),
+    };
+    let sent = send_to_customer(
+        store,
+        clock,
+        &s.policy,
+        &c,
+        &format!("case-{id}.response.{n}"),
+        &format!("case:{id}:response:{n}"),
+        |lang| match lang {
+            "en" => (
+                format!("Our reply to your {en_kind} #{id}"),
+                format!("About your {en_kind} #{id}: {message}"),
+            ),
+            _ => (
+                format!("关于您的{zh_kind}（编号{id}）的答复"),
+                format!("您好，关于您的{zh_kind}（编号{id}）：{message}"),
+            ),
+        },
+        None,
+    )
     .await
+    .map_err(|e| invalid_unless_store("message", e))?;
+    match &sent {
+        Ok(q) => report.response = Some(q.clone()),
+        Err(n) => {
+            store
+                .note_case(
+                    id,
+                    &report.state,
+                    actor.name(),
+                    "response_unsent",
+                    Some(&n.code),
+                    clock.local(),
+                )
+                .await?;
+            report.response_not_sent = Some(n.clone());
+        }
+    }
+    store
+        .append_audit(&[entry_for(
+            actor,
+            "case.respond",
+            "case",
+            Some(id.to_string()),
+            Some(c.customer_id),
+            match &sent {
+                Ok(q) => json!({ "via": via, "sent": true, "message": q.message,
+                                 "channel": q.channel, "lang": q.lang }),
+                Err(n) => json!({ "via": via, "sent": false, "why": n.code }),
+            },
+        )])
+        .await?;
+    Ok(report)
+}
+
+/// The case `id` as an actor who may work cases sees it: the right
+/// ([`Permission::WorkCases`]) and the case in scope — the opening of every
+/// use case that changes a case.
+async fn workable_case(store: &Store, actor: &Actor, id: i64) -> ServiceResult<CaseRow> {
+    actor.require(Permission::WorkCases)?;
+    case_in_scope(store, actor, id).await
 }
 
 /// Refused with the workflow's words (both languages) when `action` is not
@@ -1358,8 +1542,7 @@ pub async fn request_closure(
     id: i64,
     note: &str,
 ) -> ServiceResult<StepReport> {
-    actor.require(Permission::WorkCases)?;
-    let c = case_in_scope(store, actor, id).await?;
+    let c = workable_case(store, actor, id).await?;
     check_step(s, &c, &CaseAction::Close)?;
     let note = note.trim();
     if !needs_closure_approval(&c) {
@@ -1596,13 +1779,19 @@ pub async fn queue(
             .map(|p| (p.case_id, p))
             .collect();
     let mut out = Vec::new();
-    for q in store.case_queue(&actor.scope(), &f.store).await? {
-        if f.awaiting_approval && !pending.contains_key(&q.case.id) {
-            continue;
-        }
-        let [fr, res] = sla_of(store, s, &q.case, now)
-            .await
-            .map_err(ServiceError::Internal)?;
+    let rows: Vec<_> = store
+        .case_queue(&actor.scope(), &f.store)
+        .await?
+        .into_iter()
+        .filter(|q| !f.awaiting_approval || pending.contains_key(&q.case.id))
+        .collect();
+    // The pauses of every case listed, in one query.
+    let ids: Vec<i64> = rows.iter().map(|q| q.case.id).collect();
+    let all_pauses = store.case_pauses_of(&ids).await?;
+    for q in rows {
+        let none = Vec::new();
+        let p = all_pauses.get(&q.case.id).unwrap_or(&none);
+        let [fr, res] = sla_with(s, &q.case, p, now).map_err(ServiceError::Internal)?;
         let standing = SlaStanding::of(&[fr, res]);
         if f.sla.is_some_and(|want| want != standing) {
             continue;

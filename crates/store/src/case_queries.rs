@@ -10,8 +10,9 @@ use crate::cases::CaseRow;
 use crate::dialect::on_pool;
 use crate::statement::Stmt;
 use crate::{Result, Scope, Store};
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// The columns of a case, read from `support_case s`.
 const COLS: &str = "s.id, s.customer_id, s.intake, s.kind, s.category, s.severity, s.state, \
@@ -54,7 +55,58 @@ pub struct PendingClosure {
     pub note: Option<String>,
 }
 
+/// A message of the outbox sent to a case's customer (the responses and the
+/// CSAT survey of case `n` carry idempotency keys `case-n.…`).
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct CaseMessage {
+    pub id: i64,
+    pub idempotency_key: String,
+    pub channel: String,
+    /// queued | sent | delivered | failed | responded | cancelled
+    pub status: String,
+    pub lang: String,
+    pub body: String,
+    /// Local time, not before.
+    pub scheduled_at: NaiveDateTime,
+    pub queued_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+}
+
+/// A pause of a case's clock (local times; `None` while it lasts).
+pub type CasePause = (NaiveDateTime, Option<NaiveDateTime>);
+
+/// How many case ids one query of pauses binds at most.
+const PAUSE_BATCH: usize = 2000;
+
 impl Store {
+    /// The outbox messages of case `case_id` (its responses and its CSAT
+    /// survey), oldest first.
+    pub async fn case_messages(&self, case_id: i64) -> Result<Vec<CaseMessage>> {
+        let sql = "SELECT id, idempotency_key, channel, status, lang, body, scheduled_at, \
+                   queued_at, last_error FROM outbox_message WHERE idempotency_key LIKE $1 \
+                   ORDER BY id";
+        let key = format!("case-{case_id}.%");
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(&key).fetch_all(p).await?))
+    }
+
+    /// The pauses of the cases `ids`, per case, oldest first: one query for
+    /// a page of cases (one per 2,000 ids).
+    pub async fn case_pauses_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<CasePause>>> {
+        let mut out: HashMap<i64, Vec<CasePause>> = HashMap::new();
+        for chunk in ids.chunks(PAUSE_BATCH) {
+            let mut st = Stmt::new(self);
+            st.push("SELECT case_id, from_at, to_at FROM case_pause WHERE case_id IN (")
+                .bind_list(chunk.iter().copied())
+                .push(") ORDER BY case_id, id");
+            let rows: Vec<(i64, NaiveDateTime, Option<NaiveDateTime>)> =
+                on_pool!(self, p => st.query_as()?.fetch_all(p).await?);
+            for (id, from, to) in rows {
+                out.entry(id).or_default().push((from, to));
+            }
+        }
+        Ok(out)
+    }
+
     /// The cases of customers in `scope` that pass `f`, newest first.
     pub async fn case_queue(&self, scope: &Scope, f: &CaseQueueFilter) -> Result<Vec<QueueCase>> {
         let mut st = Stmt::new(self);

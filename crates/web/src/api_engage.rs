@@ -13,6 +13,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
+use rapport_engage::case::CaseAction;
 use rapport_services::clock::Clock;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -100,6 +101,8 @@ pub(super) struct StepBody {
     root_cause: Option<String>,
     resolution: Option<String>,
     reason: Option<String>,
+    /// respond: what the customer is told (sent to them); close: a note.
+    message: Option<String>,
 }
 
 pub(super) async fn case_step(
@@ -115,17 +118,67 @@ pub(super) async fn case_step(
         body.resolution,
         body.reason,
     )?;
-    let settings = &app.services.settings.cases;
-    let step = rapport_services::cases::step_case(
+    let (store, s, clock, actor) = (
         &app.store,
-        settings,
-        &clock(&app),
-        &v.actor(),
-        "api",
-        id,
-        &action,
-    )
-    .await?;
+        &app.services.settings.cases,
+        clock(&app),
+        v.actor(),
+    );
+    let cases = |a| rapport_services::cases::step_case(store, s, &clock, &actor, "api", id, a);
+    // The same use cases as the pages: a response is sent to the customer,
+    // a close of a high or critical complaint asks a manager.
+    let note = body.message.unwrap_or_default();
+    let step = match action {
+        CaseAction::Respond => {
+            rapport_services::cases::respond_case(store, s, &clock, &actor, "api", id, &note)
+                .await?
+        }
+        CaseAction::Close => {
+            rapport_services::cases::request_closure(store, s, &clock, &actor, "api", id, &note)
+                .await?
+        }
+        action => cases(&action).await?,
+    };
+    Ok(Json(json!({ "case": id, "step": step })))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ClosureBody {
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// The closure of a resolved case: `request` (closes a case that needs no
+/// approval, else asks a manager), `approve` or `return` (a manager, not
+/// the one who asked; a return needs a note) — the page's use cases.
+pub(super) async fn case_closure(
+    State(app): State<AppState>,
+    ApiUser(v): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<ClosureBody>,
+) -> Result<Json<Value>, ApiError> {
+    let (store, s, clock, actor) = (
+        &app.store,
+        &app.services.settings.cases,
+        clock(&app),
+        v.actor(),
+    );
+    use rapport_services::cases::{decide_closure, request_closure};
+    let step = match body.decision.trim() {
+        "request" => request_closure(store, s, &clock, &actor, "api", id, &body.note).await?,
+        "approve" => decide_closure(store, s, &clock, &actor, "api", id, true, &body.note).await?,
+        "return" | "reject" => {
+            decide_closure(store, s, &clock, &actor, "api", id, false, &body.note).await?
+        }
+        other => {
+            return Err(rapport_services::error::ServiceError::invalid(
+                "decision",
+                format!("{other:?}: request, approve or return"),
+            )
+            .into())
+        }
+    };
     Ok(Json(json!({ "case": id, "step": step })))
 }
 

@@ -1,9 +1,10 @@
-//! `rapport case open|act|reclassify|extend|show|list|sweep|metrics|improvement|classifier-report`:
+//! `rapport case open|act|respond|close|approve-closure|return-closure|reclassify|extend|show|list|sweep|metrics|improvement|classifier-report`:
 //! cases and complaints (rapport_services::cases). `--now YYYY-MM-DDTHH:MM` (local) fixes the clock.
 
 use crate::output::emit;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
+use rapport_engage::case::CaseAction;
 use rapport_services::cases::action_of;
 use rapport_services::cases::{self, CaseSettings, Intake};
 use rapport_services::clock::Clock;
@@ -18,6 +19,43 @@ pub enum CaseCommand {
     Open(OpenArgs),
     /// One workflow step: assign, start, respond, wait, replied, resolve, close, reopen, escalate.
     Act(ActArgs),
+    /// Respond to the customer: the text is kept on the case and sent to the
+    /// customer (in their language, on a channel they consent to for service
+    /// messages); the first response stops the first-response clock.
+    Respond {
+        id: i64,
+        /// What the customer is told.
+        #[arg(long)]
+        message: String,
+        #[arg(long)]
+        now: Option<String>,
+    },
+    /// Close a resolved case; a high or critical complaint is not closed but
+    /// waits for a manager's approval (approve-closure / return-closure).
+    Close {
+        id: i64,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[arg(long)]
+        now: Option<String>,
+    },
+    /// As a manager: approve the closure another member of staff asked for.
+    ApproveClosure {
+        id: i64,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[arg(long)]
+        now: Option<String>,
+    },
+    /// As a manager: return a closure request (the case stays resolved).
+    ReturnClosure {
+        id: i64,
+        /// Why the case cannot close yet (required).
+        #[arg(long)]
+        note: String,
+        #[arg(long)]
+        now: Option<String>,
+    },
     /// Correct a case's category (the correction trains the next classifier).
     Reclassify {
         id: i64,
@@ -143,8 +181,69 @@ pub struct ActArgs {
     /// reopen / escalate: why.
     #[arg(long)]
     pub reason: Option<String>,
+    /// respond: what the customer is told (sent to them); close: a note.
+    #[arg(long)]
+    pub message: Option<String>,
     #[arg(long)]
     pub now: Option<String>,
+}
+
+/// A step's report in one line.
+fn step_line(id: i64, r: &cases::StepReport) -> String {
+    let mut s = format!("case #{id}: {}", r.state);
+    if r.closure_requested {
+        s.push_str("; closure asked, waiting for a manager's approval");
+    }
+    if let Some(q) = &r.response {
+        s.push_str(&format!(
+            "; response queued to the customer by {} in {} (message #{})",
+            q.channel, q.lang, q.message
+        ));
+    }
+    if let Some(n) = &r.response_not_sent {
+        s.push_str(&format!(
+            "; response recorded, NOT sent ({}): {}",
+            n.code, n.reason
+        ));
+    }
+    if let Some(t) = r.follow_up_task {
+        s.push_str(&format!("; follow-up visit task #{t}"));
+    }
+    if let Some(m) = r.csat_message {
+        s.push_str(&format!("; CSAT survey queued (message #{m})"));
+    }
+    if let Some(b) = &r.csat_blocked {
+        s.push_str(&format!("; CSAT survey not sent: {b}"));
+    }
+    s
+}
+
+/// A manager's decision (approve or return) on case `id`'s closure request,
+/// through the same use case as the page and the API.
+async fn decide(
+    store: &Store,
+    cfg: &Config,
+    settings: &CaseSettings,
+    json: bool,
+    actor: Option<&str>,
+    (id, approve, note): (i64, bool, &str),
+    now: Option<String>,
+) -> Result<()> {
+    let clock = Clock::from_config(cfg, now.as_deref())?;
+    let actor = crate::cli::acting(store, actor).await?;
+    let r =
+        cases::decide_closure(store, settings, &clock, &actor, "cli", id, approve, note).await?;
+    emit(
+        json,
+        &json!({ "case": id, "approved": approve, "step": r }),
+        || {
+            if approve {
+                format!("case #{id}: closure approved, {}", r.state)
+            } else {
+                format!("case #{id}: closure returned, the case stays {}", r.state)
+            }
+        },
+    )
 }
 
 fn day(s: &str, flag: &str) -> Result<chrono::NaiveDateTime> {
@@ -201,21 +300,46 @@ async fn run_on(
             let clock = Clock::from_config(cfg, a.now.as_deref())?;
             let action = action_of(&a.action, a.to, a.root_cause, a.resolution, a.reason)?;
             let actor = crate::cli::acting(store, actor).await?;
-            let r =
-                cases::step_case(store, &settings, &clock, &actor, "cli", a.id, &action).await?;
-            emit(json, &json!({ "case": a.id, "step": r }), || {
-                let mut s = format!("case #{}: {}", a.id, r.state);
-                if let Some(t) = r.follow_up_task {
-                    s.push_str(&format!("; follow-up visit task #{t}"));
+            let (s, c, id) = (&settings, &clock, a.id);
+            // The same use cases as the pages: a response is sent, a close
+            // of a high complaint asks a manager.
+            let note = a.message.unwrap_or_default();
+            let r = match action {
+                CaseAction::Respond => {
+                    cases::respond_case(store, s, c, &actor, "cli", id, &note).await?
                 }
-                if let Some(m) = r.csat_message {
-                    s.push_str(&format!("; CSAT survey queued (message #{m})"));
+                CaseAction::Close => {
+                    cases::request_closure(store, s, c, &actor, "cli", id, &note).await?
                 }
-                if let Some(b) = &r.csat_blocked {
-                    s.push_str(&format!("; CSAT survey not sent: {b}"));
-                }
-                s
+                action => cases::step_case(store, s, c, &actor, "cli", id, &action).await?,
+            };
+            emit(json, &json!({ "case": id, "step": r }), || {
+                step_line(id, &r)
             })
+        }
+        CaseCommand::Respond { id, message, now } => {
+            let clock = Clock::from_config(cfg, now.as_deref())?;
+            let actor = crate::cli::acting(store, actor).await?;
+            let r =
+                cases::respond_case(store, &settings, &clock, &actor, "cli", id, &message).await?;
+            emit(json, &json!({ "case": id, "step": r }), || {
+                step_line(id, &r)
+            })
+        }
+        CaseCommand::Close { id, note, now } => {
+            let clock = Clock::from_config(cfg, now.as_deref())?;
+            let actor = crate::cli::acting(store, actor).await?;
+            let r =
+                cases::request_closure(store, &settings, &clock, &actor, "cli", id, &note).await?;
+            emit(json, &json!({ "case": id, "step": r }), || {
+                step_line(id, &r)
+            })
+        }
+        CaseCommand::ApproveClosure { id, note, now } => {
+            decide(store, cfg, &settings, json, actor, (id, true, &note), now).await
+        }
+        CaseCommand::ReturnClosure { id, note, now } => {
+            decide(store, cfg, &settings, json, actor, (id, false, &note), now).await
         }
         CaseCommand::Reclassify {
             id,

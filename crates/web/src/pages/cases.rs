@@ -186,6 +186,54 @@ pub const TEXTS: &[Text] = &[
     ("case.reject", "不予结案", "Reject the closure"),
     ("case.reject_reason", "不予结案的原因", "Why it cannot close yet"),
     ("case.yes", "是", "yes"),
+    ("case.messages", "发给客户的消息", "Messages to the customer"),
+    ("case.message_kind", "内容", "Message"),
+    ("case.channel", "渠道", "Channel"),
+    ("case.delivery", "发送状态", "Delivery"),
+    ("case.queued_at", "提交发送时间", "Queued at"),
+    ("case.message_text", "发送内容", "Text sent"),
+    (
+        "case.no_messages",
+        "尚未给客户发送消息。",
+        "Nothing has been sent to the customer yet.",
+    ),
+    (
+        "case.response_unsent",
+        "答复已记录，但没有发送给客户：",
+        "The response was recorded but NOT sent to the customer:",
+    ),
+    (
+        "case.response_unsent_hint",
+        "请通过电话等其他方式告知客户，并在客户授权后再答复。",
+        "Tell the customer another way (by phone, say), and answer again once they consent.",
+    ),
+    (
+        "case.respond_sends",
+        "答复将以客户的语言，通过客户同意接收服务信息的渠道发送。客户语言：",
+        "The response is sent in the customer's language on a channel they consent to for service messages. Customer's language:",
+    ),
+    ("case.lang.zh", "汉语", "Chinese language"),
+    ("case.lang.en", "英语", "English language"),
+    ("code.case_message.response", "答复", "Response"),
+    ("code.case_message.csat", "满意度调查", "Satisfaction survey"),
+    ("code.case_channel.sms", "短信", "Text message"),
+    ("code.case_channel.email", "电子邮件", "E-mail"),
+    ("code.case_delivery.queued", "等待发送", "Queued"),
+    ("code.case_delivery.sent", "已发送", "Sent"),
+    ("code.case_delivery.delivered", "已送达", "Delivered"),
+    ("code.case_delivery.failed", "发送失败", "Failed"),
+    ("code.case_delivery.responded", "客户已回复", "Answered"),
+    ("code.case_delivery.cancelled", "已取消（发送前授权变化）", "Cancelled (consent changed before sending)"),
+    ("code.case_unsent.no_contact_point", "客户没有联系方式", "the customer has no contact details"),
+    ("code.case_unsent.no_address", "没有手机号码或电子邮箱", "no phone number or e-mail address on file"),
+    ("code.case_unsent.no_consent", "客户未授权接收服务信息", "the customer has not consented to service messages"),
+    ("code.case_unsent.consent_refused", "客户拒绝接收服务信息", "the customer refused service messages"),
+    ("code.case_unsent.consent_revoked", "客户已撤回服务信息授权", "the customer withdrew consent to service messages"),
+    ("code.case_unsent.do_not_disturb", "客户要求勿扰", "the customer asked not to be disturbed"),
+    ("code.case_unsent.channel_cap", "超过联系频次上限", "the contact frequency cap is reached"),
+    ("code.case_unsent.overall_cap", "超过联系频次上限", "the contact frequency cap is reached"),
+    ("code.case_action.response_unsent", "答复未发送", "Response not sent"),
+    ("code.case_action.csat_unsent", "满意度调查未发送", "Survey not sent"),
     ("code.case_intake.web", "网页", "Web"),
     ("code.case_intake.api", "接口", "API"),
     ("code.case_intake.cli", "命令行", "Command line"),
@@ -378,6 +426,8 @@ fn history_detail(t: &Tr, s: &CaseSettings, action: &str, detail: &str) -> Strin
             Some((_, reason)) => format!("{}: {reason}", t.s("case.extended")),
             None => t.s("case.extended").to_string(),
         },
+        // Why a message did not go: a code.
+        "response_unsent" | "csat_unsent" => word(t, "case_unsent", detail.trim()),
         // The sweep's "to {user}: {en} / {zh}" or a person's "to {user}: reason".
         "escalate" => {
             let d = detail.strip_prefix("to ").unwrap_or(detail);
@@ -414,16 +464,6 @@ fn sla_line(t: &Tr, off: FixedOffset, s: &SlaStatus) -> SlaLine {
         elapsed_minutes: s.elapsed_minutes,
         target_minutes: s.target_minutes,
     }
-}
-
-/// The key a customer is known by (the first source key, else `#id`).
-async fn customer_key(app: &AppState, customer_id: i64) -> Result<String, PageError> {
-    Ok(app
-        .store
-        .contact_points_of(customer_id)
-        .await?
-        .map(|p| p.key)
-        .unwrap_or_else(|| format!("#{customer_id}")))
 }
 
 /// A case row of the queue.
@@ -981,6 +1021,22 @@ struct DetailPage {
     needs_approval: bool,
     /// The closure request waiting for a manager, if any.
     closure: Option<ClosureLine>,
+    /// What was sent to the customer, with its delivery state.
+    messages: Vec<MessageLine>,
+    /// The last response was recorded but not sent: why, in words.
+    unsent: Option<String>,
+    /// The customer's language, in words (the response goes in it).
+    customer_lang: String,
+}
+
+/// A message sent to the customer as the case page shows it.
+pub struct MessageLine {
+    pub kind: String,
+    pub channel: String,
+    pub status: String,
+    pub status_label: String,
+    pub queued_at: String,
+    pub body: String,
 }
 
 /// A closure request as the case page shows it.
@@ -1053,7 +1109,11 @@ async fn detail_page(
     )
     .await?;
     let c = &view.case;
-    let key = customer_key(app, c.customer_id).await?;
+    let point = app.store.contact_points_of(c.customer_id).await?;
+    let key = point
+        .as_ref()
+        .map(|p| p.key.clone())
+        .unwrap_or_else(|| format!("#{}", c.customer_id));
     let layout = Layout::new(app, v, "/cases", &format!("/cases/{id}"));
     let t = layout.t;
     let off = app.offset();
@@ -1061,6 +1121,43 @@ async fn detail_page(
         .await
         .map_err(PageError::Internal)?;
     let needs_approval = cases::needs_closure_approval(c);
+    // Why the last response did not go (its `response_unsent` follows it).
+    let mut unsent = None;
+    for e in &view.events {
+        match e.action.as_str() {
+            "respond" => unsent = None,
+            "response_unsent" => {
+                unsent = Some(word(&t, "case_unsent", e.detail.as_deref().unwrap_or("")))
+            }
+            _ => {}
+        }
+    }
+    let messages = view
+        .messages
+        .iter()
+        .map(|m| MessageLine {
+            kind: word(
+                &t,
+                "case_message",
+                if m.idempotency_key.contains(".csat.") {
+                    "csat"
+                } else {
+                    "response"
+                },
+            ),
+            channel: word(&t, "case_channel", &m.channel),
+            status: m.status.clone(),
+            status_label: word(&t, "case_delivery", &m.status),
+            queued_at: crate::present::time(m.queued_at, off),
+            body: m.body.clone(),
+        })
+        .collect();
+    let customer_lang = t
+        .s(&format!(
+            "case.lang.{}",
+            cases::customer_lang(point.as_ref())
+        ))
+        .to_string();
     let root_cause = match &c.root_cause {
         Some(code) => match settings.taxonomy.get(code) {
             Some(r) => pick(&t, &r.label_zh, &r.label_en),
@@ -1176,6 +1273,9 @@ async fn detail_page(
             .clone()
             .unwrap_or_else(|| settings.escalate_to.clone()),
         me: v.user.username.clone(),
+        messages,
+        unsent,
+        customer_lang,
         error,
         category: c.category.clone(),
         categories: ComplaintCategory::ALL
@@ -1241,17 +1341,17 @@ async fn step(
     )
     .map_err(|e| PageError::BadRequest(e.to_string()))?;
     let settings = settings(&app);
-    let t = Tr::new(app.lang_of(&v.user));
     // Check the step first, to answer in the viewer's language.
     if let Some(state) = CaseState::parse(&c.state) {
         if let Err(e) = transition(state, &action, &settings.taxonomy) {
+            let t = Tr::new(app.lang_of(&v.user));
             let msg = pick(&t, &e.message_zh(), &e.message_en());
             return detail_page(&app, &v, id, Some(msg)).await;
         }
     }
     let (store, clock, actor) = (&app.store, clock(&app), v.actor());
     let done = match action {
-        // On the web a response keeps the text given to the customer.
+        // A response is kept and sent to the customer.
         CaseAction::Respond => {
             let message = f.message.as_deref().unwrap_or_default();
             cases::respond_case(store, settings, &clock, &actor, "web", id, message).await
@@ -1263,16 +1363,33 @@ async fn step(
         }
         action => cases::step_case(store, settings, &clock, &actor, "web", id, &action).await,
     };
+    after_form(&app, &v, id, done).await
+}
+
+/// How every form of the case page ends: done, back to the case (303, so
+/// a refresh does not post again); refused for a reason the viewer can
+/// mend (a field, a step the workflow or the rules refuse, a conflict),
+/// the case again with the message in their language (422); anything else
+/// is an error page.
+async fn after_form<T>(
+    app: &AppState,
+    v: &Viewer,
+    id: i64,
+    done: Result<T, ServiceError>,
+) -> Result<Response, PageError> {
     match done {
-        Ok(_) => {}
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
         Err(
             ServiceError::Invalid { message, .. }
+            | ServiceError::Refused(message)
             | ServiceError::InvalidTransition(message)
             | ServiceError::Conflict(message),
-        ) => return detail_page(&app, &v, id, Some(in_lang(&t, &message))).await,
-        Err(e) => return Err(e.into()),
+        ) => {
+            let t = Tr::new(app.lang_of(&v.user));
+            detail_page(app, v, id, Some(in_lang(&t, &message))).await
+        }
+        Err(e) => Err(e.into()),
     }
-    Ok(Redirect::to(&format!("/cases/{id}")).into_response())
 }
 
 #[derive(Deserialize)]
@@ -1298,7 +1415,6 @@ async fn closure(
         "reject" => false,
         _ => return Err(PageError::BadRequest("decision: approve or reject".into())),
     };
-    let t = Tr::new(app.lang_of(&v.user));
     let done = cases::decide_closure(
         &app.store,
         settings(&app),
@@ -1310,16 +1426,7 @@ async fn closure(
         &f.note,
     )
     .await;
-    match done {
-        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
-        Err(
-            ServiceError::Invalid { message, .. }
-            | ServiceError::Refused(message)
-            | ServiceError::InvalidTransition(message)
-            | ServiceError::Conflict(message),
-        ) => detail_page(&app, &v, id, Some(in_lang(&t, &message))).await,
-        Err(e) => Err(e.into()),
-    }
+    after_form(&app, &v, id, done).await
 }
 
 #[derive(Deserialize)]
@@ -1350,14 +1457,7 @@ async fn reclassify(
         &f.reason,
     )
     .await;
-    match done {
-        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
-        Err(ServiceError::Invalid { message, .. } | ServiceError::Conflict(message)) => {
-            let t = Tr::new(app.lang_of(&v.user));
-            detail_page(&app, &v, id, Some(in_lang(&t, &message))).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    after_form(&app, &v, id, done).await
 }
 
 #[derive(Deserialize)]
@@ -1385,16 +1485,5 @@ async fn extend(
         &f.reason,
     )
     .await;
-    match done {
-        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
-        Err(
-            ServiceError::Invalid { message, .. }
-            | ServiceError::Refused(message)
-            | ServiceError::Conflict(message),
-        ) => {
-            let t = Tr::new(app.lang_of(&v.user));
-            detail_page(&app, &v, id, Some(in_lang(&t, &message))).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    after_form(&app, &v, id, done).await
 }

@@ -1,11 +1,15 @@
 //! The complaint handler's journey: an agent opens a customer's complaint
 //! about a wealth product's fees that were never explained, sees (or
 //! corrects) the category the classifier gave it, answers the customer
-//! (the text kept in the history, the first-response clock stopped),
-//! resolves it with a root cause and asks to close it; the case being
-//! high, the branch manager approves the closure — in English. The store
-//! then holds the closed case with its root cause, the first response
-//! time, the CSAT survey invitation and the follow-up visit task.
+//! (the text kept in the history and SENT: a service message queued in the
+//! outbox on a channel the customer consents to, in their language, shown
+//! on the case with its delivery state; the first-response clock stopped),
+//! resolves it with a root cause — the CSAT survey and the follow-up visit
+//! go out on the resolution, before any closure — and asks to close it;
+//! the case being high, the branch manager approves the closure — in
+//! English. The store then holds the closed case with its root cause, the
+//! first response time, the sent response, the CSAT survey invitation and
+//! the follow-up visit task.
 
 use super::common;
 use super::harness::{with_password, Session};
@@ -29,6 +33,21 @@ async fn a_complaint_handler_answers_resolves_and_a_manager_approves_the_closure
     let password = "a complaint handler's password";
     with_password(&b.store, &b.agent, password).await;
     with_password(&b.store, &b.mgr_branch, password).await;
+    // The customer consents to service messages by text and e-mail
+    // (recorded at the branch the day before).
+    let rm = rapport_services::access::Actor::Staff(rapport_services::access::Staff {
+        user: b.rm_a.clone(),
+        role: rapport_services::access::Role::Rm,
+        client: "branch".into(),
+    });
+    let yesterday = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
+    for channel in ["sms", "email"] {
+        rapport_services::consents::record_consent(
+            &b.store, &rm, "branch", &b.own.key, channel, "service", true, yesterday, None,
+        )
+        .await
+        .unwrap();
+    }
     let Some(mut s) = Session::start("complaint-handler", b.state.clone(), 1280).await else {
         return;
     };
@@ -94,6 +113,19 @@ async fn a_complaint_handler_answers_resolves_and_a_manager_approves_the_closure
         "the answer is not in the history: {text}"
     );
     assert!(text.contains("UTC+08:00"), "{text}");
+    // The answer went to the customer: in the outbox, shown on the case.
+    let sent = b.store.case_messages(id).await.unwrap();
+    assert_eq!(sent.len(), 1, "the answer was not sent: {sent:?}");
+    assert_eq!(sent[0].idempotency_key, format!("case-{id}.response.1"));
+    assert!(sent[0].body.contains(ANSWER), "{sent:?}");
+    assert!(
+        matches!(sent[0].channel.as_str(), "sms" | "email"),
+        "{sent:?}"
+    );
+    s.wait_for("#case-messages tr.case-message").await;
+    assert!(text.contains("发给客户的消息"), "{text}");
+    assert!(text.contains("等待发送"), "{text}");
+    assert!(!text.contains("答复已记录，但没有发送"), "{text}");
     s.shot("answered").await;
 
     // Resolve with the root cause, then ask to close.
@@ -108,6 +140,15 @@ async fn a_complaint_handler_answers_resolves_and_a_manager_approves_the_closure
     .await;
     s.submit("form[data-action=resolve] button").await;
     s.wait_for(".case-state[data-state=resolved]").await;
+    // The CSAT survey goes out on the resolution (not on the closure).
+    let csat_now = count(
+        &b.store,
+        &format!("SELECT COUNT(*) FROM outbox_message WHERE idempotency_key = 'case-{id}.csat.0'"),
+    )
+    .await;
+    assert_eq!(csat_now, 1, "no CSAT survey queued on the resolution");
+    let text = s.text().await;
+    assert!(text.contains("满意度调查"), "{text}");
     s.submit("form[data-action=close] button").await;
     s.wait_for("#closure-own").await;
     let text = s.text().await;
@@ -160,6 +201,16 @@ async fn a_complaint_handler_answers_resolves_and_a_manager_approves_the_closure
     assert!(events
         .iter()
         .any(|e| e.action == "close_request" && e.actor == b.agent.username));
+    let responded_msg = count(
+        &b.store,
+        &format!(
+            "SELECT COUNT(*) FROM outbox_message WHERE customer_id = {} AND purpose = 'service' \
+             AND idempotency_key = 'case-{id}.response.1' AND body LIKE '%{ANSWER}%'",
+            b.own.id
+        ),
+    )
+    .await;
+    assert_eq!(responded_msg, 1, "the response is not in the outbox");
     assert!(events
         .iter()
         .any(|e| e.action == "close" && e.actor == b.mgr_branch.username));

@@ -10,50 +10,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common;
+use common::{get_page as get, post_form as post};
 
 use axum::body::Body;
 use axum::http::{header, Request};
 use common::{bank, enc, send, Bank};
 use rapport_store::AuditFilter;
-
-async fn get(b: &Bank, cookie: &str, path: &str) -> (u16, String) {
-    let req = Request::get(path)
-        .header(header::COOKIE, cookie)
-        .body(Body::empty())
-        .unwrap();
-    let (status, text) = send(&b.app(), req).await;
-    (status.as_u16(), text)
-}
-
-/// Posts a form; returns status and `Location`.
-async fn post(b: &Bank, cookie: &str, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
-    let body = form
-        .iter()
-        .map(|(k, v)| format!("{k}={}", enc(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    let req = Request::post(path)
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body))
-        .unwrap();
-    let res = tower::ServiceExt::oneshot(b.app(), req).await.unwrap();
-    let status = res.status().as_u16();
-    let location = res
-        .headers()
-        .get(header::LOCATION)
-        .and_then(|l| l.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let bytes = axum::body::to_bytes(res.into_body(), 16 << 20)
-        .await
-        .unwrap();
-    (
-        status,
-        location,
-        String::from_utf8_lossy(&bytes).into_owned(),
-    )
-}
 
 /// The number shown in the element carrying `attr="id"` (a tile's value or a table cell).
 fn shown(page: &str, attr: &str, id: &str) -> u64 {

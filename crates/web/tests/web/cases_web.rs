@@ -8,49 +8,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common;
+use common::{get_page as get, post_form as post};
 
 use axum::body::Body;
 use axum::http::{header, Request};
 use common::{bank, enc, send, Bank};
-
-async fn get(b: &Bank, cookie: &str, path: &str) -> (u16, String) {
-    let req = Request::get(path)
-        .header(header::COOKIE, cookie)
-        .body(Body::empty())
-        .unwrap();
-    let (status, text) = send(&b.app(), req).await;
-    (status.as_u16(), text)
-}
-
-/// Posts a form; returns status, `Location` and body.
-async fn post(b: &Bank, cookie: &str, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
-    let body = form
-        .iter()
-        .map(|(k, v)| format!("{k}={}", enc(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    let req = Request::post(path)
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body))
-        .unwrap();
-    let res = tower::ServiceExt::oneshot(b.app(), req).await.unwrap();
-    let status = res.status().as_u16();
-    let location = res
-        .headers()
-        .get(header::LOCATION)
-        .and_then(|l| l.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let bytes = axum::body::to_bytes(res.into_body(), 16 << 20)
-        .await
-        .unwrap();
-    (
-        status,
-        location,
-        String::from_utf8_lossy(&bytes).into_owned(),
-    )
-}
 
 async fn step(b: &Bank, cookie: &str, csrf: &str, id: i64, form: &[(&str, &str)]) -> (u16, String) {
     let mut all = vec![("csrf", csrf)];
@@ -658,7 +620,322 @@ async fn scope_and_rights(b: &Bank) {
     );
 }
 
+/// A case of `b.own` opened, assigned to `who` and started through the pages.
+async fn started_case(b: &Bank, who: &rapport_store::StaffUser, subject: &str) -> i64 {
+    let (cookie, csrf) = b.session(who).await;
+    let (status, location, page) = post(
+        b,
+        &cookie,
+        &format!("/customers/{}/cases", enc(&b.own.key)),
+        &[
+            ("csrf", &csrf),
+            ("kind", "complaint"),
+            ("category", "fees"),
+            ("severity", "medium"),
+            ("subject", subject),
+            ("description", "the account fee was taken twice this month"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303, "{page}");
+    let id: i64 = location.strip_prefix("/cases/").unwrap().parse().unwrap();
+    for form in [
+        vec![("action", "assign"), ("to", who.username.as_str())],
+        vec![("action", "start")],
+    ] {
+        let (status, page) = step(b, &cookie, &csrf, id, &form).await;
+        assert_eq!(status, 303, "{form:?}: {page}");
+    }
+    id
+}
+
+/// Records `b.own`'s consent (or refusal) of service messages by text and
+/// e-mail, as their RM: a consent the day before, a refusal today (the
+/// latest record counts).
+async fn consent_to_service_messages(b: &Bank, granted: bool) {
+    let actor = rapport_services::access::Actor::Staff(rapport_services::access::Staff {
+        user: b.rm_a.clone(),
+        role: rapport_services::access::Role::Rm,
+        client: "test".into(),
+    });
+    let today = chrono::Utc::now().date_naive();
+    let on = if granted {
+        today - chrono::Duration::days(1)
+    } else {
+        today
+    };
+    for channel in ["sms", "email"] {
+        rapport_services::consents::record_consent(
+            &b.store, &actor, "test", &b.own.key, channel, "service", granted, on, None,
+        )
+        .await
+        .unwrap();
+    }
+}
+
+/// A response is SENT: queued in the outbox as a service message on a
+/// channel the customer consents to, in their language, shown on the case
+/// with its delivery state; once the customer refuses service messages,
+/// the response is kept but nothing goes, and the page says why in words.
+async fn a_response_is_sent_or_says_why_not(b: &Bank) {
+    consent_to_service_messages(b, true).await;
+    let id = started_case(b, &b.rm_a, "second fee this month").await;
+    let (cookie, csrf) = b.session(&b.rm_a).await;
+    let (_, page) = get(b, &cookie, &format!("/cases/{id}")).await;
+    assert!(page.contains("尚未给客户发送消息"), "{page}");
+    assert!(page.contains("id=\"customer-lang\""), "{page}");
+    let said = "多扣的管理费将在三个工作日内退还";
+    let (status, page) = step(
+        b,
+        &cookie,
+        &csrf,
+        id,
+        &[("action", "respond"), ("message", said)],
+    )
+    .await;
+    assert_eq!(status, 303, "{page}");
+
+    // The outbox holds it: a service message, to the customer's address.
+    let v = rapport_services::cases::view(
+        &b.store,
+        &b.state.services.settings.cases,
+        &b.state.services.clock,
+        id,
+    )
+    .await
+    .unwrap();
+    assert!(v.case.first_response_at.is_some(), "the clock did not stop");
+    assert_eq!(v.messages.len(), 1, "{:?}", v.messages);
+    let m = &v.messages[0];
+    assert_eq!(m.idempotency_key, format!("case-{id}.response.1"));
+    assert_eq!(m.status, "queued");
+    assert!(m.body.contains(said), "{}", m.body);
+    assert!(
+        m.body.contains(&format!("编号{id}")),
+        "not in Chinese: {}",
+        m.body
+    );
+    let point = b.store.contact_points_of(b.own.id).await.unwrap().unwrap();
+    let want = if point.phone.as_deref().is_some_and(|p| !p.trim().is_empty()) {
+        "sms"
+    } else {
+        "email"
+    };
+    assert_eq!(m.channel, want);
+    let (_, page) = get(b, &cookie, &format!("/cases/{id}")).await;
+    assert!(page.contains("id=\"case-messages\""), "{page}");
+    assert!(page.contains("等待发送"), "{page}");
+    assert!(
+        page.contains(if want == "sms" {
+            "短信"
+        } else {
+            "电子邮件"
+        }),
+        "{page}"
+    );
+    assert!(!page.contains("id=\"response-unsent\""), "{page}");
+    // The dispatcher's delivery receipt shows as words.
+    b.store
+        .move_message(
+            m.id,
+            &["queued"],
+            "sent",
+            1,
+            None,
+            None,
+            Some("gw-1"),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    b.store
+        .move_message(
+            m.id,
+            &["sent"],
+            "delivered",
+            1,
+            None,
+            None,
+            None,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let (_, page) = get(b, &cookie, &format!("/cases/{id}")).await;
+    assert!(page.contains("已送达"), "{page}");
+    assert!(page.contains("data-status=\"delivered\""), "{page}");
+
+    // Refused: the response is recorded, nothing is sent, and why.
+    consent_to_service_messages(b, false).await;
+    let again = "we will call you on Monday";
+    let (status, page) = step(
+        b,
+        &cookie,
+        &csrf,
+        id,
+        &[("action", "respond"), ("message", again)],
+    )
+    .await;
+    assert_eq!(status, 303, "{page}");
+    let v = rapport_services::cases::view(
+        &b.store,
+        &b.state.services.settings.cases,
+        &b.state.services.clock,
+        id,
+    )
+    .await
+    .unwrap();
+    assert_eq!(v.messages.len(), 1, "a message went despite the refusal");
+    assert!(v
+        .events
+        .iter()
+        .any(|e| e.action == "respond" && e.detail.as_deref() == Some(again)));
+    assert!(v
+        .events
+        .iter()
+        .any(|e| e.action == "response_unsent" && e.detail.as_deref() == Some("consent_refused")));
+    let (_, page) = get(b, &cookie, &format!("/cases/{id}")).await;
+    assert!(page.contains("id=\"response-unsent\""), "{page}");
+    assert!(page.contains("答复已记录，但没有发送给客户"), "{page}");
+    assert!(page.contains("客户拒绝接收服务信息"), "{page}");
+    assert!(!page.contains("consent_refused"), "a raw code: {page}");
+    let (rows, _) = b
+        .store
+        .audit_log(&rapport_store::AuditFilter {
+            actor: Some(b.rm_a.username.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let responds: Vec<_> = rows
+        .iter()
+        .filter(|r| r.entry.action == "case.respond")
+        .map(|r| r.entry.detail.to_string())
+        .collect();
+    assert!(
+        responds.iter().any(|d| d.contains("\"sent\":true")),
+        "{responds:?}"
+    );
+    assert!(
+        responds.iter().any(|d| d.contains("consent_refused")),
+        "{responds:?}"
+    );
+}
+
+/// An API token for `u`.
+async fn api_token(b: &Bank, u: &rapport_store::StaffUser) -> String {
+    let token = rapport_web::auth::new_token();
+    b.store
+        .create_api_token(
+            u.id,
+            "cases",
+            &rapport_web::auth::token_hash(&token),
+            chrono::Utc::now(),
+            Some(u.id),
+        )
+        .await
+        .unwrap();
+    token
+}
+
+/// POSTs JSON to the API with a bearer token: (status, body).
+async fn api_post(b: &Bank, token: &str, path: &str, body: &str) -> (u16, String) {
+    let req = Request::post(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let (status, text) = send(&b.app(), req).await;
+    (status.as_u16(), text)
+}
+
+/// The API's respond is the page's: the text is required and sent.
+async fn respond_through_the_api(b: &Bank) {
+    consent_to_service_messages(b, true).await;
+    let rm = api_token(b, &b.rm_a).await;
+    let id = started_case(b, &b.rm_a, "answered through the API").await;
+    let path = format!("/api/v1/cases/{id}/actions");
+    let (status, text) = api_post(b, &rm, &path, r#"{"action": "respond"}"#).await;
+    assert_eq!(status, 400, "a response without its text: {text}");
+    assert!(text.contains("message"), "{text}");
+    let (status, text) = api_post(
+        b,
+        &rm,
+        &path,
+        r#"{"action": "respond", "message": "we are looking into it"}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(v["step"]["response"]["message"].is_i64(), "not sent: {v}");
+    assert!(v["step"]["response_not_sent"].is_null(), "{v}");
+    let (status, text) = api_post(
+        b,
+        &rm,
+        &format!("/api/v1/cases/{id}/closure"),
+        r#"{"decision": "maybe"}"#,
+    )
+    .await;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("decision"), "{text}");
+}
+
+/// A high complaint's closure through the API: request, a manager's
+/// return (needs a reason), a new request, approval.
+async fn high_closure_through_the_api(b: &Bank) {
+    let id = resolved_high_complaint(b, &b.rm_a).await;
+    let rm = api_token(b, &b.rm_a).await;
+    let mgr = api_token(b, &b.mgr_branch).await;
+    let closure = format!("/api/v1/cases/{id}/closure");
+    // The page asked already (resolved_high_complaint): a second request conflicts.
+    let (status, text) = api_post(b, &rm, &closure, r#"{"decision": "request"}"#).await;
+    assert_eq!(status, 409, "{text}");
+    let (status, text) = api_post(b, &rm, &closure, r#"{"decision": "approve"}"#).await;
+    assert_eq!(status, 403, "an RM approved: {text}");
+    let (status, text) = api_post(b, &mgr, &closure, r#"{"decision": "return"}"#).await;
+    assert_eq!(status, 400, "a return without a reason: {text}");
+    let (status, text) = api_post(
+        b,
+        &mgr,
+        &closure,
+        r#"{"decision": "return", "note": "refund not yet booked"}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(b.store.case(id).await.unwrap().unwrap().state, "resolved");
+    let (status, text) = api_post(
+        b,
+        &rm,
+        &closure,
+        r#"{"decision": "request", "note": "refund booked"}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("\"closure_requested\":true"), "{text}");
+    let (status, text) = api_post(
+        b,
+        &mgr,
+        &closure,
+        r#"{"decision": "approve", "note": "checked"}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(b.store.case(id).await.unwrap().unwrap().state, "closed");
+    let events = b.store.case_events(id).await.unwrap();
+    for action in ["close_reject", "close"] {
+        assert!(
+            events
+                .iter()
+                .any(|e| e.action == action && e.actor == b.mgr_branch.username),
+            "{action}: {events:?}"
+        );
+    }
+}
+
 async fn story(b: &Bank) {
+    respond_through_the_api(b).await;
+    a_response_is_sent_or_says_why_not(b).await;
+    high_closure_through_the_api(b).await;
     a_complaint_goes_from_the_form_to_resolved(b).await;
     detection_from_the_text_opens_or_names_the_field(b).await;
     scope_and_rights(b).await;

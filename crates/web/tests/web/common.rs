@@ -263,6 +263,53 @@ impl Bank {
     }
 }
 
+/// GET `path` with the session `cookie` (see [`Bank::session`]): (status, body).
+pub async fn get_page(b: &Bank, cookie: &str, path: &str) -> (u16, String) {
+    let req = Request::get(path)
+        .header(axum::http::header::COOKIE, cookie)
+        .body(Body::empty())
+        .unwrap();
+    let (status, text) = send(&b.app(), req).await;
+    (status.as_u16(), text)
+}
+
+/// Posts the form `form` (percent-encoded) to `path` with the session
+/// `cookie`: (status, `Location`, body).
+pub async fn post_form(
+    b: &Bank,
+    cookie: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, String, String) {
+    use axum::http::header;
+    let body = form
+        .iter()
+        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let req = Request::post(path)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
+    let res = b.app().oneshot(req).await.unwrap();
+    let status = res.status().as_u16();
+    let location = res
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let bytes = axum::body::to_bytes(res.into_body(), 16 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        location,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
+
 /// Sends one request; returns status and body text.
 pub async fn send(app: &Router, req: Request<Body>) -> (StatusCode, String) {
     let res = app.clone().oneshot(req).await.unwrap();

@@ -8,41 +8,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common;
+use common::post_form as post;
 
-use axum::body::Body;
-use axum::http::{header, Request};
 use common::{bank, enc, Bank};
 use rapport_store::{Scope, ScopedAlertFilter};
-
-/// Posts a form; returns status, `Location` and body.
-async fn post(b: &Bank, cookie: &str, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
-    let body = form
-        .iter()
-        .map(|(k, v)| format!("{k}={}", enc(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    let req = Request::post(path)
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body))
-        .unwrap();
-    let res = tower::ServiceExt::oneshot(b.app(), req).await.unwrap();
-    let status = res.status().as_u16();
-    let location = res
-        .headers()
-        .get(header::LOCATION)
-        .and_then(|l| l.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let bytes = axum::body::to_bytes(res.into_body(), 16 << 20)
-        .await
-        .unwrap();
-    (
-        status,
-        location,
-        String::from_utf8_lossy(&bytes).into_owned(),
-    )
-}
 
 async fn routes_by_role(b: &Bank) {
     for (who, expect) in [
