@@ -182,7 +182,8 @@ impl Permission {
             Permission::ManageModels => matches!(role, Risk | Admin),
             Permission::AssessRisk => matches!(role, Rm | Manager),
             Permission::ViewEngagement => matches!(role, Manager | Analyst | Risk | Agent),
-            Permission::ViewModels => matches!(role, Risk | Analyst),
+            // Whoever may activate or roll back a model sees what they approve.
+            Permission::ViewModels => matches!(role, Risk | Analyst | Admin),
 
             Permission::ApproveCaseExtensions => matches!(role, Manager),
             Permission::ApproveCaseClosure => matches!(role, Manager),

@@ -242,7 +242,8 @@ async fn analyse(
 
 /// Saves the need segments of `holiday` in `year` as segments (so that a
 /// campaign can target them) as `actor` (who needs
-/// [`Permission::RunCampaigns`]); audited. Returns their codes.
+/// [`Permission::RunCampaigns`] and, like a campaign that targets them, a
+/// bank-wide scope); audited. Returns their codes.
 pub async fn save_need_segments(
     store: &Store,
     actor: &Actor,
@@ -251,6 +252,7 @@ pub async fn save_need_segments(
     year: i32,
 ) -> ServiceResult<Vec<String>> {
     actor.require(Permission::RunCampaigns)?;
+    crate::campaign::require_bank_wide(actor)?;
     let (report, _) = analyse(store, Some(holiday), Some(year)).await?;
     let saved = save_needs(store, &report).await?;
     store

@@ -57,11 +57,12 @@ async fn risk_pages(pg: bool) {
     };
     let h = model_history(&b.store).await;
 
-    // Route × role: the risk officer and the analyst only.
+    // Route × role: the risk officer, the analyst and the administrator
+    // (who may approve an activation, so sees what is approved).
     for (who, ok) in [
         (&b.risk, true),
         (&b.analyst, true),
-        (&b.admin, false),
+        (&b.admin, true),
         (&b.mgr_branch, false),
         (&b.mgr_hq, false),
         (&b.rm_a, false),
