@@ -129,7 +129,7 @@ pub async fn load(
     now: DateTime<Utc>,
 ) -> Result<Facts> {
     let rows = rows(store).await?;
-    Ok(facts_of(&rows, cases, now_local, now)?)
+    facts_of(&rows, cases, now_local, now)
 }
 
 /// The rows the KPIs read, kept until an import, a scoring run or an

@@ -70,15 +70,15 @@ async fn run(backend: Backend) {
         .unwrap();
 
     // Reads, audited or not, change nothing: the same rows are kept.
-    let mgr = staff_by_username(&store, "admin01", "test").await.unwrap();
+    let agent = staff_by_username(&store, "agent01", "test").await.unwrap();
     let key = store.sample_customer_keys(1, 3).await.unwrap().remove(0);
     let generations = store.generations().await.unwrap();
-    read_360(&svc, &mgr, "test", &key, Reading::View)
+    read_360(&svc, &agent, "test", &key, Reading::View)
         .await
         .unwrap();
     read_360(
         &svc,
-        &mgr,
+        &agent,
         "test",
         &key,
         Reading::Unmask {
