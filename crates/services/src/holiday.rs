@@ -13,6 +13,7 @@ use rapport_analytics::holiday::{
     analyse_holiday_demand, CategoryGroup, HolidayCalendar, HolidayCode, HolidayDemandOptions,
     HolidayDemandReport,
 };
+use rapport_store::generation::Domain;
 use rapport_store::Store;
 use serde::Serialize;
 use serde_json::json;
@@ -39,6 +40,9 @@ pub async fn save_needs(
             .await?;
         saved.push(need.code.clone());
     }
+    // The members were replaced after the segment rows were written (which
+    // the triggers saw): reports that group by segment read them again.
+    store.bump_generation(Domain::Work).await?;
     Ok(saved)
 }
 
@@ -233,11 +237,20 @@ async fn analyse(
             format!("{code} {year} is not in the holiday calendar"),
         ));
     }
-    let options = HolidayDemandOptions::new(code, year);
-    let report = analyse_holiday_demand(store, &calendar, &options)
-        .await
-        .map_err(anyhow::Error::from)?;
-    Ok((report, calendar))
+    // The analysis reads every transaction of the holiday's past windows:
+    // kept per holiday and year until the next import or scoring run.
+    let report = crate::memo::get(
+        store,
+        "holiday.demand",
+        &format!("{code}/{year}"),
+        &[Domain::Data],
+        || async {
+            let options = HolidayDemandOptions::new(code, year);
+            Ok(analyse_holiday_demand(store, &calendar, &options).await?)
+        },
+    )
+    .await?;
+    Ok((HolidayDemandReport::clone(&report), calendar))
 }
 
 /// Saves the need segments of `holiday` in `year` as segments (so that a

@@ -23,7 +23,8 @@ use rapport_analytics::kpi::{
     ConsentFact, CustomerFacts, InTime, Kpi,
 };
 use rapport_engage::sla::{Pause, SlaState};
-use rapport_store::{Scope, Store};
+use rapport_store::generation::Domain;
+use rapport_store::{KpiRows, Scope, Store};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -127,7 +128,34 @@ pub async fn load(
     now_local: NaiveDateTime,
     now: DateTime<Utc>,
 ) -> Result<Facts> {
-    let rows = store.kpi_rows().await?;
+    let rows = rows(store).await?;
+    facts_of(&rows, cases, now_local, now)
+}
+
+/// The rows the KPIs read, kept until an import, a scoring run or an
+/// operational write (alerts, cases, consents, survey answers, RM
+/// assignments…) changes them: the read is most of a KPI page's time on a
+/// large bank, and none of it depends on the time of the request.
+pub async fn rows(store: &Store) -> Result<std::sync::Arc<KpiRows>> {
+    crate::memo::get(
+        store,
+        "kpi.rows",
+        "",
+        &[Domain::Data, Domain::Work],
+        || async { Ok(store.kpi_rows().await?) },
+    )
+    .await
+}
+
+/// The facts of `rows`, deciding with the case SLA policy `cases` which cases
+/// and alerts were answered in time at `now` (the time-dependent part, done
+/// on every call).
+pub fn facts_of(
+    rows: &KpiRows,
+    cases: &CaseSettings,
+    now_local: NaiveDateTime,
+    now: DateTime<Utc>,
+) -> Result<Facts> {
     let index: HashMap<i64, usize> = rows
         .customers
         .iter()
@@ -146,28 +174,28 @@ pub async fn load(
         })
         .collect();
     let mut segments = vec![Vec::new(); n];
-    for (c, code) in rows.segments {
-        if let Some(&i) = index.get(&c) {
-            segments[i].push(code);
+    for (c, code) in &rows.segments {
+        if let Some(&i) = index.get(c) {
+            segments[i].push(code.clone());
         }
     }
-    for (c, r) in rows.consents {
-        if let Some(&i) = index.get(&c) {
+    for (c, r) in &rows.consents {
+        if let Some(&i) = index.get(c) {
             facts[i].consents.push(ConsentFact {
-                channel: r.channel,
-                purpose: r.purpose,
+                channel: r.channel.clone(),
+                purpose: r.purpose.clone(),
                 granted: r.granted,
                 recorded_on: r.recorded_on,
                 revoked_on: r.revoked_on,
             });
         }
     }
-    for (c, n) in rows.flagged_cells {
+    for &(c, n) in &rows.flagged_cells {
         if let Some(&i) = index.get(&c) {
             facts[i].cells_flagged = n;
         }
     }
-    for (c, o, cl) in rows.accounts {
+    for &(c, o, cl) in &rows.accounts {
         if let Some(&i) = index.get(&c) {
             let f = &mut facts[i];
             f.accounts.push((o, cl));
@@ -176,21 +204,21 @@ pub async fn load(
             }
         }
     }
-    for (c, o, cl) in rows.holdings {
+    for &(c, o, cl) in &rows.holdings {
         if let Some(&i) = index.get(&c) {
             facts[i].holdings.push((o, cl));
         }
     }
-    for (c, d, s, scale) in rows.csat {
+    for &(c, d, s, scale) in &rows.csat {
         if let Some(&i) = index.get(&c) {
             facts[i].csat.push((d, s, scale));
         }
     }
     let mut pauses: HashMap<i64, Vec<Pause>> = HashMap::new();
-    for (case, from, to) in rows.case_pauses {
+    for &(case, from, to) in &rows.case_pauses {
         pauses.entry(case).or_default().push(Pause { from, to });
     }
-    for c in rows.cases {
+    for c in &rows.cases {
         let Some(&i) = index.get(&c.customer_id) else {
             continue;
         };
@@ -223,7 +251,7 @@ pub async fn load(
             resolution,
         });
     }
-    for a in rows.alerts {
+    for a in &rows.alerts {
         if let Some(&i) = index.get(&a.customer_id) {
             facts[i].alerts.push(AlertFact {
                 raised_on: a.raised_on,
@@ -231,10 +259,10 @@ pub async fn load(
             });
         }
     }
-    for (c, as_of, band) in rows.health {
-        if let (Some(&i), Some(b)) = (index.get(&c), Band::parse(&band)) {
+    for (c, as_of, band) in &rows.health {
+        if let (Some(&i), Some(b)) = (index.get(c), Band::parse(band)) {
             // A scoring as of D describes the data up to D − 1.
-            facts[i].health.push((as_of - Duration::days(1), b));
+            facts[i].health.push((*as_of - Duration::days(1), b));
         }
     }
     for f in &mut facts {

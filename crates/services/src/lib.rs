@@ -25,6 +25,7 @@ pub mod holiday;
 pub mod import;
 pub mod kpi;
 pub mod live_feed;
+pub mod memo;
 pub mod model_registry;
 pub mod password;
 pub mod privacy;

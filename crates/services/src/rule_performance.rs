@@ -29,6 +29,7 @@ use crate::error::ServiceResult;
 use crate::Services;
 use chrono::{Duration, NaiveDate};
 use rapport_analytics::alerts::RuleSet;
+use rapport_store::generation::Domain;
 use rapport_store::{epoch_day, DayRange, DEFAULT_SCAN_CHUNK_ROWS};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -205,7 +206,17 @@ pub async fn report(svc: &Services, actor: &Actor) -> ServiceResult<RuleReport> 
         .latest_transaction_date()
         .await?
         .and_then(|d| d.succ_opt());
-    let outcomes = outcome_days(svc, &def, data_end).await?;
+    // The outcomes read every transaction and statement: kept until the
+    // next import or scoring run (the alerts' tally below is cheap and
+    // follows every acknowledgement).
+    let params = format!(
+        "{}/{}/{}/{data_end:?}",
+        def.horizon_days, def.silence_days, def.past_due_days
+    );
+    let outcomes = crate::memo::get(store, "rules.outcomes", &params, &[Domain::Data], || {
+        outcome_days(svc, &def, data_end)
+    })
+    .await?;
     let rules = match &svc.settings.scoring.rules {
         Some(r) => r.clone(),
         None => RuleSet::builtin().map_err(anyhow::Error::from)?,

@@ -33,6 +33,7 @@ mod dashboard;
 mod dialect;
 mod error;
 mod files;
+pub mod generation;
 pub mod governance_queries;
 mod import;
 mod jobs;

@@ -501,6 +501,8 @@ pub(crate) const TABLES: &[Table] = &[
     Table::internal("campaign_approval"),
     Table::internal("improvement_item"),
     Table::internal("rm_capacity"),
+    // The data generations (migration 0020): counters, no data.
+    Table::internal("data_generation"),
 ];
 
 /// The registry entry of `name`.
