@@ -621,10 +621,7 @@ impl Store {
         let page = f.page.max(1);
         let latest = self.latest_scored().await?;
         let mut st = Stmt::new(self);
-        let score_join = format!(
-            "LEFT JOIN health_score hs ON hs.customer_id = c.id AND hs.as_of = {}",
-            st.param(latest.unwrap_or_default())
-        );
+        let scored_on = st.param(latest.unwrap_or_default());
         let mut cond = vec![scope.condition(&mut st)];
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             if let Some(id) = q.strip_prefix('#').and_then(|d| d.parse::<i64>().ok()) {
@@ -697,19 +694,39 @@ impl Store {
             cond.push(format!("c.branch_id = {}", st.param(b)));
         }
         // The customer's first key, joined when the list is sorted by it.
-        let key_join = if f.sort == CustomerSort::Key {
-            "LEFT JOIN customer_source_key fk ON fk.customer_id = c.id AND fk.id = \
-             (SELECT MIN(k1.id) FROM customer_source_key k1 WHERE k1.customer_id = c.id) "
-        } else {
-            ""
+        // The tables joined; `inner`: the sorted column's tables joined
+        // inner (the customers with a value), so that the planner may read
+        // them first, from their index, in the column's order.
+        let cond = cond.join(" AND ");
+        let from_of = |inner: bool| {
+            let join = |s: CustomerSort| {
+                if inner && f.sort == s {
+                    "JOIN"
+                } else {
+                    "LEFT JOIN"
+                }
+            };
+            let key_join = if f.sort == CustomerSort::Key {
+                format!(
+                    "{} customer_source_key fk ON fk.customer_id = c.id AND fk.id = \
+                     (SELECT MIN(k1.id) FROM customer_source_key k1 WHERE k1.customer_id = c.id) ",
+                    join(CustomerSort::Key)
+                )
+            } else {
+                String::new()
+            };
+            format!(
+                "FROM customer c {b} branch b ON b.id = c.branch_id \
+                 {r} rm_assignment ra ON ra.customer_id = c.id \
+                 {r} staff_user su ON su.id = ra.staff_user_id \
+                 {h} health_score hs ON hs.customer_id = c.id AND hs.as_of = {scored_on} \
+                 {key_join}WHERE {cond}",
+                b = join(CustomerSort::Branch),
+                r = join(CustomerSort::Rm),
+                h = join(CustomerSort::Score),
+            )
         };
-        let from = format!(
-            "FROM customer c LEFT JOIN branch b ON b.id = c.branch_id \
-             LEFT JOIN rm_assignment ra ON ra.customer_id = c.id \
-             LEFT JOIN staff_user su ON su.id = ra.staff_user_id {score_join} {key_join}\
-             WHERE {}",
-            cond.join(" AND ")
-        );
+        let from = from_of(false);
         let mut count = st.clone();
         if f.count_limit > 0 {
             count.push(&format!(
@@ -720,20 +737,31 @@ impl Store {
             count.push(&format!("SELECT COUNT(*) {from}"));
         }
         let dir = if f.descending { "DESC" } else { "ASC" };
-        // The sorted column and the condition that a customer has a value in it.
+        // The sorted column with its tie-breaks (in the order of the index
+        // read), and the condition that a customer has a value in it.
         let sorted = match f.sort {
             CustomerSort::Id => None,
-            CustomerSort::Key => Some(("fk.source_key", "fk.id IS NOT NULL")),
-            CustomerSort::Name => Some(("c.name", "c.name IS NOT NULL")),
-            CustomerSort::Branch => Some(("b.code", "b.id IS NOT NULL")),
-            CustomerSort::Rm => Some(("su.display_name", "su.id IS NOT NULL")),
-            CustomerSort::Score => Some(("hs.score", "hs.score IS NOT NULL")),
+            CustomerSort::Key => Some((
+                format!("fk.source_key {dir}, fk.id {dir}"),
+                "fk.id IS NOT NULL",
+            )),
+            CustomerSort::Name => Some((format!("c.name {dir}, c.id {dir}"), "c.name IS NOT NULL")),
+            CustomerSort::Branch => Some((format!("b.code {dir}, c.id {dir}"), "b.id IS NOT NULL")),
+            CustomerSort::Rm => Some((
+                format!("su.display_name {dir}, su.id {dir}, ra.customer_id {dir}"),
+                "su.id IS NOT NULL",
+            )),
+            CustomerSort::Score => Some((
+                format!("hs.score {dir}, hs.customer_id {dir}"),
+                "hs.score IS NOT NULL",
+            )),
         };
-        let select = format!(
+        let columns = format!(
             "SELECT c.id, {KEY_SQL} AS key, c.name, c.phone, c.id_number, b.code AS branch_code, \
              ra.staff_user_id AS rm_id, su.display_name AS rm_name, hs.score, hs.band, \
-             c.erased_at IS NOT NULL AS erased {from}"
+             c.erased_at IS NOT NULL AS erased"
         );
+        let select = format!("{columns} {from}");
         let offset = (page - 1) * per_page;
         let (items, total): (Vec<CustomerListRow>, i64) = match sorted {
             None => {
@@ -745,12 +773,12 @@ impl Store {
                     count.query_scalar()?.fetch_one(p).await?,
                 ))
             }
-            Some((col, has)) => {
+            Some((order, has)) => {
                 // First those with a value, in the column's order …
                 let mut with = st.clone();
                 with.push(&format!(
-                    "{select} AND {has} ORDER BY {col} {dir}, c.id {dir} \
-                     LIMIT {per_page} OFFSET {offset}"
+                    "{columns} {} AND {has} ORDER BY {order} LIMIT {per_page} OFFSET {offset}",
+                    from_of(true)
                 ));
                 let (mut items, total): (Vec<CustomerListRow>, i64) = on_pool!(self, p => (
                     with.query_as()?.fetch_all(p).await?,
@@ -760,7 +788,7 @@ impl Store {
                 if (items.len() as i64) < per_page {
                     let before = if items.is_empty() && offset > 0 {
                         let mut n = st.clone();
-                        n.push(&format!("SELECT COUNT(*) {from} AND {has}"));
+                        n.push(&format!("SELECT COUNT(*) {} AND {has}", from_of(true)));
                         let c: i64 = on_pool!(self, p => n.query_scalar()?.fetch_one(p).await?);
                         c
                     } else {

@@ -8,3 +8,4 @@ CREATE INDEX customer_lower_name_idx ON customer (LOWER(name));
 CREATE INDEX customer_lower_email_idx ON customer (LOWER(email));
 CREATE INDEX health_score_as_of_score_idx ON health_score (as_of, score, customer_id);
 CREATE INDEX audit_log_actor_name_idx ON audit_log (actor, at);
+CREATE INDEX staff_user_display_name_idx ON staff_user (display_name, id);
