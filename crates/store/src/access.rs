@@ -606,97 +606,21 @@ impl Store {
         Ok(())
     }
 
-    /// Audit records matching `f`, newest first, and how many match in all.
+    /// Audit records matching `f`, newest first (by id), and how many match
+    /// in all: the audit page's query ([`Store::audit_page`]), the one place
+    /// the audit filter is written in SQL.
     pub async fn audit_log(&self, f: &AuditFilter) -> Result<(Vec<AuditRow>, i64)> {
-        let mut cond = Vec::new();
-        let mut n = 0;
-        let mut next = || {
-            n += 1;
-            format!("${n}")
-        };
-        if f.actor.is_some() {
-            cond.push(format!("actor = {}", next()));
-        }
-        if f.action.is_some() {
-            cond.push(format!("action = {}", next()));
-        }
-        if f.customer_id.is_some() {
-            cond.push(format!("customer_id = {}", next()));
-        }
-        if f.since.is_some() {
-            cond.push(format!("at >= {}", next()));
-        }
-        if f.until.is_some() {
-            cond.push(format!("at < {}", next()));
-        }
-        let filter = if cond.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", cond.join(" AND "))
-        };
-        let limit = if f.limit <= 0 { 100 } else { f.limit.min(1000) };
-        let list = format!(
-            "SELECT id, at, actor_id, actor, role, action, entity, entity_id, customer_id, client, detail \
-             FROM audit_log{filter} ORDER BY id DESC LIMIT {limit} OFFSET {}",
-            f.offset.max(0)
-        );
-        let count = format!("SELECT COUNT(*) FROM audit_log{filter}");
-        type Raw = (
-            i64,
-            DateTime<Utc>,
-            Option<i64>,
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            Option<i64>,
-            Option<String>,
-            String,
-        );
-        macro_rules! binds {
-            ($q:expr) => {{
-                let mut q = $q;
-                if let Some(v) = &f.actor {
-                    q = q.bind(v.clone());
-                }
-                if let Some(v) = &f.action {
-                    q = q.bind(v.clone());
-                }
-                if let Some(v) = f.customer_id {
-                    q = q.bind(v);
-                }
-                if let Some(v) = f.since {
-                    q = q.bind(v);
-                }
-                if let Some(v) = f.until {
-                    q = q.bind(v);
-                }
-                q
-            }};
-        }
-        let (rows, total): (Vec<Raw>, i64) = on_pool!(self, p => (
-            binds!(sqlx::query_as(&list)).fetch_all(p).await?,
-            binds!(sqlx::query_scalar(&count)).fetch_one(p).await?,
-        ));
-        let rows = rows
-            .into_iter()
-            .map(|r| AuditRow {
-                id: r.0,
-                entry: AuditEntry {
-                    at: r.1,
-                    actor_id: r.2,
-                    actor: r.3,
-                    role: r.4,
-                    action: r.5,
-                    entity: r.6,
-                    entity_id: r.7,
-                    customer_id: r.8,
-                    client: r.9,
-                    detail: r.10,
-                },
-            })
-            .collect();
-        Ok((rows, total))
+        self.audit_page(&crate::admin_queries::AuditQuery {
+            actor: f.actor.clone(),
+            action: f.action.clone(),
+            customer_id: f.customer_id,
+            since: f.since,
+            until: f.until,
+            sort: "id".into(),
+            desc: true,
+            limit: if f.limit <= 0 { 100 } else { f.limit.min(1000) },
+            offset: f.offset,
+        })
+        .await
     }
 }

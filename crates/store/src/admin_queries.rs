@@ -58,7 +58,7 @@ pub struct AuditQuery {
     pub customer_id: Option<i64>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
-    /// `at` (default), `actor`, `action`.
+    /// `at` (default), `actor`, `action`, `id` (the order of writing).
     pub sort: String,
     pub desc: bool,
     /// 1..=100 000 (the CSV export reads up to that many).
@@ -208,6 +208,7 @@ impl Store {
         let order = match f.sort.as_str() {
             "actor" => format!("actor {dir}, id {dir}"),
             "action" => format!("action {dir}, id {dir}"),
+            "id" => format!("id {dir}"),
             _ => format!("at {dir}, id {dir}"),
         };
         let limit = match f.limit {

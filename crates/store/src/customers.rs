@@ -69,6 +69,60 @@ pub struct CustomerFilter {
     /// Which fields `q` may match in part; the others match only whole
     /// (the services set it from the masking policy; none by default).
     pub matching: SearchMatch,
+    /// The column the list is sorted by (by id when not said).
+    pub sort: CustomerSort,
+    pub descending: bool,
+    /// When above 0, the matches are counted up to this many and one more
+    /// (`total` is then `count_limit + 1` for "more than `count_limit`"),
+    /// so that a page view never counts a million rows; 0 counts them all.
+    pub count_limit: i64,
+}
+
+/// The column the customer list is sorted by. Every sort but `Id` lists the
+/// customers that have a value first, in the column's order (ties by id),
+/// then those without one by id, whatever the direction; each part is read
+/// from an index in order (migration 0021), so a page costs the same at a
+/// million customers as at a thousand.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CustomerSort {
+    #[default]
+    Id,
+    /// The customer's key (its first source key).
+    Key,
+    Name,
+    /// The branch's code.
+    Branch,
+    /// The relationship manager's display name.
+    Rm,
+    /// The health score at the latest scored date (the band follows it).
+    Score,
+}
+
+impl CustomerSort {
+    /// The sort named `name` (as in a list's `sort=`), if there is one.
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "id" => Self::Id,
+            "key" => Self::Key,
+            "name" => Self::Name,
+            "branch" => Self::Branch,
+            "rm" => Self::Rm,
+            "score" | "band" => Self::Score,
+            _ => return None,
+        })
+    }
+
+    /// Its name in a list's `sort=`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::Key => "key",
+            Self::Name => "name",
+            Self::Branch => "branch",
+            Self::Rm => "rm",
+            Self::Score => "score",
+        }
+    }
 }
 
 /// Which personal-data fields a search text may match in part. A field not
@@ -567,10 +621,7 @@ impl Store {
         let page = f.page.max(1);
         let latest = self.latest_scored().await?;
         let mut st = Stmt::new(self);
-        let score_join = format!(
-            "LEFT JOIN health_score hs ON hs.customer_id = c.id AND hs.as_of = {}",
-            st.param(latest.unwrap_or_default())
-        );
+        let scored_on = st.param(latest.unwrap_or_default());
         let mut cond = vec![scope.condition(&mut st)];
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             if let Some(id) = q.strip_prefix('#').and_then(|d| d.parse::<i64>().ok()) {
@@ -642,26 +693,120 @@ impl Store {
         if let Some(b) = f.branch_id {
             cond.push(format!("c.branch_id = {}", st.param(b)));
         }
-        let from = format!(
-            "FROM customer c LEFT JOIN branch b ON b.id = c.branch_id \
-             LEFT JOIN rm_assignment ra ON ra.customer_id = c.id \
-             LEFT JOIN staff_user su ON su.id = ra.staff_user_id {score_join} \
-             WHERE {}",
-            cond.join(" AND ")
-        );
+        // The customer's first key, joined when the list is sorted by it.
+        // The tables joined; `inner`: the sorted column's tables joined
+        // inner (the customers with a value), so that the planner may read
+        // them first, from their index, in the column's order.
+        let cond = cond.join(" AND ");
+        let from_of = |inner: bool| {
+            let join = |s: CustomerSort| {
+                if inner && f.sort == s {
+                    "JOIN"
+                } else {
+                    "LEFT JOIN"
+                }
+            };
+            let key_join = if f.sort == CustomerSort::Key {
+                format!(
+                    "{} customer_source_key fk ON fk.customer_id = c.id AND fk.id = \
+                     (SELECT MIN(k1.id) FROM customer_source_key k1 WHERE k1.customer_id = c.id) ",
+                    join(CustomerSort::Key)
+                )
+            } else {
+                String::new()
+            };
+            format!(
+                "FROM customer c {b} branch b ON b.id = c.branch_id \
+                 {r} rm_assignment ra ON ra.customer_id = c.id \
+                 {r} staff_user su ON su.id = ra.staff_user_id \
+                 {h} health_score hs ON hs.customer_id = c.id AND hs.as_of = {scored_on} \
+                 {key_join}WHERE {cond}",
+                b = join(CustomerSort::Branch),
+                r = join(CustomerSort::Rm),
+                h = join(CustomerSort::Score),
+            )
+        };
+        let from = from_of(false);
         let mut count = st.clone();
-        count.push(&format!("SELECT COUNT(*) {from}"));
-        st.push(&format!(
+        if f.count_limit > 0 {
+            count.push(&format!(
+                "SELECT COUNT(*) FROM (SELECT 1 {from} LIMIT {}) n",
+                f.count_limit + 1
+            ));
+        } else {
+            count.push(&format!("SELECT COUNT(*) {from}"));
+        }
+        let dir = if f.descending { "DESC" } else { "ASC" };
+        // The sorted column with its tie-breaks (in the order of the index
+        // read), and the condition that a customer has a value in it.
+        let sorted = match f.sort {
+            CustomerSort::Id => None,
+            CustomerSort::Key => Some((
+                format!("fk.source_key {dir}, fk.id {dir}"),
+                "fk.id IS NOT NULL",
+            )),
+            CustomerSort::Name => Some((format!("c.name {dir}, c.id {dir}"), "c.name IS NOT NULL")),
+            CustomerSort::Branch => Some((format!("b.code {dir}, c.id {dir}"), "b.id IS NOT NULL")),
+            CustomerSort::Rm => Some((
+                format!("su.display_name {dir}, su.id {dir}, ra.customer_id {dir}"),
+                "su.id IS NOT NULL",
+            )),
+            CustomerSort::Score => Some((
+                format!("hs.score {dir}, hs.customer_id {dir}"),
+                "hs.score IS NOT NULL",
+            )),
+        };
+        let columns = format!(
             "SELECT c.id, {KEY_SQL} AS key, c.name, c.phone, c.id_number, b.code AS branch_code, \
              ra.staff_user_id AS rm_id, su.display_name AS rm_name, hs.score, hs.band, \
-             c.erased_at IS NOT NULL AS erased {from} \
-             ORDER BY c.id LIMIT {per_page} OFFSET {}",
-            (page - 1) * per_page
-        ));
-        let (items, total): (Vec<CustomerListRow>, i64) = on_pool!(self, p => (
-            st.query_as()?.fetch_all(p).await?,
-            count.query_scalar()?.fetch_one(p).await?,
-        ));
+             c.erased_at IS NOT NULL AS erased"
+        );
+        let select = format!("{columns} {from}");
+        let offset = (page - 1) * per_page;
+        let (items, total): (Vec<CustomerListRow>, i64) = match sorted {
+            None => {
+                st.push(&format!(
+                    "{select} ORDER BY c.id {dir} LIMIT {per_page} OFFSET {offset}"
+                ));
+                on_pool!(self, p => (
+                    st.query_as()?.fetch_all(p).await?,
+                    count.query_scalar()?.fetch_one(p).await?,
+                ))
+            }
+            Some((order, has)) => {
+                // First those with a value, in the column's order …
+                let mut with = st.clone();
+                with.push(&format!(
+                    "{columns} {} AND {has} ORDER BY {order} LIMIT {per_page} OFFSET {offset}",
+                    from_of(true)
+                ));
+                let (mut items, total): (Vec<CustomerListRow>, i64) = on_pool!(self, p => (
+                    with.query_as()?.fetch_all(p).await?,
+                    count.query_scalar()?.fetch_one(p).await?,
+                ));
+                // … then, once they are exhausted, those without one, by id.
+                if (items.len() as i64) < per_page {
+                    let before = if items.is_empty() && offset > 0 {
+                        let mut n = st.clone();
+                        n.push(&format!("SELECT COUNT(*) {} AND {has}", from_of(true)));
+                        let c: i64 = on_pool!(self, p => n.query_scalar()?.fetch_one(p).await?);
+                        c
+                    } else {
+                        offset + items.len() as i64
+                    };
+                    let mut without = st.clone();
+                    without.push(&format!(
+                        "{select} AND NOT ({has}) ORDER BY c.id {dir} LIMIT {} OFFSET {}",
+                        per_page - items.len() as i64,
+                        (offset - before).max(0)
+                    ));
+                    let rest: Vec<CustomerListRow> =
+                        on_pool!(self, p => without.query_as()?.fetch_all(p).await?);
+                    items.extend(rest);
+                }
+                (items, total)
+            }
+        };
         Ok(Page {
             items,
             total,

@@ -76,9 +76,9 @@ pub use cases::{
 };
 pub use contact::{ConsentRow, ContactDecisionRow, LoggedContactDecision, Reachability};
 pub use customers::{
-    BranchRow, Customer360, CustomerFilter, CustomerListRow, CustomerProfile, ErasureReport,
-    HealthPoint, Page, ProfileContact, ProfileFacts, ProfileLoan, ProfileTxn, RmRow, Scope,
-    SearchMatch,
+    BranchRow, Customer360, CustomerFilter, CustomerListRow, CustomerProfile, CustomerSort,
+    ErasureReport, HealthPoint, Page, ProfileContact, ProfileFacts, ProfileLoan, ProfileTxn, RmRow,
+    Scope, SearchMatch,
 };
 pub use dashboard::{Dashboard, ScopedAlertFilter};
 pub use error::StoreError;

@@ -4,6 +4,7 @@
 
 mod access;
 mod contact;
+mod customer_sort;
 mod dashboard;
 mod erasure;
 mod matching;

@@ -7,7 +7,7 @@
 //! Every 360 view and every search is audited (queued); unmask, export and
 //! erasure are audited before the answer.
 
-use super::list::{csv_response, ListQuery as ListParams};
+use super::list::{csv_response, sort_href, ListQuery as ListParams};
 use super::{check_csrf, enc, opt, render, require, Layout};
 use crate::auth::{PageUser, Permission, Viewer};
 use crate::charts::{self, Series};
@@ -24,7 +24,7 @@ use axum::{Form, Router};
 use rapport_engage::case::{CaseActionKind, CaseState, ComplaintCategory};
 use rapport_services::customers::{self, Read360, Reading};
 use rapport_store::Customer360;
-use rapport_store::{CustomerFilter, CustomerListRow};
+use rapport_store::{CustomerFilter, CustomerListRow, CustomerSort};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -218,6 +218,12 @@ pub const TEXTS: &[Text] = &[
     ("c360.segment_desc", "说明", "About"),
     ("cust.export_csv", "导出 CSV", "Export CSV"),
     (
+        "cust.more_than",
+        "超过 {n} 位客户（只计数到这里）",
+        "more than {n} customers (counted up to there)",
+    ),
+    ("cust.page", "第 {page} 页", "Page {page}"),
+    (
         "cust.page_of",
         "第 {page} 页，共 {pages} 页",
         "Page {page} of {pages}",
@@ -331,7 +337,8 @@ struct ListPage {
     rm: String,
     branch: String,
     rows: Vec<ShownRow>,
-    total: i64,
+    total_text: String,
+    heads: Vec<super::alerts::Heading>,
     prev_href: String,
     next_href: String,
     csv_href: String,
@@ -355,7 +362,16 @@ struct PageQuery {
     branch: Option<String>,
     page: Option<String>,
     format: Option<String>,
+    sort: Option<String>,
+    dir: Option<String>,
 }
+
+/// The columns the list sorts by (`sort=`), by customer id when none.
+const SORTS: [&str; 5] = ["key", "name", "branch", "rm", "score"];
+
+/// A page view counts the matches up to this many (then "more than").
+const COUNT_LIMIT: i64 = 10_000;
+const COUNT_LIMIT_TEXT: &str = "10,000";
 
 async fn list(
     State(app): State<AppState>,
@@ -365,8 +381,11 @@ async fn list(
     let lp = ListParams {
         page: pq.page.clone(),
         format: pq.format.clone(),
-        ..ListParams::default()
+        sort: pq.sort.clone(),
+        dir: pq.dir.clone(),
     };
+    let sort = lp.sort_or(&SORTS, "");
+    let desc = lp.descending(false);
     let num = |s: &Option<String>| opt(s).filter(|x| x.parse::<i64>().is_ok());
     let q = ListQuery {
         q: pq.q.clone(),
@@ -377,30 +396,78 @@ async fn list(
         page: Some(i64::from(lp.page())),
     };
     if lp.wants_csv() {
-        return customers_csv(&app, &v, &q).await;
+        return customers_csv(&app, &v, &q, sort, desc).await;
     }
-    let f = filter_of(&q, 50).map_err(PageError::BadRequest)?;
+    let mut f = filter_of(&q, 50).map_err(PageError::BadRequest)?;
+    f.sort = CustomerSort::parse(sort).unwrap_or_default();
+    f.descending = desc;
+    f.count_limit = COUNT_LIMIT;
     let scope = v.scope();
     let page = customers::search(&app.services, &v, "ui", f.clone()).await?;
+    // The filters as a query string (without sort and page).
+    let mut base = Vec::new();
+    for (k, val) in [("q", &f.q), ("segment", &f.segment), ("band", &f.band)] {
+        if let Some(val) = val {
+            base.push(format!("{k}={}", enc(val)));
+        }
+    }
+    if let Some(r) = f.rm_id {
+        base.push(format!("rm={r}"));
+    }
+    if let Some(b) = f.branch_id {
+        base.push(format!("branch={b}"));
+    }
+    let base = base.join("&");
     let qs = |p: i64| {
         let mut s = format!("/customers?page={p}");
-        for (k, val) in [("q", &f.q), ("segment", &f.segment), ("band", &f.band)] {
-            if let Some(val) = val {
-                s.push_str(&format!("&{k}={}", enc(val)));
-            }
+        if !base.is_empty() {
+            s.push('&');
+            s.push_str(&base);
         }
-        if let Some(r) = f.rm_id {
-            s.push_str(&format!("&rm={r}"));
-        }
-        if let Some(b) = f.branch_id {
-            s.push_str(&format!("&branch={b}"));
+        if !sort.is_empty() {
+            s.push_str(&format!(
+                "&sort={sort}&dir={}",
+                if desc { "desc" } else { "asc" }
+            ));
         }
         s
     };
     let here = qs(page.page);
     let layout = Layout::new(&app, &v, "/customers", &here);
     let t = layout.t;
+    // The count stops above COUNT_LIMIT: then the pages are not counted
+    // either, and a full page always has a next one.
+    let capped = page.total > COUNT_LIMIT;
     let pages = ((page.total + page.per_page - 1) / page.per_page).max(1);
+    let has_next = if capped {
+        page.items.len() as i64 == page.per_page
+    } else {
+        page.page < pages
+    };
+    let heads = [
+        ("key", "cust.key"),
+        ("name", "cust.name"),
+        ("", "cust.phone"),
+        ("branch", "cust.branch"),
+        ("rm", "cust.rm"),
+        ("score", "cust.score"),
+        ("score", "cust.band"),
+    ]
+    .iter()
+    .map(|(col, key)| super::alerts::Heading {
+        label: t.s(key).to_string(),
+        href: if col.is_empty() {
+            String::new()
+        } else {
+            sort_href("/customers", &base, col, sort, desc)
+        },
+        dir: match (*col == sort && !col.is_empty(), desc) {
+            (false, _) => "",
+            (true, true) => "desc",
+            (true, false) => "asc",
+        },
+    })
+    .collect();
     let all_segments = app.store.segments().await?;
     let segments = all_segments
         .iter()
@@ -437,22 +504,30 @@ async fn list(
         rm: f.rm_id.map(|x| x.to_string()).unwrap_or_default(),
         branch: f.branch_id.map(|x| x.to_string()).unwrap_or_default(),
         rows: page.items.iter().map(|r| shown_row(&t, r)).collect(),
-        total: page.total,
+        total_text: if capped {
+            t.s("cust.more_than").replace("{n}", COUNT_LIMIT_TEXT)
+        } else {
+            format!("{} {}", page.total, t.s("cust.found"))
+        },
+        heads,
         prev_href: if page.page > 1 {
             qs(page.page - 1)
         } else {
             String::new()
         },
-        next_href: if page.page < pages {
+        next_href: if has_next {
             qs(page.page + 1)
         } else {
             String::new()
         },
         csv_href: format!("{}&format=csv", qs(1)),
-        page_text: t
-            .s("cust.page_of")
-            .replace("{page}", &page.page.to_string())
-            .replace("{pages}", &pages.to_string()),
+        page_text: if capped {
+            t.s("cust.page").replace("{page}", &page.page.to_string())
+        } else {
+            t.s("cust.page_of")
+                .replace("{page}", &page.page.to_string())
+                .replace("{pages}", &pages.to_string())
+        },
         filtered: f.q.is_some()
             || f.segment.is_some()
             || f.band.is_some()
@@ -473,13 +548,22 @@ async fn list(
 
 /// The whole filtered list as CSV (at most [`CSV_ROWS`] customers), masked
 /// as on the page.
-async fn customers_csv(app: &AppState, v: &Viewer, q: &ListQuery) -> Result<Response, PageError> {
+async fn customers_csv(
+    app: &AppState,
+    v: &Viewer,
+    q: &ListQuery,
+    sort: &str,
+    desc: bool,
+) -> Result<Response, PageError> {
     let t = Tr::new(app.lang_of(&v.user));
     let mut rows = Vec::new();
     let mut page = 1;
     loop {
         let mut f = filter_of(q, 200).map_err(PageError::BadRequest)?;
         f.page = page;
+        f.sort = CustomerSort::parse(sort).unwrap_or_default();
+        f.descending = desc;
+        f.count_limit = CSV_ROWS as i64;
         let found = customers::search(&app.services, v, "ui", f).await?;
         let n = found.items.len();
         for r in &found.items {

@@ -12,6 +12,7 @@ mod case_reclassify_web;
 mod cases_web;
 mod common;
 mod customer_360;
+mod customer_list_web;
 mod error_pages;
 
 mod holiday_surveys_web;
