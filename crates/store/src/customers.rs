@@ -723,7 +723,14 @@ impl Store {
                  {key_join}WHERE {cond}",
                 b = join(CustomerSort::Branch),
                 r = join(CustomerSort::Rm),
-                h = join(CustomerSort::Score),
+                // A band filter keeps only scored customers: joined inner, so
+                // that a rare band is read from the band index first instead
+                // of walking every customer.
+                h = if f.band.is_some() {
+                    "JOIN"
+                } else {
+                    join(CustomerSort::Score)
+                },
             )
         };
         let from = from_of(false);
