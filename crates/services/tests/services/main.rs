@@ -9,6 +9,7 @@ mod kpi_report;
 mod layering;
 mod lending;
 mod live_feed;
+mod live_path;
 mod profile360;
 
 mod reclassify;
