@@ -7,6 +7,7 @@
 
 pub mod api;
 mod score;
+pub mod stream;
 
 pub use score::bench_score;
 

@@ -10,6 +10,15 @@
 //! gives them; `source_key` is the transaction's key in that system. A pair
 //! already imported into `txn` is a duplicate too.
 //!
+//! Both adapters (`rapport stream` and the API's [`LiveFeed`]) run the
+//! [`LivePath`] (issue 19): account keys and stored live keys loaded at
+//! bootstrap, no per-line round trip, the rules' state in memory, and one
+//! writer task behind a bounded queue storing transactions and alerts in
+//! batches (one database transaction each, exactly once), the reader waiting
+//! when the writer falls behind. [`feed_line`]/[`feed_body`] are the
+//! per-line path it replaced (a lookup and two writes per line), kept as the
+//! reference the tests compare alerts with and the bench's peer figure.
+//!
 //! The engine is warm before its first transaction: [`warm_up`] builds it
 //! (rules, history scan, cool-downs) and logs the time; a server starts it
 //! at start-up through [`LiveFeed::start_warming`], `rapport stream` before
@@ -21,7 +30,7 @@ use chrono::Utc;
 use rapport_analytics::alerts::{alert_record, AlertHit, RuleSet};
 use rapport_analytics::live::LiveEngine;
 use rapport_analytics::LiveTxn;
-use rapport_store::{AlertRoute, EvidenceTxn, NewLiveTxn, Store};
+use rapport_store::{AlertRoute, EvidenceTxn, LiveBatchTxn, NewLiveTxn, Store};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -91,7 +100,7 @@ pub async fn warm_up(
 /// started) the first request builds it.
 #[derive(Clone)]
 pub struct LiveFeed {
-    state: Arc<tokio::sync::Mutex<Option<LiveState>>>,
+    state: Arc<tokio::sync::Mutex<Option<LivePath>>>,
     /// The early-warning rules the engine runs (`None`: the shipped pack).
     rules: Option<Arc<RuleSet>>,
 }
@@ -116,8 +125,10 @@ impl LiveFeed {
             if guard.is_some() {
                 return;
             }
-            match warm_up(&store, rules.as_deref(), None).await {
-                Ok((state, _)) => *guard = Some(state),
+            match LivePath::start(&store, rules.as_deref(), None, PathOptions::default(), None)
+                .await
+            {
+                Ok((path, _)) => *guard = Some(path),
                 Err(e) => tracing::error!(
                     error = format!("{e:#}"),
                     "the live engine could not warm up; the first posted transaction will try again"
@@ -131,25 +142,31 @@ impl LiveFeed {
         self.state.lock().await.is_some()
     }
 
-    /// Feeds an NDJSON body to the engine (see [`feed_body`]), building the
-    /// engine first if it is not warm.
+    /// Feeds an NDJSON body through the live path (see [`feed_body_path`]),
+    /// building it first if it is not warm; answers once the body is stored.
     pub async fn feed(&self, store: &Store, received_by: &str, body: &[u8]) -> Result<FeedReport> {
         let mut guard = self.state.lock().await;
         if guard.is_none() {
-            let (state, _) = warm_up(store, self.rules.as_deref(), None).await?;
-            *guard = Some(state);
+            let (path, _) = LivePath::start(
+                store,
+                self.rules.as_deref(),
+                None,
+                PathOptions::default(),
+                None,
+            )
+            .await?;
+            *guard = Some(path);
         }
-        let Some(state) = guard.as_mut() else {
+        let Some(path) = guard.as_mut() else {
             anyhow::bail!("the live engine is not ready");
         };
-        feed_body(
-            store,
-            &mut state.engine,
-            &mut state.accounts,
-            received_by,
-            body,
-        )
-        .await
+        let report = feed_body_path(path, received_by, body).await;
+        if report.is_err() {
+            // A failed writer is not reused: the next body starts a new path
+            // from the store (what was stored is then a duplicate).
+            *guard = None;
+        }
+        report
     }
 }
 
@@ -496,6 +513,616 @@ pub async fn feed_body(
             }
         }
     }
+    Ok(r)
+}
+
+// ---------------------------------------------------------------------------
+// The live path at speed (issue 19).
+// ---------------------------------------------------------------------------
+
+/// How the live path batches and how far the writer may fall behind.
+#[derive(Clone)]
+pub struct PathOptions {
+    /// Lines the writer stores per database transaction, at most.
+    pub batch_rows: usize,
+    /// Lines decided but not yet taken by the writer, at most: when the queue
+    /// is full the reader waits (back-pressure), so memory stays bounded by
+    /// `queue_lines + batch_rows` lines in flight.
+    pub queue_lines: usize,
+    /// When set, the writer takes one permit before writing each batch: a
+    /// pause switch (a maintenance window, or a test holding the writer back).
+    pub writer_gate: Option<Arc<tokio::sync::Semaphore>>,
+}
+
+impl Default for PathOptions {
+    fn default() -> Self {
+        PathOptions {
+            batch_rows: 2_048,
+            queue_lines: 16_384,
+            writer_gate: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for PathOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PathOptions")
+            .field("batch_rows", &self.batch_rows)
+            .field("queue_lines", &self.queue_lines)
+            .field("writer_gate", &self.writer_gate.is_some())
+            .finish()
+    }
+}
+
+/// An alert the writer has stored, as `rapport stream` prints it, with the
+/// moments that measure it.
+#[derive(Debug, Clone)]
+pub struct StoredAlert {
+    /// The NDJSON description (id, customer, rule, … evidence).
+    pub line: Value,
+    /// When its line arrived (read from stdin, or received by the API).
+    pub arrived: Instant,
+    /// When the engine had decided it and it was handed to the writer's queue.
+    pub decided: Instant,
+    /// When the batch holding it was committed.
+    pub stored: Instant,
+}
+
+/// Where the writer hands each stored alert (`rapport stream` prints it);
+/// without one, stored alerts are returned by [`LivePath::flush`].
+pub type AlertSink = Box<dyn FnMut(StoredAlert) + Send>;
+
+/// What one line did on the live path.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Taken {
+    /// A blank line: skipped, not counted.
+    Blank,
+    /// Refused, with the field and the reason; counted.
+    Rejected { field: &'static str, reason: String },
+    /// Its (source, source_key) was already taken or stored: not queued, the
+    /// live rules did not see it.
+    Duplicate { source: String, source_key: String },
+    /// Decided and queued for the writer, with the alerts it raised.
+    Accepted { alerts: usize, decided: Instant },
+}
+
+/// Counts of the reader side (lines = accepted + duplicates + rejected).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PathCounts {
+    pub lines: u64,
+    pub accepted: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    /// Alerts the engine raised (each is stored with its transaction).
+    pub alerts: u64,
+    /// Account keys not in the bootstrap map, looked up once in the store.
+    pub account_lookups: u64,
+}
+
+/// What the writer stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct WriterTotals {
+    pub batches: u64,
+    pub transactions_stored: u64,
+    /// Transactions another writer had stored first (same source and
+    /// source_key): not stored again, their alerts not stored either.
+    pub transactions_already_stored: u64,
+    pub alerts_stored: u64,
+}
+
+/// The whole run of a live path, once everything queued is stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PathTotals {
+    pub counts: PathCounts,
+    pub writer: WriterTotals,
+}
+
+/// The bootstrap of a live path, timed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Bootstrap {
+    pub warm: WarmUp,
+    /// Accounts in the key map.
+    pub accounts: usize,
+    /// Live transactions already stored (their keys: duplicates from the start).
+    pub stored_live: usize,
+}
+
+struct Queued {
+    txn: LiveBatchTxn,
+    hits: Vec<AlertHit>,
+    arrived: Instant,
+    decided: Instant,
+}
+
+enum Msg {
+    Line(Box<Queued>),
+    Flush(tokio::sync::oneshot::Sender<Vec<StoredAlert>>),
+}
+
+/// The live path: account keys loaded at bootstrap (a key the map does not
+/// hold is looked up once and cached), the rules' state in memory, the keys
+/// of every stored live transaction in memory (a line fed again is a
+/// duplicate without a round trip), and one writer task fed through a
+/// bounded queue that stores transactions and their alerts in batches, one
+/// database transaction each, each (source, source_key) once.
+///
+/// [`LivePath::take`] decides a line (parse, resolve, rules) and queues it;
+/// it waits when the queue is full. [`LivePath::flush`] waits until all
+/// queued is stored; [`LivePath::finish`] flushes and stops the writer.
+/// Dropping a path without finishing it stops the writer where it is: a
+/// batch not committed is lost, and feeding its lines again stores them once.
+pub struct LivePath {
+    engine: LiveEngine,
+    as_of: NaiveDate,
+    accounts: HashMap<String, HashMap<String, (i64, i64)>>,
+    seen: HashMap<String, std::collections::HashSet<String>>,
+    queue: Option<tokio::sync::mpsc::Sender<Msg>>,
+    writer: Option<tokio::task::JoinHandle<Result<WriterTotals>>>,
+    store: Store,
+    counts: PathCounts,
+}
+
+impl std::fmt::Debug for LivePath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LivePath")
+            .field("as_of", &self.as_of)
+            .field("counts", &self.counts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for LivePath {
+    fn drop(&mut self) {
+        if let Some(w) = self.writer.take() {
+            w.abort();
+        }
+    }
+}
+
+impl LivePath {
+    /// Bootstraps the path: the engine (rules, history before `as_of` —
+    /// default the day after the latest stored transaction — live
+    /// transactions, cool-downs), the account key map and the stored live
+    /// keys; then starts the writer. Must run inside a Tokio runtime.
+    pub async fn start(
+        store: &Store,
+        rules: Option<&RuleSet>,
+        as_of: Option<NaiveDate>,
+        options: PathOptions,
+        sink: Option<AlertSink>,
+    ) -> Result<(LivePath, Bootstrap)> {
+        let started = Instant::now();
+        let (state, mut warm) = warm_up(store, rules, as_of).await?;
+        let mut accounts: HashMap<String, HashMap<String, (i64, i64)>> = HashMap::new();
+        let keys = store.live_account_keys().await?;
+        let n_accounts = keys.len();
+        for k in keys {
+            accounts
+                .entry(k.source)
+                .or_default()
+                .insert(k.source_key, (k.account_id, k.customer_id));
+        }
+        let mut seen: HashMap<String, std::collections::HashSet<String>> = HashMap::new();
+        let stored = store.live_txn_keys().await?;
+        let stored_live = stored.len();
+        for (source, key) in stored {
+            seen.entry(source).or_default().insert(key);
+        }
+        warm.seconds = started.elapsed().as_secs_f64();
+        let (send, receive) = tokio::sync::mpsc::channel(options.queue_lines.max(1));
+        let writer = tokio::spawn(write_batches(store.clone(), receive, options, sink));
+        let path = LivePath {
+            engine: state.engine,
+            as_of: warm.as_of,
+            accounts,
+            seen,
+            queue: Some(send),
+            writer: Some(writer),
+            store: store.clone(),
+            counts: PathCounts::default(),
+        };
+        tracing::info!(
+            seconds = warm.seconds,
+            accounts = n_accounts,
+            stored_live,
+            "live path ready"
+        );
+        Ok((
+            path,
+            Bootstrap {
+                warm,
+                accounts: n_accounts,
+                stored_live,
+            },
+        ))
+    }
+
+    /// The reader side's counts so far.
+    pub fn counts(&self) -> PathCounts {
+        self.counts
+    }
+
+    /// The state date the engine started from.
+    pub fn as_of(&self) -> NaiveDate {
+        self.as_of
+    }
+
+    /// Decides one NDJSON line (raw bytes) that arrived at `arrived`: checked
+    /// to be UTF-8 and parsed (the field named on error), its account
+    /// resolved from the map, a key already taken or stored is a duplicate,
+    /// then the live rules run and the transaction with its alerts is queued
+    /// for the writer — waiting while the queue is full. `received_by`
+    /// names who sent it.
+    pub async fn take(
+        &mut self,
+        received_by: &str,
+        line: &[u8],
+        arrived: Instant,
+    ) -> Result<Taken> {
+        let taken = self.decide(received_by, line, arrived).await?;
+        match &taken {
+            Taken::Blank => {}
+            Taken::Rejected { .. } => {
+                self.counts.lines += 1;
+                self.counts.rejected += 1;
+            }
+            Taken::Duplicate { .. } => {
+                self.counts.lines += 1;
+                self.counts.duplicates += 1;
+            }
+            Taken::Accepted { alerts, .. } => {
+                self.counts.lines += 1;
+                self.counts.accepted += 1;
+                self.counts.alerts += *alerts as u64;
+            }
+        }
+        Ok(taken)
+    }
+
+    async fn decide(&mut self, received_by: &str, line: &[u8], arrived: Instant) -> Result<Taken> {
+        let rejected = |b: BadLine| Taken::Rejected {
+            field: b.field,
+            reason: b.problem,
+        };
+        let line = match line_text(line) {
+            Ok(l) => l,
+            Err(b) => return Ok(rejected(b)),
+        };
+        if line.trim().is_empty() {
+            return Ok(Taken::Blank);
+        }
+        let parsed = match parse_line(line) {
+            Ok(t) => t,
+            Err(b) => return Ok(rejected(b)),
+        };
+        let known = self
+            .accounts
+            .get(&parsed.account_source)
+            .and_then(|m| m.get(&parsed.account_key))
+            .copied();
+        let (account_id, customer_id) = match known {
+            Some(ids) => ids,
+            None => {
+                // Imported after the bootstrap, or unknown: one lookup; a
+                // found account is kept in the map, a miss is not (it may be
+                // imported later).
+                self.counts.account_lookups += 1;
+                match self
+                    .store
+                    .live_account_key(&parsed.account_source, &parsed.account_key)
+                    .await?
+                {
+                    Some(k) => {
+                        self.accounts
+                            .entry(k.source)
+                            .or_default()
+                            .insert(k.source_key, (k.account_id, k.customer_id));
+                        (k.account_id, k.customer_id)
+                    }
+                    None => {
+                        return Ok(Taken::Rejected {
+                            field: "account",
+                            reason: format!(
+                                "no such account in the store: {:?} of source {:?}",
+                                parsed.account_key, parsed.account_source
+                            ),
+                        })
+                    }
+                }
+            }
+        };
+        if !self.engine.knows_account(account_id) {
+            return Ok(Taken::Rejected {
+                field: "account",
+                reason: format!(
+                    "the account {:?} of source {:?} was added after the live engine started; restart it to take the account",
+                    parsed.account_key, parsed.account_source
+                ),
+            });
+        }
+        if parsed.booked_on.succ_opt().is_none() {
+            return Ok(Taken::Rejected {
+                field: "booked_on",
+                reason: format!("{} is out of range", parsed.booked_on),
+            });
+        }
+        let duplicate = |this: &Self| {
+            this.seen
+                .get(&parsed.account_source)
+                .is_some_and(|s| s.contains(&parsed.source_key))
+        };
+        // Only a line booked inside the imported history can repeat an
+        // imported transaction: only those pay a lookup.
+        if duplicate(self)
+            || (parsed.booked_on < self.as_of
+                && self
+                    .store
+                    .txn_key_imported(&parsed.account_source, &parsed.source_key)
+                    .await?)
+        {
+            return Ok(Taken::Duplicate {
+                source: parsed.account_source,
+                source_key: parsed.source_key,
+            });
+        }
+        self.seen
+            .entry(parsed.account_source.clone())
+            .or_default()
+            .insert(parsed.source_key.clone());
+        let txn = LiveTxn {
+            account_id,
+            booked_on: parsed.booked_on,
+            amount: parsed.amount,
+            balance_after: parsed.balance_after,
+            category: parsed.category.clone(),
+            channel: parsed.channel.clone(),
+            source_key: parsed.source_key.clone(),
+        };
+        // Checked above (known account, date in range): the engine cannot refuse it.
+        let hits = self.engine.on_transaction(txn)?;
+        let alerts = hits.len();
+        let queued = Queued {
+            txn: LiveBatchTxn {
+                source: parsed.account_source,
+                source_key: parsed.source_key,
+                account_id,
+                customer_id,
+                booked_on: parsed.booked_on,
+                amount: parsed.amount,
+                balance_after: parsed.balance_after,
+                category: parsed.category,
+                channel: parsed.channel,
+                received_by: received_by.to_string(),
+                received_at: Utc::now(),
+            },
+            hits,
+            arrived,
+            decided: Instant::now(),
+        };
+        self.send(Msg::Line(Box::new(queued))).await?;
+        Ok(Taken::Accepted {
+            alerts,
+            decided: Instant::now(),
+        })
+    }
+
+    async fn send(&mut self, msg: Msg) -> Result<()> {
+        let sent = match &self.queue {
+            Some(q) => q.send(msg).await.is_ok(),
+            None => false,
+        };
+        if sent {
+            return Ok(());
+        }
+        Err(self.writer_failure().await)
+    }
+
+    /// Why the writer stopped (it only stops early on an error).
+    async fn writer_failure(&mut self) -> anyhow::Error {
+        self.queue = None;
+        match self.writer.take() {
+            Some(w) => match w.await {
+                Ok(Err(e)) => e.context("the live path's writer stopped"),
+                Ok(Ok(_)) => anyhow::anyhow!("the live path's writer stopped"),
+                Err(e) => anyhow::anyhow!("the live path's writer failed: {e}"),
+            },
+            None => anyhow::anyhow!("the live path's writer stopped earlier"),
+        }
+    }
+
+    /// Waits until everything queued so far is stored; returns the alerts
+    /// stored since the last flush (none when the path has a sink).
+    pub async fn flush(&mut self) -> Result<Vec<StoredAlert>> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.send(Msg::Flush(reply)).await?;
+        match answer.await {
+            Ok(alerts) => Ok(alerts),
+            Err(_) => Err(self.writer_failure().await),
+        }
+    }
+
+    /// Stores everything queued, stops the writer and returns the totals.
+    pub async fn finish(mut self) -> Result<PathTotals> {
+        self.queue = None;
+        let writer = match self.writer.take() {
+            Some(w) => w
+                .await
+                .map_err(|e| anyhow::anyhow!("the live path's writer failed: {e}"))??,
+            None => anyhow::bail!("the live path's writer stopped earlier"),
+        };
+        Ok(PathTotals {
+            counts: self.counts,
+            writer,
+        })
+    }
+}
+
+/// The one writer: takes what is queued (up to `batch_rows` lines), routes
+/// the batch's alerts (one query), stores the batch in one database
+/// transaction, then hands the stored alerts on and answers the flushes
+/// queued with the batch.
+async fn write_batches(
+    store: Store,
+    mut queue: tokio::sync::mpsc::Receiver<Msg>,
+    options: PathOptions,
+    mut sink: Option<AlertSink>,
+) -> Result<WriterTotals> {
+    let batch_rows = options.batch_rows.max(1);
+    let mut totals = WriterTotals::default();
+    let mut batch: Vec<Queued> = Vec::with_capacity(batch_rows);
+    let mut flushes = Vec::new();
+    let mut unclaimed: Vec<StoredAlert> = Vec::new();
+    while let Some(first) = queue.recv().await {
+        let mut next = Some(first);
+        while let Some(msg) = next.take() {
+            match msg {
+                Msg::Line(q) => batch.push(*q),
+                Msg::Flush(reply) => {
+                    flushes.push(reply);
+                    break;
+                }
+            }
+            if batch.len() >= batch_rows {
+                break;
+            }
+            next = queue.try_recv().ok();
+        }
+        if !batch.is_empty() {
+            if let Some(gate) = &options.writer_gate {
+                gate.acquire()
+                    .await
+                    .context("the live path's writer gate closed")?
+                    .forget();
+            }
+            let stored = write_batch(&store, &mut batch, &mut totals).await?;
+            for alert in stored {
+                match sink.as_mut() {
+                    Some(s) => s(alert),
+                    None => unclaimed.push(alert),
+                }
+            }
+        }
+        for reply in flushes.drain(..) {
+            // A flusher that went away needs no answer.
+            let _ = reply.send(std::mem::take(&mut unclaimed));
+        }
+    }
+    Ok(totals)
+}
+
+async fn write_batch(
+    store: &Store,
+    batch: &mut Vec<Queued>,
+    totals: &mut WriterTotals,
+) -> Result<Vec<StoredAlert>> {
+    let customers: Vec<i64> = batch
+        .iter()
+        .flat_map(|q| q.hits.iter().map(|h| h.customer_id))
+        .collect();
+    let routes = if customers.is_empty() {
+        HashMap::new()
+    } else {
+        store.alert_routes(&customers).await?
+    };
+    let mut txns = Vec::with_capacity(batch.len());
+    let mut alerts = Vec::new();
+    let mut moments = Vec::new();
+    for (i, q) in batch.drain(..).enumerate() {
+        let evidence = EvidenceTxn {
+            booked_on: q.txn.booked_on,
+            amount: q.txn.amount,
+            category: q.txn.category.clone(),
+            channel: q.txn.channel.clone(),
+            source_key: q.txn.source_key.clone(),
+        };
+        for hit in &q.hits {
+            let route = routes
+                .get(&hit.customer_id)
+                .cloned()
+                .unwrap_or_else(AlertRoute::central);
+            alerts.push((
+                i,
+                alert_record(hit, "live", std::slice::from_ref(&evidence), &route),
+            ));
+            moments.push((q.arrived, q.decided));
+        }
+        txns.push(q.txn);
+    }
+    let stored = store.store_live_batch(&txns, &alerts).await?;
+    let now = Instant::now();
+    totals.batches += 1;
+    let n_stored = stored.stored.iter().filter(|s| **s).count() as u64;
+    totals.transactions_stored += n_stored;
+    totals.transactions_already_stored += txns.len() as u64 - n_stored;
+    let mut out = Vec::new();
+    for (((_, record), id), (arrived, decided)) in alerts.iter().zip(&stored.alert_ids).zip(moments)
+    {
+        let Some(id) = id else { continue };
+        totals.alerts_stored += 1;
+        out.push(StoredAlert {
+            line: describe(*id, record),
+            arrived,
+            decided,
+            stored: now,
+        });
+    }
+    Ok(out)
+}
+
+/// An alert's NDJSON description (the shape `rapport stream` prints).
+fn describe(id: i64, record: &rapport_store::NewAlert) -> Value {
+    let evidence: Value = serde_json::from_str(&record.evidence).unwrap_or(Value::Null);
+    json!({
+        "id": id,
+        "customer_id": record.customer_id,
+        "rule": record.rule,
+        "severity": record.severity,
+        "raised_on": record.raised_on.to_string(),
+        "origin": record.origin,
+        "message": record.message,
+        "assignee_id": record.assignee_id,
+        "queue": record.queue,
+        "evidence": evidence,
+    })
+}
+
+/// Feeds an NDJSON body through a live path (the API's route): every line
+/// taken, then flushed, so the answer is given once everything is stored;
+/// rejected lines with their number, field and reason, the stored alerts described.
+pub async fn feed_body_path(
+    path: &mut LivePath,
+    received_by: &str,
+    body: &[u8],
+) -> Result<FeedReport> {
+    let mut r = FeedReport::default();
+    let mut offset = 0usize;
+    for (i, raw) in body.split(|&b| b == b'\n').enumerate() {
+        let start = offset;
+        offset += raw.len() + 1;
+        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        match path.take(received_by, line, Instant::now()).await? {
+            Taken::Blank => continue,
+            Taken::Rejected { field, reason } => {
+                r.lines += 1;
+                let reason = if field == "line" {
+                    format!("{reason} (line starts at byte offset {start} of the body)")
+                } else {
+                    reason
+                };
+                r.rejected
+                    .push(json!({ "line": i + 1, "field": field, "reason": reason }));
+            }
+            Taken::Duplicate { .. } => {
+                r.lines += 1;
+                r.duplicates += 1;
+            }
+            Taken::Accepted { .. } => {
+                r.lines += 1;
+                r.accepted += 1;
+            }
+        }
+    }
+    r.alerts = path.flush().await?.into_iter().map(|a| a.line).collect();
     Ok(r)
 }
 

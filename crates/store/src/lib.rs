@@ -39,6 +39,7 @@ mod import;
 mod jobs;
 mod keys;
 mod kpi;
+mod live_batch;
 mod live_txn;
 mod loaders;
 mod matching;
@@ -89,6 +90,7 @@ pub use files::{
 pub use import::*;
 pub use jobs::{JobClaim, JobRunRow, JobScheduleRow};
 pub use kpi::{KpiAlert, KpiCase, KpiCustomer, KpiRows, ACCURACY_COLUMNS, CUSTOMER_IMPORT_KINDS};
+pub use live_batch::{LiveAccountKey, LiveBatchStored, LiveBatchTxn};
 pub use live_txn::{LiveTxnRow, NewLiveTxn};
 pub use matching::{
     CustomerModelScore, LoggedDecision, ModelScoreRow, ModelVersionRow, NewModelVersion,

@@ -93,6 +93,9 @@ async fn dispatch(cli: Cli, cfg: &Config) -> Result<()> {
         Command::Bench(crate::cli::BenchCommand::Api(args)) => {
             crate::bench::api::bench_api(&cfg, json, args).await
         }
+        Command::Bench(crate::cli::BenchCommand::Stream(args)) => {
+            crate::bench::stream::bench_stream(&cfg, json, args).await
+        }
         Command::Bench(crate::cli::BenchCommand::Score(args)) => {
             crate::bench::bench_score(&cfg, json, args).await
         }

@@ -237,6 +237,9 @@ pub enum BenchCommand {
     /// API load: concurrent clients request the customer 360 JSON of random customers
     /// from a running server; requests/s and latency percentiles (exit 1 on any error).
     Api(ApiBenchArgs),
+    /// The live path: transactions/s at full speed and alert latency paced at 5,000/s, the
+    /// bootstrap time, counts reconciled with the store, the per-line path as the peer.
+    Stream(crate::bench::stream::BenchStreamArgs),
 }
 
 #[derive(Debug, Args)]

@@ -1,12 +1,16 @@
-//! `rapport stream`: the live early-warning path until the API takes
-//! transactions. Reads NDJSON transactions on stdin, feeds each to the
-//! `LiveEngine`, stores every alert it raises (origin `live`) and writes it
-//! as one NDJSON line on stdout; at the end prints throughput and alert
-//! latency (p50/p99) on stderr.
+//! `rapport stream`: the live early-warning path on stdin. Reads NDJSON
+//! transactions, feeds each through the live path
+//! (`rapport_services::live_feed::LivePath`: the same service as the API's
+//! live feed), which stores transactions and the alerts they raise (origin
+//! `live`) in batches; each stored alert is written as one NDJSON line on
+//! stdout. At the end prints throughput and the two latencies on stderr:
+//! *decided* (from the moment the line was read from stdin to its alerts
+//! decided by the rules and queued for the writer) and *stored* (to the
+//! commit of the batch holding them).
 //!
-//! Each transaction is stored once per (source, source_key) (`live_txn`)
-//! before the engine sees it: a transaction fed again is reported on stderr
-//! as a duplicate, counted, and changes nothing. A bad line (not UTF-8 among
+//! Each transaction is stored once per (source, source_key) (`live_txn`): a
+//! transaction fed again is reported on stderr as a duplicate, counted, and
+//! changes nothing. A bad line (not UTF-8 among
 //! them) is reported on stderr with its line number and field, counted and
 //! skipped: never a crash. Never runs daily rules. At the end one audit
 //! entry (`transactions.feed`, actor `--actor` or `system:stream`) records
@@ -20,13 +24,14 @@ use rapport_services::audit::entry_for;
 use rapport_services::config::Config;
 use rapport_services::error::ServiceError;
 use rapport_services::import::open;
-use rapport_services::live_feed::{feed_line, warm_up, LineOutcome, LiveState};
+use rapport_services::live_feed::{LivePath, PathOptions, StoredAlert, Taken};
 use rapport_services::scoring::{resolve_as_of, ScoringOptions};
 use rapport_store::Store;
 use serde_json::json;
 use std::io::BufRead;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Args)]
@@ -58,6 +63,56 @@ pub async fn run(cfg: &Config, json: bool, actor: Option<&str>, args: StreamArgs
     result
 }
 
+/// Lines as read, each stamped with the moment it was read (latency counts from there).
+pub type StampedLines = tokio::sync::mpsc::Receiver<std::io::Result<(Vec<u8>, Instant)>>;
+
+/// What feeding a stream of lines did on the reader side.
+#[derive(Debug, Default)]
+pub struct Fed {
+    /// Lines read (blank ones included).
+    pub read: u64,
+    /// Per alert raised: from its line read to its alert decided and queued.
+    pub decided: Vec<Duration>,
+    /// From reading the first accepted line to its decision.
+    pub first_transaction: Option<Duration>,
+}
+
+/// Feeds stamped lines through the path until the sender closes; `each`
+/// sees every line's number and outcome (to report rejects and duplicates).
+pub async fn feed_lines(
+    path: &mut LivePath,
+    received_by: &str,
+    mut lines: StampedLines,
+    mut each: impl FnMut(u64, &Taken),
+) -> Result<Fed> {
+    let mut fed = Fed::default();
+    while let Some(next) = lines.recv().await {
+        let (line, read_at) = next.context("reading stdin")?;
+        fed.read += 1;
+        let taken = path.take(received_by, &line, read_at).await?;
+        if let Taken::Accepted { alerts, decided } = &taken {
+            let latency = decided.saturating_duration_since(read_at);
+            if fed.first_transaction.is_none() {
+                fed.first_transaction = Some(latency);
+            }
+            fed.decided.extend(std::iter::repeat_n(latency, *alerts));
+        }
+        each(fed.read, &taken);
+    }
+    Ok(fed)
+}
+
+/// The `p` quantile of sorted durations, in milliseconds.
+pub fn pct_ms(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted
+        .get(i.min(sorted.len() - 1))
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
 async fn stream(
     store: &Store,
     cfg: &Config,
@@ -75,24 +130,40 @@ async fn stream(
             Some(RuleSet::from_toml(&text, &path.display().to_string())?)
         }
     };
+    // Each stored alert goes to stdout as the writer commits it.
+    let stored_latencies: Arc<Mutex<Vec<Duration>>> = Arc::default();
+    let sink_latencies = stored_latencies.clone();
+    let sink = Box::new(move |a: StoredAlert| {
+        let mut out = std::io::stdout().lock();
+        if let Err(e) = writeln!(out, "{}", a.line).and_then(|()| out.flush()) {
+            tracing::error!(error = %e, "an alert could not be written to stdout (it is stored)");
+        }
+        if let Ok(mut l) = sink_latencies.lock() {
+            l.push(a.stored.saturating_duration_since(a.arrived));
+        }
+    });
     // Warm before the first line is read: the first transaction pays nothing.
-    let (state, warm) = warm_up(store, rules.as_ref(), Some(as_of)).await?;
-    let LiveState {
-        mut engine,
-        mut accounts,
-    } = state;
+    let (mut path, boot) = LivePath::start(
+        store,
+        rules.as_ref(),
+        Some(as_of),
+        PathOptions::default(),
+        Some(sink),
+    )
+    .await?;
     eprintln!(
-        "live engine ready as of {} (warmed in {:.1}s, before the first line); transaction rules: {}",
-        warm.as_of,
-        warm.seconds,
-        warm.rules.join(", ")
+        "live path ready as of {} (bootstrap {:.1}s before the first line: {} accounts, {} live transactions stored); transaction rules: {}",
+        boot.warm.as_of,
+        boot.warm.seconds,
+        boot.accounts,
+        boot.stored_live,
+        boot.warm.rules.join(", ")
     );
 
     // stdin is read on its own thread (blocking reads), each line stamped
     // with the moment it was read: latency counts from there.
     // Lines are read as bytes: one that is not UTF-8 is rejected on its own.
-    let (send, mut received) =
-        tokio::sync::mpsc::channel::<std::io::Result<(Vec<u8>, Instant)>>(1024);
+    let (send, received) = tokio::sync::mpsc::channel(1024);
     std::thread::spawn(move || {
         let mut stdin = std::io::stdin().lock();
         loop {
@@ -115,72 +186,48 @@ async fn stream(
             }
         }
     });
-    let mut stdout = std::io::stdout().lock();
-    let (mut line_no, mut taken, mut skipped, mut raised) = (0u64, 0u64, 0u64, 0u64);
-    let mut duplicates = 0u64;
     let received_by = actor.name().to_string();
-    let mut latencies: Vec<Duration> = Vec::new();
-    // From reading the first taken line to its alerts stored: the engine is
-    // warm, so this is no slower than any other line.
-    let mut first_transaction: Option<Duration> = None;
     let started = Instant::now();
-    while let Some(next) = received.recv().await {
-        let (line, read_at) = next.context("reading stdin")?;
-        line_no += 1;
-        match feed_line(store, &mut engine, &mut accounts, &received_by, &line).await? {
-            LineOutcome::Blank => {}
-            LineOutcome::Rejected { field, reason } => {
-                eprintln!("line {line_no}: {field}: {reason}");
-                skipped += 1;
-            }
-            LineOutcome::Duplicate { source, source_key } => {
-                eprintln!(
-                    "line {line_no}: duplicate: transaction {source_key:?} of source {source:?} is already stored; ignored"
-                );
-                duplicates += 1;
-            }
-            LineOutcome::Accepted { alerts } => {
-                taken += 1;
-                if first_transaction.is_none() {
-                    first_transaction = Some(read_at.elapsed());
-                }
-                for line in alerts {
-                    writeln!(stdout, "{line}")?;
-                    stdout.flush()?;
-                    latencies.push(read_at.elapsed());
-                    raised += 1;
-                }
-            }
-        }
-    }
+    let fed = feed_lines(&mut path, &received_by, received, |line_no, taken| match taken {
+        Taken::Rejected { field, reason } => eprintln!("line {line_no}: {field}: {reason}"),
+        Taken::Duplicate { source, source_key } => eprintln!(
+            "line {line_no}: duplicate: transaction {source_key:?} of source {source:?} is already stored; ignored"
+        ),
+        Taken::Blank | Taken::Accepted { .. } => {}
+    })
+    .await?;
+    let totals = path.finish().await?;
     let elapsed = started.elapsed().as_secs_f64();
-    latencies.sort_unstable();
-    let pct = |p: f64| -> f64 {
-        if latencies.is_empty() {
-            return 0.0;
-        }
-        let i = ((latencies.len() as f64 - 1.0) * p).round() as usize;
-        latencies
-            .get(i.min(latencies.len() - 1))
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
+    let mut decided = fed.decided;
+    decided.sort_unstable();
+    let mut stored = stored_latencies
+        .lock()
+        .map(|l| l.clone())
+        .unwrap_or_default();
+    stored.sort_unstable();
+    let c = totals.counts;
     let rate = if elapsed > 0.0 {
-        taken as f64 / elapsed
+        c.accepted as f64 / elapsed
     } else {
         0.0
     };
     let summary = json!({
-        "lines": line_no,
-        "transactions": taken,
-        "duplicates": duplicates,
-        "skipped": skipped,
-        "alerts": raised,
+        "lines": c.lines,
+        "transactions": c.accepted,
+        "stored": totals.writer.transactions_stored,
+        "duplicates": c.duplicates,
+        "skipped": c.rejected,
+        "alerts": c.alerts,
+        "alerts_stored": totals.writer.alerts_stored,
+        "batches": totals.writer.batches,
         "seconds": elapsed,
         "transactions_per_second": rate,
-        "alert_latency_ms_p50": pct(0.5),
-        "alert_latency_ms_p99": pct(0.99),
-        "first_transaction_ms": first_transaction.map(|d| d.as_secs_f64() * 1000.0),
-        "warm_up_seconds": warm.seconds,
+        "alert_latency_ms_p50": pct_ms(&decided, 0.5),
+        "alert_latency_ms_p99": pct_ms(&decided, 0.99),
+        "alert_stored_latency_ms_p50": pct_ms(&stored, 0.5),
+        "alert_stored_latency_ms_p99": pct_ms(&stored, 0.99),
+        "first_transaction_ms": fed.first_transaction.map(|d| d.as_secs_f64() * 1000.0),
+        "warm_up_seconds": boot.warm.seconds,
     });
     store
         .append_audit(&[entry_for(
@@ -189,19 +236,28 @@ async fn stream(
             "txn",
             None,
             None,
-            json!({ "lines": line_no, "accepted": taken, "duplicates": duplicates, "rejected": skipped, "alerts": raised }),
+            json!({ "lines": c.lines, "accepted": c.accepted, "stored": totals.writer.transactions_stored,
+                    "duplicates": c.duplicates, "rejected": c.rejected, "alerts": totals.writer.alerts_stored }),
         )])
         .await?;
     if json {
         eprintln!("{summary}");
     } else {
         eprintln!(
-            "{taken} transactions ({skipped} lines skipped), {duplicates} duplicates, in {elapsed:.2}s: {rate:.0} transactions/s; \
-             {raised} alerts, latency p50 {:.2} ms, p99 {:.2} ms; first transaction {:.2} ms (warm-up {:.1}s before it)",
-            pct(0.5),
-            pct(0.99),
-            first_transaction.map_or(0.0, |d| d.as_secs_f64() * 1000.0),
-            warm.seconds
+            "{} transactions ({} lines skipped), {} duplicates, in {elapsed:.2}s: {rate:.0} transactions/s, stored in {} batches; \
+             {} alerts, decided p50 {:.3} ms, p99 {:.3} ms (line read → alert decided and queued), stored p50 {:.2} ms, p99 {:.2} ms; \
+             first transaction {:.2} ms (bootstrap {:.1}s before it)",
+            c.accepted,
+            c.rejected,
+            c.duplicates,
+            totals.writer.batches,
+            totals.writer.alerts_stored,
+            pct_ms(&decided, 0.5),
+            pct_ms(&decided, 0.99),
+            pct_ms(&stored, 0.5),
+            pct_ms(&stored, 0.99),
+            fed.first_transaction.map_or(0.0, |d| d.as_secs_f64() * 1000.0),
+            boot.warm.seconds
         );
     }
     Ok(())

@@ -10,6 +10,8 @@ mod layering;
 mod lending;
 mod live_feed;
 mod memo;
+
+mod live_path;
 mod profile360;
 
 mod reclassify;
