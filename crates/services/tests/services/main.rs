@@ -9,11 +9,9 @@ mod kpi_report;
 mod layering;
 mod lending;
 mod live_feed;
-mod memo;
-
 mod live_path;
+mod memo;
 mod profile360;
-
 mod reclassify;
 mod rm_cadence;
 mod rule_signals;
