@@ -225,25 +225,9 @@ pub async fn plan_campaign(
         );
     }
     let at = clock.local();
-    let points: HashMap<i64, ContactPoint> = store
-        .contact_points()
-        .await?
-        .into_iter()
-        .map(|p| (p.customer_id, p))
-        .collect();
-    let (ids, audience_source) = audience(store, &spec, &points).await?;
-
-    let mut consents: HashMap<i64, Vec<ConsentRecord>> = HashMap::new();
-    for (id, c) in store.all_consents().await? {
-        if let Some(r) = crate::consents::consent_record(c) {
-            consents.entry(id).or_default().push(r);
-        }
-    }
-    let dnd: std::collections::HashSet<i64> = store
-        .do_not_disturb_customers()
-        .await?
-        .into_iter()
-        .collect();
+    let inputs = plan_inputs(store).await?;
+    let (points, consents, dnd) = (&inputs.points, &inputs.consents, &inputs.dnd);
+    let (ids, audience_source) = audience(store, &spec, points).await?;
     let longest = settings
         .policy
         .caps
@@ -382,8 +366,57 @@ pub async fn plan_campaign(
         plan,
         counts,
         blocked_lending,
-        points,
+        points: ids
+            .iter()
+            .filter_map(|id| points.get(id).map(|p| (*id, p.clone())))
+            .collect(),
     })
+}
+
+/// The bank-wide facts every campaign plan reads (contact points, consents,
+/// do-not-disturb): kept until the next import, scoring run or operational
+/// write (`crate::memo`), so a preview costs its audience, not the bank.
+/// What depends on the time (quiet hours, the caps' send history) is read
+/// on every plan.
+struct PlanInputs {
+    points: HashMap<i64, ContactPoint>,
+    consents: HashMap<i64, Vec<ConsentRecord>>,
+    dnd: std::collections::HashSet<i64>,
+}
+
+async fn plan_inputs(store: &Store) -> Result<std::sync::Arc<PlanInputs>> {
+    use rapport_store::generation::Domain;
+    crate::memo::get(
+        store,
+        "campaign.plan_inputs",
+        "",
+        &[Domain::Data, Domain::Work],
+        || async {
+            let points = store
+                .contact_points()
+                .await?
+                .into_iter()
+                .map(|p| (p.customer_id, p))
+                .collect();
+            let mut consents: HashMap<i64, Vec<ConsentRecord>> = HashMap::new();
+            for (id, c) in store.all_consents().await? {
+                if let Some(r) = crate::consents::consent_record(c) {
+                    consents.entry(id).or_default().push(r);
+                }
+            }
+            let dnd = store
+                .do_not_disturb_customers()
+                .await?
+                .into_iter()
+                .collect();
+            Ok(PlanInputs {
+                points,
+                consents,
+                dnd,
+            })
+        },
+    )
+    .await
 }
 
 /// Plans a campaign by key.

@@ -456,17 +456,55 @@ pub async fn report(
         Some(e) => e,
         None => default_end(&svc.store).await?,
     };
-    let facts = load_now(svc).await?;
-    let k = &svc.cfg.kpi;
-    Ok(dashboard(
-        &facts,
-        &actor.scope(),
-        &k.targets,
-        end,
-        k.window_days,
-        k.trend_months,
-        view,
-    ))
+    let scope = actor.scope();
+    let (d, _) = figures(svc, scope, view, end, false).await?;
+    Ok(d)
+}
+
+/// The dashboard (and, with `trends`, the monthly trend of each group of
+/// the view) of `scope`, computed once per minute of the services' clock
+/// and kept until the data changes (`crate::memo`): every KPI decision is
+/// made at the minute the figures are labelled with, and a page load costs
+/// one small query until the next write or the next minute.
+async fn figures(
+    svc: &Services,
+    scope: Scope,
+    view: Option<ViewBy>,
+    end: NaiveDate,
+    trends: bool,
+) -> Result<(KpiDashboard, Vec<GroupTrend>)> {
+    let minute = svc.clock.now().timestamp().div_euclid(60);
+    let params = format!(
+        "{scope:?}|{}|{end}|{trends}|{minute}",
+        view.map_or("", ViewBy::as_str)
+    );
+    let kept = crate::memo::get(
+        &svc.store,
+        "kpi.figures",
+        &params,
+        &[Domain::Data, Domain::Work],
+        || async {
+            let facts = load_now(svc).await?;
+            let k = &svc.cfg.kpi;
+            let d = dashboard(
+                &facts,
+                &scope,
+                &k.targets,
+                end,
+                k.window_days,
+                k.trend_months,
+                view,
+            );
+            let t = if trends {
+                group_trends(&facts, &scope, &d, k.trend_months)
+            } else {
+                Vec::new()
+            };
+            Ok((d, t))
+        },
+    )
+    .await?;
+    Ok(kept.as_ref().clone())
 }
 
 /// One group's monthly trend of every KPI: per KPI (in `Kpi::ALL` order)
@@ -543,20 +581,7 @@ pub async fn report_with_trends(
         Some(e) => e,
         None => default_end(&svc.store).await?,
     };
-    let facts = load_now(svc).await?;
-    let k = &svc.cfg.kpi;
-    let scope = actor.scope();
-    let d = dashboard(
-        &facts,
-        &scope,
-        &k.targets,
-        end,
-        k.window_days,
-        k.trend_months,
-        view,
-    );
-    let trends = group_trends(&facts, &scope, &d, k.trend_months);
-    Ok((d, trends))
+    Ok(figures(svc, actor.scope(), view, end, true).await?)
 }
 
 /// Information accuracy as the data-quality report shows it: the KPI's
@@ -603,9 +628,22 @@ impl DataQuality {
 /// accuracy KPI of the whole bank.
 pub async fn data_quality(svc: &Services, actor: &Actor) -> ServiceResult<DataQuality> {
     actor.require(Permission::ViewDataQuality)?;
-    let report = rapport_ingest::quality_report(&svc.store)
-        .await
-        .map_err(anyhow::Error::from)?;
+    // The field profiles scan the customer and transaction tables: kept
+    // until the next import, scoring run or operational write (`crate::memo`).
+    let report = crate::memo::get(
+        &svc.store,
+        "quality.report",
+        "",
+        &[Domain::Data, Domain::Work],
+        || async {
+            rapport_ingest::quality_report(&svc.store)
+                .await
+                .map_err(anyhow::Error::from)
+        },
+    )
+    .await?
+    .as_ref()
+    .clone();
     let end = match default_end(&svc.store).await {
         Ok(e) => e,
         // No transactions yet: the data as it stands today.

@@ -21,7 +21,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 
 /// At most this many values are kept in a process (names × parameters ×
 /// stores); past it the oldest slot goes.
-const MAX_SLOTS: usize = 64;
+const MAX_SLOTS: usize = 256;
 
 type Value = Arc<dyn Any + Send + Sync>;
 

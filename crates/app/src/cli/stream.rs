@@ -152,7 +152,7 @@ async fn stream(
     )
     .await?;
     eprintln!(
-        "live path ready as of {} (bootstrap {:.1}s before the first line: {} accounts, {} live transactions stored); transaction rules: {}",
+        "live engine ready as of {} (bootstrap {:.1}s before the first line: {} accounts, {} live transactions stored); transaction rules: {}",
         boot.warm.as_of,
         boot.warm.seconds,
         boot.accounts,
