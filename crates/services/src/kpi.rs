@@ -473,10 +473,16 @@ async fn figures(
     end: NaiveDate,
     trends: bool,
 ) -> Result<(KpiDashboard, Vec<GroupTrend>)> {
+    use std::hash::{Hash, Hasher};
     let minute = svc.clock.now().timestamp().div_euclid(60);
+    // The figures depend on the KPI settings and the case SLA policy too
+    // (two services over one store may differ in them).
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    format!("{:?}{:?}", svc.cfg.kpi, svc.settings.cases).hash(&mut h);
     let params = format!(
-        "{scope:?}|{}|{end}|{trends}|{minute}",
-        view.map_or("", ViewBy::as_str)
+        "{scope:?}|{}|{end}|{trends}|{minute}|{:x}",
+        view.map_or("", ViewBy::as_str),
+        h.finish()
     );
     let kept = crate::memo::get(
         &svc.store,
