@@ -9,22 +9,13 @@ use crate::common;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::{enc, send, Bank};
+use common::{send, Bank};
 use serde_json::Value;
 
+/// Posts a form (the shared helper): status and body.
 async fn post_form(b: &Bank, cookie: &str, path: &str, form: &[(&str, &str)]) -> (u16, String) {
-    let body = form
-        .iter()
-        .map(|(k, v)| format!("{k}={}", enc(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    let req = Request::post(path)
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body))
-        .unwrap();
-    let (s, t) = send(&b.app(), req).await;
-    (s.as_u16(), t)
+    let (status, _, body) = common::post_form(b, cookie, path, form).await;
+    (status, body)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,33 +15,15 @@ use crate::common;
 mod risk_history;
 use risk_history::{model_history, BANK};
 
-use axum::body::Body;
-use axum::http::{header, Request};
-use common::{bank, enc, Bank};
+use common::{bank, Bank};
 use rapport_services::access::{staff_by_username, Actor};
 use rapport_services::model_registry;
 use rapport_store::{AlertStatus, Store};
 
-/// Posts a form; returns status and `Location`.
+/// Posts a form (the shared helper); returns status and `Location`.
 async fn post(b: &Bank, cookie: &str, path: &str, form: &[(&str, &str)]) -> (u16, String) {
-    let body = form
-        .iter()
-        .map(|(k, v)| format!("{k}={}", enc(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    let req = Request::post(path)
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body))
-        .unwrap();
-    let res = tower::ServiceExt::oneshot(b.app(), req).await.unwrap();
-    let location = res
-        .headers()
-        .get(header::LOCATION)
-        .and_then(|l| l.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    (res.status().as_u16(), location)
+    let (status, location, _) = common::post_form(b, cookie, path, form).await;
+    (status, location)
 }
 
 async fn count(store: &Store, sql: &str) -> i64 {
