@@ -4,6 +4,8 @@
 pub enum AnalyticsError {
     #[error(transparent)]
     Store(#[from] rapport_store::StoreError),
+    #[error("the columnar copy: {0}")]
+    Columnar(#[from] crate::columnar::ColumnarError),
     #[error("as-of date {0} is outside the supported range")]
     AsOfOutOfRange(chrono::NaiveDate),
     #[error("no account with store id {0}")]

@@ -25,6 +25,7 @@
 //! Error policy: thiserror here ([`AnalyticsError`]); anyhow only at the edges.
 
 pub mod alerts;
+pub mod columnar;
 mod dense;
 mod error;
 pub mod expr;
@@ -42,7 +43,7 @@ mod window;
 pub use dense::DenseIndex;
 pub use error::AnalyticsError;
 pub use features::{
-    compute_features, FeatureEngine, FeatureKind, FeatureSpec, LiveTxn, TxnHistories, FEATURES,
+    compute_features, ColumnarSource, FeatureEngine, FeatureKind, FeatureSpec, LiveTxn, TxnHistories, FEATURES,
     HORIZON_DAYS, TRANSACTION_FEATURES,
 };
 pub use health::{

@@ -14,3 +14,17 @@ pub async fn open(url: &str) -> Result<Store> {
 }
 
 pub use rapport_ingest::load_generated;
+
+/// After a successful import: appends the new transactions to the columnar
+/// copy in `dir` when there is one (acting as the system's `import` job;
+/// audited); `None` when there is no copy. The import's own report is not touched.
+pub async fn append_to_copy(
+    store: &Store,
+    dir: Option<&std::path::Path>,
+) -> Result<Option<crate::analytics_copy::CopyWritten>> {
+    let Some(dir) = dir else {
+        return Ok(None);
+    };
+    let actor = crate::access::Actor::system("import");
+    crate::analytics_copy::append(store, &actor, dir).await
+}

@@ -11,6 +11,7 @@
 
 pub mod access;
 pub mod alerts;
+pub mod analytics_copy;
 pub mod audit;
 pub mod campaign;
 pub mod cases;

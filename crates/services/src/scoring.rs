@@ -39,6 +39,9 @@ pub struct ScoringOptions {
     /// set it when scoring back-dated as-of dates (see
     /// `FeatureEngine::with_extract_date`).
     pub extract_date: Option<NaiveDate>,
+    /// The columnar copy's directory (`analytics_copy::default_dir`): the
+    /// transactions are read from it when it is current; `None`: the store.
+    pub analytics_dir: Option<std::path::PathBuf>,
 }
 
 impl ScoringOptions {
@@ -175,6 +178,8 @@ pub struct ScoringReport {
     pub alerts: AlertRunSummary,
     /// Customers newly assigned to an RM of their branch in this run.
     pub rm_assigned: u64,
+    /// Where the feature stage read the transactions from (and, for the store, why).
+    pub transactions_from: String,
     pub total_seconds: f64,
 }
 
@@ -207,14 +212,29 @@ pub async fn features(
     as_of: NaiveDate,
     opts: &ScoringOptions,
 ) -> Result<FeatureTable> {
-    let mut engine = FeatureEngine::new(store).with_extract_date(opts.extract_date);
+    Ok(features_from(store, as_of, opts).await?.0)
+}
+
+/// The features, and where the transactions were read from: the columnar
+/// copy when one is configured and current, else the store.
+async fn features_from(
+    store: &Store,
+    as_of: NaiveDate,
+    opts: &ScoringOptions,
+) -> Result<(FeatureTable, String)> {
+    let (source, from) =
+        crate::analytics_copy::feature_source(store, opts.analytics_dir.as_deref()).await?;
+    let mut engine = FeatureEngine::new(store)
+        .with_extract_date(opts.extract_date)
+        .with_columnar(source);
     if let Some(rows) = opts.chunk_rows {
         engine = engine.with_chunk_rows(rows);
     }
-    engine
+    let table = engine
         .compute(as_of)
         .await
-        .with_context(|| format!("computing features as of {as_of}"))
+        .with_context(|| format!("computing features as of {as_of}"))?;
+    Ok((table, from))
 }
 
 /// Scores every row of `table` with the default scorecard; returns the
@@ -240,7 +260,7 @@ pub async fn run_scoring(
     let run_id = store.begin_score_run(as_of, &scorecard).await?;
 
     let t = Instant::now();
-    let table = features(store, as_of, opts).await?;
+    let (table, transactions_from) = features_from(store, as_of, opts).await?;
     stages.record("features", t, table.len() as u64);
 
     let t = Instant::now();
@@ -390,6 +410,7 @@ pub async fn run_scoring(
         clustering_note,
         alerts,
         rm_assigned,
+        transactions_from,
         total_seconds: stages.started.elapsed().as_secs_f64(),
         stages: stages.list,
     };

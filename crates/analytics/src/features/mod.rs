@@ -48,6 +48,16 @@ pub struct FeatureEngine<'s> {
     store: &'s Store,
     chunk_rows: usize,
     extract_date: Option<NaiveDate>,
+    columnar: Option<Arc<ColumnarSource>>,
+}
+
+/// The columnar copy the transaction pass reads instead of the store
+/// (`crate::columnar`): the caller has checked that it is current.
+#[derive(Debug, Clone)]
+pub struct ColumnarSource {
+    pub dir: std::path::PathBuf,
+    pub manifest: crate::columnar::Manifest,
+    pub customers: crate::columnar::CustomerMap,
 }
 
 impl<'s> FeatureEngine<'s> {
@@ -56,7 +66,16 @@ impl<'s> FeatureEngine<'s> {
             store,
             chunk_rows: DEFAULT_SCAN_CHUNK_ROWS,
             extract_date: None,
+            columnar: None,
         }
+    }
+
+    /// Reads the transactions from the columnar copy (only the columns the
+    /// pass needs, only months before the as-of date) instead of the store;
+    /// `None`: from the store. Results are the same either way.
+    pub fn with_columnar(mut self, source: Option<Arc<ColumnarSource>>) -> Self {
+        self.columnar = source;
+        self
     }
 
     /// Rows per scan chunk (memory per chunk; results do not depend on it).
@@ -93,9 +112,21 @@ impl<'s> FeatureEngine<'s> {
 
         let t1 = Instant::now();
         let mut pass = TxnPass::new(&book, w);
-        let txns = store
-            .scan_transactions(DayRange::before(as_of), rows, |c| pass.add_chunk(c))
-            .await?;
+        let txns = match &self.columnar {
+            Some(src) => crate::columnar::read_transactions(
+                &src.dir,
+                &src.manifest,
+                &src.customers,
+                DayRange::before(as_of),
+                crate::columnar::TxnColumns::features(),
+                |c| pass.add_chunk(c),
+            )?,
+            None => {
+                store
+                    .scan_transactions(DayRange::before(as_of), rows, |c| pass.add_chunk(c))
+                    .await?
+            }
+        };
         tracing::info!(
             transactions = txns,
             elapsed_ms = t1.elapsed().as_millis() as u64,

@@ -114,6 +114,9 @@ async fn dispatch(cli: Cli, cfg: &Config) -> Result<()> {
             crate::cli::validation::synthetic(&cfg, json, &args).await
         }
         Command::Model(cmd) => crate::cli::model::run(&cfg, json, cli.actor.as_deref(), cmd).await,
+        Command::Analytics(cmd) => {
+            crate::cli::analytics::run(cfg, json, cli.actor.as_deref(), cmd).await
+        }
         Command::Recommend(args) => {
             crate::cli::recommend::run(&cfg, json, cli.actor.as_deref(), args).await
         }
@@ -187,6 +190,12 @@ async fn import(cfg: &Config, json: bool, cmd: ImportCommand) -> Result<()> {
             r?
         }
     };
+    rapport_services::import::append_to_copy(
+        &store,
+        rapport_services::analytics_copy::default_dir(&cfg.database.url).as_deref(),
+    )
+    .await
+    .context("appending the import to the columnar copy")?;
     store.close().await;
     emit(json, &report, || render_import(&report))
 }

@@ -1,6 +1,7 @@
 //! The command line, declared with clap. Only shapes here; behaviour lives in `commands`.
 
 pub mod alert;
+pub mod analytics;
 pub mod campaign;
 pub mod case;
 pub mod commands;
@@ -127,6 +128,9 @@ pub enum Command {
     /// extract with reasons, build the Berka loan extract.
     #[command(subcommand)]
     Model(crate::cli::model::ModelCommand),
+    /// The columnar analytical copy of the transactions: rebuild it from the store, check it agrees.
+    #[command(subcommand)]
+    Analytics(crate::cli::analytics::AnalyticsCommand),
     /// Next best actions: for one customer (--customer KEY) or every
     /// customer (--all, stored); `evaluate` on held-out holdings; `outcome`
     /// records offered / accepted / declined.

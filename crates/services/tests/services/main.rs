@@ -3,6 +3,7 @@
 //! its SLA clock, relationship management and its cadence, the actor
 //! rule every write obeys, and sign-in and credentials.
 
+mod analytics_copy;
 mod case_flow;
 mod kpi_csv;
 mod kpi_report;

@@ -1,0 +1,489 @@
+//! Writing and reading the transaction parts with the `parquet` crate's
+//! column API (no Arrow: ADR 0004).
+
+use super::{
+    io_err, month_in_range, row_hash, ColumnarError, CustomerMap, Manifest, MonthOf, Part,
+};
+use parquet::basic::Compression;
+use parquet::column::reader::get_typed_column_reader;
+use parquet::data_type::{ByteArray, ByteArrayType, DataType, Int32Type, Int64Type};
+use parquet::file::properties::WriterProperties;
+use parquet::file::reader::{FileReader, RowGroupReader, SerializedFileReader};
+use parquet::file::statistics::Statistics;
+use parquet::file::writer::SerializedFileWriter;
+use parquet::schema::parser::parse_message_type;
+use rapport_store::{epoch_day, DayRange, TxnChunk};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Rows per row group (and per chunk handed to readers).
+const ROW_GROUP_ROWS: usize = 65_536;
+
+/// The file schema; the column numbers below follow it.
+const SCHEMA: &str = "message txn {
+    required int64 account_id;
+    required int32 customer_idx (INTEGER(32,false));
+    required int32 booked_on (DATE);
+    required int64 amount;
+    optional int64 balance_after;
+    optional binary category (STRING);
+    optional binary channel (STRING);
+}";
+const C_ACCOUNT: usize = 0;
+const C_CUSTOMER: usize = 1;
+const C_DAY: usize = 2;
+const C_AMOUNT: usize = 3;
+const C_BALANCE: usize = 4;
+const C_CATEGORY: usize = 5;
+const C_CHANNEL: usize = 6;
+
+fn pq_err(path: &Path) -> impl FnOnce(parquet::errors::ParquetError) -> ColumnarError + '_ {
+    move |source| ColumnarError::Parquet {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The columns a reader wants decoded (projection). `booked_on` is also
+/// decoded, whatever is asked, when the date range cuts into a month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxnColumns {
+    pub account_id: bool,
+    pub customer_id: bool,
+    pub booked_on: bool,
+    pub amount: bool,
+    pub balance_after: bool,
+    pub category: bool,
+    pub channel: bool,
+}
+
+impl TxnColumns {
+    /// Every column.
+    pub fn all() -> TxnColumns {
+        TxnColumns {
+            account_id: true,
+            customer_id: true,
+            booked_on: true,
+            amount: true,
+            balance_after: true,
+            category: true,
+            channel: true,
+        }
+    }
+    /// What the feature engine's transaction pass reads.
+    pub fn features() -> TxnColumns {
+        TxnColumns {
+            account_id: true,
+            customer_id: false,
+            booked_on: true,
+            amount: true,
+            balance_after: false,
+            category: true,
+            channel: true,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Buf {
+    account_id: Vec<i64>,
+    customer_idx: Vec<i32>,
+    booked_on: Vec<i32>,
+    amount: Vec<i64>,
+    balance: Vec<i64>,
+    balance_def: Vec<i16>,
+    category: Vec<ByteArray>,
+    category_def: Vec<i16>,
+    channel: Vec<ByteArray>,
+    channel_def: Vec<i16>,
+}
+
+impl Buf {
+    fn clear(&mut self) {
+        self.account_id.clear();
+        self.customer_idx.clear();
+        self.booked_on.clear();
+        self.amount.clear();
+        self.balance.clear();
+        self.balance_def.clear();
+        self.category.clear();
+        self.category_def.clear();
+        self.channel.clear();
+        self.channel_def.clear();
+    }
+}
+
+fn push_text(vals: &mut Vec<ByteArray>, defs: &mut Vec<i16>, v: Option<&str>) {
+    match v {
+        Some(s) => {
+            vals.push(ByteArray::from(s));
+            defs.push(1);
+        }
+        None => defs.push(0),
+    }
+}
+
+struct MonthFile {
+    tmp: PathBuf,
+    path: PathBuf,
+    file: String,
+    writer: SerializedFileWriter<File>,
+    buf: Buf,
+    rows: u64,
+    checksum: u64,
+}
+
+impl MonthFile {
+    fn flush(&mut self) -> Result<(), ColumnarError> {
+        if self.buf.account_id.is_empty() {
+            return Ok(());
+        }
+        let err = pq_err(&self.tmp);
+        let b = &self.buf;
+        let written = (|| -> parquet::errors::Result<()> {
+            let mut rg = self.writer.next_row_group()?;
+            let mut i = 0;
+            while let Some(mut col) = rg.next_column()? {
+                match i {
+                    C_ACCOUNT => col
+                        .typed::<Int64Type>()
+                        .write_batch(&b.account_id, None, None)?,
+                    C_CUSTOMER => col
+                        .typed::<Int32Type>()
+                        .write_batch(&b.customer_idx, None, None)?,
+                    C_DAY => col
+                        .typed::<Int32Type>()
+                        .write_batch(&b.booked_on, None, None)?,
+                    C_AMOUNT => col
+                        .typed::<Int64Type>()
+                        .write_batch(&b.amount, None, None)?,
+                    C_BALANCE => col.typed::<Int64Type>().write_batch(
+                        &b.balance,
+                        Some(&b.balance_def),
+                        None,
+                    )?,
+                    C_CATEGORY => col.typed::<ByteArrayType>().write_batch(
+                        &b.category,
+                        Some(&b.category_def),
+                        None,
+                    )?,
+                    _ => col.typed::<ByteArrayType>().write_batch(
+                        &b.channel,
+                        Some(&b.channel_def),
+                        None,
+                    )?,
+                };
+                col.close()?;
+                i += 1;
+            }
+            rg.close()?;
+            Ok(())
+        })();
+        written.map_err(err)?;
+        self.buf.clear();
+        Ok(())
+    }
+}
+
+/// Writes one file set (`part-<name>.parquet` in each month met) from
+/// transaction chunks; nothing is visible until the caller lists the parts
+/// in the manifest. Memory: one row group per open month.
+pub struct PartWriter {
+    root: PathBuf,
+    name: String,
+    customers: CustomerMap,
+    month: MonthOf,
+    files: BTreeMap<String, MonthFile>,
+    props: Arc<WriterProperties>,
+    schema: Arc<parquet::schema::types::Type>,
+}
+
+impl PartWriter {
+    /// A writer of `part-<name>` files under `root` (the copy's directory),
+    /// numbering customers with (and into) `customers`.
+    pub fn new(root: &Path, name: &str, customers: CustomerMap) -> Result<Self, ColumnarError> {
+        let schema = parse_message_type(SCHEMA).map_err(pq_err(root))?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .build();
+        Ok(PartWriter {
+            root: root.to_path_buf(),
+            name: name.to_string(),
+            customers,
+            month: MonthOf::default(),
+            files: BTreeMap::new(),
+            props: Arc::new(props),
+            schema: Arc::new(schema),
+        })
+    }
+
+    fn open(&mut self, month: &str) -> Result<&mut MonthFile, ColumnarError> {
+        if !self.files.contains_key(month) {
+            let rel = format!("transactions/month={month}/part-{}.parquet", self.name);
+            let path = self.root.join(&rel);
+            let dir = path.parent().unwrap_or(&self.root).to_path_buf();
+            std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+            let tmp = path.with_extension("parquet.tmp");
+            let file = File::create(&tmp).map_err(io_err(&tmp))?;
+            let writer =
+                SerializedFileWriter::new(file, Arc::clone(&self.schema), Arc::clone(&self.props))
+                    .map_err(pq_err(&tmp))?;
+            self.files.insert(
+                month.to_string(),
+                MonthFile {
+                    tmp,
+                    path,
+                    file: rel,
+                    writer,
+                    buf: Buf::default(),
+                    rows: 0,
+                    checksum: 0,
+                },
+            );
+        }
+        self.files
+            .get_mut(month)
+            .ok_or_else(|| ColumnarError::Format {
+                path: self.root.clone(),
+                message: format!("month {month} not open"),
+            })
+    }
+
+    /// Adds every row of `c` (a chunk with every column).
+    pub fn add_chunk(&mut self, c: &TxnChunk) -> Result<(), ColumnarError> {
+        for r in 0..c.len() {
+            let day = c.booked_on[r];
+            let customer = c.customer_id[r];
+            let idx = self.customers.index_of(customer);
+            let (category, channel) = (c.category.get(r), c.channel.get(r));
+            let h = row_hash(
+                c.account_id[r],
+                customer,
+                day,
+                c.amount[r],
+                c.balance_after[r],
+                category,
+                channel,
+            );
+            let month = self.month.key(day).to_string();
+            let f = self.open(&month)?;
+            let b = &mut f.buf;
+            b.account_id.push(c.account_id[r]);
+            b.customer_idx.push(idx as i32);
+            b.booked_on.push(day);
+            b.amount.push(c.amount[r]);
+            match c.balance_after[r] {
+                Some(v) => {
+                    b.balance.push(v);
+                    b.balance_def.push(1);
+                }
+                None => b.balance_def.push(0),
+            }
+            push_text(&mut b.category, &mut b.category_def, category);
+            push_text(&mut b.channel, &mut b.channel_def, channel);
+            f.rows += 1;
+            f.checksum = f.checksum.wrapping_add(h);
+            if f.buf.account_id.len() >= ROW_GROUP_ROWS {
+                f.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes the files (renamed to their final names) and gives the parts
+    /// written and the customer map grown by them.
+    pub fn finish(self) -> Result<(Vec<Part>, CustomerMap), ColumnarError> {
+        let mut parts = Vec::new();
+        for (month, mut f) in self.files {
+            f.flush()?;
+            f.writer.close().map_err(pq_err(&f.tmp))?;
+            std::fs::rename(&f.tmp, &f.path).map_err(io_err(&f.path))?;
+            parts.push(Part {
+                month,
+                file: f.file,
+                rows: f.rows,
+                checksum: format!("{:016x}", f.checksum),
+            });
+        }
+        Ok((parts, self.customers))
+    }
+}
+
+/// Reads column `i` of a row group: the non-null values and, when
+/// `optional`, the definition levels (1 present, 0 null) of the `m` rows.
+fn read_column<T: DataType>(
+    rg: &dyn RowGroupReader,
+    i: usize,
+    m: usize,
+    optional: bool,
+    path: &Path,
+) -> Result<(Vec<T::T>, Vec<i16>), ColumnarError> {
+    let reader = rg.get_column_reader(i).map_err(pq_err(path))?;
+    let mut cr = get_typed_column_reader::<T>(reader);
+    let mut vals = Vec::with_capacity(m);
+    let mut defs = Vec::with_capacity(if optional { m } else { 0 });
+    let defs_arg = if optional { Some(&mut defs) } else { None };
+    let (records, _, _) = cr
+        .read_records(m, defs_arg, None, &mut vals)
+        .map_err(pq_err(path))?;
+    if records != m {
+        return Err(ColumnarError::Format {
+            path: path.to_path_buf(),
+            message: format!("column {i}: {records} rows, expected {m}"),
+        });
+    }
+    Ok((vals, defs))
+}
+
+/// Values of an optional column spread back onto its rows.
+fn spread<T: Clone>(vals: Vec<T>, defs: &[i16]) -> Vec<Option<T>> {
+    let mut it = vals.into_iter();
+    defs.iter()
+        .map(|&d| if d > 0 { it.next() } else { None })
+        .collect()
+}
+
+fn texts(vals: Vec<ByteArray>, defs: &[i16]) -> Vec<Option<ByteArray>> {
+    spread(vals, defs)
+}
+
+/// Streams the copy's transactions booked in `range`, decoding only `cols`,
+/// as [`TxnChunk`]s (one per row group; columns not asked for are empty).
+/// Months outside `range` are never opened and row groups whose date
+/// statistics fall outside it never decoded. Returns the rows handed over.
+pub fn read_transactions(
+    dir: &Path,
+    manifest: &Manifest,
+    customers: &CustomerMap,
+    range: DayRange,
+    cols: TxnColumns,
+    mut f: impl FnMut(&TxnChunk),
+) -> Result<u64, ColumnarError> {
+    let from = range.from.map(epoch_day);
+    let until = range.until.map(epoch_day);
+    let inside = |d: i32| from.is_none_or(|x| d >= x) && until.is_none_or(|x| d < x);
+    let mut chunk = TxnChunk::default();
+    let mut total = 0u64;
+    for part in manifest
+        .parts
+        .iter()
+        .filter(|p| month_in_range(&p.month, &range))
+    {
+        let path = dir.join(&part.file);
+        let file = File::open(&path).map_err(io_err(&path))?;
+        let reader = SerializedFileReader::new(file).map_err(pq_err(&path))?;
+        for g in 0..reader.num_row_groups() {
+            let meta = reader.metadata().row_group(g);
+            let m = meta.num_rows().max(0) as usize;
+            // Date statistics: skip a row group wholly outside, skip the
+            // row filter for one wholly inside.
+            let (lo, hi) = match meta.column(C_DAY).statistics() {
+                Some(Statistics::Int32(s)) => (s.min_opt().copied(), s.max_opt().copied()),
+                _ => (None, None),
+            };
+            let whole = matches!((lo, hi), (Some(a), Some(b)) if inside(a) && inside(b));
+            let none = matches!((lo, hi), (Some(a), Some(b))
+                if until.is_some_and(|u| a >= u) || from.is_some_and(|x| b < x));
+            if none || m == 0 {
+                continue;
+            }
+            let rg = reader.get_row_group(g).map_err(pq_err(&path))?;
+            let rg = rg.as_ref();
+            let days = if cols.booked_on || !whole {
+                Some(read_column::<Int32Type>(rg, C_DAY, m, false, &path)?.0)
+            } else {
+                None
+            };
+            let keep: Vec<bool> = match (&days, whole) {
+                (Some(d), false) => d.iter().map(|&d| inside(d)).collect(),
+                _ => vec![true; m],
+            };
+            let pick = |r: usize| keep.get(r).copied().unwrap_or(false);
+
+            chunk.account_id.clear();
+            chunk.customer_id.clear();
+            chunk.booked_on.clear();
+            chunk.amount.clear();
+            chunk.balance_after.clear();
+            chunk.category.codes.clear();
+            chunk.channel.codes.clear();
+
+            if cols.account_id {
+                let v = read_column::<Int64Type>(rg, C_ACCOUNT, m, false, &path)?.0;
+                chunk
+                    .account_id
+                    .extend(v.into_iter().enumerate().filter(|(r, _)| pick(*r)).map(|x| x.1));
+            }
+            if cols.customer_id {
+                let v = read_column::<Int32Type>(rg, C_CUSTOMER, m, false, &path)?.0;
+                for (r, idx) in v.into_iter().enumerate() {
+                    if pick(r) {
+                        let id = customers.id_of(idx as u32).ok_or_else(|| {
+                            ColumnarError::Format {
+                                path: path.clone(),
+                                message: format!("customer index {idx} not in the map"),
+                            }
+                        })?;
+                        chunk.customer_id.push(id);
+                    }
+                }
+            }
+            if cols.booked_on {
+                if let Some(d) = &days {
+                    chunk
+                        .booked_on
+                        .extend(d.iter().enumerate().filter(|(r, _)| pick(*r)).map(|x| *x.1));
+                }
+            }
+            if cols.amount {
+                let v = read_column::<Int64Type>(rg, C_AMOUNT, m, false, &path)?.0;
+                chunk
+                    .amount
+                    .extend(v.into_iter().enumerate().filter(|(r, _)| pick(*r)).map(|x| x.1));
+            }
+            if cols.balance_after {
+                let (v, d) = read_column::<Int64Type>(rg, C_BALANCE, m, true, &path)?;
+                chunk.balance_after.extend(
+                    spread(v, &d)
+                        .into_iter()
+                        .enumerate()
+                        .filter(|(r, _)| pick(*r))
+                        .map(|x| x.1),
+                );
+            }
+            for (wanted, col, dict) in [
+                (cols.category, C_CATEGORY, &mut chunk.category),
+                (cols.channel, C_CHANNEL, &mut chunk.channel),
+            ] {
+                if !wanted {
+                    continue;
+                }
+                let (v, d) = read_column::<ByteArrayType>(rg, col, m, true, &path)?;
+                for (r, value) in texts(v, &d).into_iter().enumerate() {
+                    if pick(r) {
+                        let s = match &value {
+                            Some(b) => Some(std::str::from_utf8(b.data()).map_err(|e| {
+                                ColumnarError::Format {
+                                    path: path.clone(),
+                                    message: e.to_string(),
+                                }
+                            })?),
+                            None => None,
+                        };
+                        dict.push(s);
+                    }
+                }
+            }
+            let rows = keep.iter().filter(|&&k| k).count();
+            if rows == 0 {
+                continue;
+            }
+            total += rows as u64;
+            f(&chunk);
+        }
+    }
+    Ok(total)
+}
