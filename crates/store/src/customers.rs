@@ -629,18 +629,23 @@ impl Store {
             } else {
                 let m = f.matching;
                 let exact = st.param(q);
+                let lowered = q.to_lowercase();
                 // Placeholders only for what the statement uses.
-                let lower = (!m.name_part || !m.email_part).then(|| st.param(q.to_lowercase()));
+                let lower = (!m.name_part || !m.email_part).then(|| st.param(lowered.clone()));
+                let long_name = m.name_part && lowered.chars().count() > 2;
                 let like =
-                    (m.name_part || m.phone_part || m.email_part || m.id_number_part).then(|| {
-                        let escaped = q
-                            .to_lowercase()
+                    (long_name || m.phone_part || m.email_part || m.id_number_part).then(|| {
+                        let escaped = lowered
                             .replace('\\', "\\\\")
                             .replace('%', "\\%")
                             .replace('_', "\\_");
                         st.param(format!("%{escaped}%"))
                     });
                 let (lower, like) = (lower.unwrap_or_default(), like.unwrap_or_default());
+                // The customers matching each field, each read from an index
+                // (a part of the name from its grams, `name_index`) — but a
+                // part of an ID number, phone or e-mail, matched only for
+                // those who see it, reads every customer.
                 let field = |part: bool, col: &str, lowered: bool| {
                     // A part is matched without regard to case (the pattern is lowered).
                     let col = if lowered || part {
@@ -648,13 +653,14 @@ impl Store {
                     } else {
                         col.to_string()
                     };
-                    if part {
+                    let test = if part {
                         format!("{col} LIKE {like} ESCAPE '\\'")
                     } else if lowered {
                         format!("{col} = {lower}")
                     } else {
                         format!("{col} = {exact}")
-                    }
+                    };
+                    format!("SELECT id FROM customer WHERE {test}")
                 };
                 let digits: String = q.chars().filter(|c| c.is_ascii_digit()).collect();
                 let phone_whole = if !m.phone_part && digits.len() >= 7 {
@@ -662,17 +668,24 @@ impl Store {
                         .strip_prefix("86")
                         .filter(|_| q.starts_with('+'))
                         .unwrap_or(&digits);
-                    format!(" OR c.phone = {}", st.param(format!("+86{national}")))
+                    format!(
+                        " UNION SELECT id FROM customer WHERE phone = {}",
+                        st.param(format!("+86{national}"))
+                    )
                 } else {
                     String::new()
                 };
+                let name = if m.name_part {
+                    crate::name_index::name_part_ids(&mut st, &lowered, &like)
+                } else {
+                    field(false, "name", true)
+                };
                 cond.push(format!(
-                    "(EXISTS (SELECT 1 FROM customer_source_key k WHERE k.source_key = {exact} \
-                     AND k.customer_id = c.id) OR {} OR {} OR {}{phone_whole} OR {})",
-                    field(m.id_number_part, "c.id_number", false),
-                    field(m.name_part, "c.name", true),
-                    field(m.phone_part, "c.phone", false),
-                    field(m.email_part, "c.email", true),
+                    "c.id IN (SELECT customer_id FROM customer_source_key WHERE source_key = {exact} \
+                     UNION {} UNION {name} UNION {}{phone_whole} UNION {})",
+                    field(m.id_number_part, "id_number", false),
+                    field(m.phone_part, "phone", false),
+                    field(m.email_part, "email", true),
                 ));
             }
         }

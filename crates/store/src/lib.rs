@@ -43,6 +43,7 @@ mod live_batch;
 mod live_txn;
 mod loaders;
 mod matching;
+mod name_index;
 mod report_queries;
 mod reports;
 mod risk_profile;

@@ -250,6 +250,13 @@ pub(crate) const TABLES: &[Table] = &[
     }
     .reported("customers"),
     Table::of_customer("customer_source_key", keep(SOURCE_KEYS)).reported("customer_source_keys"),
+    // The grams of the name (migration 0023, the part-of-name search): its
+    // triggers remove them when erasure blanks the name.
+    Table::of_customer(
+        "customer_name_gram",
+        keep("none left once the name is blanked: triggers keep the grams equal to the name's"),
+    )
+    .unordered(),
     Table::of_customer("account", keep(AML_RECORDS)).reported("accounts"),
     Table::of_customer("account_role", keep(AML_RECORDS)).reported("account_roles"),
     // Counterparty and standing-order payees are the other party's data,

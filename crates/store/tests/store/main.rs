@@ -8,6 +8,7 @@ mod customer_sort;
 mod dashboard;
 mod erasure;
 mod matching;
+mod name_search;
 mod queries;
 mod scan;
 mod scores;
