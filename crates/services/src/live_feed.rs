@@ -30,7 +30,7 @@ use chrono::Utc;
 use rapport_analytics::alerts::{alert_record, AlertHit, RuleSet};
 use rapport_analytics::live::LiveEngine;
 use rapport_analytics::LiveTxn;
-use rapport_store::{AlertRoute, EvidenceTxn, LiveBatchTxn, NewLiveTxn, Store};
+use rapport_store::{AlertRoute, EvidenceTxn, LiveBatchTxn, LiveRejectedLine, NewLiveTxn, Store};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -227,63 +227,187 @@ pub async fn store_and_describe(
     .to_string())
 }
 
-pub fn parse_line(line: &str) -> Result<StreamTxn, BadLine> {
-    let v: Value = serde_json::from_str(line).map_err(|e| bad("json", e.to_string()))?;
-    let obj = v
-        .as_object()
-        .ok_or_else(|| bad("json", "expected an object"))?;
-    let text = |field: &'static str| -> Result<String, BadLine> {
-        match obj.get(field) {
-            Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim().to_string()),
-            Some(Value::Number(n)) if field == "account" || field == "source_key" => {
-                Ok(n.to_string())
+/// One field of a line as the typed parse reads it: the text borrowed from
+/// the line when it has no escapes, numbers as serde_json writes them.
+#[derive(Debug, Default)]
+pub enum Scalar<'a> {
+    /// The field is absent.
+    #[default]
+    Missing,
+    Null,
+    Str(std::borrow::Cow<'a, str>),
+    Num(serde_json::Number),
+    /// A boolean, an array or an object.
+    Other,
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Scalar<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = Scalar<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
             }
-            Some(_) => Err(bad(field, "expected a non-empty string")),
-            None => Err(bad(field, "missing")),
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Scalar<'a>, E> {
+                Ok(Scalar::Str(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Scalar<'a>, E> {
+                Ok(Scalar::Str(std::borrow::Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Scalar<'a>, E> {
+                Ok(Scalar::Str(std::borrow::Cow::Owned(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Scalar<'a>, E> {
+                Ok(Scalar::Num(v.into()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Scalar<'a>, E> {
+                Ok(Scalar::Num(v.into()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Scalar<'a>, E> {
+                Ok(serde_json::Number::from_f64(v).map_or(Scalar::Other, Scalar::Num))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Scalar<'a>, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_unit<E>(self) -> Result<Scalar<'a>, E> {
+                Ok(Scalar::Null)
+            }
+            fn visit_none<E>(self) -> Result<Scalar<'a>, E> {
+                Ok(Scalar::Null)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Scalar<'a>, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Scalar<'a>, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Scalar::Other)
+            }
         }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// A line's fields, read in one pass without building a JSON tree (unknown
+/// fields are skipped).
+#[derive(serde::Deserialize)]
+struct RawLine<'a> {
+    #[serde(borrow, default)]
+    source: Scalar<'a>,
+    #[serde(borrow, default)]
+    account: Scalar<'a>,
+    #[serde(borrow, default)]
+    booked_on: Scalar<'a>,
+    #[serde(borrow, default)]
+    amount: Scalar<'a>,
+    #[serde(borrow, default)]
+    balance_after: Scalar<'a>,
+    #[serde(borrow, default)]
+    category: Scalar<'a>,
+    #[serde(borrow, default)]
+    channel: Scalar<'a>,
+    #[serde(borrow, default)]
+    source_key: Scalar<'a>,
+}
+
+/// A field that must be a non-empty string (or, for the account and the
+/// source key, a number), trimmed.
+fn text_field<'s>(
+    field: &'static str,
+    v: &'s Scalar<'_>,
+) -> Result<std::borrow::Cow<'s, str>, BadLine> {
+    match v {
+        Scalar::Str(s) if !s.trim().is_empty() => Ok(std::borrow::Cow::Borrowed(s.trim())),
+        Scalar::Num(n) if field == "account" || field == "source_key" => {
+            Ok(std::borrow::Cow::Owned(n.to_string()))
+        }
+        Scalar::Missing => Err(bad(field, "missing")),
+        _ => Err(bad(field, "expected a non-empty string")),
+    }
+}
+
+pub fn parse_line(line: &str) -> Result<StreamTxn, BadLine> {
+    if !line.trim_start().starts_with('{') {
+        // Checked first: a JSON array would otherwise fill the fields in order.
+        return Err(match serde_json::from_str::<serde::de::IgnoredAny>(line) {
+            Err(e) => bad("json", e.to_string()),
+            Ok(_) => bad("json", "expected an object"),
+        });
+    }
+    let raw: RawLine<'_> = serde_json::from_str(line).map_err(|e| bad("json", e.to_string()))?;
+    let account_source = match &raw.source {
+        Scalar::Missing | Scalar::Null => "core".to_string(),
+        v => text_field("source", v)?.into_owned(),
     };
-    let account_source = match obj.get("source") {
-        None | Some(Value::Null) => "core".to_string(),
-        Some(_) => text("source")?,
-    };
-    let booked_on = text("booked_on")?;
-    let booked_on = NaiveDate::parse_from_str(&booked_on, "%Y-%m-%d").map_err(|_| {
+    let booked_on = text_field("booked_on", &raw.booked_on)?;
+    let booked_on = parse_day(&booked_on).ok_or_else(|| {
         bad(
             "booked_on",
             format!("{booked_on:?} is not a date YYYY-MM-DD"),
         )
     })?;
-    let amount = match obj.get("amount") {
-        None | Some(Value::Null) => return Err(bad("amount", "missing")),
-        Some(v) => minor_units(v).map_err(|p| bad("amount", p))?,
+    let amount = match &raw.amount {
+        Scalar::Missing | Scalar::Null => return Err(bad("amount", "missing")),
+        v => minor_units(v).map_err(|p| bad("amount", p))?,
     };
-    let balance_after = match obj.get("balance_after") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(minor_units(v).map_err(|p| bad("balance_after", p))?),
+    let balance_after = match &raw.balance_after {
+        Scalar::Missing | Scalar::Null => None,
+        v => Some(minor_units(v).map_err(|p| bad("balance_after", p))?),
     };
     Ok(StreamTxn {
         account_source,
-        account_key: text("account")?,
+        account_key: text_field("account", &raw.account)?.into_owned(),
         booked_on,
         amount,
         balance_after,
-        category: text("category")?.to_ascii_lowercase(),
-        channel: text("channel")?.to_ascii_lowercase(),
-        source_key: text("source_key")?,
+        category: text_field("category", &raw.category)?.to_ascii_lowercase(),
+        channel: text_field("channel", &raw.channel)?.to_ascii_lowercase(),
+        source_key: text_field("source_key", &raw.source_key)?.into_owned(),
     })
+}
+
+/// A date `YYYY-MM-DD`: the canonical form read without chrono's format
+/// parser, anything else (e.g. a one-digit month) as chrono reads it.
+fn parse_day(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        b.get(r.clone())?.iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        if let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10)) {
+            return NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d);
+        }
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
 /// Major units (a decimal string or a JSON number, at most 2 decimals) to
 /// exact minor units.
-fn minor_units(v: &Value) -> Result<i64, String> {
-    let text = match v {
-        Value::String(s) => s.trim().to_string(),
-        Value::Number(n) => n.to_string(),
+fn minor_units(v: &Scalar<'_>) -> Result<i64, String> {
+    let owned;
+    let text: &str = match v {
+        Scalar::Str(s) => s.trim(),
+        Scalar::Num(n) => {
+            owned = n.to_string();
+            &owned
+        }
         _ => return Err("expected a decimal string or a number".to_string()),
     };
     let (negative, digits) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
-        None => (false, text.strip_prefix('+').unwrap_or(&text)),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
     };
     let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
     let frac = frac.trim_end_matches('0');
@@ -303,9 +427,11 @@ fn minor_units(v: &Value) -> Result<i64, String> {
             .parse()
             .map_err(|_| format!("{text:?} is too large"))?
     };
-    let cents: i64 = format!("{frac:0<2}")
-        .parse()
-        .map_err(|_| format!("{text:?} is not a decimal amount"))?;
+    let cents: i64 = frac
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(2)
+        .fold(0, |n, c| n * 10 + i64::from(c - b'0'));
     let minor = whole
         .checked_mul(100)
         .and_then(|w| w.checked_add(cents))
@@ -532,6 +658,11 @@ pub struct PathOptions {
     /// When set, the writer takes one permit before writing each batch: a
     /// pause switch (a maintenance window, or a test holding the writer back).
     pub writer_gate: Option<Arc<tokio::sync::Semaphore>>,
+    /// How long the writer waits for more lines before it writes a batch
+    /// that is not full: at a steady trickle, a few lines per commit instead
+    /// of one (adds at most this to the stored latency, nothing to the
+    /// decided one).
+    pub linger: std::time::Duration,
 }
 
 impl Default for PathOptions {
@@ -540,6 +671,7 @@ impl Default for PathOptions {
             batch_rows: 2_048,
             queue_lines: 16_384,
             writer_gate: None,
+            linger: std::time::Duration::from_millis(2),
         }
     }
 }
@@ -550,6 +682,7 @@ impl std::fmt::Debug for PathOptions {
             .field("batch_rows", &self.batch_rows)
             .field("queue_lines", &self.queue_lines)
             .field("writer_gate", &self.writer_gate.is_some())
+            .field("linger", &self.linger)
             .finish()
     }
 }
@@ -597,6 +730,10 @@ pub struct PathCounts {
     pub alerts: u64,
     /// Account keys not in the bootstrap map, looked up once in the store.
     pub account_lookups: u64,
+    /// Times the reader found the writer's queue full and waited
+    /// (back-pressure), and for how long in all (microseconds).
+    pub backpressure_waits: u64,
+    pub backpressure_micros: u64,
 }
 
 /// What the writer stored.
@@ -608,6 +745,11 @@ pub struct WriterTotals {
     /// source_key): not stored again, their alerts not stored either.
     pub transactions_already_stored: u64,
     pub alerts_stored: u64,
+    /// Refused lines kept (`live_rejected_line`) with their reason.
+    pub rejected_stored: u64,
+    /// Time spent writing batches (microseconds): the writer is busy this
+    /// long, idle or waiting for lines the rest.
+    pub write_micros: u64,
 }
 
 /// The whole run of a live path, once everything queued is stored.
@@ -636,6 +778,7 @@ struct Queued {
 
 enum Msg {
     Line(Box<Queued>),
+    Rejected(Box<LiveRejectedLine>),
     Flush(tokio::sync::oneshot::Sender<Vec<StoredAlert>>),
 }
 
@@ -660,6 +803,8 @@ pub struct LivePath {
     writer: Option<tokio::task::JoinHandle<Result<WriterTotals>>>,
     store: Store,
     counts: PathCounts,
+    /// Lines handed to [`LivePath::take`] (blank ones too): their numbers.
+    numbered: u64,
 }
 
 impl std::fmt::Debug for LivePath {
@@ -708,6 +853,14 @@ impl LivePath {
         for (source, key) in stored {
             seen.entry(source).or_default().insert(key);
         }
+        // Room for half a million more keys per source before the first rehash
+        // (a rehash of a large set stalls the reader for milliseconds).
+        for s in seen.values_mut() {
+            s.reserve(1 << 19);
+        }
+        for k in accounts.keys() {
+            seen.entry(k.clone()).or_default().reserve(1 << 19);
+        }
         warm.seconds = started.elapsed().as_secs_f64();
         let (send, receive) = tokio::sync::mpsc::channel(options.queue_lines.max(1));
         let writer = tokio::spawn(write_batches(store.clone(), receive, options, sink));
@@ -720,6 +873,7 @@ impl LivePath {
             writer: Some(writer),
             store: store.clone(),
             counts: PathCounts::default(),
+            numbered: 0,
         };
         tracing::info!(
             seconds = warm.seconds,
@@ -753,18 +907,44 @@ impl LivePath {
     /// then the live rules run and the transaction with its alerts is queued
     /// for the writer — waiting while the queue is full. `received_by`
     /// names who sent it.
+    /// The line is numbered in the order lines are handed to this path
+    /// (see [`LivePath::take_numbered`]).
     pub async fn take(
         &mut self,
         received_by: &str,
         line: &[u8],
         arrived: Instant,
     ) -> Result<Taken> {
+        let number = self.numbered + 1;
+        self.take_numbered(received_by, number, line, arrived).await
+    }
+
+    /// [`LivePath::take`] for line number `number` of its stream or body: a
+    /// refused line is queued for the writer, which keeps it with its
+    /// number, raw text and reason (`live_rejected_line`).
+    pub async fn take_numbered(
+        &mut self,
+        received_by: &str,
+        number: u64,
+        line: &[u8],
+        arrived: Instant,
+    ) -> Result<Taken> {
+        self.numbered = self.numbered.max(number);
         let taken = self.decide(received_by, line, arrived).await?;
         match &taken {
             Taken::Blank => {}
-            Taken::Rejected { .. } => {
+            Taken::Rejected { field, reason } => {
                 self.counts.lines += 1;
                 self.counts.rejected += 1;
+                let kept = LiveRejectedLine {
+                    received_at: Utc::now(),
+                    received_by: received_by.to_string(),
+                    line: i64::try_from(number).unwrap_or(i64::MAX),
+                    raw: LiveRejectedLine::raw_text(line),
+                    field: (*field).to_string(),
+                    reason: reason.clone(),
+                };
+                self.send(Msg::Rejected(Box::new(kept))).await?;
             }
             Taken::Duplicate { .. } => {
                 self.counts.lines += 1;
@@ -899,16 +1079,28 @@ impl LivePath {
             arrived,
             decided: Instant::now(),
         };
+        // Decided here, in memory; the write follows behind the queue.
+        let decided = queued.decided;
         self.send(Msg::Line(Box::new(queued))).await?;
-        Ok(Taken::Accepted {
-            alerts,
-            decided: Instant::now(),
-        })
+        Ok(Taken::Accepted { alerts, decided })
     }
 
+    /// Queues a message for the writer; when the queue is full the reader
+    /// waits (back-pressure), counted with the time waited.
     async fn send(&mut self, msg: Msg) -> Result<()> {
         let sent = match &self.queue {
-            Some(q) => q.send(msg).await.is_ok(),
+            Some(q) => match q.try_send(msg) {
+                Ok(()) => true,
+                Err(tokio::sync::mpsc::error::TrySendError::Full(msg)) => {
+                    let waited = Instant::now();
+                    let ok = q.send(msg).await.is_ok();
+                    self.counts.backpressure_waits += 1;
+                    self.counts.backpressure_micros +=
+                        u64::try_from(waited.elapsed().as_micros()).unwrap_or(u64::MAX);
+                    ok
+                }
+                Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => false,
+            },
             None => false,
         };
         if sent {
@@ -970,31 +1162,48 @@ async fn write_batches(
     let batch_rows = options.batch_rows.max(1);
     let mut totals = WriterTotals::default();
     let mut batch: Vec<Queued> = Vec::with_capacity(batch_rows);
+    let mut rejected: Vec<LiveRejectedLine> = Vec::new();
     let mut flushes = Vec::new();
     let mut unclaimed: Vec<StoredAlert> = Vec::new();
     while let Some(first) = queue.recv().await {
         let mut next = Some(first);
+        let deadline = tokio::time::Instant::now() + options.linger;
         while let Some(msg) = next.take() {
             match msg {
                 Msg::Line(q) => batch.push(*q),
+                Msg::Rejected(r) => rejected.push(*r),
                 Msg::Flush(reply) => {
                     flushes.push(reply);
                     break;
                 }
             }
-            if batch.len() >= batch_rows {
+            if batch.len() + rejected.len() >= batch_rows {
                 break;
             }
-            next = queue.try_recv().ok();
+            next = match queue.try_recv() {
+                Ok(m) => Some(m),
+                Err(tokio::sync::mpsc::error::TryRecvError::Empty)
+                    if !options.linger.is_zero() =>
+                {
+                    // Linger for more lines; a closed queue or the deadline ends the batch.
+                    tokio::time::timeout_at(deadline, queue.recv())
+                        .await
+                        .ok()
+                        .flatten()
+                }
+                Err(_) => None,
+            };
         }
-        if !batch.is_empty() {
+        if !batch.is_empty() || !rejected.is_empty() {
             if let Some(gate) = &options.writer_gate {
                 gate.acquire()
                     .await
                     .context("the live path's writer gate closed")?
                     .forget();
             }
-            let stored = write_batch(&store, &mut batch, &mut totals).await?;
+            let started = Instant::now();
+            let stored = write_batch(&store, &mut batch, &mut rejected, &mut totals).await?;
+            totals.write_micros += u64::try_from(started.elapsed().as_micros()).unwrap_or(0);
             for alert in stored {
                 match sink.as_mut() {
                     Some(s) => s(alert),
@@ -1013,6 +1222,7 @@ async fn write_batches(
 async fn write_batch(
     store: &Store,
     batch: &mut Vec<Queued>,
+    rejected: &mut Vec<LiveRejectedLine>,
     totals: &mut WriterTotals,
 ) -> Result<Vec<StoredAlert>> {
     let customers: Vec<i64> = batch
@@ -1048,9 +1258,11 @@ async fn write_batch(
         }
         txns.push(q.txn);
     }
-    let stored = store.store_live_batch(&txns, &alerts).await?;
+    let stored = store.store_live_batch(&txns, &alerts, rejected).await?;
     let now = Instant::now();
     totals.batches += 1;
+    totals.rejected_stored += rejected.len() as u64;
+    rejected.clear();
     let n_stored = stored.stored.iter().filter(|s| **s).count() as u64;
     totals.transactions_stored += n_stored;
     totals.transactions_already_stored += txns.len() as u64 - n_stored;
@@ -1100,7 +1312,11 @@ pub async fn feed_body_path(
         let start = offset;
         offset += raw.len() + 1;
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
-        match path.take(received_by, line, Instant::now()).await? {
+        let number = u64::try_from(i + 1).unwrap_or(u64::MAX);
+        match path
+            .take_numbered(received_by, number, line, Instant::now())
+            .await?
+        {
             Taken::Blank => continue,
             Taken::Rejected { field, reason } => {
                 r.lines += 1;
@@ -1129,6 +1345,12 @@ pub async fn feed_body_path(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn minor_units(v: &Value) -> Result<i64, String> {
+        let text = v.to_string();
+        let scalar: Scalar<'_> = serde_json::from_str(&text).unwrap_or_default();
+        super::minor_units(&scalar)
+    }
 
     #[test]
     fn amounts_in_major_units_become_exact_minor_units() {
@@ -1164,6 +1386,29 @@ mod tests {
                 r#"{"booked_on":"2024-02-01","amount":"1","category":"fee","channel":"online","source_key":"k"}"#
             ),
             Some("account")
+        );
+        assert_eq!(field("[1, 2, 3]"), Some("json"), "an array is not a line");
+        assert_eq!(
+            field(
+                r#"{"account":null,"booked_on":"2024-02-01","amount":"1","category":"fee","channel":"online","source_key":"k"}"#
+            ),
+            Some("account")
+        );
+        assert_eq!(
+            field(
+                r#"{"account":{"x":[1]},"booked_on":"2024-02-01","amount":"1","category":"fee","channel":"online","source_key":"k"}"#
+            ),
+            Some("account")
+        );
+        // Escaped text, numeric keys and unknown fields.
+        let escaped = parse_line(
+            r#"{"source":"c\u006fre","account":12,"booked_on":"2024-02-01","amount":"+1.5","category":"F\u00e9e","channel":"atm","source_key":7,"extra":{"a":[1]}}"#,
+        );
+        assert!(
+            matches!(&escaped, Ok(t) if t.account_source == "core" && t.account_key == "12"
+                && t.source_key == "7" && t.amount == 150 && t.category == "f\u{e9}e"
+                && t.booked_on == NaiveDate::from_ymd_opt(2024, 2, 1).unwrap()),
+            "{escaped:?}"
         );
         let ok = parse_line(
             r#"{"account":"A","booked_on":"2024-02-01","amount":-3.5,"balance_after":null,"category":"Fee","channel":"online","source_key":"k"}"#,

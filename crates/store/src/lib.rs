@@ -92,7 +92,9 @@ pub use files::{
 pub use import::*;
 pub use jobs::{JobClaim, JobRunRow, JobScheduleRow};
 pub use kpi::{KpiAlert, KpiCase, KpiCustomer, KpiRows, ACCURACY_COLUMNS, CUSTOMER_IMPORT_KINDS};
-pub use live_batch::{LiveAccountKey, LiveBatchStored, LiveBatchTxn};
+pub use live_batch::{
+    LiveAccountKey, LiveBatchStored, LiveBatchTxn, LiveRejectedLine, LiveRejectedRow,
+};
 pub use live_txn::{LiveTxnRow, NewLiveTxn};
 pub use matching::{
     CustomerModelScore, LoggedDecision, ModelScoreRow, ModelVersionRow, NewModelVersion,

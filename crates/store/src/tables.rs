@@ -498,6 +498,10 @@ pub(crate) const TABLES: &[Table] = &[
     // The approval record of an erasure (who asked, who approved, when, why),
     // naming the customer by key: kept as the proof that two people decided.
     Table::internal("erasure_request"),
+    // Lines the live feed refused, kept with their reason so that its counts
+    // reconcile; the raw text (cut to 2,000 bytes) may quote an account key and
+    // is not yet searched by the erasure as quarantined import rows are.
+    Table::internal("live_rejected_line"),
     Table::internal("job_schedule"),
     Table::internal("job_run"),
     Table::internal("model_version"),

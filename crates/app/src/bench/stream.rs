@@ -66,6 +66,13 @@ pub struct Replay {
     pub decided_ms: [f64; 4],
     pub stored_ms: [f64; 4],
     pub batches: u64,
+    /// Refused lines kept with their reason (`live_rejected_line`).
+    pub rejected_stored: u64,
+    /// Times the reader waited on a full queue, and for how long in all.
+    pub backpressure_waits: u64,
+    pub backpressure_seconds: f64,
+    /// Time the writer spent writing batches.
+    pub write_seconds: f64,
     pub reconciles: bool,
 }
 
@@ -150,10 +157,11 @@ pub fn lines(
     out
 }
 
-async fn counts(store: &Store) -> Result<(i64, i64)> {
+async fn counts(store: &Store) -> Result<(i64, i64, i64)> {
     Ok((
         store.live_txn_count().await?,
         store.live_alert_count().await?,
+        store.live_rejected_count().await?,
     ))
 }
 
@@ -194,7 +202,7 @@ async fn replay_path(
     lines: Vec<Vec<u8>>,
     rate: Option<u64>,
 ) -> Result<(Replay, f64, usize)> {
-    let (txns_before, alerts_before) = counts(store).await?;
+    let (txns_before, alerts_before, rejected_before) = counts(store).await?;
     let stored_lat = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Duration>::new()));
     let sink_lat = stored_lat.clone();
     let sink = Box::new(move |a: rapport_services::live_feed::StoredAlert| {
@@ -213,9 +221,12 @@ async fn replay_path(
     let mut stored = stored_lat.lock().map(|l| l.clone()).unwrap_or_default();
     stored.sort_unstable();
     let c = totals.counts;
-    let (txns_after, alerts_after) = counts(store).await?;
+    let (txns_after, alerts_after, rejected_after) = counts(store).await?;
     let (stored_txns, stored_alerts) = (txns_after - txns_before, alerts_after - alerts_before);
+    let kept_rejected = u64::try_from(rejected_after - rejected_before).unwrap_or(0);
     let reconciles = c.lines == c.accepted + c.duplicates + c.rejected
+        && c.rejected == totals.writer.rejected_stored
+        && kept_rejected == c.rejected
         && c.accepted == totals.writer.transactions_stored
         && u64::try_from(stored_txns).ok() == Some(totals.writer.transactions_stored)
         && c.alerts == totals.writer.alerts_stored
@@ -235,6 +246,10 @@ async fn replay_path(
             decided_ms: quartet(&decided),
             stored_ms: quartet(&stored),
             batches: totals.writer.batches,
+            rejected_stored: kept_rejected,
+            backpressure_waits: c.backpressure_waits,
+            backpressure_seconds: c.backpressure_micros as f64 / 1e6,
+            write_seconds: totals.writer.write_micros as f64 / 1e6,
             reconciles,
         },
         boot.warm.seconds,
@@ -249,7 +264,7 @@ async fn replay_per_line(
     lines: Vec<Vec<u8>>,
     rate: Option<u64>,
 ) -> Result<Replay> {
-    let (txns_before, alerts_before) = counts(store).await?;
+    let (txns_before, alerts_before, _) = counts(store).await?;
     let (state, _) = warm_up(store, None, None).await?;
     let (mut engine, mut accounts) = (state.engine, state.accounts);
     let mut received = hand_over(lines, rate);
@@ -279,7 +294,7 @@ async fn replay_per_line(
     latencies.sort_unstable();
     r.decided_ms = quartet(&latencies);
     r.stored_ms = r.decided_ms;
-    let (txns_after, alerts_after) = counts(store).await?;
+    let (txns_after, alerts_after, _) = counts(store).await?;
     r.stored = u64::try_from(txns_after - txns_before).unwrap_or(0);
     r.alerts_stored = u64::try_from(alerts_after - alerts_before).unwrap_or(0);
     r.reconciles = r.lines == r.accepted + r.duplicates + r.rejected
@@ -488,9 +503,25 @@ fn render(r: &StreamBenchReport) -> String {
             if x.reconciles { "yes" } else { "NO" }
         ));
     }
+    s.push_str(&format!(
+        "\n{:<40} {:>9} {:>9} {:>12} {:>14}\n",
+        "run", "batches", "rej.kept", "b.p. waits", "b.p./write s"
+    ));
+    for x in &r.runs {
+        s.push_str(&format!(
+            "{:<40} {:>9} {:>9} {:>12} {:>6.2}/{:<7.2}\n",
+            x.what,
+            x.batches,
+            x.rejected_stored,
+            x.backpressure_waits,
+            x.backpressure_seconds,
+            x.write_seconds
+        ));
+    }
     s.push_str(
         "\ndecided = line handed over → its alerts decided by the rules and queued for the writer; \
-         stored = → the batch holding them committed. On the per-line path both are one moment.\n",
+         stored = → the batch holding them committed. On the per-line path both are one moment. \
+         rej.kept = refused lines kept with their reason; b.p. = back-pressure (the reader waited on a full queue).\n",
     );
     s
 }

@@ -89,7 +89,9 @@ pub async fn feed_lines(
     while let Some(next) = lines.recv().await {
         let (line, read_at) = next.context("reading stdin")?;
         fed.read += 1;
-        let taken = path.take(received_by, &line, read_at).await?;
+        let taken = path
+            .take_numbered(received_by, fed.read, &line, read_at)
+            .await?;
         if let Taken::Accepted { alerts, decided } = &taken {
             let latency = decided.saturating_duration_since(read_at);
             if fed.first_transaction.is_none() {
@@ -220,6 +222,9 @@ async fn stream(
         "alerts": c.alerts,
         "alerts_stored": totals.writer.alerts_stored,
         "batches": totals.writer.batches,
+        "rejected_kept": totals.writer.rejected_stored,
+        "backpressure_waits": c.backpressure_waits,
+        "backpressure_seconds": c.backpressure_micros as f64 / 1e6,
         "seconds": elapsed,
         "transactions_per_second": rate,
         "alert_latency_ms_p50": pct_ms(&decided, 0.5),
@@ -237,19 +242,22 @@ async fn stream(
             None,
             None,
             json!({ "lines": c.lines, "accepted": c.accepted, "stored": totals.writer.transactions_stored,
-                    "duplicates": c.duplicates, "rejected": c.rejected, "alerts": totals.writer.alerts_stored }),
+                    "duplicates": c.duplicates, "rejected": c.rejected, "rejected_kept": totals.writer.rejected_stored,
+                    "alerts": totals.writer.alerts_stored }),
         )])
         .await?;
     if json {
         eprintln!("{summary}");
     } else {
         eprintln!(
-            "{} transactions ({} lines skipped), {} duplicates, in {elapsed:.2}s: {rate:.0} transactions/s, stored in {} batches; \
+            "{} transactions ({} lines skipped, {} of them kept with their reason), {} duplicates, {} lines in all; in {elapsed:.2}s: {rate:.0} transactions/s, stored in {} batches; \
              {} alerts, decided p50 {:.3} ms, p99 {:.3} ms (line read → alert decided and queued), stored p50 {:.2} ms, p99 {:.2} ms; \
              first transaction {:.2} ms (bootstrap {:.1}s before it)",
             c.accepted,
             c.rejected,
+            totals.writer.rejected_stored,
             c.duplicates,
+            c.lines,
             totals.writer.batches,
             totals.writer.alerts_stored,
             pct_ms(&decided, 0.5),

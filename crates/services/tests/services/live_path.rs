@@ -97,6 +97,7 @@ fn small() -> PathOptions {
         batch_rows: 7,
         queue_lines: 16,
         writer_gate: None,
+        linger: std::time::Duration::ZERO,
     }
 }
 
@@ -183,6 +184,24 @@ async fn the_live_path_raises_the_per_line_paths_alerts_and_its_counts_reconcile
             "{b}"
         );
         assert!(totals.writer.batches > 1, "{b}: batched: {totals:?}");
+        // Every refused line is kept with its number, raw text and reason,
+        // written by the same writer: lines = stored + duplicates + kept.
+        assert_eq!(totals.writer.rejected_stored, c.rejected, "{b}");
+        let kept = new.store.live_rejected_lines(1_000).await.unwrap();
+        assert_eq!(kept.len() as u64, c.rejected, "{b}");
+        assert_eq!(
+            new.store.live_txn_count().await.unwrap() as u64 + c.duplicates + kept.len() as u64,
+            c.lines,
+            "{b}: the counts reconcile with the store"
+        );
+        let text: Vec<&str> = std::str::from_utf8(&input).unwrap().lines().collect();
+        for (k, reported) in kept.iter().zip(&r.rejected) {
+            assert_eq!(k.line, reported["line"].as_i64().unwrap(), "{b}");
+            assert_eq!(k.field, reported["field"].as_str().unwrap(), "{b}");
+            assert_eq!(k.reason, reported["reason"].as_str().unwrap(), "{b}");
+            assert_eq!(k.raw, text[(k.line - 1) as usize], "{b}: the line as received");
+            assert_eq!(k.received_by, "tester", "{b}");
+        }
         let reasons: Vec<(&str, &str)> = r
             .rejected
             .iter()
@@ -374,6 +393,7 @@ async fn a_writer_that_falls_behind_holds_the_reader_back_and_loses_nothing() {
                 batch_rows,
                 queue_lines,
                 writer_gate: Some(gate.clone()),
+                linger: std::time::Duration::ZERO,
             },
             None,
         )
@@ -409,6 +429,8 @@ async fn a_writer_that_falls_behind_holds_the_reader_back_and_loses_nothing() {
         }
         let totals = path.finish().await.unwrap();
         assert_eq!(totals.counts.accepted as usize, input.len(), "{b}");
+        // The wait is counted as back-pressure.
+        assert!(totals.counts.backpressure_waits >= 1, "{b}: {totals:?}");
         assert_eq!(
             store.live_txn_count().await.unwrap() as usize,
             input.len(),
@@ -419,6 +441,43 @@ async fn a_writer_that_falls_behind_holds_the_reader_back_and_loses_nothing() {
             totals.counts.alerts,
             "{b}"
         );
+        db.drop().await;
+    }
+}
+
+/// A refused line is kept as received, cut to its bound, bytes that are not
+/// UTF-8 replaced; the body's other lines are taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_lines_are_kept_bounded_with_their_reason() {
+    for backend in Backend::available() {
+        let Some(db) = bank(backend, "live_path_refused").await else {
+            continue;
+        };
+        let b = backend.name();
+        let store = &db.store;
+        let as_of = resolve_as_of(store, None).await.unwrap();
+        let good = lines(&accounts(store).await, as_of, 1, "RF").remove(0);
+        let mut input = Vec::new();
+        let mut odd: Value = serde_json::from_str(&good).unwrap();
+        odd["account"] = serde_json::json!([1, 2]);
+        input.extend_from_slice(format!("{odd}\n").as_bytes());
+        input.extend_from_slice(b"not \xff utf-8\n");
+        input.extend_from_slice(format!("{good}\n\n").as_bytes());
+        input.extend_from_slice(format!("{{\"pad\": \"{}\"}}\n", "x".repeat(5_000)).as_bytes());
+        let (mut path, _) = LivePath::start(store, None, Some(as_of), small(), None)
+            .await
+            .unwrap();
+        let r = feed_body_path(&mut path, "feeder", &input).await.unwrap();
+        let totals = path.finish().await.unwrap();
+        assert_eq!((r.lines, r.accepted, r.rejected.len()), (4, 1, 3), "{b}: {r:?}");
+        assert_eq!(totals.writer.rejected_stored, 3, "{b}");
+        let kept = store.live_rejected_lines(10).await.unwrap();
+        let got: Vec<(i64, &str)> = kept.iter().map(|k| (k.line, k.field.as_str())).collect();
+        assert_eq!(got, vec![(1, "account"), (2, "line"), (5, "booked_on")], "{b}");
+        assert_eq!(kept[1].raw, "not \u{FFFD} utf-8", "{b}");
+        assert!(kept[2].raw.len() <= 2_000 && kept[2].raw.starts_with("{\"pad\""), "{b}");
+        assert_eq!(kept[0].reason, "expected a non-empty string", "{b}");
+        assert!(kept.iter().all(|k| !k.reason.is_empty() && k.received_by == "feeder"));
         db.drop().await;
     }
 }
@@ -438,14 +497,21 @@ async fn stored_alerts_are_described_with_their_ids() {
     let r = feed_body_path(&mut path, "tester", &input).await.unwrap();
     path.finish().await.unwrap();
     assert!(!r.alerts.is_empty());
+    assert!(r.alerts.len() >= 2, "several alerts in one batch: {r:?}");
     for a in &r.alerts {
         let id = a["id"].as_i64().unwrap();
-        let sql = "SELECT rule FROM alert WHERE id = $1";
-        let rule: String = match store {
-            Store::Sqlite(p) => sqlx::query_scalar(sql).bind(id).fetch_one(p).await.unwrap(),
-            Store::Postgres(p) => sqlx::query_scalar(sql).bind(id).fetch_one(p).await.unwrap(),
+        // The whole row: ids are read back from one multi-row insert per batch.
+        let sql = "SELECT customer_id, rule, evidence FROM alert WHERE id = $1";
+        let (customer, rule, evidence): (i64, String, String) = match store {
+            Store::Sqlite(p) => sqlx::query_as(sql).bind(id).fetch_one(p).await.unwrap(),
+            Store::Postgres(p) => sqlx::query_as(sql).bind(id).fetch_one(p).await.unwrap(),
         };
         assert_eq!(Value::String(rule), a["rule"]);
+        assert_eq!(Value::from(customer), a["customer_id"]);
+        assert_eq!(
+            serde_json::from_str::<Value>(&evidence).unwrap(),
+            a["evidence"]
+        );
     }
     db.drop().await;
 }
