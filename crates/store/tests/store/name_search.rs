@@ -360,7 +360,10 @@ async fn story(db: &TestDb) {
     )
     .await;
     assert!(!searched(store, Scope::All, "o'b").await.0.contains(&liam));
-    assert!(searched(store, Scope::All, "ó briain").await.0.contains(&liam));
+    assert!(searched(store, Scope::All, "ó briain")
+        .await
+        .0
+        .contains(&liam));
     // A name lost, then filled again by a record of another source merged
     // into the customer (the importer's merge fills what is missing).
     exec(
