@@ -356,11 +356,14 @@ async fn story(db: &TestDb) {
     // Edited: the old name goes, the new one is found.
     exec(
         store,
-        &format!("UPDATE customer SET name = 'Liam Ó Briain' WHERE id = {liam}"),
+        &format!("UPDATE customer SET name = 'liam ó briain' WHERE id = {liam}"),
     )
     .await;
     assert!(!searched(store, Scope::All, "o'b").await.0.contains(&liam));
-    assert!(searched(store, Scope::All, "ó bri").await.0.contains(&liam));
+    assert!(searched(store, Scope::All, "ó briain")
+        .await
+        .0
+        .contains(&liam));
     // A name lost, then filled again by a record of another source merged
     // into the customer (the importer's merge fills what is missing).
     exec(
@@ -400,7 +403,7 @@ async fn story(db: &TestDb) {
     assert!(left.is_empty(), "no gram of a deleted customer is kept");
     // And after all of it the search still equals the LIKE everywhere.
     let mut after = queries.clone();
-    after.extend(["ó bri", "三丰改", "xiaoming", "Wang X"].map(String::from));
+    after.extend(["ó bri", "Ó BRIAIN", "三丰改", "xiaoming", "Wang X"].map(String::from));
     for scope in scopes {
         agree(store, scope, &after).await;
     }
