@@ -42,7 +42,8 @@ impl Store {
         block: i64,
         mut f: impl FnMut(&TxnChunk) + Send,
     ) -> Result<u64> {
-        let sql = "SELECT account_id, customer_id, booked_on, amount, balance_after, category, channel \
+        let sql =
+            "SELECT account_id, customer_id, booked_on, amount, balance_after, category, channel \
                    FROM txn WHERE id > $1 AND id <= $2 ORDER BY id";
         let block = block.max(1);
         let mut lo = after;

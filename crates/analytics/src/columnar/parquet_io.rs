@@ -150,9 +150,10 @@ impl MonthFile {
                     C_ACCOUNT => col
                         .typed::<Int64Type>()
                         .write_batch(&b.account_id, None, None)?,
-                    C_CUSTOMER => col
-                        .typed::<Int32Type>()
-                        .write_batch(&b.customer_idx, None, None)?,
+                    C_CUSTOMER => {
+                        col.typed::<Int32Type>()
+                            .write_batch(&b.customer_idx, None, None)?
+                    }
                     C_DAY => col
                         .typed::<Int32Type>()
                         .write_batch(&b.booked_on, None, None)?,
@@ -413,20 +414,24 @@ pub fn read_transactions(
 
             if cols.account_id {
                 let v = read_column::<Int64Type>(rg, C_ACCOUNT, m, false, &path)?.0;
-                chunk
-                    .account_id
-                    .extend(v.into_iter().enumerate().filter(|(r, _)| pick(*r)).map(|x| x.1));
+                chunk.account_id.extend(
+                    v.into_iter()
+                        .enumerate()
+                        .filter(|(r, _)| pick(*r))
+                        .map(|x| x.1),
+                );
             }
             if cols.customer_id {
                 let v = read_column::<Int32Type>(rg, C_CUSTOMER, m, false, &path)?.0;
                 for (r, idx) in v.into_iter().enumerate() {
                     if pick(r) {
-                        let id = customers.id_of(idx as u32).ok_or_else(|| {
-                            ColumnarError::Format {
-                                path: path.clone(),
-                                message: format!("customer index {idx} not in the map"),
-                            }
-                        })?;
+                        let id =
+                            customers
+                                .id_of(idx as u32)
+                                .ok_or_else(|| ColumnarError::Format {
+                                    path: path.clone(),
+                                    message: format!("customer index {idx} not in the map"),
+                                })?;
                         chunk.customer_id.push(id);
                     }
                 }
@@ -440,9 +445,12 @@ pub fn read_transactions(
             }
             if cols.amount {
                 let v = read_column::<Int64Type>(rg, C_AMOUNT, m, false, &path)?.0;
-                chunk
-                    .amount
-                    .extend(v.into_iter().enumerate().filter(|(r, _)| pick(*r)).map(|x| x.1));
+                chunk.amount.extend(
+                    v.into_iter()
+                        .enumerate()
+                        .filter(|(r, _)| pick(*r))
+                        .map(|x| x.1),
+                );
             }
             if cols.balance_after {
                 let (v, d) = read_column::<Int64Type>(rg, C_BALANCE, m, true, &path)?;
