@@ -502,10 +502,11 @@ pub fn read_transactions(
                 let v = read_column::<ByteArrayType>(rg, C_KEY, m, false, &path)?.0;
                 for (r, b) in v.iter().enumerate() {
                     if pick(r) {
-                        let s = std::str::from_utf8(b.data()).map_err(|e| ColumnarError::Format {
-                            path: path.clone(),
-                            message: e.to_string(),
-                        })?;
+                        let s =
+                            std::str::from_utf8(b.data()).map_err(|e| ColumnarError::Format {
+                                path: path.clone(),
+                                message: e.to_string(),
+                            })?;
                         chunk.source_key.push(s);
                     }
                 }
