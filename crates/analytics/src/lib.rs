@@ -43,8 +43,8 @@ mod window;
 pub use dense::DenseIndex;
 pub use error::AnalyticsError;
 pub use features::{
-    compute_features, ColumnarSource, FeatureEngine, FeatureKind, FeatureSpec, LiveTxn, TxnHistories, FEATURES,
-    HORIZON_DAYS, TRANSACTION_FEATURES,
+    compute_features, ColumnarSource, FeatureEngine, FeatureKind, FeatureSpec, LiveTxn,
+    TxnHistories, FEATURES, HORIZON_DAYS, TRANSACTION_FEATURES,
 };
 pub use health::{
     Band, EvidenceKind, FactorEvidence, HealthFactor, HealthScore, Scorecard, ScorecardError,

@@ -249,7 +249,10 @@ pub async fn feature_source(
         return Ok((None, "store (no columnar copy configured)".into()));
     };
     let Some(manifest) = Manifest::load(dir)? else {
-        return Ok((None, format!("store (no columnar copy in {})", dir.display())));
+        return Ok((
+            None,
+            format!("store (no columnar copy in {})", dir.display()),
+        ));
     };
     let mark = store.txn_watermark().await?;
     if mark.rows != manifest.rows as i64 || mark.max_id != manifest.max_txn_id {

@@ -49,7 +49,6 @@ mod reports;
 mod risk_profile;
 mod rm;
 mod scan;
-mod txn_copy;
 mod schema;
 mod scores;
 mod segments;
@@ -59,6 +58,7 @@ mod survey;
 pub mod survey_campaigns;
 mod tables;
 mod task_queries;
+mod txn_copy;
 
 pub use access::{ApiTokenRow, AuditEntry, AuditFilter, AuditRow, LoginFailures, StaffUser};
 pub use admin_queries::{
@@ -105,13 +105,13 @@ pub use reports::*;
 pub use risk_profile::{NewRiskAssessment, RiskAssessmentRow};
 pub use rm::{ContactLogRow, NewCadenceTask, NewContactLog, RmStaffRow, TierMemberRow};
 pub use scan::*;
-pub use txn_copy::TxnWatermark;
 pub use schema::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 pub use scores::{BandMove, HealthScoreRow, ScoreRunRow};
 pub use segments::{SegmentRow, SegmentSize};
 pub use survey::{InvitationRow, NewSurveyAnswer, SurveyAnswerRow};
 pub use tables::exportable_tables;
 pub use task_queries::{DayAlert, DayCustomer, DayItems, DayRecommendation, DayTask};
+pub use txn_copy::TxnWatermark;
 
 use sqlx::{PgPool, SqlitePool};
 

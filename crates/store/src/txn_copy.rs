@@ -21,6 +21,7 @@ type NewTxn = (
     Option<i64>,
     Option<String>,
     Option<String>,
+    String,
 );
 
 impl Store {
@@ -33,8 +34,7 @@ impl Store {
     }
 
     /// Streams the transactions with `after < id <= up_to`, in id order,
-    /// `block` ids per query, as [`TxnChunk`]s with every column but
-    /// `source_key` (left empty). Returns the rows handed over.
+    /// `block` ids per query, as [`TxnChunk`]s with every column. Returns the rows handed over.
     pub async fn scan_transactions_after(
         &self,
         after: i64,
@@ -42,7 +42,8 @@ impl Store {
         block: i64,
         mut f: impl FnMut(&TxnChunk) + Send,
     ) -> Result<u64> {
-        let sql = "SELECT account_id, customer_id, booked_on, amount, balance_after, category, channel \
+        let sql =
+            "SELECT account_id, customer_id, booked_on, amount, balance_after, category, channel, source_key \
                    FROM txn WHERE id > $1 AND id <= $2 ORDER BY id";
         let block = block.max(1);
         let mut lo = after;
@@ -59,7 +60,8 @@ impl Store {
             chunk.balance_after.clear();
             chunk.category.codes.clear();
             chunk.channel.codes.clear();
-            for (account, customer, day, amount, balance, category, channel) in rows {
+            chunk.source_key = Default::default();
+            for (account, customer, day, amount, balance, category, channel, key) in rows {
                 chunk.account_id.push(account);
                 chunk.customer_id.push(customer);
                 chunk.booked_on.push(epoch_day(day));
@@ -67,6 +69,7 @@ impl Store {
                 chunk.balance_after.push(balance);
                 chunk.category.push(category.as_deref());
                 chunk.channel.push(channel.as_deref());
+                chunk.source_key.push(&key);
             }
             if !chunk.is_empty() {
                 total += chunk.len() as u64;

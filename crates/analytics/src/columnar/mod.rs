@@ -359,7 +359,11 @@ pub fn compare_months(
     files: &BTreeMap<String, MonthFigure>,
     manifest: &BTreeMap<String, MonthFigure>,
 ) -> Vec<MonthCheck> {
-    let mut months: Vec<&String> = store.keys().chain(files.keys()).chain(manifest.keys()).collect();
+    let mut months: Vec<&String> = store
+        .keys()
+        .chain(files.keys())
+        .chain(manifest.keys())
+        .collect();
     months.sort();
     months.dedup();
     months

@@ -30,6 +30,7 @@ const SCHEMA: &str = "message txn {
     optional int64 balance_after;
     optional binary category (STRING);
     optional binary channel (STRING);
+    required binary source_key (STRING);
 }";
 const C_ACCOUNT: usize = 0;
 const C_CUSTOMER: usize = 1;
@@ -38,6 +39,7 @@ const C_AMOUNT: usize = 3;
 const C_BALANCE: usize = 4;
 const C_CATEGORY: usize = 5;
 const C_CHANNEL: usize = 6;
+const C_KEY: usize = 7;
 
 fn pq_err(path: &Path) -> impl FnOnce(parquet::errors::ParquetError) -> ColumnarError + '_ {
     move |source| ColumnarError::Parquet {
@@ -57,6 +59,7 @@ pub struct TxnColumns {
     pub balance_after: bool,
     pub category: bool,
     pub channel: bool,
+    pub source_key: bool,
 }
 
 impl TxnColumns {
@@ -70,18 +73,21 @@ impl TxnColumns {
             balance_after: true,
             category: true,
             channel: true,
+            source_key: true,
         }
     }
-    /// What the feature engine's transaction pass reads.
+    /// What the feature engine's transaction pass reads (the balance and
+    /// the source key order a day's last balance of tracked accounts).
     pub fn features() -> TxnColumns {
         TxnColumns {
             account_id: true,
             customer_id: false,
             booked_on: true,
             amount: true,
-            balance_after: false,
+            balance_after: true,
             category: true,
             channel: true,
+            source_key: true,
         }
     }
 }
@@ -98,6 +104,7 @@ struct Buf {
     category_def: Vec<i16>,
     channel: Vec<ByteArray>,
     channel_def: Vec<i16>,
+    key: Vec<ByteArray>,
 }
 
 impl Buf {
@@ -112,6 +119,7 @@ impl Buf {
         self.category_def.clear();
         self.channel.clear();
         self.channel_def.clear();
+        self.key.clear();
     }
 }
 
@@ -150,9 +158,10 @@ impl MonthFile {
                     C_ACCOUNT => col
                         .typed::<Int64Type>()
                         .write_batch(&b.account_id, None, None)?,
-                    C_CUSTOMER => col
-                        .typed::<Int32Type>()
-                        .write_batch(&b.customer_idx, None, None)?,
+                    C_CUSTOMER => {
+                        col.typed::<Int32Type>()
+                            .write_batch(&b.customer_idx, None, None)?
+                    }
                     C_DAY => col
                         .typed::<Int32Type>()
                         .write_batch(&b.booked_on, None, None)?,
@@ -169,6 +178,9 @@ impl MonthFile {
                         Some(&b.category_def),
                         None,
                     )?,
+                    C_KEY => col
+                        .typed::<ByteArrayType>()
+                        .write_batch(&b.key, None, None)?,
                     _ => col.typed::<ByteArrayType>().write_batch(
                         &b.channel,
                         Some(&b.channel_def),
@@ -284,6 +296,7 @@ impl PartWriter {
             }
             push_text(&mut b.category, &mut b.category_def, category);
             push_text(&mut b.channel, &mut b.channel_def, channel);
+            b.key.push(ByteArray::from(c.source_key.get(r)));
             f.rows += 1;
             f.checksum = f.checksum.wrapping_add(h);
             if f.buf.account_id.len() >= ROW_GROUP_ROWS {
@@ -410,23 +423,28 @@ pub fn read_transactions(
             chunk.balance_after.clear();
             chunk.category.codes.clear();
             chunk.channel.codes.clear();
+            chunk.source_key = Default::default();
 
             if cols.account_id {
                 let v = read_column::<Int64Type>(rg, C_ACCOUNT, m, false, &path)?.0;
-                chunk
-                    .account_id
-                    .extend(v.into_iter().enumerate().filter(|(r, _)| pick(*r)).map(|x| x.1));
+                chunk.account_id.extend(
+                    v.into_iter()
+                        .enumerate()
+                        .filter(|(r, _)| pick(*r))
+                        .map(|x| x.1),
+                );
             }
             if cols.customer_id {
                 let v = read_column::<Int32Type>(rg, C_CUSTOMER, m, false, &path)?.0;
                 for (r, idx) in v.into_iter().enumerate() {
                     if pick(r) {
-                        let id = customers.id_of(idx as u32).ok_or_else(|| {
-                            ColumnarError::Format {
-                                path: path.clone(),
-                                message: format!("customer index {idx} not in the map"),
-                            }
-                        })?;
+                        let id =
+                            customers
+                                .id_of(idx as u32)
+                                .ok_or_else(|| ColumnarError::Format {
+                                    path: path.clone(),
+                                    message: format!("customer index {idx} not in the map"),
+                                })?;
                         chunk.customer_id.push(id);
                     }
                 }
@@ -440,9 +458,12 @@ pub fn read_transactions(
             }
             if cols.amount {
                 let v = read_column::<Int64Type>(rg, C_AMOUNT, m, false, &path)?.0;
-                chunk
-                    .amount
-                    .extend(v.into_iter().enumerate().filter(|(r, _)| pick(*r)).map(|x| x.1));
+                chunk.amount.extend(
+                    v.into_iter()
+                        .enumerate()
+                        .filter(|(r, _)| pick(*r))
+                        .map(|x| x.1),
+                );
             }
             if cols.balance_after {
                 let (v, d) = read_column::<Int64Type>(rg, C_BALANCE, m, true, &path)?;
@@ -474,6 +495,19 @@ pub fn read_transactions(
                             None => None,
                         };
                         dict.push(s);
+                    }
+                }
+            }
+            if cols.source_key {
+                let v = read_column::<ByteArrayType>(rg, C_KEY, m, false, &path)?.0;
+                for (r, b) in v.iter().enumerate() {
+                    if pick(r) {
+                        let s =
+                            std::str::from_utf8(b.data()).map_err(|e| ColumnarError::Format {
+                                path: path.clone(),
+                                message: e.to_string(),
+                            })?;
+                        chunk.source_key.push(s);
                     }
                 }
             }

@@ -103,7 +103,10 @@ async fn check(
         s
     })?;
     if !c.agrees {
-        bail!("the columnar copy in {} does not agree with the store", c.dir);
+        bail!(
+            "the columnar copy in {} does not agree with the store",
+            c.dir
+        );
     }
     Ok(())
 }

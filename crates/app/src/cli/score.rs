@@ -56,7 +56,10 @@ pub(crate) fn render_report(r: &ScoringReport) -> String {
         "scored {} customers as of {} (run {}, scorecard {}) in {:.1}s\n\n",
         r.customers, r.as_of, r.run_id, r.scorecard, r.total_seconds
     );
-    s.push_str(&format!("transactions read from the {}\n\n", r.transactions_from));
+    s.push_str(&format!(
+        "transactions read from the {}\n\n",
+        r.transactions_from
+    ));
     let n = r.customers.max(1) as f64;
     s.push_str("band        customers   share\n");
     let order = |b: &str| ["healthy", "watch", "at_risk"].iter().position(|x| *x == b);
