@@ -1182,9 +1182,7 @@ async fn write_batches(
             }
             next = match queue.try_recv() {
                 Ok(m) => Some(m),
-                Err(tokio::sync::mpsc::error::TryRecvError::Empty)
-                    if !options.linger.is_zero() =>
-                {
+                Err(tokio::sync::mpsc::error::TryRecvError::Empty) if !options.linger.is_zero() => {
                     // Linger for more lines; a closed queue or the deadline ends the batch.
                     tokio::time::timeout_at(deadline, queue.recv())
                         .await

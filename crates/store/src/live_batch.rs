@@ -367,8 +367,10 @@ impl Store {
     pub async fn live_rejected_lines(&self, limit: i64) -> Result<Vec<LiveRejectedRow>> {
         let sql = "SELECT id, received_at, received_by, line, raw, field, reason \
                    FROM live_rejected_line ORDER BY id LIMIT $1";
-        Ok(on_pool!(self, p => sqlx::query_as::<_, LiveRejectedRow>(sql)
-            .bind(limit).fetch_all(p).await?))
+        Ok(
+            on_pool!(self, p => sqlx::query_as::<_, LiveRejectedRow>(sql)
+            .bind(limit).fetch_all(p).await?),
+        )
     }
 }
 
@@ -435,9 +437,7 @@ fn sqlite_txn_args(block: &[LiveBatchTxn]) -> Result<sqlx::sqlite::SqliteArgumen
     use sqlx::Arguments;
     let mut a = sqlx::sqlite::SqliteArguments::default();
     a.reserve(block.len() * 11, 0);
-    let add = |r: std::result::Result<(), sqlx::error::BoxDynError>| {
-        r.map_err(sqlx::Error::Encode)
-    };
+    let add = |r: std::result::Result<(), sqlx::error::BoxDynError>| r.map_err(sqlx::Error::Encode);
     for t in block {
         add(a.add(t.source.clone()))?;
         add(a.add(t.source_key.clone()))?;

@@ -250,7 +250,7 @@ async fn stream(
         eprintln!("{summary}");
     } else {
         eprintln!(
-            "{} transactions ({} lines skipped, {} of them kept with their reason), {} duplicates, {} lines in all; in {elapsed:.2}s: {rate:.0} transactions/s, stored in {} batches; \
+            "{} transactions ({} lines skipped), {} skipped lines kept with their reason, {} duplicates, {} lines in all; in {elapsed:.2}s: {rate:.0} transactions/s, stored in {} batches; \
              {} alerts, decided p50 {:.3} ms, p99 {:.3} ms (line read → alert decided and queued), stored p50 {:.2} ms, p99 {:.2} ms; \
              first transaction {:.2} ms (bootstrap {:.1}s before it)",
             c.accepted,

@@ -199,7 +199,11 @@ async fn the_live_path_raises_the_per_line_paths_alerts_and_its_counts_reconcile
             assert_eq!(k.line, reported["line"].as_i64().unwrap(), "{b}");
             assert_eq!(k.field, reported["field"].as_str().unwrap(), "{b}");
             assert_eq!(k.reason, reported["reason"].as_str().unwrap(), "{b}");
-            assert_eq!(k.raw, text[(k.line - 1) as usize], "{b}: the line as received");
+            assert_eq!(
+                k.raw,
+                text[(k.line - 1) as usize],
+                "{b}: the line as received"
+            );
             assert_eq!(k.received_by, "tester", "{b}");
         }
         let reasons: Vec<(&str, &str)> = r
@@ -469,15 +473,28 @@ async fn refused_lines_are_kept_bounded_with_their_reason() {
             .unwrap();
         let r = feed_body_path(&mut path, "feeder", &input).await.unwrap();
         let totals = path.finish().await.unwrap();
-        assert_eq!((r.lines, r.accepted, r.rejected.len()), (4, 1, 3), "{b}: {r:?}");
+        assert_eq!(
+            (r.lines, r.accepted, r.rejected.len()),
+            (4, 1, 3),
+            "{b}: {r:?}"
+        );
         assert_eq!(totals.writer.rejected_stored, 3, "{b}");
         let kept = store.live_rejected_lines(10).await.unwrap();
         let got: Vec<(i64, &str)> = kept.iter().map(|k| (k.line, k.field.as_str())).collect();
-        assert_eq!(got, vec![(1, "account"), (2, "line"), (5, "booked_on")], "{b}");
+        assert_eq!(
+            got,
+            vec![(1, "account"), (2, "line"), (5, "booked_on")],
+            "{b}"
+        );
         assert_eq!(kept[1].raw, "not \u{FFFD} utf-8", "{b}");
-        assert!(kept[2].raw.len() <= 2_000 && kept[2].raw.starts_with("{\"pad\""), "{b}");
+        assert!(
+            kept[2].raw.len() <= 2_000 && kept[2].raw.starts_with("{\"pad\""),
+            "{b}"
+        );
         assert_eq!(kept[0].reason, "expected a non-empty string", "{b}");
-        assert!(kept.iter().all(|k| !k.reason.is_empty() && k.received_by == "feeder"));
+        assert!(kept
+            .iter()
+            .all(|k| !k.reason.is_empty() && k.received_by == "feeder"));
         db.drop().await;
     }
 }
