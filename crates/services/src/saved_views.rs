@@ -247,7 +247,7 @@ pub fn normalise(list: List, raw: &str) -> String {
         if v.is_empty() || v.len() > VALUE_MAX || kept.iter().any(|(n, _)| n == name) {
             continue;
         }
-        kept.push((name, v));
+        kept.push((*name, v));
     }
     kept.sort();
     kept.iter()
