@@ -24,7 +24,7 @@ use crate::audit::entry;
 use crate::error::{ServiceError, ServiceResult};
 use chrono::Utc;
 use rapport_store::saved_views::{NewSavedView, SavedViewRow};
-use rapport_store::{StoreError, Store};
+use rapport_store::{Store, StoreError};
 use serde_json::json;
 
 /// The customer list's saved parameters (not the free-text search `q`).
@@ -390,15 +390,13 @@ fn decode(s: &str) -> String {
     while i < b.len() {
         match b[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                match (hex_val(b[i + 1]), hex_val(b[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h * 16 + l);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < b.len() => match (hex_val(b[i + 1]), hex_val(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 2;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             c => out.push(c),
         }
         i += 1;
@@ -443,7 +441,10 @@ mod tests {
             "band=at_risk&dir=desc&sort=score"
         );
         assert_eq!(
-            normalise(List::Audit, "action=customer.unmask&from=2026-12-01&customer=C1"),
+            normalise(
+                List::Audit,
+                "action=customer.unmask&from=2026-12-01&customer=C1"
+            ),
             "action=customer.unmask&from=2026-12-01"
         );
         // Values are decoded, trimmed and encoded again; the first of a name wins.

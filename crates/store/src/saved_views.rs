@@ -66,7 +66,11 @@ impl Store {
 
     /// The views of `list` that `staff_user_id` owns, then the others'
     /// shared ones, each by name.
-    pub async fn saved_views_for(&self, staff_user_id: i64, list: &str) -> Result<Vec<SavedViewRow>> {
+    pub async fn saved_views_for(
+        &self,
+        staff_user_id: i64,
+        list: &str,
+    ) -> Result<Vec<SavedViewRow>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM {FROM} WHERE v.list = $1 \
              AND (v.staff_user_id = $2 OR v.shared = $3) \

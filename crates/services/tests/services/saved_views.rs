@@ -78,16 +78,23 @@ async fn on(store: &Store) {
 
     // Rights: the list's own permission; sharing is ShareViews.
     for (who, list) in [(&auditor, "cases"), (&rm, "audit"), (&admin, "alerts")] {
-        let e = sv::save(store, who, list, "x", "", false).await.unwrap_err();
+        let e = sv::save(store, who, list, "x", "", false)
+            .await
+            .unwrap_err();
         assert!(matches!(e, ServiceError::Access(_)), "{list}: {e:?}");
     }
-    let e = sv::save(store, &rm, "customers", "x", "", true).await.unwrap_err();
+    let e = sv::save(store, &rm, "customers", "x", "", true)
+        .await
+        .unwrap_err();
     assert!(matches!(e, ServiceError::Access(_)), "an RM shares: {e:?}");
     // Campaigns are bank-wide: a head-office manager (mgr01 has no branch).
     assert!(sv::may_share(&mgr, List::Campaigns));
     assert!(!sv::may_share(&rm, List::Customers));
     assert!(sv::may_share(&admin, List::Customers));
-    assert!(!sv::may_share(&admin, List::Alerts), "the admin cannot open alerts");
+    assert!(
+        !sv::may_share(&admin, List::Alerts),
+        "the admin cannot open alerts"
+    );
     assert!(matches!(
         sv::save(store, &Actor::system("job"), "customers", "x", "", false).await,
         Err(ServiceError::Access(_))
@@ -103,7 +110,9 @@ async fn on(store: &Store) {
         Problem::NameEmpty
     );
     let sixty = "名".repeat(60);
-    sv::save(store, &rm, "cases", &sixty, "", false).await.unwrap();
+    sv::save(store, &rm, "cases", &sixty, "", false)
+        .await
+        .unwrap();
     assert_eq!(
         problem(sv::save(store, &rm, "cases", &format!("{sixty}名"), "", false).await),
         Problem::NameTooLong
@@ -113,9 +122,16 @@ async fn on(store: &Store) {
         Problem::NameTaken
     );
     // Another user may use the same name.
-    sv::save(store, &rm2, "cases", "已超时的高严重度", "sla=breached", false)
-        .await
-        .unwrap();
+    sv::save(
+        store,
+        &rm2,
+        "cases",
+        "已超时的高严重度",
+        "sla=breached",
+        false,
+    )
+    .await
+    .unwrap();
 
     // At most 50 per user and list (two kept above).
     for i in 0..48 {
@@ -148,11 +164,17 @@ async fn on(store: &Store) {
 
     // Deleting.
     let e = sv::delete(store, &rm2, v.id).await.unwrap_err();
-    assert!(matches!(e, ServiceError::NotFound(_)), "a private view: {e:?}");
+    assert!(
+        matches!(e, ServiceError::NotFound(_)),
+        "a private view: {e:?}"
+    );
     let e = sv::delete(store, &rm, shared.id).await.unwrap_err();
     assert!(matches!(e, ServiceError::Access(_)), "a shared view: {e:?}");
     let e = sv::delete(store, &admin, v.id).await.unwrap_err();
-    assert!(matches!(e, ServiceError::NotFound(_)), "private, admin: {e:?}");
+    assert!(
+        matches!(e, ServiceError::NotFound(_)),
+        "private, admin: {e:?}"
+    );
     sv::delete(store, &admin, shared.id).await.unwrap();
     sv::delete(store, &rm, v.id).await.unwrap();
     assert!(matches!(
@@ -162,9 +184,16 @@ async fn on(store: &Store) {
     assert_eq!(audits(store, "saved_view.delete").await, 2);
     assert_eq!(sv::views(store, &rm2, List::Cases).await.unwrap().len(), 1);
     // The name is free again.
-    sv::save(store, &rm, "cases", "已超时的高严重度", "sla=breached", false)
-        .await
-        .unwrap();
+    sv::save(
+        store,
+        &rm,
+        "cases",
+        "已超时的高严重度",
+        "sla=breached",
+        false,
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test]

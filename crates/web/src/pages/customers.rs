@@ -544,8 +544,7 @@ async fn list(
         rms,
         branches,
         masked: !app.services.settings.masking.shows_everything(&v),
-        saved: super::saved_views::bar(&app, &v, &t, SavedList::Customers, raw.as_deref())
-            .await?,
+        saved: super::saved_views::bar(&app, &v, &t, SavedList::Customers, raw.as_deref()).await?,
         layout,
     };
     render(&p)

@@ -71,8 +71,16 @@ pub const TEXTS: &[Text] = &[
         "未保存：筛选条件过长。",
         "Not saved: the view's filters are too long to keep.",
     ),
-    ("code.audit.saved_view.save", "保存列表视图", "saved a list view"),
-    ("code.audit.saved_view.delete", "删除列表视图", "deleted a list view"),
+    (
+        "code.audit.saved_view.save",
+        "保存列表视图",
+        "saved a list view",
+    ),
+    (
+        "code.audit.saved_view.delete",
+        "删除列表视图",
+        "deleted a list view",
+    ),
     ("code.audit_entity.saved_view", "列表视图", "Saved view"),
     ("perm.ShareViews", "共享列表视图", "Share saved views"),
 ];

@@ -35,8 +35,11 @@ async fn a_manager_saves_and_shares_a_view_that_an_rm_opens() {
         .into_iter()
         .next()
         .expect("the branch's customers have bands");
-    s.open(&format!("/customers?band={band}&sort=score&dir=desc&page=1"), "#saved-views")
-        .await;
+    s.open(
+        &format!("/customers?band={band}&sort=score&dir=desc&page=1"),
+        "#saved-views",
+    )
+    .await;
     assert!(s.text().await.contains("常用视图"), "the bar in Chinese");
 
     // Save it as a shared view (the form opens from its summary).

@@ -59,7 +59,10 @@ async fn story(b: &Bank) {
     let (s, page) = get_page(b, &rm_a, "/customers").await;
     assert_eq!(s, 200);
     assert!(page.contains("id=\"saved-views\""), "the bar on /customers");
-    assert!(page.contains("还没有保存的视图"), "no views yet, in Chinese");
+    assert!(
+        page.contains("还没有保存的视图"),
+        "no views yet, in Chinese"
+    );
     assert!(!page.contains("id=\"saved-shared\""), "an RM may not share");
     let band = bands(&page)
         .into_iter()
@@ -74,10 +77,10 @@ async fn story(b: &Bank) {
         &rm_a,
         "/saved-views",
         &[
-            ("csrf", &rm_a_csrf),
+            ("csrf", rm_a_csrf.as_str()),
             ("list", "customers"),
             ("name", "我的客户按得分"),
-            ("query", &messy),
+            ("query", messy.as_str()),
         ],
     )
     .await;
@@ -101,13 +104,19 @@ async fn story(b: &Bank) {
     );
     let mine = links(&page);
     assert_eq!(mine, vec![("我的客户按得分".to_string(), want.clone())]);
-    assert!(page.contains("aria-current=\"true\""), "the current view is marked");
+    assert!(
+        page.contains("aria-current=\"true\""),
+        "the current view is marked"
+    );
     let p = problems(&page, true);
     assert!(p.is_empty(), "the Chinese page with a view: {p:#?}");
 
     // The view is the RM's alone.
     let (_, page) = get_page(b, &rm_b, "/customers").await;
-    assert!(!page.contains("我的客户按得分"), "another RM does not see it");
+    assert!(
+        !page.contains("我的客户按得分"),
+        "another RM does not see it"
+    );
     let rows = b
         .store
         .saved_views_for(b.rm_a.id, "customers")
@@ -130,9 +139,20 @@ async fn story(b: &Bank) {
         })
         .await
         .unwrap();
-    assert_eq!(e[0].entry.entity_id.as_deref(), Some(rm_view.to_string().as_str()));
-    assert!(e[0].entry.detail.contains("\"band\""), "{}", e[0].entry.detail);
-    assert!(!e[0].entry.detail.contains("我的客户"), "{}", e[0].entry.detail);
+    assert_eq!(
+        e[0].entry.entity_id.as_deref(),
+        Some(rm_view.to_string().as_str())
+    );
+    assert!(
+        e[0].entry.detail.contains("\"band\""),
+        "{}",
+        e[0].entry.detail
+    );
+    assert!(
+        !e[0].entry.detail.contains("我的客户"),
+        "{}",
+        e[0].entry.detail
+    );
 
     // An RM asking to share is refused; nothing is kept.
     let (s, _, _) = post(
@@ -140,7 +160,7 @@ async fn story(b: &Bank) {
         &rm_a,
         "/saved-views",
         &[
-            ("csrf", &rm_a_csrf),
+            ("csrf", rm_a_csrf.as_str()),
             ("list", "customers"),
             ("name", "想共享"),
             ("query", "band=watch"),
@@ -162,7 +182,11 @@ async fn story(b: &Bank) {
         b,
         &rm_a,
         "/saved-views",
-        &[("csrf", &rm_a_csrf), ("list", "accounts"), ("name", "x")],
+        &[
+            ("csrf", rm_a_csrf.as_str()),
+            ("list", "accounts"),
+            ("name", "x"),
+        ],
     )
     .await;
     assert_eq!(s, 400);
@@ -181,14 +205,18 @@ async fn story(b: &Bank) {
     assert!(page.contains("id=\"saved-shared\""), "a manager may share");
     for (list, name, query) in [
         ("alerts", "新预警按严重程度", "status=new&sort=severity"),
-        ("customers", "全行高风险客户", "band=at_risk&sort=score&dir=desc"),
+        (
+            "customers",
+            "全行高风险客户",
+            "band=at_risk&sort=score&dir=desc",
+        ),
     ] {
         let (s, to, _) = post(
             b,
             &mgr,
             "/saved-views",
             &[
-                ("csrf", &mgr_csrf),
+                ("csrf", mgr_csrf.as_str()),
                 ("list", list),
                 ("name", name),
                 ("query", query),
@@ -207,7 +235,10 @@ async fn story(b: &Bank) {
     );
     assert!(page.contains("共享自"), "said to be shared, and by whom");
     assert!(page.contains("aria-current=\"true\""));
-    assert!(!page.contains("class=\"saved-delete\""), "not theirs to delete");
+    assert!(
+        !page.contains("class=\"saved-delete\""),
+        "not theirs to delete"
+    );
     // The auditor may open the customer list (and sees that shared view),
     // not the alert queue.
     let (s, page) = b.get_as(&b.auditor, "/customers").await;
@@ -227,7 +258,7 @@ async fn story(b: &Bank) {
         &rm_a,
         "/saved-views",
         &[
-            ("csrf", &rm_a_csrf),
+            ("csrf", rm_a_csrf.as_str()),
             ("list", "customers"),
             ("name", "   "),
             ("query", "band=watch&page=2"),
@@ -237,7 +268,10 @@ async fn story(b: &Bank) {
     assert_eq!(s, 303);
     assert_eq!(to, "/customers?band=watch&sv_error=name_empty");
     let (_, page) = get_page(b, &rm_a, &to).await;
-    assert!(page.contains("未保存：请为视图填写名称。"), "the reason in Chinese");
+    assert!(
+        page.contains("未保存：请为视图填写名称。"),
+        "the reason in Chinese"
+    );
     let p = problems(&page, true);
     assert!(p.is_empty(), "the Chinese refusal: {p:#?}");
     let (_, to, _) = post(
@@ -245,7 +279,7 @@ async fn story(b: &Bank) {
         &rm_a,
         "/saved-views",
         &[
-            ("csrf", &rm_a_csrf),
+            ("csrf", rm_a_csrf.as_str()),
             ("list", "customers"),
             ("name", "我的客户按得分"),
             ("query", ""),
@@ -263,9 +297,9 @@ async fn story(b: &Bank) {
         &rm_a,
         "/saved-views",
         &[
-            ("csrf", &rm_a_csrf),
+            ("csrf", rm_a_csrf.as_str()),
             ("list", "alerts"),
-            ("name", &long),
+            ("name", long.as_str()),
             ("query", "severity=high"),
         ],
     )
@@ -296,15 +330,33 @@ async fn story(b: &Bank) {
         .unwrap()
         .id;
     let del = |id: i64| format!("/saved-views/{id}/delete");
-    let (s, _, _) = post(b, &rm_b, &del(rm_view), &[("csrf", &rm_b_csrf)]).await;
+    let (s, _, _) = post(b, &rm_b, &del(rm_view), &[("csrf", rm_b_csrf.as_str())]).await;
     assert_eq!(s, 404, "another RM's private view");
-    let (s, _, _) = post(b, &hq, &del(shared_customers), &[("csrf", &hq_csrf)]).await;
+    let (s, _, _) = post(
+        b,
+        &hq,
+        &del(shared_customers),
+        &[("csrf", hq_csrf.as_str())],
+    )
+    .await;
     assert_eq!(s, 403, "another manager's shared view");
-    let (s, _, _) = post(b, &rm_a, &del(shared_customers), &[("csrf", &rm_a_csrf)]).await;
+    let (s, _, _) = post(
+        b,
+        &rm_a,
+        &del(shared_customers),
+        &[("csrf", rm_a_csrf.as_str())],
+    )
+    .await;
     assert_eq!(s, 403, "a shared view by an RM who does not own it");
-    let (s, _, _) = post(b, &admin, &del(rm_view), &[("csrf", &admin_csrf)]).await;
+    let (s, _, _) = post(b, &admin, &del(rm_view), &[("csrf", admin_csrf.as_str())]).await;
     assert_eq!(s, 404, "a private view, even by the administrator");
-    let (s, _, _) = post(b, &rm_a, "/saved-views/abc/delete", &[("csrf", &rm_a_csrf)]).await;
+    let (s, _, _) = post(
+        b,
+        &rm_a,
+        "/saved-views/abc/delete",
+        &[("csrf", rm_a_csrf.as_str())],
+    )
+    .await;
     assert_eq!(s, 400);
     assert_eq!(b.store.saved_view(rm_view).await.unwrap().id, rm_view);
     // The administrator removes a shared view; back to the list asked for.
@@ -312,7 +364,10 @@ async fn story(b: &Bank) {
         b,
         &admin,
         &del(shared_customers),
-        &[("csrf", &admin_csrf), ("back", "/customers?band=watch")],
+        &[
+            ("csrf", admin_csrf.as_str()),
+            ("back", "/customers?band=watch"),
+        ],
     )
     .await;
     assert_eq!((s, to.as_str()), (303, "/customers?band=watch"));
@@ -321,15 +376,24 @@ async fn story(b: &Bank) {
         b,
         &rm_a,
         &del(rm_view),
-        &[("csrf", &rm_a_csrf), ("back", "https://evil.example/")],
+        &[
+            ("csrf", rm_a_csrf.as_str()),
+            ("back", "https://evil.example/"),
+        ],
     )
     .await;
     assert_eq!((s, to.as_str()), (303, "/customers"));
     assert!(b.store.saved_view(rm_view).await.is_err(), "deleted");
     let (_, page) = get_page(b, &rm_a, "/customers").await;
     assert!(links(&page).is_empty(), "both gone: {:?}", links(&page));
-    assert_eq!(audit_count(b, &b.rm_a.username, "saved_view.delete").await, 1);
-    assert_eq!(audit_count(b, &b.admin.username, "saved_view.delete").await, 1);
+    assert_eq!(
+        audit_count(b, &b.rm_a.username, "saved_view.delete").await,
+        1
+    );
+    assert_eq!(
+        audit_count(b, &b.admin.username, "saved_view.delete").await,
+        1
+    );
 
     // Every list has the bar: cases, tasks, campaigns, the audit log.
     for (who, path) in [
@@ -349,10 +413,13 @@ async fn story(b: &Bank) {
         &auditor,
         "/saved-views",
         &[
-            ("csrf", &auditor_csrf),
+            ("csrf", auditor_csrf.as_str()),
             ("list", "audit"),
             ("name", "本月解除遮蔽"),
-            ("query", "action=customer.unmask&from=2026-12-01&customer=C1"),
+            (
+                "query",
+                "action=customer.unmask&from=2026-12-01&customer=C1",
+            ),
         ],
     )
     .await;
