@@ -123,6 +123,9 @@ pub enum Permission {
     /// Approve the closure of a high or critical complaint that another
     /// handler asked to close (never one's own request).
     ApproveCaseClosure,
+    /// Share a saved view of a list with everyone who may open that list
+    /// (`saved_views`): a manager or an administrator.
+    ShareViews,
 }
 
 impl Permission {
@@ -155,6 +158,7 @@ impl Permission {
                 "approve a senior extension of a complaint's deadline"
             }
             Permission::ApproveCaseClosure => "approve the closure of a high or critical complaint",
+            Permission::ShareViews => "share saved views of lists",
         }
     }
 
@@ -187,6 +191,7 @@ impl Permission {
 
             Permission::ApproveCaseExtensions => matches!(role, Manager),
             Permission::ApproveCaseClosure => matches!(role, Manager),
+            Permission::ShareViews => matches!(role, Manager | Admin),
         }
     }
 }

@@ -35,6 +35,7 @@ pub mod risk_monitor;
 pub mod risk_profile;
 pub mod rm;
 pub mod rule_performance;
+pub mod saved_views;
 pub mod scoring;
 pub mod signin;
 pub mod staff;

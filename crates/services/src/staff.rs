@@ -22,7 +22,7 @@ use rapport_store::{Scope, StaffListRow, StaffQuery, StaffUser, Store};
 use serde_json::json;
 
 /// Every permission: the rows of the rights table ([`Permission::allows`]).
-pub const ALL_PERMISSIONS: [Permission; 24] = [
+pub const ALL_PERMISSIONS: [Permission; 25] = [
     Permission::ViewCustomers,
     Permission::Unmask,
     Permission::WorkAlerts,
@@ -47,6 +47,7 @@ pub const ALL_PERMISSIONS: [Permission; 24] = [
     Permission::ViewEngagement,
     Permission::ViewModels,
     Permission::ApproveCampaigns,
+    Permission::ShareViews,
 ];
 
 /// The position of `p` in [`ALL_PERMISSIONS`]: a match without a wildcard,
@@ -77,6 +78,7 @@ pub fn permission_index(p: Permission) -> usize {
         Permission::ViewEngagement => 21,
         Permission::ViewModels => 22,
         Permission::ApproveCampaigns => 23,
+        Permission::ShareViews => 24,
     }
 }
 

@@ -48,6 +48,7 @@ mod report_queries;
 mod reports;
 mod risk_profile;
 mod rm;
+pub mod saved_views;
 mod scan;
 mod schema;
 mod scores;

@@ -514,6 +514,8 @@ pub(crate) const TABLES: &[Table] = &[
     Table::internal("rm_capacity"),
     // The data generations (migration 0020): counters, no data.
     Table::internal("data_generation"),
+    // Saved views of the lists (migration 0024): staff's queries, no customer data.
+    Table::internal("saved_view"),
 ];
 
 /// The registry entry of `name`.

@@ -16,5 +16,6 @@ mod profile360;
 mod reclassify;
 mod rm_cadence;
 mod rule_signals;
+mod saved_views;
 mod signin;
 mod tasks;

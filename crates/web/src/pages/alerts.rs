@@ -13,7 +13,7 @@ use crate::i18n::{Lang, Text, Tr};
 use crate::present;
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -22,6 +22,7 @@ use rapport_analytics::alerts::{EarlyWarningRule, RuleSet};
 use rapport_services::alerts::{self, DISPOSITIONS};
 use rapport_services::customers;
 use rapport_services::error::ServiceError;
+use rapport_services::saved_views::List as SavedList;
 use rapport_store::alert_queue::{QueueFilter, QueueSort, QueuedAlert};
 use rapport_store::{AlertRow, AlertStatus};
 use serde::Deserialize;
@@ -352,6 +353,7 @@ struct QueuePage {
     page_text: String,
     prev_href: String,
     next_href: String,
+    saved: super::saved_views::SavedBar,
 }
 
 const PER_PAGE: i64 = 50;
@@ -360,6 +362,7 @@ const SORTS: [&str; 4] = ["severity", "raised", "customer", "rule"];
 async fn queue(
     State(app): State<AppState>,
     PageUser(v): PageUser,
+    RawQuery(raw): RawQuery,
     Query(q): Query<QueueQuery>,
 ) -> Result<Response, PageError> {
     require(&v, Permission::WorkAlerts)?;
@@ -528,6 +531,7 @@ async fn queue(
         } else {
             String::new()
         },
+        saved: super::saved_views::bar(&app, &v, &t, SavedList::Alerts, raw.as_deref()).await?,
         layout,
     };
     render(&p)

@@ -13,7 +13,7 @@ use crate::i18n::{Text, Tr};
 use crate::present::{time, word};
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::{Query, RawQuery, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -286,6 +286,7 @@ struct AuditPage {
     /// Sort links: time, actor, action.
     sort_links: [String; 3],
     warnings: Vec<&'static str>,
+    saved: super::saved_views::SavedBar,
 }
 
 const PER_PAGE: i64 = 100;
@@ -338,6 +339,7 @@ fn view(r: &AuditRow, t: &Tr, off: FixedOffset, key_of: &dyn Fn(i64) -> String) 
 async fn audit(
     State(app): State<AppState>,
     PageUser(v): PageUser,
+    RawQuery(raw): RawQuery,
     Query(q): Query<AuditParams>,
 ) -> Result<Response, PageError> {
     require(&v, Permission::ViewAudit)?;
@@ -471,7 +473,9 @@ async fn audit(
         })
         .collect();
     actions.sort_by(|a, b| a.1.cmp(&b.1));
+    let saved = super::saved_views::bar(&app, &v, &t, SavedList::Audit, raw.as_deref()).await?;
     render(&AuditPage {
+        saved,
         actor: opt(&q.actor).unwrap_or_default(),
         action: opt(&q.action).unwrap_or_default(),
         actions,

@@ -19,7 +19,7 @@ use crate::i18n::{Lang, Text, Tr};
 use crate::present::{percent, time, word};
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -27,6 +27,7 @@ use axum::{Form, Router};
 use rapport_engage::campaign::{Audience, CampaignSpec, TEMPLATE_FIELDS};
 use rapport_services::campaign::{self as svc, Draft, STATES};
 use rapport_services::error::ServiceError;
+use rapport_services::saved_views::List as SavedList;
 use serde::Deserialize;
 
 pub const TEXTS: &[Text] = &[
@@ -210,6 +211,7 @@ struct ListPage {
     state: String,
     heads: Vec<(String, String)>,
     csv_href: String,
+    saved: super::saved_views::SavedBar,
 }
 
 const SORTS: [&str; 5] = ["name", "state", "created", "launched", "key"];
@@ -217,6 +219,7 @@ const SORTS: [&str; 5] = ["name", "state", "created", "launched", "key"];
 async fn list(
     State(app): State<AppState>,
     PageUser(v): PageUser,
+    RawQuery(raw): RawQuery,
     Query(q): Query<ListFilter>,
 ) -> Result<Response, PageError> {
     let lines = svc::list_as(&app.store, &v.actor()).await?;
@@ -326,7 +329,9 @@ async fn list(
     } else {
         format!("/campaigns?{base}&format=csv")
     };
+    let saved = super::saved_views::bar(&app, &v, &t, SavedList::Campaigns, raw.as_deref()).await?;
     render(&ListPage {
+        saved,
         states: STATES
             .iter()
             .map(|s| (*s, word(&t, "campaign_state", s)))

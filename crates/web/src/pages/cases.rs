@@ -16,7 +16,7 @@ use crate::i18n::{Lang, Text, Tr};
 use crate::present::word;
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -27,6 +27,7 @@ use rapport_engage::sla::{Severity, SlaStatus, Target};
 use rapport_services::cases::{self, CaseSettings, Intake, SlaStanding};
 use rapport_services::clock::Clock;
 use rapport_services::error::ServiceError;
+use rapport_services::saved_views::List as SavedList;
 use rapport_store::case_queries::CaseQueueFilter;
 use serde::Deserialize;
 
@@ -559,6 +560,8 @@ struct CasesPage {
     page: usize,
     pages: usize,
     zone: String,
+    /// The saved views bar (the queue, not the intake form).
+    saved: Option<super::saved_views::SavedBar>,
 }
 
 fn severity_rank(s: &str) -> u8 {
@@ -574,6 +577,7 @@ fn severity_rank(s: &str) -> u8 {
 async fn list(
     State(app): State<AppState>,
     PageUser(v): PageUser,
+    RawQuery(raw): RawQuery,
     Query(q): Query<QueueQuery>,
 ) -> Result<Response, PageError> {
     require(&v, Permission::WorkCases)?;
@@ -771,7 +775,9 @@ async fn list(
     .collect();
     let assignee_names = cases::assignees(&app.store, &actor).await?;
     let csv_sep = if base.is_empty() { "" } else { "&" };
+    let saved = super::saved_views::bar(&app, &v, &t, SavedList::Cases, raw.as_deref()).await?;
     render(&CasesPage {
+        saved: Some(saved),
         states: choices(
             state.as_deref(),
             CaseState::ALL
@@ -894,6 +900,7 @@ fn new_page(
         rows: Vec::new(),
         all: false,
         intake: Some(intake),
+        saved: None,
         total: 0,
         filtered: false,
         breaches: false,

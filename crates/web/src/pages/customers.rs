@@ -16,13 +16,14 @@ use crate::i18n::{Lang, Text, Tr};
 use crate::present;
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use rapport_engage::case::{CaseActionKind, CaseState, ComplaintCategory};
 use rapport_services::customers::{self, Read360, Reading};
+use rapport_services::saved_views::List as SavedList;
 use rapport_store::Customer360;
 use rapport_store::{CustomerFilter, CustomerListRow, CustomerSort};
 use serde::Deserialize;
@@ -349,6 +350,7 @@ struct ListPage {
     rms: Vec<(String, String)>,
     branches: Vec<(String, String)>,
     masked: bool,
+    saved: super::saved_views::SavedBar,
 }
 
 /// The list page's query: the filters of [`ListQuery`] read leniently (a bad
@@ -376,6 +378,7 @@ const COUNT_LIMIT_TEXT: &str = "10,000";
 async fn list(
     State(app): State<AppState>,
     PageUser(v): PageUser,
+    RawQuery(raw): RawQuery,
     Query(pq): Query<PageQuery>,
 ) -> Result<Response, PageError> {
     let lp = ListParams {
@@ -541,6 +544,7 @@ async fn list(
         rms,
         branches,
         masked: !app.services.settings.masking.shows_everything(&v),
+        saved: super::saved_views::bar(&app, &v, &t, SavedList::Customers, raw.as_deref()).await?,
         layout,
     };
     render(&p)

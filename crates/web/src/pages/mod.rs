@@ -40,6 +40,7 @@ pub mod list;
 pub mod models;
 pub mod quality;
 pub mod rules;
+pub mod saved_views;
 pub mod segments;
 pub mod survey;
 pub mod surveys;
@@ -71,6 +72,7 @@ pub fn all_texts() -> Vec<&'static [Text]> {
         models::TEXTS,
         rules::TEXTS,
         campaigns::TEXTS,
+        saved_views::TEXTS,
     ]
 }
 
@@ -98,6 +100,7 @@ pub fn routes() -> Router<AppState> {
         .merge(models::routes())
         .merge(rules::routes())
         .merge(campaigns::routes())
+        .merge(saved_views::routes())
 }
 
 /// Column headings of the tables built from store rows.

@@ -21,6 +21,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use rapport_services::error::ServiceError;
 use rapport_services::rm::{ContactKind, ContactOutcome};
+use rapport_services::saved_views::List as SavedList;
 use rapport_services::tasks::{self, ContactForm, DayRow};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -285,6 +286,7 @@ struct TasksPage {
     outcomes: Vec<Choice>,
     done: String,
     error: String,
+    saved: super::saved_views::SavedBar,
 }
 
 #[derive(Deserialize, Default)]
@@ -358,7 +360,10 @@ async fn list_page(
     let layout = Layout::new(app, v, "/tasks", "/tasks");
     let t = layout.t;
     let rows = tasks::day(&app.services, &v.actor()).await?;
+    // The day list has no filters: its one view is the list itself.
+    let saved = super::saved_views::bar(app, v, &t, SavedList::Tasks, None).await?;
     Ok(TasksPage {
+        saved,
         rows: rows.iter().map(|r| row_view(&t, r)).collect(),
         kinds: kinds(&t),
         outcomes: outcomes(&t),

@@ -19,3 +19,4 @@ mod risk_officer;
 mod auditor;
 mod branch_manager;
 mod rm_story;
+mod saved_views;

@@ -24,6 +24,7 @@ mod profile_web;
 mod recommend_web;
 mod request_hygiene;
 mod risk_pages;
+mod saved_views;
 mod security;
 mod segments_web;
 mod survey_web;

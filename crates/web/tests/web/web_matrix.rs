@@ -960,6 +960,41 @@ const MATRIX: &[Case] = &[
         "csrf={csrf}",
         [OK, 403, 403, 403, 403, 403, 403, 403, 303],
     ),
+    // Saved views: whoever may open a list saves a view of it; sharing is
+    // ShareViews (a manager; the administrator may not open the alert
+    // queue). A view is deleted by its owner (a private one is nobody
+    // else's to know of: 404), a shared one also by the administrator —
+    // after whom it is gone for everyone.
+    c(
+        "POST",
+        "/saved-views",
+        "csrf={csrf}&list=customers&name=matrix&query=band%3Dwatch%26page%3D2",
+        [OK, OK, OK, OK, OK, OK, OK, OK, 303],
+    ),
+    c(
+        "POST",
+        "/saved-views",
+        "csrf={csrf}&list=alerts&name=matrix+shared&query=status%3Dnew&shared=1",
+        [403, OK, OK, 403, 403, 403, 403, 403, 303],
+    ),
+    c(
+        "POST",
+        "/saved-views",
+        "csrf={csrf}&list=audit&name=matrix&query=action%3Dcustomer.unmask",
+        [403, 403, 403, 403, 403, 403, 403, OK, 303],
+    ),
+    c(
+        "POST",
+        "/saved-views/{saved_private}/delete",
+        "csrf={csrf}",
+        [404, 404, 404, 404, 404, 404, 404, 404, 303],
+    ),
+    c(
+        "POST",
+        "/saved-views/{saved_shared}/delete",
+        "csrf={csrf}",
+        [OK, 404, 404, 404, 404, 404, 404, 404, 303],
+    ),
     // Error pages: an unknown page, a bad id; the public survey form
     // with an unknown token.
     c(
@@ -1084,6 +1119,9 @@ struct Extra {
     ws: String,
     we: String,
     year: String,
+    /// Saved views of the spare member of staff: a private and a shared one.
+    saved_private: i64,
+    saved_shared: i64,
 }
 
 async fn extra(b: &Bank) -> Extra {
@@ -1170,6 +1208,21 @@ async fn extra(b: &Bank) -> Extra {
         .map(|q| format!("{}={}", q.id, q.choices[0].letter))
         .collect::<Vec<_>>()
         .join("&");
+    let saved = |name: &'static str, shared: bool| async move {
+        store
+            .insert_saved_view(&rapport_store::saved_views::NewSavedView {
+                staff_user_id: spare,
+                list: "customers",
+                name,
+                query: "band=watch",
+                shared,
+                at: chrono::Utc::now(),
+            })
+            .await
+            .unwrap()
+    };
+    let saved_private = saved("matrix private", false).await;
+    let saved_shared = saved("matrix shared", true).await;
     let now = b.state.services.clock.local();
     let fmt = |t: chrono::NaiveDateTime| enc(&t.format("%Y-%m-%dT%H:%M").to_string());
     Extra {
@@ -1184,6 +1237,8 @@ async fn extra(b: &Bank) -> Extra {
         ws: fmt(now + chrono::Duration::hours(1)),
         we: fmt(now + chrono::Duration::days(14)),
         year: now.format("%Y").to_string(),
+        saved_private,
+        saved_shared,
     }
 }
 
@@ -1213,6 +1268,8 @@ fn fill(b: &Bank, x: &Extra, s: &str, csrf: &str) -> String {
         .replace("{ws}", &x.ws)
         .replace("{we}", &x.we)
         .replace("{year}", &x.year)
+        .replace("{saved_private}", &x.saved_private.to_string())
+        .replace("{saved_shared}", &x.saved_shared.to_string())
         .replace("{csrf}", csrf)
 }
 
