@@ -17,3 +17,4 @@ mod rm_cadence;
 mod rule_signals;
 mod signin;
 mod tasks;
+mod warm;
