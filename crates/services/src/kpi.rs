@@ -286,7 +286,12 @@ pub fn facts_of(
         let times = [c.first_response_at, c.resolved_at]
             .into_iter()
             .flatten()
-            .chain(case_pauses.iter().flat_map(|p| [Some(p.from), p.to]).flatten());
+            .chain(
+                case_pauses
+                    .iter()
+                    .flat_map(|p| [Some(p.from), p.to])
+                    .flatten(),
+            );
         for t in times.filter(|t| *t > now_local) {
             valid.local_change_at(t);
         }
@@ -299,7 +304,8 @@ pub fn facts_of(
                 valid.local_change_at(clock.due);
             }
         }
-        if c.resolved_at.is_none_or(|r| r > now_local) && case_pauses.iter().any(|p| p.to.is_none()) {
+        if c.resolved_at.is_none_or(|r| r > now_local) && case_pauses.iter().any(|p| p.to.is_none())
+        {
             valid.local_change_at(now_local + Duration::minutes(1));
         }
         let response = match first.state {
@@ -556,9 +562,7 @@ pub async fn kept_facts(svc: &Services) -> Result<std::sync::Arc<Facts>> {
         &settings_key(svc),
         &[Domain::Data, Domain::Work],
         |f: &Facts| f.valid.holds_at(now_local, now),
-        || async {
-            load(&svc.store, &svc.settings.cases, now_local, now).await
-        },
+        || async { load(&svc.store, &svc.settings.cases, now_local, now).await },
     )
     .await
 }
@@ -616,7 +620,12 @@ async fn figures(
 pub async fn warm(svc: &Services) -> Result<()> {
     let end = default_end(&svc.store).await?;
     figures(svc, Scope::All, None, end, false).await?;
-    for view in [None, Some(ViewBy::Segment), Some(ViewBy::Branch), Some(ViewBy::Rm)] {
+    for view in [
+        None,
+        Some(ViewBy::Segment),
+        Some(ViewBy::Branch),
+        Some(ViewBy::Rm),
+    ] {
         figures(svc, Scope::All, view, end, true).await?;
     }
     Ok(())

@@ -102,13 +102,22 @@ pub async fn refresh(svc: &Services) -> anyhow::Result<Refresh> {
 pub async fn refresh_logged(svc: &Services, after: &str) {
     match refresh(svc).await {
         Ok(r) => log(&r, after),
-        Err(e) => tracing::warn!(after, error = format!("{e:#}"), "refreshing the kept reports failed"),
+        Err(e) => tracing::warn!(
+            after,
+            error = format!("{e:#}"),
+            "refreshing the kept reports failed"
+        ),
     }
 }
 
 fn log(r: &Refresh, after: &str) {
     for x in r.reports.iter().filter(|x| x.error.is_some()) {
-        tracing::debug!(after, report = x.report, error = x.error.as_deref(), "report not refreshed");
+        tracing::debug!(
+            after,
+            report = x.report,
+            error = x.error.as_deref(),
+            "report not refreshed"
+        );
     }
     tracing::info!(
         after,

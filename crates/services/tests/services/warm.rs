@@ -103,7 +103,10 @@ async fn run(backend: Backend) {
     // A scoring run through a second handle on the same store (another
     // process, as far as this one knows): the poller sees it and warms.
     let mut poller = Poller::new(svc.clone());
-    assert!(poller.tick().await.unwrap().is_some(), "first tick refreshes");
+    assert!(
+        poller.tick().await.unwrap().is_some(),
+        "first tick refreshes"
+    );
     assert_eq!(counts(id), warmed, "the first tick found everything kept");
     assert!(poller.tick().await.unwrap().is_none(), "nothing moved");
     let other = Store::connect(&db.url).await.unwrap();
@@ -111,7 +114,11 @@ async fn run(backend: Backend) {
     let moved = store.generations().await.unwrap();
     assert!(moved.data > before.data, "{before:?} → {moved:?}");
     assert!(!memo::is_kept("kpi.rows", "", &moved, &[Domain::Data, Domain::Work]).await);
-    let r = poller.tick().await.unwrap().expect("the poller noticed the scoring run");
+    let r = poller
+        .tick()
+        .await
+        .unwrap()
+        .expect("the poller noticed the scoring run");
     assert!(r.complete(), "{r:?}");
     assert_eq!(r.data, moved.data);
     assert!(memo::is_kept("kpi.rows", "", &moved, &[Domain::Data, Domain::Work]).await);
@@ -120,7 +127,11 @@ async fn run(backend: Backend) {
         assert!(b > a, "{name} was not recomputed after the scoring run");
     }
     page_views(&svc).await;
-    assert_eq!(counts(id), rewarmed, "a page view paid after the poller ran");
+    assert_eq!(
+        counts(id),
+        rewarmed,
+        "a page view paid after the poller ran"
+    );
     assert!(poller.tick().await.unwrap().is_none());
     other.close().await;
 
@@ -180,7 +191,11 @@ async fn run_clock(backend: Backend) {
     );
     svc.clock.advance(Duration::hours(20));
     kpi::report(&svc, &system, None, end).await.unwrap();
-    assert_eq!(memo::computed("kpi.facts", id), facts, "kept while nothing can change");
+    assert_eq!(
+        memo::computed("kpi.facts", id),
+        facts,
+        "kept while nothing can change"
+    );
     // Past the 24 hours: decided again, the alert now missed its 24 hours.
     svc.clock.advance(Duration::hours(4));
     let missed = tile(&kpi::report(&svc, &system, None, end).await.unwrap());
