@@ -165,7 +165,22 @@ async fn run_clock(backend: Backend) {
         .await
         .unwrap(),
     };
-    let end = Some(raised_at.with_timezone(&offset).date_naive());
+    // The KPIs over the alert's day (as `memo.rs` takes them).
+    let end = match &store {
+        Store::Sqlite(p) => sqlx::query_scalar::<_, chrono::NaiveDate>(
+            "SELECT raised_on FROM alert WHERE status = 'new' ORDER BY raised_at DESC LIMIT 1",
+        )
+        .fetch_one(p)
+        .await
+        .unwrap(),
+        Store::Postgres(p) => sqlx::query_scalar::<_, chrono::NaiveDate>(
+            "SELECT raised_on FROM alert WHERE status = 'new' ORDER BY raised_at DESC LIMIT 1",
+        )
+        .fetch_one(p)
+        .await
+        .unwrap(),
+    };
+    let end = Some(end);
     let mut svc = Services::build(store.clone(), Config::default()).unwrap();
     svc.clock = Clock::fixed(
         offset,
