@@ -419,6 +419,12 @@ async fn plan_inputs(store: &Store) -> Result<std::sync::Arc<PlanInputs>> {
     .await
 }
 
+/// Computes and keeps the bank-wide plan inputs for the data as it stands
+/// (the refresher, `crate::warm`). Reads only.
+pub async fn warm_plan_inputs(store: &Store) -> Result<()> {
+    plan_inputs(store).await.map(|_| ())
+}
+
 /// Plans a campaign by key.
 pub async fn plan_by_key(
     store: &Store,

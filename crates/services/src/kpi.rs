@@ -106,6 +106,49 @@ pub struct Facts {
     branch: Vec<Option<String>>,
     rm: Vec<Option<String>>,
     segments: Vec<Vec<String>>,
+    /// How long these facts hold: every decision taken against "now" stays
+    /// the same until then.
+    pub valid: Validity,
+}
+
+/// The span of time over which facts decided at one moment stay the same:
+/// from that moment until (excluded) the first instant one of them could
+/// change — a running SLA clock or an alert's 24 hours falling due, a
+/// recorded time still ahead of the clock becoming past. The data-dependent
+/// part is kept by generation; this is the clock-dependent part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Validity {
+    /// The moment the facts were decided at (local time and UTC).
+    pub from_local: NaiveDateTime,
+    pub from: DateTime<Utc>,
+    /// The first local instant a case decision could change, if any.
+    pub until_local: Option<NaiveDateTime>,
+    /// The first instant an alert decision could change, if any.
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl Validity {
+    fn new(now_local: NaiveDateTime, now: DateTime<Utc>) -> Validity {
+        Validity {
+            from_local: now_local,
+            from: now,
+            until_local: None,
+            until: None,
+        }
+    }
+    fn local_change_at(&mut self, t: NaiveDateTime) {
+        self.until_local = Some(self.until_local.map_or(t, |u| u.min(t)));
+    }
+    fn change_at(&mut self, t: DateTime<Utc>) {
+        self.until = Some(self.until.map_or(t, |u| u.min(t)));
+    }
+    /// Whether decisions taken at `now` would be the same.
+    pub fn holds_at(&self, now_local: NaiveDateTime, now: DateTime<Utc>) -> bool {
+        self.from_local <= now_local
+            && self.from <= now
+            && self.until_local.is_none_or(|u| now_local < u)
+            && self.until.is_none_or(|u| now < u)
+    }
 }
 
 /// Whether something due `limit` after it started, done at `done`, was in
@@ -214,6 +257,7 @@ pub fn facts_of(
             facts[i].csat.push((d, s, scale));
         }
     }
+    let mut valid = Validity::new(now_local, now);
     let mut pauses: HashMap<i64, Vec<Pause>> = HashMap::new();
     for &(case, from, to) in &rows.case_pauses {
         pauses.entry(case).or_default().push(Pause { from, to });
@@ -235,6 +279,35 @@ pub fn facts_of(
             now_local,
         )
         .map_err(|e| anyhow::anyhow!("case {}: SLA clock: {e}", c.id))?;
+        // When these two decisions could change: a recorded time still
+        // ahead of `now` becoming past, a running clock falling due, an
+        // open pause (its due moves with the clock) at the next minute.
+        let case_pauses = pauses.get(&c.id).map_or(&[][..], |p| p.as_slice());
+        let times = [c.first_response_at, c.resolved_at]
+            .into_iter()
+            .flatten()
+            .chain(
+                case_pauses
+                    .iter()
+                    .flat_map(|p| [Some(p.from), p.to])
+                    .flatten(),
+            );
+        for t in times.filter(|t| *t > now_local) {
+            valid.local_change_at(t);
+        }
+        for clock in [&first, &res] {
+            let pending = !matches!(
+                clock.state,
+                SlaState::Met | SlaState::MetLate | SlaState::Breached
+            );
+            if pending {
+                valid.local_change_at(clock.due);
+            }
+        }
+        if c.resolved_at.is_none_or(|r| r > now_local) && case_pauses.iter().any(|p| p.to.is_none())
+        {
+            valid.local_change_at(now_local + Duration::minutes(1));
+        }
         let response = match first.state {
             SlaState::Met => InTime::Met,
             SlaState::MetLate | SlaState::Breached => InTime::Missed,
@@ -253,9 +326,14 @@ pub fn facts_of(
     }
     for a in &rows.alerts {
         if let Some(&i) = index.get(&a.customer_id) {
+            let limit = a.raised_at + Duration::hours(24);
+            let acknowledged = in_time(limit, a.acknowledged_at, now);
+            if acknowledged == InTime::Pending {
+                valid.change_at(limit);
+            }
             facts[i].alerts.push(AlertFact {
                 raised_on: a.raised_on,
-                acknowledged: in_time(a.raised_at + Duration::hours(24), a.acknowledged_at, now),
+                acknowledged,
             });
         }
     }
@@ -280,6 +358,7 @@ pub fn facts_of(
         branch: rows.customers.iter().map(|c| c.branch.clone()).collect(),
         rm: rows.customers.iter().map(|c| c.rm.clone()).collect(),
         segments,
+        valid,
     })
 }
 
@@ -461,11 +540,37 @@ pub async fn report(
     Ok(d)
 }
 
+/// A hash of what the figures depend on besides the data and the clock: the
+/// KPI settings and the case SLA policy (two services over one store may
+/// differ in them).
+fn settings_key(svc: &Services) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    format!("{:?}{:?}", svc.cfg.kpi, svc.settings.cases).hash(&mut h);
+    format!("{:x}", h.finish())
+}
+
+/// The facts at the services' clock, kept until the data changes or one of
+/// the decisions taken against the clock could change ([`Validity`]): the
+/// SLA clocks of a bank are mostly stopped or long breached, so the facts
+/// of a page load are usually those of the previous one.
+pub async fn kept_facts(svc: &Services) -> Result<std::sync::Arc<Facts>> {
+    let (now_local, now) = (svc.clock.local(), svc.clock.now());
+    crate::memo::get_fresh(
+        &svc.store,
+        "kpi.facts",
+        &settings_key(svc),
+        &[Domain::Data, Domain::Work],
+        |f: &Facts| f.valid.holds_at(now_local, now),
+        || async { load(&svc.store, &svc.settings.cases, now_local, now).await },
+    )
+    .await
+}
+
 /// The dashboard (and, with `trends`, the monthly trend of each group of
-/// the view) of `scope`, computed once per minute of the services' clock
-/// and kept until the data changes (`crate::memo`): every KPI decision is
-/// made at the minute the figures are labelled with, and a page load costs
-/// one small query until the next write or the next minute.
+/// the view) of `scope`, kept until the data changes or a decision taken
+/// against the services' clock could change (`crate::memo`, [`Validity`]):
+/// a page load costs one small query until then.
 async fn figures(
     svc: &Services,
     scope: Scope,
@@ -473,24 +578,20 @@ async fn figures(
     end: NaiveDate,
     trends: bool,
 ) -> Result<(KpiDashboard, Vec<GroupTrend>)> {
-    use std::hash::{Hash, Hasher};
-    let minute = svc.clock.now().timestamp().div_euclid(60);
-    // The figures depend on the KPI settings and the case SLA policy too
-    // (two services over one store may differ in them).
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    format!("{:?}{:?}", svc.cfg.kpi, svc.settings.cases).hash(&mut h);
+    let (now_local, now) = (svc.clock.local(), svc.clock.now());
     let params = format!(
-        "{scope:?}|{}|{end}|{trends}|{minute}|{:x}",
+        "{scope:?}|{}|{end}|{trends}|{}",
         view.map_or("", ViewBy::as_str),
-        h.finish()
+        settings_key(svc)
     );
-    let kept = crate::memo::get(
+    let kept = crate::memo::get_fresh(
         &svc.store,
         "kpi.figures",
         &params,
         &[Domain::Data, Domain::Work],
+        |f: &(KpiDashboard, Vec<GroupTrend>, Validity)| f.2.holds_at(now_local, now),
         || async {
-            let facts = load_now(svc).await?;
+            let facts = kept_facts(svc).await?;
             let k = &svc.cfg.kpi;
             let d = dashboard(
                 &facts,
@@ -506,11 +607,28 @@ async fn figures(
             } else {
                 Vec::new()
             };
-            Ok((d, t))
+            Ok((d, t, facts.valid))
         },
     )
     .await?;
-    Ok(kept.as_ref().clone())
+    Ok((kept.0.clone(), kept.1.clone()))
+}
+
+/// Computes and keeps the bank-wide figures every page asks for first (the
+/// home dashboard's tiles; the `/kpis` page with and without each view), for
+/// the data as it stands (the refresher, `crate::warm`). Reads only.
+pub async fn warm(svc: &Services) -> Result<()> {
+    let end = default_end(&svc.store).await?;
+    figures(svc, Scope::All, None, end, false).await?;
+    for view in [
+        None,
+        Some(ViewBy::Segment),
+        Some(ViewBy::Branch),
+        Some(ViewBy::Rm),
+    ] {
+        figures(svc, Scope::All, view, end, true).await?;
+    }
+    Ok(())
 }
 
 /// One group's monthly trend of every KPI: per KPI (in `Kpi::ALL` order)
@@ -655,7 +773,8 @@ pub async fn data_quality(svc: &Services, actor: &Actor) -> ServiceResult<DataQu
         // No transactions yet: the data as it stands today.
         Err(_) => svc.clock.local().date(),
     };
-    let facts = load_now(svc).await?;
+    // The same kept facts as the KPI pages (the accuracy depends on no clock).
+    let facts = kept_facts(svc).await?;
     let group: Vec<&CustomerFacts> = facts.facts.iter().collect();
     let f = figure_of(Kpi::InformationAccuracy, &group, &facts.bank, end, end);
     let quarantined = facts.bank.quarantined_customer_rows;

@@ -41,6 +41,7 @@ pub mod signin;
 pub mod staff;
 pub mod surveys;
 pub mod tasks;
+pub mod warm;
 
 use std::sync::Arc;
 

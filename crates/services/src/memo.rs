@@ -38,14 +38,34 @@ type Slot = Arc<tokio::sync::Mutex<Option<Kept>>>;
 struct Memo {
     slots: HashMap<(String, i64), (u64, Slot)>,
     tick: u64,
+    /// How many times each name was computed per store (what a page view
+    /// paid for; read by [`computed`]).
+    computed: HashMap<(String, i64), u64>,
 }
 
 static MEMO: LazyLock<Mutex<Memo>> = LazyLock::new(|| {
     Mutex::new(Memo {
         slots: HashMap::new(),
         tick: 0,
+        computed: HashMap::new(),
     })
 });
+
+fn count(name: &str, store: i64) {
+    let mut m = MEMO.lock().unwrap_or_else(|e| e.into_inner());
+    *m.computed.entry((name.to_string(), store)).or_default() += 1;
+}
+
+/// How many times the values named `name` (any parameters) were computed in
+/// this process for the store `store` (its generations' `store` id): a page
+/// view that read a kept value leaves it as it was.
+pub fn computed(name: &str, store: i64) -> u64 {
+    let m = MEMO.lock().unwrap_or_else(|e| e.into_inner());
+    m.computed
+        .get(&(name.to_string(), store))
+        .copied()
+        .unwrap_or(0)
+}
 
 fn slot(key: String, store: i64) -> Slot {
     let mut m = MEMO.lock().unwrap_or_else(|e| e.into_inner());
@@ -85,19 +105,59 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = anyhow::Result<T>>,
 {
+    get_fresh(store, name, params, domains, |_: &T| true, compute).await
+}
+
+/// [`get`] for a value that also goes stale with time: a kept value is
+/// used only while `fresh` says so (e.g. until the next deadline of an SLA
+/// clock that was still running when it was computed).
+pub async fn get_fresh<T, P, F, Fut>(
+    store: &Store,
+    name: &str,
+    params: &str,
+    domains: &[Domain],
+    fresh: P,
+    compute: F,
+) -> anyhow::Result<Arc<T>>
+where
+    T: Send + Sync + 'static,
+    P: FnOnce(&T) -> bool,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = anyhow::Result<T>>,
+{
     let g: Generations = store.generations().await?;
     let at: Vec<i64> = domains.iter().map(|d| g.of(*d)).collect();
     let slot = slot(format!("{name}\u{1f}{params}"), g.store);
     let mut kept = slot.lock().await;
     if let Some(k) = kept.as_ref().filter(|k| k.at == at) {
         if let Ok(v) = k.value.clone().downcast::<T>() {
-            return Ok(v);
+            if fresh(&v) {
+                return Ok(v);
+            }
         }
     }
     let v = Arc::new(compute().await?);
+    count(name, g.store);
     *kept = Some(Kept {
         at,
         value: v.clone(),
     });
     Ok(v)
+}
+
+/// Whether the value `name` with `params` is kept for the generations `g`
+/// of `domains` (the refresher's tests and figures; reads only, computes
+/// nothing, waits for a computation under way).
+pub async fn is_kept(name: &str, params: &str, g: &Generations, domains: &[Domain]) -> bool {
+    let key = (format!("{name}\u{1f}{params}"), g.store);
+    let slot = {
+        let m = MEMO.lock().unwrap_or_else(|e| e.into_inner());
+        m.slots.get(&key).map(|(_, s)| s.clone())
+    };
+    let Some(slot) = slot else {
+        return false;
+    };
+    let at: Vec<i64> = domains.iter().map(|d| g.of(*d)).collect();
+    let kept = slot.lock().await;
+    kept.as_ref().is_some_and(|k| k.at == at)
 }

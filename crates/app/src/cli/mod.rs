@@ -477,6 +477,11 @@ pub struct ServeArgs {
     /// Do not run the scheduler in this process (run `rapport worker` elsewhere).
     #[arg(long)]
     pub no_jobs: bool,
+    /// Do not refresh the kept reports in the background (by default the
+    /// server recomputes them after every change to the store, so that no
+    /// page view pays for a cold report).
+    #[arg(long)]
+    pub no_warm: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -41,15 +41,34 @@ pub async fn shutdown_signal() {
 pub async fn serve(cfg: &Config, args: ServeArgs) -> Result<()> {
     let store = open(&cfg.database.url).await?;
     let listen = args.listen.unwrap_or_else(|| cfg.web.listen.clone());
-    run_server(cfg, store, &listen, !args.no_jobs, None).await
+    let warm = !args.no_warm && std::env::var_os("RAPPORT_NO_WARM").is_none();
+    run_server_with(cfg, store, &listen, !args.no_jobs, warm, None).await
 }
 
-/// Binds `listen`, serves until a shutdown signal, stops the scheduler, closes the store.
+/// How often the background refresher reads the store's generations.
+const WARM_POLL: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Binds `listen`, serves until a shutdown signal, stops the scheduler, closes
+/// the store; refreshes the kept reports in the background (`--no-warm` and
+/// `RAPPORT_NO_WARM` turn it off).
 pub async fn run_server(
     cfg: &Config,
     store: Store,
     listen: &str,
     jobs: bool,
+    banner: Option<String>,
+) -> Result<()> {
+    let warm = std::env::var_os("RAPPORT_NO_WARM").is_none();
+    run_server_with(cfg, store, listen, jobs, warm, banner).await
+}
+
+/// [`run_server`], with the background refresher (`warm`) or without.
+async fn run_server_with(
+    cfg: &Config,
+    store: Store,
+    listen: &str,
+    jobs: bool,
+    warm: bool,
     banner: Option<String>,
 ) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
@@ -67,6 +86,12 @@ pub async fn run_server(
     // The live engine is built now, not on the first posted transaction.
     state.live.start_warming(store.clone()).await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // The kept reports recomputed after every change, whoever made it.
+    let warmer = warm.then(|| {
+        tokio::spawn(
+            rapport_services::warm::Poller::new(services.clone()).run(WARM_POLL, stop_rx.clone()),
+        )
+    });
     let scheduler = if jobs && cfg.jobs.enabled {
         let worker = format!("serve-{}-{}", std::process::id(), addr.port());
         Some(tokio::spawn(crate::jobs::run_scheduler(
@@ -82,6 +107,11 @@ pub async fn run_server(
     }
     let served = rapport_web::serve(state, listener, shutdown_signal()).await;
     let _ = stop_tx.send(true);
+    if let Some(w) = warmer {
+        if let Err(e) = w.await {
+            tracing::error!(error = %e, "the refresher task failed");
+        }
+    }
     if let Some(s) = scheduler {
         match s.await {
             Ok(Err(e)) => tracing::error!(error = format!("{e:#}"), "the scheduler failed"),

@@ -43,6 +43,9 @@ impl Job for NightlyScoring {
                 "nightly_scoring",
             )
             .await?;
+            // The reports kept for the old data are stale: recomputed now,
+            // not by the next page view.
+            rapport_services::warm::refresh_logged(&self.services, "nightly_scoring").await;
             Ok(json!({
                 "as_of": as_of,
                 "scorecard": v.get("scorecard"),

@@ -19,3 +19,4 @@ mod rule_signals;
 mod saved_views;
 mod signin;
 mod tasks;
+mod warm;
