@@ -69,7 +69,8 @@ def main():
         for p in a.paths:
             t0 = time.perf_counter()
             try:
-                res = op.open(a.base + p)
+                # Non-ASCII (a Chinese search) is sent percent-encoded, as a browser does.
+                res = op.open(a.base + urllib.parse.quote(p, safe="/?&=%#+:,"))
                 res.read()
                 code = res.status
             except urllib.error.HTTPError as e:
