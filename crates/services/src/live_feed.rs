@@ -1341,6 +1341,7 @@ pub async fn feed_body_path(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

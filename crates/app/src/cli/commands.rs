@@ -115,7 +115,7 @@ async fn dispatch(cli: Cli, cfg: &Config) -> Result<()> {
         }
         Command::Model(cmd) => crate::cli::model::run(&cfg, json, cli.actor.as_deref(), cmd).await,
         Command::Analytics(cmd) => {
-            crate::cli::analytics::run(cfg, json, cli.actor.as_deref(), cmd).await
+            crate::cli::analytics::run(&cfg, json, cli.actor.as_deref(), cmd).await
         }
         Command::Recommend(args) => {
             crate::cli::recommend::run(&cfg, json, cli.actor.as_deref(), args).await

@@ -21,14 +21,21 @@ async fn actor(store: &Store, name: &str) -> Actor {
 
 async fn setup(store: &Store) {
     let system = Actor::system("test");
-    for (name, role) in [
-        ("admin01", "admin"),
-        ("mgr01", "manager"),
-        ("rm01", "rm"),
-        ("rm02", "rm"),
-        ("audit01", "auditor"),
+    // An RM belongs to a branch.
+    let sql = "INSERT INTO branch (code, name) VALUES ('B01', 'Branch one')";
+    match store {
+        Store::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+        Store::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+    }
+    .unwrap();
+    for (name, role, branch) in [
+        ("admin01", "admin", None),
+        ("mgr01", "manager", None),
+        ("rm01", "rm", Some("B01")),
+        ("rm02", "rm", Some("B01")),
+        ("audit01", "auditor", None),
     ] {
-        staff::create_user(store, &system, "test", name, None, role, None, None)
+        staff::create_user(store, &system, "test", name, None, role, branch, None)
             .await
             .unwrap();
     }
@@ -48,6 +55,7 @@ async fn audits(store: &Store, action: &str) -> usize {
         })
         .await
         .unwrap()
+        .0
         .len()
 }
 

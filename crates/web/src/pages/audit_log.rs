@@ -18,6 +18,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
+use rapport_services::saved_views::List as SavedList;
 use rapport_store::{AuditQuery, AuditRow, Scope};
 use serde::Deserialize;
 
