@@ -352,6 +352,11 @@ macro_rules! scan_chunk {
             pub fn is_empty(&self) -> bool {
                 self.len() == 0
             }
+            /// Empties every column (dictionaries keep their words, so codes
+            /// stay stable across the chunks of one reader).
+            pub fn clear(&mut self) {
+                ScanChunk::clear_rows(self);
+            }
         }
 
         impl ScanChunk for $name {

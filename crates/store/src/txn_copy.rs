@@ -53,14 +53,7 @@ impl Store {
             let hi = lo.saturating_add(block).min(up_to);
             let rows: Vec<NewTxn> =
                 on_pool!(self, p => sqlx::query_as(sql).bind(lo).bind(hi).fetch_all(p).await?);
-            chunk.account_id.clear();
-            chunk.customer_id.clear();
-            chunk.booked_on.clear();
-            chunk.amount.clear();
-            chunk.balance_after.clear();
-            chunk.category.codes.clear();
-            chunk.channel.codes.clear();
-            chunk.source_key = Default::default();
+            chunk.clear();
             for (account, customer, day, amount, balance, category, channel, key) in rows {
                 chunk.account_id.push(account);
                 chunk.customer_id.push(customer);

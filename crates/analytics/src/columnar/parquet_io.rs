@@ -352,6 +352,18 @@ fn read_column<T: DataType>(
 }
 
 /// Values of an optional column spread back onto its rows.
+/// The values of the kept rows, in order (rows past `keep`'s end are not kept).
+fn kept<'a, T: 'a>(
+    values: impl IntoIterator<Item = T> + 'a,
+    keep: &'a [bool],
+) -> impl Iterator<Item = T> + 'a {
+    values
+        .into_iter()
+        .zip(keep)
+        .filter(|(_, k)| **k)
+        .map(|(v, _)| v)
+}
+
 fn spread<T: Clone>(vals: Vec<T>, defs: &[i16]) -> Vec<Option<T>> {
     let mut it = vals.into_iter();
     defs.iter()
@@ -416,23 +428,11 @@ pub fn read_transactions(
             };
             let pick = |r: usize| keep.get(r).copied().unwrap_or(false);
 
-            chunk.account_id.clear();
-            chunk.customer_id.clear();
-            chunk.booked_on.clear();
-            chunk.amount.clear();
-            chunk.balance_after.clear();
-            chunk.category.codes.clear();
-            chunk.channel.codes.clear();
-            chunk.source_key = Default::default();
+            chunk.clear();
 
             if cols.account_id {
                 let v = read_column::<Int64Type>(rg, C_ACCOUNT, m, false, &path)?.0;
-                chunk.account_id.extend(
-                    v.into_iter()
-                        .enumerate()
-                        .filter(|(r, _)| pick(*r))
-                        .map(|x| x.1),
-                );
+                chunk.account_id.extend(kept(v, &keep));
             }
             if cols.customer_id {
                 let v = read_column::<Int32Type>(rg, C_CUSTOMER, m, false, &path)?.0;
@@ -451,29 +451,16 @@ pub fn read_transactions(
             }
             if cols.booked_on {
                 if let Some(d) = &days {
-                    chunk
-                        .booked_on
-                        .extend(d.iter().enumerate().filter(|(r, _)| pick(*r)).map(|x| *x.1));
+                    chunk.booked_on.extend(kept(d.iter().copied(), &keep));
                 }
             }
             if cols.amount {
                 let v = read_column::<Int64Type>(rg, C_AMOUNT, m, false, &path)?.0;
-                chunk.amount.extend(
-                    v.into_iter()
-                        .enumerate()
-                        .filter(|(r, _)| pick(*r))
-                        .map(|x| x.1),
-                );
+                chunk.amount.extend(kept(v, &keep));
             }
             if cols.balance_after {
                 let (v, d) = read_column::<Int64Type>(rg, C_BALANCE, m, true, &path)?;
-                chunk.balance_after.extend(
-                    spread(v, &d)
-                        .into_iter()
-                        .enumerate()
-                        .filter(|(r, _)| pick(*r))
-                        .map(|x| x.1),
-                );
+                chunk.balance_after.extend(kept(spread(v, &d), &keep));
             }
             for (wanted, col, dict) in [
                 (cols.category, C_CATEGORY, &mut chunk.category),
