@@ -371,14 +371,13 @@ fn spread<T: Clone>(vals: Vec<T>, defs: &[i16]) -> Vec<Option<T>> {
         .collect()
 }
 
-fn texts(vals: Vec<ByteArray>, defs: &[i16]) -> Vec<Option<ByteArray>> {
-    spread(vals, defs)
-}
-
 /// Streams the copy's transactions booked in `range`, decoding only `cols`,
 /// as [`TxnChunk`]s (one per row group; columns not asked for are empty).
 /// Months outside `range` are never opened and row groups whose date
 /// statistics fall outside it never decoded. Returns the rows handed over.
+///
+/// Decoding runs on its own thread, one row group ahead of `f` (two chunk
+/// buffers passed back and forth), so the file work overlaps the caller's.
 pub fn read_transactions(
     dir: &Path,
     manifest: &Manifest,
@@ -387,15 +386,54 @@ pub fn read_transactions(
     cols: TxnColumns,
     mut f: impl FnMut(&TxnChunk),
 ) -> Result<u64, ColumnarError> {
+    use std::sync::mpsc::{channel, sync_channel};
+    let (full_tx, full_rx) = sync_channel::<Result<(TxnChunk, usize), ColumnarError>>(1);
+    let (free_tx, free_rx) = channel::<TxnChunk>();
+    for _ in 0..2 {
+        // The receiver is alive here: these sends cannot fail.
+        let _ = free_tx.send(TxnChunk::default());
+    }
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            let mut next = || free_rx.recv().ok();
+            let mut emit = |chunk: TxnChunk, rows: usize| full_tx.send(Ok((chunk, rows))).is_ok();
+            if let Err(e) =
+                decode_transactions(dir, manifest, customers, &range, cols, &mut next, &mut emit)
+            {
+                let _ = full_tx.send(Err(e));
+            }
+        });
+        let mut total = 0u64;
+        for msg in full_rx.iter() {
+            let (chunk, rows) = msg?;
+            total += rows as u64;
+            f(&chunk);
+            let _ = free_tx.send(chunk);
+        }
+        Ok(total)
+    })
+}
+
+/// The decoding side of [`read_transactions`]: takes an empty chunk from
+/// `next` per row group with rows in range, hands it to `emit` filled; stops
+/// when either says the reader is gone.
+fn decode_transactions(
+    dir: &Path,
+    manifest: &Manifest,
+    customers: &CustomerMap,
+    range: &DayRange,
+    cols: TxnColumns,
+    next: &mut dyn FnMut() -> Option<TxnChunk>,
+    emit: &mut dyn FnMut(TxnChunk, usize) -> bool,
+) -> Result<(), ColumnarError> {
     let from = range.from.map(epoch_day);
     let until = range.until.map(epoch_day);
     let inside = |d: i32| from.is_none_or(|x| d >= x) && until.is_none_or(|x| d < x);
-    let mut chunk = TxnChunk::default();
-    let mut total = 0u64;
+    let mut spare: Option<TxnChunk> = None;
     for part in manifest
         .parts
         .iter()
-        .filter(|p| month_in_range(&p.month, &range))
+        .filter(|p| month_in_range(&p.month, range))
     {
         let path = dir.join(&part.file);
         let file = File::open(&path).map_err(io_err(&path))?;
@@ -428,6 +466,9 @@ pub fn read_transactions(
             };
             let pick = |r: usize| keep.get(r).copied().unwrap_or(false);
 
+            let Some(mut chunk) = spare.take().or_else(&mut *next) else {
+                return Ok(());
+            };
             chunk.clear();
 
             if cols.account_id {
@@ -470,18 +511,30 @@ pub fn read_transactions(
                     continue;
                 }
                 let (v, d) = read_column::<ByteArrayType>(rg, col, m, true, &path)?;
-                for (r, value) in texts(v, &d).into_iter().enumerate() {
-                    if pick(r) {
-                        let s = match &value {
-                            Some(b) => Some(std::str::from_utf8(b.data()).map_err(|e| {
-                                ColumnarError::Format {
-                                    path: path.clone(),
-                                    message: e.to_string(),
-                                }
-                            })?),
-                            None => None,
-                        };
-                        dict.push(s);
+                // Few distinct values: each is checked as UTF-8 and looked up
+                // in the chunk's dictionary once, then matched by its bytes.
+                let mut seen: Vec<(ByteArray, u32)> = Vec::new();
+                let mut values = v.into_iter();
+                for (r, &def) in d.iter().enumerate() {
+                    let value = if def > 0 { values.next() } else { None };
+                    if !pick(r) {
+                        continue;
+                    }
+                    let Some(b) = value else {
+                        dict.push(None);
+                        continue;
+                    };
+                    if let Some((_, code)) = seen.iter().find(|(x, _)| x.data() == b.data()) {
+                        dict.codes.push(*code);
+                        continue;
+                    }
+                    let s = std::str::from_utf8(b.data()).map_err(|e| ColumnarError::Format {
+                        path: path.clone(),
+                        message: e.to_string(),
+                    })?;
+                    dict.push(Some(s));
+                    if let Some(&code) = dict.codes.last() {
+                        seen.push((b, code));
                     }
                 }
             }
@@ -500,11 +553,13 @@ pub fn read_transactions(
             }
             let rows = keep.iter().filter(|&&k| k).count();
             if rows == 0 {
+                spare = Some(chunk);
                 continue;
             }
-            total += rows as u64;
-            f(&chunk);
+            if !emit(chunk, rows) {
+                return Ok(());
+            }
         }
     }
-    Ok(total)
+    Ok(())
 }

@@ -120,6 +120,8 @@ fn per_sec(rows: u64, seconds: f64) -> f64 {
 /// Rapport's feature stage: `FeatureEngine::compute` over the whole store.
 #[derive(Debug, Serialize)]
 pub struct FeatureStage {
+    /// Where the transactions were read from: the columnar copy or the store.
+    pub source: String,
     pub seconds: f64,
     pub customers: u64,
     pub transactions: u64,
@@ -206,7 +208,12 @@ pub struct ScoreBenchReport {
     pub store_transactions: i64,
     /// Generation, loading and export, each with "reused" in its note when skipped.
     pub preparation: Vec<StageFigure>,
+    /// The product path: the transactions read from the columnar copy.
     pub feature_stage: FeatureStage,
+    /// The same stage reading the transactions from the store (the row store's figure).
+    pub feature_stage_store: FeatureStage,
+    /// Every feature of every customer is the same (bitwise) from the copy and from the store.
+    pub copy_agrees_with_store: bool,
     /// With `--scan-floor`: the store's scan of the transactions before D alone.
     pub scan_floor: Option<StageFigure>,
     pub whole_scoring: WholeScoring,
@@ -277,34 +284,45 @@ pub async fn bench_score(cfg: &Config, json: bool, args: BenchScoreArgs) -> Resu
     let store = store.0;
     let counts = store.counts().await?;
 
-    say(&format!("feature stage as of {as_of} …"));
+    let copy_dir = work_dir.join("analytics");
+    preparation.push(ensure_copy(&store, &copy_dir, &say).await?);
+    let (source, source_note) =
+        rapport_services::analytics_copy::feature_source(&store, Some(&copy_dir)).await?;
+    if source.is_none() {
+        bail!("the columnar copy is not current after its rebuild: {source_note}");
+    }
+
     let chunk_rows = args.chunk_rows.unwrap_or(DEFAULT_SCAN_CHUNK_ROWS);
     // Generation and loading have their own peak; the stages below are measured from a reset.
     let preparation_peak = peak_rss_bytes();
-    let peak_reset = reset_peak_rss();
-    let started = Instant::now();
-    let table = FeatureEngine::new(&store)
-        .with_chunk_rows(chunk_rows)
-        .compute(as_of)
-        .await
-        .context("computing the features")?;
-    let seconds = started.elapsed().as_secs_f64();
     let transactions = u64::try_from(counts.transactions).unwrap_or(0);
-    let feature_stage = FeatureStage {
-        seconds,
-        customers: table.len() as u64,
-        transactions,
-        transactions_per_sec: per_sec(transactions, seconds),
+    say(&format!(
+        "feature stage as of {as_of}, transactions from the columnar copy …"
+    ));
+    let (table, feature_stage) =
+        time_feature_stage(&store, as_of, chunk_rows, transactions, source, source_note).await?;
+    say(&format!(
+        "feature stage as of {as_of}, transactions from the store …"
+    ));
+    let (store_table, feature_stage_store) = time_feature_stage(
+        &store,
+        as_of,
         chunk_rows,
-        peak_rss_bytes: if peak_reset { peak_rss_bytes() } else { None },
-    };
+        transactions,
+        None,
+        "store".into(),
+    )
+    .await?;
+    let copy_agrees_with_store = same_features(&table, &store_table);
+    drop(store_table);
 
     let scan_floor = if args.scan_floor {
         Some(scan_floor(&store, as_of, chunk_rows).await?)
     } else {
         None
     };
-    let whole_scoring = whole_scoring(&store, as_of, chunk_rows).await?;
+    say("whole scoring (rapport score in its own process) …");
+    let whole_scoring = whole_scoring(&url, as_of, chunk_rows, &copy_dir, &work_dir)?;
 
     say("exporting the tables DuckDB reads …");
     let export_dir = work_dir.join("export");
@@ -318,7 +336,7 @@ pub async fn bench_score(cfg: &Config, json: bool, args: BenchScoreArgs) -> Resu
     let file = std::fs::File::open(&duckdb_out)
         .with_context(|| format!("opening DuckDB's output {}", duckdb_out.display()))?;
     let agreement = compare_core_features(&table, std::io::BufReader::new(file))?;
-    let agrees = agreement.agrees();
+    let agrees = agreement.agrees() && copy_agrees_with_store;
 
     if !args.keep {
         std::fs::remove_dir_all(&export_dir)
@@ -336,7 +354,7 @@ pub async fn bench_score(cfg: &Config, json: bool, args: BenchScoreArgs) -> Resu
     let process_peak = [
         preparation_peak,
         feature_stage.peak_rss_bytes,
-        whole_scoring.peak_rss_bytes,
+        feature_stage_store.peak_rss_bytes,
         peak_rss_bytes(),
     ]
     .into_iter()
@@ -358,6 +376,8 @@ pub async fn bench_score(cfg: &Config, json: bool, args: BenchScoreArgs) -> Resu
             duckdb.load_seconds + duckdb.query_seconds,
         ),
         feature_stage,
+        feature_stage_store,
+        copy_agrees_with_store,
         scan_floor,
         whole_scoring,
         duckdb,
@@ -375,6 +395,9 @@ pub async fn bench_score(cfg: &Config, json: bool, args: BenchScoreArgs) -> Resu
         std::process::exit(1);
     }
     if !agrees {
+        if !report.copy_agrees_with_store {
+            bail!("the features read from the columnar copy differ from those read from the store");
+        }
         bail!(
             "the core features disagree with DuckDB: {} mismatched values, {} customers only in DuckDB, {} only in Rapport, {} duplicate keys",
             report.agreement.total_mismatches(),
@@ -526,36 +549,171 @@ async fn ensure_store(
     ))
 }
 
-/// The whole scoring (`rapport_services::scoring::run_scoring`, which stores its
-/// results as a scoring run of `as_of`), timed with its own peak memory.
-async fn whole_scoring(store: &Store, as_of: NaiveDate, chunk_rows: usize) -> Result<WholeScoring> {
+/// The columnar copy under the working directory: reused when it is current
+/// (same rows and highest id as the store), else rebuilt from the store.
+async fn ensure_copy(store: &Store, dir: &Path, say: &dyn Fn(&str)) -> Result<StageFigure> {
+    let (source, _) = rapport_services::analytics_copy::feature_source(store, Some(dir)).await?;
+    if let Some(src) = source {
+        say(&format!("reusing the columnar copy in {}", dir.display()));
+        return Ok(StageFigure::new(
+            "columnar copy",
+            0.0,
+            src.manifest.rows,
+            "reused: current with the store",
+        ));
+    }
+    say(&format!(
+        "writing the columnar copy into {} …",
+        dir.display()
+    ));
+    let actor = rapport_services::access::Actor::system("bench");
+    let w = rapport_services::analytics_copy::rebuild(store, &actor, dir).await?;
+    Ok(StageFigure::new(
+        "columnar copy",
+        w.seconds,
+        w.rows,
+        format!(
+            "analytics_copy::rebuild: {} month files, {} customers",
+            w.parts, w.customers
+        ),
+    ))
+}
+
+/// One feature stage (`FeatureEngine::compute` as of D), timed with its own peak memory.
+async fn time_feature_stage(
+    store: &Store,
+    as_of: NaiveDate,
+    chunk_rows: usize,
+    transactions: u64,
+    source: Option<std::sync::Arc<rapport_analytics::ColumnarSource>>,
+    source_note: String,
+) -> Result<(FeatureTable, FeatureStage)> {
     let peak_reset = reset_peak_rss();
     let started = Instant::now();
-    let report = rapport_services::scoring::run_scoring(
-        store,
-        as_of,
-        &rapport_services::scoring::ScoringOptions {
-            chunk_rows: Some(chunk_rows),
-            ..Default::default()
-        },
-    )
-    .await
-    .context("running the whole scoring")?;
+    let table = FeatureEngine::new(store)
+        .with_chunk_rows(chunk_rows)
+        .with_columnar(source)
+        .compute(as_of)
+        .await
+        .context("computing the features")?;
     let seconds = started.elapsed().as_secs_f64();
-    let stages = report
-        .stages
-        .iter()
-        .map(|st| StageFigure::new(&format!("scoring: {}", st.name), st.seconds, st.rows, ""))
-        .collect();
+    let stage = FeatureStage {
+        source: source_note,
+        seconds,
+        customers: table.len() as u64,
+        transactions,
+        transactions_per_sec: per_sec(transactions, seconds),
+        chunk_rows,
+        peak_rss_bytes: if peak_reset { peak_rss_bytes() } else { None },
+    };
+    Ok((table, stage))
+}
+
+/// The same customers, and every feature bitwise equal (missing with missing).
+fn same_features(a: &FeatureTable, b: &FeatureTable) -> bool {
+    a.customer_ids == b.customer_ids
+        && a.columns.len() == b.columns.len()
+        && a.columns.iter().zip(&b.columns).all(|(x, y)| {
+            x.name == y.name
+                && x.values.len() == y.values.len()
+                && x.values
+                    .iter()
+                    .zip(&y.values)
+                    .all(|(p, q)| p.map(f64::to_bits) == q.map(f64::to_bits))
+        })
+}
+
+/// The whole scoring as the nightly job runs it: `rapport score` in a child
+/// process of this binary on the same store and copy (it stores its results
+/// as a scoring run of `as_of`), timed, with the child's own peak memory
+/// (VmHWM, read every 20 ms while it runs: this process's peak holds the
+/// preparation's and the other stages' memory, and the store's memory-mapped
+/// pages they touched).
+fn whole_scoring(
+    url: &str,
+    as_of: NaiveDate,
+    chunk_rows: usize,
+    copy_dir: &Path,
+    work_dir: &Path,
+) -> Result<WholeScoring> {
+    let exe = std::env::current_exe().context("finding this binary")?;
+    let out_path = work_dir.join("score.json");
+    let err_path = work_dir.join("score.log");
+    let out = std::fs::File::create(&out_path)
+        .with_context(|| format!("creating {}", out_path.display()))?;
+    let err = std::fs::File::create(&err_path)
+        .with_context(|| format!("creating {}", err_path.display()))?;
+    let started = Instant::now();
+    let mut child = Command::new(&exe)
+        .arg("--db")
+        .arg(url)
+        .arg("--json")
+        .arg("score")
+        .arg("--as-of")
+        .arg(as_of.format("%Y-%m-%d").to_string())
+        .arg("--chunk-rows")
+        .arg(chunk_rows.to_string())
+        .env(rapport_services::analytics_copy::DIR_ENV, copy_dir)
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .with_context(|| format!("starting {} score", exe.display()))?;
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak: Option<u64> = None;
+    let status = loop {
+        if let Some(kib) = std::fs::read_to_string(&status_path)
+            .ok()
+            .and_then(|st| vm_hwm_kib(&st))
+        {
+            peak = peak.max(Some(kib * 1024));
+        }
+        if let Some(status) = child.try_wait().context("waiting for rapport score")? {
+            break status;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    if !status.success() {
+        let log = std::fs::read_to_string(&err_path).unwrap_or_default();
+        bail!(
+            "rapport score failed ({status}): {} (log in {})",
+            log.trim().lines().last().unwrap_or("no message"),
+            err_path.display()
+        );
+    }
+    let text = std::fs::read_to_string(&out_path)
+        .with_context(|| format!("reading {}", out_path.display()))?;
+    let report: serde_json::Value = serde_json::from_str(text.trim())
+        .with_context(|| format!("reading rapport score's report in {}", out_path.display()))?;
+    let stages = report["stages"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|st| {
+                    StageFigure::new(
+                        &format!("scoring: {}", st["name"].as_str().unwrap_or("?")),
+                        st["seconds"].as_f64().unwrap_or(0.0),
+                        st["rows"].as_u64().unwrap_or(0),
+                        "",
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(WholeScoring {
         seconds,
         note: format!(
-            "rapport_services::scoring::run_scoring, scorecard {:?}, stored as run {}",
-            report.scorecard, report.run_id
+            "rapport score in its own process, scorecard {}, transactions from the {}, stored as run {}",
+            report["scorecard"], report["transactions_from"].as_str().unwrap_or("?"), report["run_id"]
         ),
         stages,
-        peak_rss_bytes: if peak_reset { peak_rss_bytes() } else { None },
+        peak_rss_bytes: peak,
     })
+}
+
+fn vm_hwm_kib(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// The store's scan of the transactions before `as_of`, with nothing done per
@@ -614,13 +772,18 @@ fn run_duckdb(as_of: NaiveDate, export_dir: &Path, out: &Path) -> Result<DuckdbS
     std::fs::write(&script, DUCKDB_SCRIPT)
         .with_context(|| format!("writing {}", script.display()))?;
     let started = Instant::now();
-    let output = Command::new("python3")
+    // The Python with duckdb installed: RAPPORT_PYTHON (e.g. a virtual environment's), else python3.
+    let python = std::env::var("RAPPORT_PYTHON")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "python3".into());
+    let output = Command::new(&python)
         .arg(&script)
         .arg(as_of.format("%Y-%m-%d").to_string())
         .arg(export_dir)
         .arg(out)
         .output()
-        .context("running python3 for the DuckDB side (is python3 installed?)")?;
+        .with_context(|| format!("running {python} for the DuckDB side (is it installed?)"))?;
     let process_seconds = started.elapsed().as_secs_f64();
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -764,9 +927,7 @@ fn reset_peak_rss() -> bool {
 /// VmHWM of this process since start or the last reset.
 fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
+    Some(vm_hwm_kib(&status)? * 1024)
 }
 
 fn mb(bytes: Option<u64>) -> String {
@@ -803,18 +964,24 @@ fn render(r: &ScoreBenchReport) -> String {
             )
         })
         .collect();
-    stage_rows.push((
-        "rapport features",
-        f.seconds,
-        f.transactions,
-        f.transactions_per_sec,
-        format!(
-            "FeatureEngine::compute, {} customers, chunks of {} rows, peak {}",
-            f.customers,
-            f.chunk_rows,
-            mb(f.peak_rss_bytes)
-        ),
-    ));
+    for (name, st) in [
+        ("rapport features", f),
+        ("rapport features (store read)", &r.feature_stage_store),
+    ] {
+        stage_rows.push((
+            name,
+            st.seconds,
+            st.transactions,
+            st.transactions_per_sec,
+            format!(
+                "FeatureEngine::compute, {} customers, transactions from {}, chunks of {} rows, peak {}",
+                st.customers,
+                st.source,
+                st.chunk_rows,
+                mb(st.peak_rss_bytes)
+            ),
+        ));
+    }
     if let Some(st) = &r.scan_floor {
         stage_rows.push((
             st.name.as_str(),
@@ -848,6 +1015,12 @@ fn render(r: &ScoreBenchReport) -> String {
         f.seconds, d.query_seconds, r.ratio_to_duckdb_query
     ));
     s.push_str(&format!(
+        "| feature stage reading the store instead vs SQL query | {:.2} s | {:.2} s | {:.2} |\n",
+        r.feature_stage_store.seconds,
+        d.query_seconds,
+        ratio(r.feature_stage_store.seconds, d.query_seconds)
+    ));
+    s.push_str(&format!(
         "| feature stage vs load + query | {:.2} s | {:.2} s | {:.2} |\n",
         f.seconds,
         d.load_seconds + d.query_seconds,
@@ -865,7 +1038,8 @@ fn render(r: &ScoreBenchReport) -> String {
         mb(w.peak_rss_bytes)
     ));
     s.push_str(&format!(
-        "| peak memory | {} (feature stage), {} (process) | {} | |\n",
+        "| peak memory | {} (whole scoring, its own process); {} (feature stage in the bench process), {} (bench process) | {} | |\n",
+        mb(w.peak_rss_bytes),
         mb(f.peak_rss_bytes),
         mb(r.rapport_process_peak_rss_bytes),
         mb(Some(d.peak_rss_bytes))
@@ -884,7 +1058,12 @@ fn render(r: &ScoreBenchReport) -> String {
             m.customer_key, m.feature, m.rapport, m.duckdb
         ));
     }
-    s.push_str(if r.agrees {
+    s.push_str(if r.copy_agrees_with_store {
+        "every feature of every customer is the same read from the columnar copy and from the store\n"
+    } else {
+        "THE FEATURES READ FROM THE COLUMNAR COPY DIFFER FROM THOSE READ FROM THE STORE\n"
+    });
+    s.push_str(if r.agreement.agrees() {
         "the core features agree (counts exactly, sums within 1e-6 relative)\n"
     } else {
         "THE CORE FEATURES DISAGREE\n"
