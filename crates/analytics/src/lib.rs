@@ -37,6 +37,7 @@ pub mod live;
 pub mod metrics;
 pub mod profile;
 pub mod segment;
+pub mod spark;
 mod table;
 mod window;
 
