@@ -44,7 +44,7 @@ mod window;
 pub use dense::DenseIndex;
 pub use error::AnalyticsError;
 pub use features::{
-    compute_features, ColumnarSource, FeatureEngine, FeatureKind, FeatureSpec, LiveTxn,
+    account_owners, aggregates, compute_features, ColumnarSource, FeatureEngine, FeatureKind, FeatureSpec, LiveTxn,
     TxnHistories, FEATURES, HORIZON_DAYS, TRANSACTION_FEATURES,
 };
 pub use health::{

@@ -11,7 +11,7 @@
 //! in minor units, balance_after, category, channel, source_key) and
 //! `owners` (account_id, customer_id: every owner of every account).
 
-use crate::columnar::{ColumnarError, CUSTOMERS, MANIFEST};
+use crate::columnar::{ColumnarError, MANIFEST, OWNERS};
 use crate::features::aggregates::{
     Aggregate, Filter, Measure, Window, AGGREGATES, LATEST_BALANCE_BACK_DAYS, N_AGGREGATES,
     NO_DAY_VALUE,
@@ -28,9 +28,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-/// The owners file of the columnar copy: (account_id, customer_id), every
-/// owner of every account (the account's customer and its `owner` roles).
-pub const OWNERS: &str = "owners.parquet";
 
 /// Sub-directories of the job's output.
 pub const OUT_CUSTOMERS: &str = "customers";
@@ -652,11 +649,6 @@ pub fn read_precomputed(dir: &Path) -> Result<Precomputed, PrecomputedError> {
         customers,
         accounts,
     })
-}
-
-/// The columnar copy's files the job reads.
-pub fn copy_inputs() -> [&'static str; 3] {
-    [MANIFEST, OWNERS, CUSTOMERS]
 }
 
 #[cfg(test)]

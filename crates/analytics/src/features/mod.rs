@@ -183,6 +183,22 @@ pub(crate) async fn load_customer_index(
     Ok(CustomerIndex::new(customers, accounts, roles))
 }
 
+/// Every owner of every account as (account id, customer id) store ids, by
+/// the engine's own ownership rule (the account's customer and its `owner`
+/// roles): the owners file of the columnar copy, for the Spark job.
+pub async fn account_owners(store: &Store) -> Result<Vec<(i64, i64)>, AnalyticsError> {
+    let book = load_customer_index(store, DEFAULT_SCAN_CHUNK_ROWS).await?;
+    let mut pairs = Vec::new();
+    for (a, &account) in book.accounts.ids.iter().enumerate() {
+        for &c in book.owners.of(a as u32) {
+            if let Some(&customer) = book.customers.ids.get(c as usize) {
+                pairs.push((account, customer));
+            }
+        }
+    }
+    Ok(pairs)
+}
+
 /// Loans, cards, statements, cases, interactions, survey answers and holdings as of `w`.
 pub(crate) async fn load_others(
     store: &Store,
