@@ -44,8 +44,8 @@ mod window;
 pub use dense::DenseIndex;
 pub use error::AnalyticsError;
 pub use features::{
-    account_owners, aggregates, compute_features, ColumnarSource, FeatureEngine, FeatureKind, FeatureSpec, LiveTxn,
-    TxnHistories, FEATURES, HORIZON_DAYS, TRANSACTION_FEATURES,
+    account_owners, aggregates, compute_features, ColumnarSource, FeatureEngine, FeatureKind,
+    FeatureSpec, LiveTxn, TxnHistories, FEATURES, HORIZON_DAYS, TRANSACTION_FEATURES,
 };
 pub use health::{
     Band, EvidenceKind, FactorEvidence, HealthFactor, HealthScore, Scorecard, ScorecardError,

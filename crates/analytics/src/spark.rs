@@ -13,8 +13,8 @@
 
 use crate::columnar::{ColumnarError, MANIFEST, OWNERS};
 use crate::features::aggregates::{
-    Aggregate, Filter, Measure, Window, AGGREGATES, LATEST_BALANCE_BACK_DAYS, N_AGGREGATES,
-    NO_DAY_VALUE,
+    Aggregate, Filter, Measure, Window, AGGREGATES, LATEST_BALANCE_BACK_DAYS, NO_DAY_VALUE,
+    N_AGGREGATES,
 };
 use crate::window::AsOf;
 use chrono::NaiveDate;
@@ -27,7 +27,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::path::{Path, PathBuf};
-
 
 /// Sub-directories of the job's output.
 pub const OUT_CUSTOMERS: &str = "customers";
@@ -74,7 +73,10 @@ fn filter_sql(filter: Filter) -> Option<String> {
         Filter::All => None,
         Filter::Inflow => Some("t.amount > 0".into()),
         Filter::Outflow => Some("t.amount < 0".into()),
-        Filter::Salary => Some(format!("t.category = {}", quoted(TxnCategory::Salary.as_str()))),
+        Filter::Salary => Some(format!(
+            "t.category = {}",
+            quoted(TxnCategory::Salary.as_str())
+        )),
         Filter::CashWithdrawal => Some(format!(
             "t.category = {}",
             quoted(TxnCategory::CashWithdrawal.as_str())
@@ -284,7 +286,11 @@ pub fn spark_job(w: &AsOf, mapping: Option<&Mapping>) -> String {
                 s.push_str("        \"columns\": {\n");
                 for (sec, key, value) in m.columns() {
                     if sec == *section {
-                        s.push_str(&format!("            {}: {},\n", py_str(key), py_str(value)));
+                        s.push_str(&format!(
+                            "            {}: {},\n",
+                            py_str(key),
+                            py_str(value)
+                        ));
                     }
                 }
                 s.push_str("        },\n    },\n");
@@ -419,8 +425,12 @@ fn int_column(
         let mut cr = get_typed_column_reader::<T>(rg.get_column_reader(i)?);
         let mut vals = Vec::with_capacity(m);
         let mut defs = Vec::with_capacity(m);
-        let (records, _, _) =
-            cr.read_records(m, if optional { Some(&mut defs) } else { None }, None, &mut vals)?;
+        let (records, _, _) = cr.read_records(
+            m,
+            if optional { Some(&mut defs) } else { None },
+            None,
+            &mut vals,
+        )?;
         if records != m {
             return Err(parquet::errors::ParquetError::General(format!(
                 "{records} rows, expected {m}"
@@ -497,10 +507,7 @@ fn read_table(
         for (c, (&i, &want_date)) in cols.iter().zip(dates).enumerate() {
             if want_date != is_date(&reader, i) {
                 let what = if want_date { "a DATE" } else { "a number" };
-                return Err(perr(
-                    path,
-                    format!("column {} is not {what}", columns[c]),
-                ));
+                return Err(perr(path, format!("column {} is not {what}", columns[c])));
             }
         }
         let mut row = 0usize;
@@ -509,7 +516,9 @@ fn read_table(
             if m == 0 {
                 continue;
             }
-            let rg = reader.get_row_group(g).map_err(|e| perr(path, e.to_string()))?;
+            let rg = reader
+                .get_row_group(g)
+                .map_err(|e| perr(path, e.to_string()))?;
             let keys = int_column(rg.as_ref(), key_col, m, path, key)?;
             let mut values = Vec::with_capacity(cols.len());
             for (c, &i) in cols.iter().enumerate() {
@@ -531,17 +540,20 @@ fn read_table(
     Ok(())
 }
 
-/// Reads what the Spark job wrote in `dir` (see [`spark_job`]).
-pub fn read_precomputed(dir: &Path) -> Result<Precomputed, PrecomputedError> {
+/// The description (`job.json`) of what the Spark job wrote in `dir`,
+/// checked against this Rapport's aggregates.
+pub fn read_job_meta(dir: &Path) -> Result<JobMeta, PrecomputedError> {
     let meta_path = dir.join(OUT_META);
     let text = std::fs::read_to_string(&meta_path).map_err(|e| {
         perr(
             &meta_path,
-            format!("{e} (is {} the output of a Rapport Spark job?)", dir.display()),
+            format!(
+                "{e} (is {} the output of a Rapport Spark job?)",
+                dir.display()
+            ),
         )
     })?;
-    let meta: JobMeta =
-        serde_json::from_str(&text).map_err(|e| perr(&meta_path, e.to_string()))?;
+    let meta: JobMeta = serde_json::from_str(&text).map_err(|e| perr(&meta_path, e.to_string()))?;
     if meta.layout != OUT_LAYOUT {
         return Err(perr(
             &meta_path,
@@ -558,6 +570,13 @@ pub fn read_precomputed(dir: &Path) -> Result<Precomputed, PrecomputedError> {
             "the aggregates differ from this Rapport's (write the job again with rapport analytics spark-job)",
         ));
     }
+    Ok(meta)
+}
+
+/// Reads what the Spark job wrote in `dir` (see [`spark_job`]).
+pub fn read_precomputed(dir: &Path) -> Result<Precomputed, PrecomputedError> {
+    let meta = read_job_meta(dir)?;
+    let ours: Vec<&str> = AGGREGATES.iter().map(|a| a.name).collect();
     let customer_files = parquet_files(&dir.join(OUT_CUSTOMERS))?;
     let account_files = parquet_files(&dir.join(OUT_ACCOUNTS))?;
     let mut files = customer_files.clone();
@@ -596,7 +615,10 @@ pub fn read_precomputed(dir: &Path) -> Result<Precomputed, PrecomputedError> {
                     }
                 };
                 if a.measure == Measure::LatestDay && i32::try_from(v[i]).is_err() {
-                    return Err(perr(path, format!("row {row}: column {} out of range", a.name)));
+                    return Err(perr(
+                        path,
+                        format!("row {row}: column {} out of range", a.name),
+                    ));
                 }
             }
             customers.push((id, v, RowOrigin { file, row }));
@@ -660,7 +682,12 @@ mod tests {
         let w = AsOf::new(NaiveDate::from_ymd_opt(2024, 7, 15).unwrap_or_default())?;
         let sql = customer_sql(&w);
         for a in AGGREGATES {
-            assert!(sql.contains(&format!(" AS {},", a.name)) || sql.contains(&format!(" AS {}\n", a.name)), "{}", a.name);
+            assert!(
+                sql.contains(&format!(" AS {},", a.name))
+                    || sql.contains(&format!(" AS {}\n", a.name)),
+                "{}",
+                a.name
+            );
         }
         assert!(sql.contains("t.booked_on >= DATE '2024-06-15'"));
         assert!(sql.contains("WHERE t.booked_on < DATE '2024-07-15'"));

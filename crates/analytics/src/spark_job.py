@@ -127,7 +127,9 @@ def main():
     builder = SparkSession.builder.appName("rapport-features-" + AS_OF)
     if args.master:
         builder = builder.master(args.master)
-    builder = builder.config("spark.ui.enabled", "false")
+    builder = builder.config("spark.ui.enabled", "false").config(
+        "spark.ui.showConsoleProgress", "false"
+    )
     if args.shuffle_partitions:
         builder = builder.config("spark.sql.shuffle.partitions", str(args.shuffle_partitions))
     spark = builder.getOrCreate()

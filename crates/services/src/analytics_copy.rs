@@ -12,7 +12,8 @@ use crate::access::{Actor, Permission};
 use crate::audit::entry_for;
 use anyhow::{Context, Result};
 use rapport_analytics::columnar::{
-    compare_months, tally_files, write_owners, CustomerMap, Manifest, MonthCheck, MonthTally, PartWriter,
+    compare_months, tally_files, write_owners, CustomerMap, Manifest, MonthCheck, MonthTally,
+    PartWriter,
 };
 use rapport_analytics::ColumnarSource;
 use rapport_store::{DayRange, Store, DEFAULT_SCAN_CHUNK_ROWS};
@@ -299,7 +300,10 @@ pub fn spark_job(as_of: chrono::NaiveDate, mapping: Option<&Path>) -> Result<Str
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading the mapping {}", path.display()))?;
-            Some(rapport_analytics::spark::Mapping::parse(path, &text).map_err(anyhow::Error::msg)?)
+            Some(
+                rapport_analytics::spark::Mapping::parse(path, &text)
+                    .map_err(anyhow::Error::msg)?,
+            )
         }
         None => None,
     };

@@ -229,9 +229,10 @@ async fn features_from(
     let (source, pre, from) = match &opts.precomputed {
         Some(dir) => {
             let d = dir.clone();
-            let pre = tokio::task::spawn_blocking(move || rapport_analytics::spark::read_precomputed(&d))
-                .await
-                .context("reading the Spark job's output")??;
+            let pre =
+                tokio::task::spawn_blocking(move || rapport_analytics::spark::read_precomputed(&d))
+                    .await
+                    .context("reading the Spark job's output")??;
             let from = format!(
                 "the Spark job's output in {} ({} customers, {} accounts)",
                 dir.display(),
@@ -258,6 +259,12 @@ async fn features_from(
         .await
         .with_context(|| format!("computing features as of {as_of}"))?;
     Ok((table, from))
+}
+
+/// The as-of date the Spark job's output in `dir` was computed for
+/// (`rapport score --features DIR` scores as of it unless told otherwise).
+pub fn precomputed_as_of(dir: &std::path::Path) -> Result<NaiveDate> {
+    Ok(rapport_analytics::spark::read_job_meta(dir)?.as_of)
 }
 
 /// Scores every row of `table` with the default scorecard; returns the

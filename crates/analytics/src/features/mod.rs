@@ -358,7 +358,11 @@ pub(crate) fn value(
     let month_inflow = t.month_inflow();
     let months_inflow: i64 = month_inflow.iter().sum();
     let monthly_income = major(months_inflow) / MONTHS_BACK as f64;
-    let (count_90, outflow_90, inflow_90) = (t.get(A::COUNT_90), t.get(A::OUTFLOW_90), t.get(A::INFLOW_90));
+    let (count_90, outflow_90, inflow_90) = (
+        t.get(A::COUNT_90),
+        t.get(A::OUTFLOW_90),
+        t.get(A::INFLOW_90),
+    );
     let (cash_30, cash_90) = (t.get(A::CASH_WITHDRAWALS_30), t.get(A::CASH_WITHDRAWALS_90));
     match feature {
         Feature::TxnCount30 => count(t.get(A::COUNT_30)),
@@ -391,10 +395,7 @@ pub(crate) fn value(
         Feature::DigitalShare90 => ratio(t.get(A::DIGITAL_90) as f64, count_90 as f64),
         Feature::CashWithdrawals30 => count(cash_30),
         Feature::CashWithdrawals90 => count(cash_90),
-        Feature::CashWithdrawalTrend => ratio(
-            cash_30 as f64,
-            cash_90 as f64 / 3.0,
-        ),
+        Feature::CashWithdrawalTrend => ratio(cash_30 as f64, cash_90 as f64 / 3.0),
         Feature::Complaints90 => count(i64::from(others.complaints_90[c])),
         Feature::Interactions90 => count(i64::from(others.interactions_90[c])),
         Feature::LastNps => others.last_nps[c].get().map(|v| v as f64),

@@ -64,11 +64,13 @@ fn differences(a: &FeatureTable, b: &FeatureTable) -> Vec<String> {
     out
 }
 
-fn run_job(python: &str, job: &Path, copy: &Path, out: &Path) {
-    let o = Command::new(python)
-        .arg(job)
-        .arg("--copy")
-        .arg(copy)
+fn run_job(python: &str, job: &Path, copy: Option<&Path>, out: &Path) {
+    let mut cmd = Command::new(python);
+    cmd.arg(job);
+    if let Some(copy) = copy {
+        cmd.arg("--copy").arg(copy);
+    }
+    let o = cmd
         .arg("--out")
         .arg(out)
         .args(["--master", "local[2]", "--shuffle-partitions", "4"])
@@ -131,7 +133,7 @@ async fn spark_computes_the_native_engines_features_for_every_customer() {
     let job = db.path("job.py");
     std::fs::write(&job, spark_job(as_of, None).unwrap()).unwrap();
     let out = db.path("spark-out");
-    run_job(&python, &job, &copy, &out);
+    run_job(&python, &job, Some(&copy), &out);
     let pre = read_precomputed(&out).unwrap();
 
     // Joint accounts are in the bank: some account has two owners.
@@ -141,13 +143,22 @@ async fn spark_computes_the_native_engines_features_for_every_customer() {
         *per_account.entry(*a).or_insert(0) += 1;
     }
     assert!(per_account.values().any(|&n| n > 1), "no joint account");
-    assert!(pre.customers.len() > 250, "{} customers", pre.customers.len());
+    assert!(
+        pre.customers.len() > 250,
+        "{} customers",
+        pre.customers.len()
+    );
 
     let native = FeatureEngine::new(store).compute(as_of).await.unwrap();
     let engine = |p: Precomputed| FeatureEngine::new(store).with_precomputed(Some(Arc::new(p)));
     let spark = engine(pre.clone()).compute(as_of).await.unwrap();
     let diff = differences(&native, &spark);
-    assert!(diff.is_empty(), "{} differences:\n{}", diff.len(), diff.join("\n"));
+    assert!(
+        diff.is_empty(),
+        "{} differences:\n{}",
+        diff.len(),
+        diff.join("\n")
+    );
 
     // The comparison sees a changed window: the 30-day count over 90 days.
     let mut wider = pre.clone();
@@ -157,12 +168,19 @@ async fn spark_computes_the_native_engines_features_for_every_customer() {
     }
     let changed = engine(wider).compute(as_of).await.unwrap();
     let diff = differences(&native, &changed);
-    assert!(diff.iter().any(|d| d.starts_with("txn_count_30 ")), "{diff:?}");
+    assert!(
+        diff.iter().any(|d| d.starts_with("txn_count_30 ")),
+        "{diff:?}"
+    );
 
     // A customer the store does not have is an error naming file and row.
     let mut stranger = pre.clone();
     stranger.customers[0].0 = 987_654_321;
-    let e = engine(stranger).compute(as_of).await.unwrap_err().to_string();
+    let e = engine(stranger)
+        .compute(as_of)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("customer_id 987654321 is not in the store") && e.contains(".parquet: row "),
         "{e}"
@@ -173,8 +191,51 @@ async fn spark_computes_the_native_engines_features_for_every_customer() {
         .await
         .unwrap_err()
         .to_string();
-    assert!(e.contains("job.json") && e.contains(&format!("computed as of {as_of}")), "{e}");
+    assert!(
+        e.contains("job.json") && e.contains(&format!("computed as of {as_of}")),
+        "{e}"
+    );
     assert_eq!(pre.customers[0].1.len(), N_AGGREGATES);
+
+    // Over the bank's own tables through a mapping (here the copy's own
+    // files named as a bank would): the same aggregates.
+    let mapping = db.path("mapping.toml");
+    std::fs::write(
+        &mapping,
+        format!(
+            "[transactions]\ntable = {:?}\naccount_id = \"account_id\"\nbooked_on = \"booked_on\"\n\
+             amount = \"amount\"\nbalance_after = \"balance_after\"\ncategory = \"category\"\n\
+             channel = \"channel\"\nsource_key = \"source_key\"\n\
+             [owners]\ntable = {:?}\naccount_id = \"account_id\"\ncustomer_id = \"customer_id\"\n",
+            copy.join("transactions").display().to_string(),
+            copy.join("owners.parquet").display().to_string()
+        ),
+    )
+    .unwrap();
+    let mapped_job = db.path("mapped.py");
+    std::fs::write(&mapped_job, spark_job(as_of, Some(&mapping)).unwrap()).unwrap();
+    let mapped_out = db.path("mapped-out");
+    run_job(&python, &mapped_job, None, &mapped_out);
+    let mapped = read_precomputed(&mapped_out).unwrap();
+    let rows = |p: &Precomputed| {
+        let mut c: Vec<_> = p.customers.iter().map(|(id, v, _)| (*id, *v)).collect();
+        c.sort();
+        let mut a: Vec<_> = p.accounts.iter().map(|(id, l, _)| (*id, *l)).collect();
+        a.sort_by_key(|x| x.0);
+        (c, a)
+    };
+    assert!(
+        rows(&mapped) == rows(&pre),
+        "the mapped job's aggregates differ"
+    );
+    // A mapping naming a key the job does not know is refused, naming the file.
+    std::fs::write(
+        &mapping,
+        std::fs::read_to_string(&mapping).unwrap() + "merchant = \"m\"\n",
+    )
+    .unwrap();
+    let e = spark_job(as_of, Some(&mapping)).unwrap_err().to_string();
+    assert!(e.contains("mapping.toml") && e.contains("merchant"), "{e}");
 
     // The whole scoring from Spark's output equals the native scoring.
     let native_run = run_scoring(store, as_of, &ScoringOptions::default())
@@ -193,5 +254,8 @@ async fn spark_computes_the_native_engines_features_for_every_customer() {
     assert_eq!(native_run.customers, spark_run.customers);
     assert_eq!(native_run.bands, spark_run.bands);
     assert_eq!(native_run.histogram, spark_run.histogram);
-    assert_eq!(native_run.mean_score.to_bits(), spark_run.mean_score.to_bits());
+    assert_eq!(
+        native_run.mean_score.to_bits(),
+        spark_run.mean_score.to_bits()
+    );
 }
