@@ -6,6 +6,8 @@ pub enum AnalyticsError {
     Store(#[from] rapport_store::StoreError),
     #[error("the columnar copy: {0}")]
     Columnar(#[from] crate::columnar::ColumnarError),
+    #[error("the Spark job's output: {0}")]
+    Precomputed(#[from] crate::spark::PrecomputedError),
     #[error("as-of date {0} is outside the supported range")]
     AsOfOutOfRange(chrono::NaiveDate),
     #[error("no account with store id {0}")]

@@ -37,14 +37,15 @@ pub mod live;
 pub mod metrics;
 pub mod profile;
 pub mod segment;
+pub mod spark;
 mod table;
 mod window;
 
 pub use dense::DenseIndex;
 pub use error::AnalyticsError;
 pub use features::{
-    compute_features, ColumnarSource, FeatureEngine, FeatureKind, FeatureSpec, LiveTxn,
-    TxnHistories, FEATURES, HORIZON_DAYS, TRANSACTION_FEATURES,
+    account_owners, aggregates, compute_features, ColumnarSource, FeatureEngine, FeatureKind,
+    FeatureSpec, LiveTxn, TxnHistories, FEATURES, HORIZON_DAYS, TRANSACTION_FEATURES,
 };
 pub use health::{
     Band, EvidenceKind, FactorEvidence, HealthFactor, HealthScore, Scorecard, ScorecardError,

@@ -12,7 +12,8 @@ use crate::access::{Actor, Permission};
 use crate::audit::entry_for;
 use anyhow::{Context, Result};
 use rapport_analytics::columnar::{
-    compare_months, tally_files, CustomerMap, Manifest, MonthCheck, MonthTally, PartWriter,
+    compare_months, tally_files, write_owners, CustomerMap, Manifest, MonthCheck, MonthTally,
+    PartWriter,
 };
 use rapport_analytics::ColumnarSource;
 use rapport_store::{DayRange, Store, DEFAULT_SCAN_CHUNK_ROWS};
@@ -104,6 +105,7 @@ pub async fn rebuild(store: &Store, actor: &Actor, dir: &Path) -> Result<CopyWri
         parts,
         ..Manifest::empty()
     };
+    write_owners(&tmp, &rapport_analytics::account_owners(store).await?)?;
     customers.save(&tmp)?;
     manifest.save(&tmp)?;
     // Swap: the old copy aside, the new one in, the old one removed.
@@ -138,6 +140,8 @@ pub async fn append(store: &Store, actor: &Actor, dir: &Path) -> Result<Option<C
         return Ok(None);
     };
     let started = std::time::Instant::now();
+    // The import may have added accounts or owners, with or without transactions.
+    write_owners(dir, &rapport_analytics::account_owners(store).await?)?;
     let mark = store.txn_watermark().await?;
     if mark.max_id <= manifest.max_txn_id {
         return Ok(Some(CopyWritten {
@@ -277,4 +281,31 @@ pub async fn feature_source(
         })),
         format!("columnar copy {}", dir.display()),
     ))
+}
+
+/// The Spark SQL computing the transaction aggregates as of `as_of`
+/// (`rapport analytics spark-sql`): one query per customer, one per account.
+pub fn spark_sql(as_of: chrono::NaiveDate) -> Result<String> {
+    let w = rapport_analytics::AsOf::new(as_of)?;
+    Ok(rapport_analytics::spark::spark_sql(&w))
+}
+
+/// The PySpark job computing the transaction aggregates as of `as_of`
+/// (`rapport analytics spark-job`): over the columnar copy, or over the
+/// bank's own tables named by the mapping file (checked here: an unknown
+/// key, a missing or empty column is an error naming the file).
+pub fn spark_job(as_of: chrono::NaiveDate, mapping: Option<&Path>) -> Result<String> {
+    let w = rapport_analytics::AsOf::new(as_of)?;
+    let mapping = match mapping {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the mapping {}", path.display()))?;
+            Some(
+                rapport_analytics::spark::Mapping::parse(path, &text)
+                    .map_err(anyhow::Error::msg)?,
+            )
+        }
+        None => None,
+    };
+    Ok(rapport_analytics::spark::spark_job(&w, mapping.as_ref()))
 }

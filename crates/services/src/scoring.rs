@@ -42,6 +42,10 @@ pub struct ScoringOptions {
     /// The columnar copy's directory (`analytics_copy::default_dir`): the
     /// transactions are read from it when it is current; `None`: the store.
     pub analytics_dir: Option<std::path::PathBuf>,
+    /// The output directory of the Spark job (`rapport analytics
+    /// spark-job`): the transaction aggregates are taken from it instead of
+    /// a transaction pass (`rapport score --features DIR`).
+    pub precomputed: Option<std::path::PathBuf>,
 }
 
 impl ScoringOptions {
@@ -222,11 +226,31 @@ async fn features_from(
     as_of: NaiveDate,
     opts: &ScoringOptions,
 ) -> Result<(FeatureTable, String)> {
-    let (source, from) =
-        crate::analytics_copy::feature_source(store, opts.analytics_dir.as_deref()).await?;
+    let (source, pre, from) = match &opts.precomputed {
+        Some(dir) => {
+            let d = dir.clone();
+            let pre =
+                tokio::task::spawn_blocking(move || rapport_analytics::spark::read_precomputed(&d))
+                    .await
+                    .context("reading the Spark job's output")??;
+            let from = format!(
+                "the Spark job's output in {} ({} customers, {} accounts)",
+                dir.display(),
+                pre.customers.len(),
+                pre.accounts.len()
+            );
+            (None, Some(std::sync::Arc::new(pre)), from)
+        }
+        None => {
+            let (source, from) =
+                crate::analytics_copy::feature_source(store, opts.analytics_dir.as_deref()).await?;
+            (source, None, from)
+        }
+    };
     let mut engine = FeatureEngine::new(store)
         .with_extract_date(opts.extract_date)
-        .with_columnar(source);
+        .with_columnar(source)
+        .with_precomputed(pre);
     if let Some(rows) = opts.chunk_rows {
         engine = engine.with_chunk_rows(rows);
     }
@@ -235,6 +259,12 @@ async fn features_from(
         .await
         .with_context(|| format!("computing features as of {as_of}"))?;
     Ok((table, from))
+}
+
+/// The as-of date the Spark job's output in `dir` was computed for
+/// (`rapport score --features DIR` scores as of it unless told otherwise).
+pub fn precomputed_as_of(dir: &std::path::Path) -> Result<NaiveDate> {
+    Ok(rapport_analytics::spark::read_job_meta(dir)?.as_of)
 }
 
 /// Scores every row of `table` with the default scorecard; returns the

@@ -23,7 +23,7 @@
 
 mod parquet_io;
 
-pub use parquet_io::{read_transactions, PartWriter, TxnColumns};
+pub use parquet_io::{read_transactions, write_owners, PartWriter, TxnColumns};
 
 use chrono::{Datelike, NaiveDate};
 use rapport_store::{date_of_epoch_day, epoch_day, DayRange, TxnChunk};
@@ -35,6 +35,10 @@ use std::path::{Path, PathBuf};
 pub const MANIFEST: &str = "manifest.json";
 /// The dense customer map's file name.
 pub const CUSTOMERS: &str = "customers.json";
+/// Every owner of every account, (account_id, customer_id) store ids: what
+/// the Spark job joins transactions through (`crate::spark`). Small; written
+/// whole by a rebuild and again by every append.
+pub const OWNERS: &str = "owners.parquet";
 /// The version of the layout this code writes and reads.
 pub const LAYOUT_VERSION: u32 = 1;
 

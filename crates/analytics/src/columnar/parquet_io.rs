@@ -563,3 +563,45 @@ fn decode_transactions(
     }
     Ok(())
 }
+
+/// The schema of the owners file (`OWNERS`).
+const OWNERS_SCHEMA: &str = "message owners {
+    required int64 account_id;
+    required int64 customer_id;
+}";
+
+/// Writes `pairs` (account id, customer id: every owner of every account)
+/// as the copy's owners file in `dir`, atomically (a temporary file renamed
+/// over the old one). Returns the rows written.
+pub fn write_owners(dir: &Path, pairs: &[(i64, i64)]) -> Result<u64, ColumnarError> {
+    let path = dir.join(super::OWNERS);
+    let tmp = path.with_extension("parquet.tmp");
+    let schema = Arc::new(parse_message_type(OWNERS_SCHEMA).map_err(pq_err(&path))?);
+    let props = Arc::new(
+        WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .build(),
+    );
+    let file = File::create(&tmp).map_err(io_err(&tmp))?;
+    let mut writer = SerializedFileWriter::new(file, schema, props).map_err(pq_err(&tmp))?;
+    let written = (|| -> parquet::errors::Result<()> {
+        for block in pairs.chunks(ROW_GROUP_ROWS * 4) {
+            let accounts: Vec<i64> = block.iter().map(|p| p.0).collect();
+            let customers: Vec<i64> = block.iter().map(|p| p.1).collect();
+            let mut rg = writer.next_row_group()?;
+            let mut i = 0;
+            while let Some(mut col) = rg.next_column()? {
+                let v = if i == 0 { &accounts } else { &customers };
+                col.typed::<Int64Type>().write_batch(v, None, None)?;
+                col.close()?;
+                i += 1;
+            }
+            rg.close()?;
+        }
+        writer.close()?;
+        Ok(())
+    })();
+    written.map_err(pq_err(&tmp))?;
+    std::fs::rename(&tmp, &path).map_err(io_err(&path))?;
+    Ok(pairs.len() as u64)
+}

@@ -8,6 +8,7 @@
 //! Cards count for their holder; cases, interactions and survey answers for
 //! their customer.
 
+pub mod aggregates;
 mod book;
 mod catalog;
 mod history;
@@ -49,6 +50,7 @@ pub struct FeatureEngine<'s> {
     chunk_rows: usize,
     extract_date: Option<NaiveDate>,
     columnar: Option<Arc<ColumnarSource>>,
+    precomputed: Option<Arc<crate::spark::Precomputed>>,
 }
 
 /// The columnar copy the transaction pass reads instead of the store
@@ -67,7 +69,18 @@ impl<'s> FeatureEngine<'s> {
             chunk_rows: DEFAULT_SCAN_CHUNK_ROWS,
             extract_date: None,
             columnar: None,
+            precomputed: None,
         }
+    }
+
+    /// Takes the transaction aggregates and latest balances from what the
+    /// Spark job wrote (`crate::spark`) instead of running the transaction
+    /// pass; the rest (book, products, derived features) is computed as
+    /// always. Its as-of date must be the one computed; every customer and
+    /// account in it must be in the store.
+    pub fn with_precomputed(mut self, pre: Option<Arc<crate::spark::Precomputed>>) -> Self {
+        self.precomputed = pre;
+        self
     }
 
     /// Reads the transactions from the columnar copy (only the columns the
@@ -112,8 +125,9 @@ impl<'s> FeatureEngine<'s> {
 
         let t1 = Instant::now();
         let mut pass = TxnPass::new(&book, w);
-        let txns = match &self.columnar {
-            Some(src) => crate::columnar::read_transactions(
+        let txns = match (&self.precomputed, &self.columnar) {
+            (Some(pre), _) => pass.load_precomputed(pre)?,
+            (None, Some(src)) => crate::columnar::read_transactions(
                 &src.dir,
                 &src.manifest,
                 &src.customers,
@@ -121,7 +135,7 @@ impl<'s> FeatureEngine<'s> {
                 crate::columnar::TxnColumns::features(),
                 |c| pass.add_chunk(c),
             )?,
-            None => {
+            (None, None) => {
                 store
                     .scan_transactions(DayRange::before(as_of), rows, |c| pass.add_chunk(c))
                     .await?
@@ -167,6 +181,22 @@ pub(crate) async fn load_customer_index(
         .scan_account_roles(rows, |c| roles.add_chunk(c))
         .await?;
     Ok(CustomerIndex::new(customers, accounts, roles))
+}
+
+/// Every owner of every account as (account id, customer id) store ids, by
+/// the engine's own ownership rule (the account's customer and its `owner`
+/// roles): the owners file of the columnar copy, for the Spark job.
+pub async fn account_owners(store: &Store) -> Result<Vec<(i64, i64)>, AnalyticsError> {
+    let book = load_customer_index(store, DEFAULT_SCAN_CHUNK_ROWS).await?;
+    let mut pairs = Vec::new();
+    for (a, &account) in book.accounts.ids.iter().enumerate() {
+        for &c in book.owners.of(a as u32) {
+            if let Some(&customer) = book.customers.ids.get(c as usize) {
+                pairs.push((account, customer));
+            }
+        }
+    }
+    Ok(pairs)
 }
 
 /// Loans, cards, statements, cases, interactions, survey answers and holdings as of `w`.
@@ -323,50 +353,55 @@ pub(crate) fn value(
     others: &SmallTableFacts,
     d: &Derived,
 ) -> Option<f64> {
-    let count = |n: u32| Some(f64::from(n));
-    let months_inflow: i64 = t.month_inflow.iter().sum();
+    use aggregates as A;
+    let count = |n: i64| Some(n as f64);
+    let month_inflow = t.month_inflow();
+    let months_inflow: i64 = month_inflow.iter().sum();
     let monthly_income = major(months_inflow) / MONTHS_BACK as f64;
+    let (count_90, outflow_90, inflow_90) = (
+        t.get(A::COUNT_90),
+        t.get(A::OUTFLOW_90),
+        t.get(A::INFLOW_90),
+    );
+    let (cash_30, cash_90) = (t.get(A::CASH_WITHDRAWALS_30), t.get(A::CASH_WITHDRAWALS_90));
     match feature {
-        Feature::TxnCount30 => count(t.count_30),
-        Feature::TxnCount90 => count(t.count_90),
-        Feature::Inflow90 => Some(major(t.inflow_90)),
-        Feature::Outflow90 => Some(major(t.outflow_90)),
-        Feature::MaxOutflow90 => Some(major(t.max_outflow_90)),
+        Feature::TxnCount30 => count(t.get(A::COUNT_30)),
+        Feature::TxnCount90 => count(count_90),
+        Feature::Inflow90 => Some(major(inflow_90)),
+        Feature::Outflow90 => Some(major(outflow_90)),
+        Feature::MaxOutflow90 => Some(major(t.get(A::MAX_OUTFLOW_90))),
         Feature::DaysSinceLastTxn => (t.last_day != NO_DAY).then(|| f64::from(w.day - t.last_day)),
         Feature::BalanceNow => d.balance_now.map(major),
-        Feature::SalaryMonths6 => count(t.salary_months.count_ones()),
+        Feature::SalaryMonths6 => count(i64::from(t.salary_months())),
         Feature::AvgMonthlyInflow6m => Some(monthly_income),
         Feature::LiquidityMonths => {
             let balance = major(d.balance_now?);
-            ratio(balance, major(t.outflow_90) / 3.0)
+            ratio(balance, major(outflow_90) / 3.0)
         }
-        Feature::InflowCv6m => coefficient_of_variation(&t.month_inflow),
+        Feature::InflowCv6m => coefficient_of_variation(&month_inflow),
         Feature::InflowTrend3m => {
-            let (older, recent) = t.month_inflow.split_at(MONTHS_BACK / 2);
+            let (older, recent) = month_inflow.split_at(MONTHS_BACK / 2);
             let sum = |s: &[i64]| major(s.iter().sum());
             ratio(sum(recent), sum(older))
         }
         Feature::DebtServiceRatio => ratio(major(others.active_loan_payment[c]), monthly_income),
         Feature::CreditUtilisation => d.credit_utilisation,
         Feature::MaxDaysPastDue => others.max_days_past_due[c].map(|v| v as f64),
-        Feature::ProductDepth => count(d.product_depth),
+        Feature::ProductDepth => count(i64::from(d.product_depth)),
         Feature::TenureMonths => d.tenure_months.map(|v| v as f64),
         Feature::AgeYears => book.customers.birth_date[c]
             .and_then(|b| w.whole_years_since(b))
             .map(|v| v as f64),
-        Feature::DigitalShare90 => ratio(f64::from(t.digital_90), f64::from(t.count_90)),
-        Feature::CashWithdrawals30 => count(t.cash_withdrawals_30),
-        Feature::CashWithdrawals90 => count(t.cash_withdrawals_90),
-        Feature::CashWithdrawalTrend => ratio(
-            f64::from(t.cash_withdrawals_30),
-            f64::from(t.cash_withdrawals_90) / 3.0,
-        ),
-        Feature::Complaints90 => count(others.complaints_90[c]),
-        Feature::Interactions90 => count(others.interactions_90[c]),
+        Feature::DigitalShare90 => ratio(t.get(A::DIGITAL_90) as f64, count_90 as f64),
+        Feature::CashWithdrawals30 => count(cash_30),
+        Feature::CashWithdrawals90 => count(cash_90),
+        Feature::CashWithdrawalTrend => ratio(cash_30 as f64, cash_90 as f64 / 3.0),
+        Feature::Complaints90 => count(i64::from(others.complaints_90[c])),
+        Feature::Interactions90 => count(i64::from(others.interactions_90[c])),
         Feature::LastNps => others.last_nps[c].get().map(|v| v as f64),
-        Feature::TxnCount1 => count(t.count_1),
-        Feature::Outflow1 => Some(major(t.outflow_1)),
-        Feature::MaxOutflow1 => Some(major(t.max_outflow_1)),
+        Feature::TxnCount1 => count(t.get(A::COUNT_1)),
+        Feature::Outflow1 => Some(major(t.get(A::OUTFLOW_1))),
+        Feature::MaxOutflow1 => Some(major(t.get(A::MAX_OUTFLOW_1))),
         Feature::DaysSinceSalary => {
             (t.last_salary_day != NO_DAY).then(|| f64::from(w.day - t.last_salary_day))
         }
@@ -378,11 +413,11 @@ pub(crate) fn value(
                 None => (holdings != 0).then(|| major(holdings)),
             }
         }
-        Feature::SalaryGapDays => (t.salary_months.count_ones() >= REGULAR_SALARY_MONTHS
+        Feature::SalaryGapDays => (t.salary_months() >= REGULAR_SALARY_MONTHS
             && t.last_salary_day != NO_DAY)
             .then(|| f64::from(w.day - t.last_salary_day)),
-        Feature::NetOutflow90 => Some(major(t.outflow_90 - t.inflow_90)),
-        Feature::DrainedShare90 => Some(drained_share(t.outflow_90 - t.inflow_90, d.balance_now)),
+        Feature::NetOutflow90 => Some(major(outflow_90 - inflow_90)),
+        Feature::DrainedShare90 => Some(drained_share(outflow_90 - inflow_90, d.balance_now)),
     }
 }
 

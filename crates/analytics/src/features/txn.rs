@@ -9,112 +9,138 @@
 //! (no locks, no per-thread copies to merge). The per-account balance state
 //! is split the same way, in parallel with the customers.
 
+use super::aggregates::{self, Measure, AGGREGATES, N_AGGREGATES};
 use super::book::{CustomerIndex, NONE};
 use crate::window::{AsOf, MONTHS_BACK};
 use rapport_domain::{Channel, TxnCategory};
 use rapport_store::TxnChunk;
 use rayon::prelude::*;
 
-pub(crate) const SALARY: u8 = 1;
-const CASH_WITHDRAWAL: u8 = 2;
-const DIGITAL: u8 = 4;
+// The category and channel flags of a row (`category_flags`, `channel_flags`):
+// the aggregates' filter bits, shifted down (aggregates::FLAG_SHIFT).
+pub(crate) const SALARY: u8 = (aggregates::B_SALARY >> aggregates::FLAG_SHIFT) as u8;
+const CASH_WITHDRAWAL: u8 = (aggregates::B_CASH >> aggregates::FLAG_SHIFT) as u8;
+const DIGITAL: u8 = (aggregates::B_DIGITAL >> aggregates::FLAG_SHIFT) as u8;
 
 /// No day yet.
 pub(crate) const NO_DAY: i32 = i32::MIN;
+const _: () = assert!(NO_DAY as i64 == aggregates::NO_DAY_VALUE);
 
-/// What one customer's transactions add up to.
+/// What one customer's transactions add up to: one slot per aggregate of
+/// [`aggregates::AGGREGATES`], in table order. The two latest days are
+/// named fields (the live path carries them past its horizon); their slots
+/// stay unused.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct TxnAcc {
-    /// Transactions on the last day, [D-1, D).
-    pub count_1: u32,
-    pub outflow_1: i64,
-    pub max_outflow_1: i64,
-    pub count_30: u32,
-    pub count_90: u32,
-    pub digital_90: u32,
-    pub cash_withdrawals_30: u32,
-    pub cash_withdrawals_90: u32,
+    slots: [i64; N_AGGREGATES],
+    /// The latest day with a transaction before D (`NO_DAY` when none).
     pub last_day: i32,
     /// The latest day with a salary transaction (`NO_DAY` when none).
     pub last_salary_day: i32,
-    /// Bit k: month slot k had a salary transaction.
-    pub salary_months: u8,
-    pub inflow_90: i64,
-    pub outflow_90: i64,
-    pub max_outflow_90: i64,
-    /// Inflow (amount > 0) per month slot, oldest first.
-    pub month_inflow: [i64; MONTHS_BACK],
 }
+
+// The only latest-day aggregates are the two named fields.
+const _: () = {
+    let mut i = 0;
+    while i < N_AGGREGATES {
+        if matches!(AGGREGATES[i].measure, Measure::LatestDay) {
+            assert!(i == aggregates::LAST_DAY || i == aggregates::LAST_SALARY_DAY);
+        }
+        i += 1;
+    }
+};
 
 impl Default for TxnAcc {
     fn default() -> Self {
         TxnAcc {
-            count_1: 0,
-            outflow_1: 0,
-            max_outflow_1: 0,
-            count_30: 0,
-            count_90: 0,
-            digital_90: 0,
-            cash_withdrawals_30: 0,
-            cash_withdrawals_90: 0,
+            slots: aggregates::INITIAL,
             last_day: NO_DAY,
             last_salary_day: NO_DAY,
-            salary_months: 0,
-            inflow_90: 0,
-            outflow_90: 0,
-            max_outflow_90: 0,
-            month_inflow: [0; MONTHS_BACK],
         }
     }
 }
 
+/// The window and filter bits of one transaction booked on `day` (before D).
+#[inline(always)]
+fn row_bits(w: &AsOf, day: i32, amount: i64, flags: u8) -> u32 {
+    let mut b = aggregates::B_ALL
+        | (u32::from(amount > 0) * aggregates::B_INFLOW)
+        | (u32::from(amount < 0) * aggregates::B_OUTFLOW)
+        | (u32::from(flags) << aggregates::FLAG_SHIFT);
+    for (i, n) in aggregates::DAY_WINDOWS.iter().enumerate() {
+        b |= u32::from(day >= w.day - n) << (aggregates::B_DAYS0 + i as u32);
+    }
+    if let Some(k) = w.month_slot(day) {
+        b |= 1 << (aggregates::B_MONTH0 + k as u32);
+    }
+    b
+}
+
 impl TxnAcc {
+    /// Adds one transaction of the customer (ignored when on or after D):
+    /// each aggregate is a mask test and its measure's operation.
     #[inline]
     pub(crate) fn add(&mut self, w: &AsOf, day: i32, amount: i64, flags: u8) {
         if day >= w.day {
             return;
         }
-        self.last_day = self.last_day.max(day);
-        if flags & SALARY != 0 {
-            self.last_salary_day = self.last_salary_day.max(day);
-        }
-        if day >= w.d90 {
-            self.count_90 += 1;
-            if amount > 0 {
-                self.inflow_90 += amount;
-            } else if amount < 0 {
-                self.outflow_90 -= amount;
-                self.max_outflow_90 = self.max_outflow_90.max(-amount);
-            }
-            if flags & DIGITAL != 0 {
-                self.digital_90 += 1;
-            }
-            let cash = flags & CASH_WITHDRAWAL != 0;
-            if cash {
-                self.cash_withdrawals_90 += 1;
-            }
-            if day >= w.d30 {
-                self.count_30 += 1;
-                if cash {
-                    self.cash_withdrawals_30 += 1;
-                }
-                if day >= w.day - 1 {
-                    self.count_1 += 1;
-                    if amount < 0 {
-                        self.outflow_1 -= amount;
-                        self.max_outflow_1 = self.max_outflow_1.max(-amount);
-                    }
+        let bits = row_bits(w, day, amount, flags);
+        for (i, a) in AGGREGATES.iter().enumerate() {
+            let m = aggregates::MASKS[i];
+            let hit = bits & m == m;
+            let slot = &mut self.slots[i];
+            match a.measure {
+                Measure::Count => *slot += i64::from(hit),
+                Measure::Sum => *slot += if hit { amount } else { 0 },
+                Measure::SumNegated => *slot -= if hit { amount } else { 0 },
+                Measure::MaxNegated => *slot = (*slot).max(if hit { -amount } else { 0 }),
+                Measure::Any => *slot |= i64::from(hit),
+                Measure::LatestDay => {
+                    let d = if i == aggregates::LAST_DAY {
+                        &mut self.last_day
+                    } else {
+                        &mut self.last_salary_day
+                    };
+                    *d = (*d).max(if hit { day } else { NO_DAY });
                 }
             }
         }
-        if let Some(k) = w.month_slot(day) {
-            if flags & SALARY != 0 {
-                self.salary_months |= 1 << k;
-            }
-            if amount > 0 {
-                self.month_inflow[k] += amount;
-            }
+    }
+
+    /// The value of aggregate slot `i` (see [`aggregates`]).
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> i64 {
+        if i == aggregates::LAST_DAY {
+            i64::from(self.last_day)
+        } else if i == aggregates::LAST_SALARY_DAY {
+            i64::from(self.last_salary_day)
+        } else {
+            self.slots[i]
         }
+    }
+
+    /// An accumulator holding `values` (one per aggregate, in table order),
+    /// computed elsewhere (the Spark job). A latest day out of range is none.
+    pub(crate) fn from_values(values: &[i64; N_AGGREGATES]) -> TxnAcc {
+        let day = |v: i64| i32::try_from(v).unwrap_or(NO_DAY);
+        TxnAcc {
+            slots: *values,
+            last_day: day(values[aggregates::LAST_DAY]),
+            last_salary_day: day(values[aggregates::LAST_SALARY_DAY]),
+        }
+    }
+
+    /// Inflow (amount > 0) per whole month slot, oldest first.
+    pub(crate) fn month_inflow(&self) -> [i64; MONTHS_BACK] {
+        aggregates::MONTH_INFLOW.map(|i| self.slots[i])
+    }
+
+    /// Whole month slots with a salary transaction.
+    pub(crate) fn salary_months(&self) -> u32 {
+        aggregates::SALARY_MONTH
+            .iter()
+            .filter(|&&i| self.slots[i] != 0)
+            .count() as u32
     }
 }
 
@@ -306,6 +332,63 @@ impl<'a> TxnPass<'a> {
                     });
             },
         );
+    }
+
+    /// Fills the accumulators and the tracked accounts' latest transactions
+    /// from the Spark job's output instead of transactions; returns the
+    /// customers given. Errors name the file and row of a customer or
+    /// account the store does not have, or another as-of date.
+    pub fn load_precomputed(
+        &mut self,
+        pre: &crate::spark::Precomputed,
+    ) -> Result<u64, crate::AnalyticsError> {
+        let bad = |o: &crate::spark::RowOrigin, message: String| {
+            crate::AnalyticsError::Precomputed(crate::spark::PrecomputedError {
+                path: pre.dir.clone(),
+                message: format!("{}: {message}", pre.origin(o)),
+            })
+        };
+        if pre.as_of != self.w.date {
+            return Err(crate::AnalyticsError::Precomputed(
+                crate::spark::PrecomputedError {
+                    path: pre.dir.join(crate::spark::OUT_META),
+                    message: format!(
+                        "computed as of {}, not {} (run the job written for {})",
+                        pre.as_of, self.w.date, self.w.date
+                    ),
+                },
+            ));
+        }
+        for (id, values, origin) in &pre.customers {
+            let c = self
+                .book
+                .customer_index
+                .get(*id)
+                .ok_or_else(|| bad(origin, format!("customer_id {id} is not in the store")))?;
+            self.customers[c as usize] = TxnAcc::from_values(values);
+        }
+        let latest = |day: Option<i32>, balance_after: Option<i64>| match day {
+            Some(day) => AccountLast {
+                day,
+                balance_after,
+                key: String::new(),
+            },
+            None => AccountLast::default(),
+        };
+        for (id, l, origin) in &pre.accounts {
+            let a = self
+                .book
+                .account_index
+                .get(*id)
+                .ok_or_else(|| bad(origin, format!("account_id {id} is not in the store")))?;
+            let s = self.tracked.get(a as usize).copied().unwrap_or(NONE);
+            if s == NONE {
+                continue;
+            }
+            self.last[s as usize] = latest(l.last_day, l.last_balance_after);
+            self.last_30[s as usize] = latest(l.last_30_day, l.last_30_balance_after);
+        }
+        Ok(pre.customers.len() as u64)
     }
 
     /// Each account's contribution to balance_now (minor units): see

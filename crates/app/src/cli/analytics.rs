@@ -1,8 +1,10 @@
-//! `rapport analytics rebuild|check`: the columnar analytical copy of the
-//! transactions (ADR 0004). The use cases are `rapport_services::analytics_copy`'s.
+//! `rapport analytics rebuild|check|spark-sql|spark-job`: the columnar
+//! analytical copy of the transactions (ADR 0004) and the transaction
+//! aggregates on Spark (docs/SCALE.md). The use cases are
+//! `rapport_services::analytics_copy`'s.
 
 use crate::output::emit;
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use rapport_services::analytics_copy;
 use rapport_services::config::Config;
@@ -23,6 +25,29 @@ pub enum AnalyticsCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Prints the Spark SQL computing every customer's transaction aggregates (and each account's latest balances) as of D.
+    SparkSql {
+        /// The as-of date D (YYYY-MM-DD): windows are [D - W, D).
+        #[arg(long)]
+        as_of: String,
+    },
+    /// Writes the PySpark job computing the transaction aggregates as of D, for `rapport score --features`.
+    SparkJob {
+        /// The as-of date D (YYYY-MM-DD).
+        #[arg(long)]
+        as_of: String,
+        /// The job's file (Python).
+        #[arg(long)]
+        out: PathBuf,
+        /// The bank's own tables and column names (TOML, docs/SCALE.md); default: the columnar copy.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+    },
+}
+
+fn date(s: &str) -> Result<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .with_context(|| format!("--as-of {s:?}: expected a date as YYYY-MM-DD"))
 }
 
 fn resolve(cfg: &Config, dir: Option<PathBuf>) -> Result<PathBuf> {
@@ -41,10 +66,42 @@ pub async fn run(
     actor: Option<&str>,
     cmd: AnalyticsCommand,
 ) -> Result<()> {
+    match cmd {
+        AnalyticsCommand::SparkSql { as_of } => {
+            let sql = analytics_copy::spark_sql(date(&as_of)?)?;
+            return emit(
+                json,
+                &serde_json::json!({ "as_of": as_of, "sql": sql }),
+                || sql.trim_end().to_string(),
+            );
+        }
+        AnalyticsCommand::SparkJob {
+            as_of,
+            out,
+            mapping,
+        } => {
+            let job = analytics_copy::spark_job(date(&as_of)?, mapping.as_deref())?;
+            std::fs::write(&out, job).with_context(|| format!("writing {}", out.display()))?;
+            let run = match mapping {
+                Some(_) => format!("spark-submit {} --out OUT", out.display()),
+                None => format!("spark-submit {} --copy DIR --out OUT", out.display()),
+            };
+            let o =
+                serde_json::json!({ "as_of": as_of, "job": out.display().to_string(), "run": run });
+            return emit(json, &o, || {
+                format!(
+                    "wrote the Spark job for {as_of} to {}\nrun it with: {run}\nthen: rapport score --features OUT",
+                    out.display()
+                )
+            });
+        }
+        _ => {}
+    }
     let store = open(&cfg.database.url).await?;
     let result = match cmd {
         AnalyticsCommand::Rebuild { dir } => rebuild(cfg, json, actor, &store, dir).await,
         AnalyticsCommand::Check { dir } => check(cfg, json, &store, dir).await,
+        AnalyticsCommand::SparkSql { .. } | AnalyticsCommand::SparkJob { .. } => Ok(()),
     };
     store.close().await;
     result

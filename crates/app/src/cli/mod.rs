@@ -128,7 +128,8 @@ pub enum Command {
     /// extract with reasons, build the Berka loan extract.
     #[command(subcommand)]
     Model(crate::cli::model::ModelCommand),
-    /// The columnar analytical copy of the transactions: rebuild it from the store, check it agrees.
+    /// The columnar analytical copy of the transactions: rebuild it from the store, check it agrees;
+    /// the transaction aggregates as Spark SQL and as a PySpark job (docs/SCALE.md).
     #[command(subcommand)]
     Analytics(crate::cli::analytics::AnalyticsCommand),
     /// Next best actions: for one customer (--customer KEY) or every
@@ -229,6 +230,11 @@ pub struct ScoreArgs {
     /// before it (docs/FEATURES.md).
     #[arg(long)]
     pub extract_date: Option<String>,
+    /// The output directory of the Spark job (`rapport analytics
+    /// spark-job`): the transaction aggregates come from it instead of the
+    /// transactions; the as-of date defaults to the job's (docs/SCALE.md).
+    #[arg(long, value_name = "DIR")]
+    pub features: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

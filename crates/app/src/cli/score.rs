@@ -17,7 +17,10 @@ use std::path::PathBuf;
 
 pub async fn score(cfg: &Config, json: bool, args: ScoreArgs) -> Result<()> {
     let store = open(&cfg.database.url).await?;
-    let as_of = resolve_as_of(&store, args.as_of.as_deref()).await?;
+    let as_of = match (&args.features, &args.as_of) {
+        (Some(dir), None) => rapport_services::scoring::precomputed_as_of(dir)?,
+        _ => resolve_as_of(&store, args.as_of.as_deref()).await?,
+    };
     let extract_date = match &args.extract_date {
         Some(s) => Some(
             NaiveDate::parse_from_str(s, "%Y-%m-%d")
@@ -42,6 +45,7 @@ pub async fn score(cfg: &Config, json: bool, args: ScoreArgs) -> Result<()> {
         extract_date,
         chunk_rows: args.chunk_rows,
         analytics_dir: rapport_services::analytics_copy::default_dir(&cfg.database.url),
+        precomputed: args.features.clone(),
         ..ScoringOptions::from_config(&files)?
     };
     let report = run_scoring(&store, as_of, &opts).await;

@@ -14,6 +14,7 @@ mod ops;
 mod recommend;
 mod risk;
 mod scoring;
+mod spark;
 mod store_files;
 
 /// The binary under test.

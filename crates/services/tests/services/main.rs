@@ -18,5 +18,6 @@ mod rm_cadence;
 mod rule_signals;
 mod saved_views;
 mod signin;
+mod spark;
 mod tasks;
 mod warm;
