@@ -159,7 +159,12 @@ impl Store {
                 sqlx::query("PRAGMA analysis_limit = 1000")
                     .execute(&mut *c)
                     .await?;
-                sqlx::query("ANALYZE").execute(&mut *c).await?;
+                // ANALYZE visits every index: unmapped, so the scoring job does
+                // not end holding most of the file resident (schema::set_sqlite_mmap).
+                crate::schema::set_sqlite_mmap(&mut c, false).await?;
+                let analyzed = sqlx::query("ANALYZE").execute(&mut *c).await;
+                crate::schema::set_sqlite_mmap(&mut c, true).await?;
+                analyzed?;
             }
             Store::Postgres(p) => {
                 sqlx::query("ANALYZE health_score, segment_membership, alert, rm_assignment")

@@ -33,7 +33,19 @@ pub(crate) const SQLITE_CACHE_KIB: &str = "-65536";
 /// Reads go through a memory map of the database file (up to SQLite's
 /// compiled-in cap of about 2 GiB) instead of a read() call and a copy per
 /// page: the customer 360 under load spent a tenth of its time in those.
-const SQLITE_MMAP_BYTES: &str = "2147418112";
+pub(crate) const SQLITE_MMAP_BYTES: &str = "2147418112";
+
+/// Turns a SQLite connection's memory map off or back on. Statements that
+/// walk a whole table or index once (a count, ANALYZE) run with it off: their
+/// pages then pass through SQLite's bounded page cache instead of staying
+/// mapped, and resident, in the process for as long as the connection lives.
+pub(crate) async fn set_sqlite_mmap(conn: &mut sqlx::SqliteConnection, on: bool) -> Result<()> {
+    let bytes = if on { SQLITE_MMAP_BYTES } else { "0" };
+    sqlx::query(&format!("PRAGMA mmap_size = {bytes}"))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
 
 /// Connections of a file-backed SQLite pool. Writers still serialise on
 /// SQLite's lock; readers (the web server) run side by side under WAL.

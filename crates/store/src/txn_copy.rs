@@ -26,10 +26,23 @@ type NewTxn = (
 
 impl Store {
     /// The transaction table's row count and highest id (one query).
+    ///
+    /// The count walks a whole index of the largest table: on SQLite it runs
+    /// with the connection's memory map off (`schema::set_sqlite_mmap`), so a
+    /// scoring run that reads the columnar copy does not keep most of the
+    /// database file resident for this one count.
     pub async fn txn_watermark(&self) -> Result<TxnWatermark> {
         let sql = "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM txn";
-        let (rows, max_id): (i64, i64) =
-            on_pool!(self, p => sqlx::query_as(sql).fetch_one(p).await?);
+        let (rows, max_id): (i64, i64) = match self {
+            Store::Sqlite(p) => {
+                let mut conn = p.acquire().await?;
+                crate::schema::set_sqlite_mmap(&mut conn, false).await?;
+                let counted = sqlx::query_as(sql).fetch_one(&mut *conn).await;
+                crate::schema::set_sqlite_mmap(&mut conn, true).await?;
+                counted?
+            }
+            Store::Postgres(p) => sqlx::query_as(sql).fetch_one(p).await?,
+        };
         Ok(TxnWatermark { rows, max_id })
     }
 
