@@ -133,11 +133,17 @@ impl LiveEngine {
     /// alerts it raises (at most one per owner and rule; none within a
     /// cool-down). An account the bootstrap did not know is an error.
     pub fn on_transaction(&mut self, txn: LiveTxn) -> Result<Vec<AlertHit>, AnalyticsError> {
+        self.on_transaction_ref(&txn)
+    }
+
+    /// [`Self::on_transaction`] of a borrowed transaction (the caller keeps
+    /// it to store it).
+    pub fn on_transaction_ref(&mut self, txn: &LiveTxn) -> Result<Vec<AlertHit>, AnalyticsError> {
         let as_of = txn
             .booked_on
             .succ_opt()
             .ok_or(AnalyticsError::AsOfOutOfRange(txn.booked_on))?;
-        let owners = self.histories.push(txn)?;
+        let owners = self.histories.push_ref(txn)?;
         self.taken += 1;
         let mut hits = Vec::new();
         for customer in owners {

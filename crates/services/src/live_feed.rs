@@ -1071,24 +1071,24 @@ impl LivePath {
             booked_on: parsed.booked_on,
             amount: parsed.amount,
             balance_after: parsed.balance_after,
-            category: parsed.category.clone(),
-            channel: parsed.channel.clone(),
-            source_key: parsed.source_key.clone(),
+            category: parsed.category,
+            channel: parsed.channel,
+            source_key: parsed.source_key,
         };
         // Checked above (known account, date in range): the engine cannot refuse it.
-        let hits = self.engine.on_transaction(txn)?;
+        let hits = self.engine.on_transaction_ref(&txn)?;
         let alerts = hits.len();
         let queued = Queued {
             txn: LiveBatchTxn {
                 source: parsed.account_source,
-                source_key: parsed.source_key,
+                source_key: txn.source_key,
                 account_id,
                 customer_id,
-                booked_on: parsed.booked_on,
-                amount: parsed.amount,
-                balance_after: parsed.balance_after,
-                category: parsed.category,
-                channel: parsed.channel,
+                booked_on: txn.booked_on,
+                amount: txn.amount,
+                balance_after: txn.balance_after,
+                category: txn.category,
+                channel: txn.channel,
                 received_by: received_by.to_string(),
                 received_at: Utc::now(),
             },

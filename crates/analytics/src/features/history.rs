@@ -194,6 +194,12 @@ impl TxnHistories {
     /// Adds one transaction; returns the store ids of the customers owning
     /// its account (whose features it changes).
     pub fn push(&mut self, txn: LiveTxn) -> Result<Vec<i64>, AnalyticsError> {
+        self.push_ref(&txn)
+    }
+
+    /// [`Self::push`] of a borrowed transaction (the caller keeps it: the
+    /// live path stores it next).
+    pub fn push_ref(&mut self, txn: &LiveTxn) -> Result<Vec<i64>, AnalyticsError> {
         let a = self
             .book
             .account_index
@@ -205,7 +211,7 @@ impl TxnHistories {
             amount: txn.amount,
             balance_after: txn.balance_after,
             flags: category_flags(&txn.category) | channel_flags(&txn.channel),
-            key: txn.source_key.into(),
+            key: txn.source_key.as_str().into(),
         };
         let owners = self.insert(kept)?;
         self.pushed += 1;
