@@ -670,8 +670,11 @@ pub struct PathOptions {
 impl Default for PathOptions {
     fn default() -> Self {
         PathOptions {
-            batch_rows: 2_048,
-            queue_lines: 16_384,
+            // Large: on SQLite a commit writes every index page its rows
+            // touched (the customer index is hit at random), so rows per
+            // commit divide the page writes per row.
+            batch_rows: 16_384,
+            queue_lines: 32_768,
             writer_gate: None,
             linger: std::time::Duration::from_millis(2),
         }

@@ -138,9 +138,16 @@ fn open(path: &std::path::Path) -> Result<rusqlite::Connection> {
     .map_err(|e| failed(path, e))?;
     conn.busy_timeout(crate::schema::SQLITE_BUSY_TIMEOUT)
         .map_err(|e| failed(path, e))?;
-    // The pool's settings: the file is already in WAL mode (set by the pool).
-    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
-        .map_err(|e| failed(path, e))?;
+    // The pool's settings (the file is already in WAL mode, set by the
+    // pool): its page cache and memory map too, or every page the batch
+    // touches is read again through a system call.
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = {}; \
+         PRAGMA mmap_size = {};",
+        crate::schema::SQLITE_CACHE_KIB,
+        crate::schema::SQLITE_MMAP_BYTES
+    ))
+    .map_err(|e| failed(path, e))?;
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .map_err(|e| failed(path, e))?;

@@ -33,7 +33,7 @@ pub(crate) const SQLITE_CACHE_KIB: &str = "-65536";
 /// Reads go through a memory map of the database file (up to SQLite's
 /// compiled-in cap of about 2 GiB) instead of a read() call and a copy per
 /// page: the customer 360 under load spent a tenth of its time in those.
-const SQLITE_MMAP_BYTES: &str = "2147418112";
+pub(crate) const SQLITE_MMAP_BYTES: &str = "2147418112";
 
 /// Connections of a file-backed SQLite pool. Writers still serialise on
 /// SQLite's lock; readers (the web server) run side by side under WAL.
