@@ -164,15 +164,24 @@ impl LiveEngine {
                     break;
                 }
                 self.values.clear();
-                self.values.extend(slots.slots.iter().zip(&self.positions[r]).map(
-                    |(s, &at)| match s {
-                        Slot::Feature(_) => Value::num(self.features.get(at).copied().flatten()),
-                        // Daily rules only (checked when the rules are loaded).
-                        Slot::Score | Slot::Band | Slot::Tier | Slot::Model | Slot::Segment => {
-                            Value::Null
-                        }
-                    },
-                ));
+                self.values
+                    .extend(
+                        slots
+                            .slots
+                            .iter()
+                            .zip(&self.positions[r])
+                            .map(|(s, &at)| match s {
+                                Slot::Feature(_) => {
+                                    Value::num(self.features.get(at).copied().flatten())
+                                }
+                                // Daily rules only (checked when the rules are loaded).
+                                Slot::Score
+                                | Slot::Band
+                                | Slot::Tier
+                                | Slot::Model
+                                | Slot::Segment => Value::Null,
+                            }),
+                    );
                 if let Some(hit) = slots.evaluate(rule, &self.values, customer, usize::MAX, as_of) {
                     self.cooldowns.record(customer, &rule.code, as_of);
                     hits.push(hit);

@@ -31,7 +31,8 @@ use rapport_analytics::alerts::{alert_record, AlertHit, RuleSet};
 use rapport_analytics::live::LiveEngine;
 use rapport_analytics::LiveTxn;
 use rapport_store::{
-    AlertRoute, EvidenceTxn, LiveBatch, LiveBatchTxn, LiveRejectedLine, LiveWriter, NewLiveTxn, Store,
+    AlertRoute, EvidenceTxn, LiveBatch, LiveBatchTxn, LiveRejectedLine, LiveWriter, NewLiveTxn,
+    Store,
 };
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -1221,7 +1222,8 @@ async fn write_batches(
                     .forget();
             }
             let started = Instant::now();
-            let stored = write_batch(&store, &mut writer, &mut batch, &mut rejected, &mut totals).await?;
+            let stored =
+                write_batch(&store, &mut writer, &mut batch, &mut rejected, &mut totals).await?;
             totals.write_micros += u64::try_from(started.elapsed().as_micros()).unwrap_or(0);
             for alert in stored {
                 match sink.as_mut() {

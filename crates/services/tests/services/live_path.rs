@@ -587,8 +587,14 @@ async fn live_rows(store: &Store) -> (Vec<String>, Vec<String>, Vec<String>) {
         .map(|t| {
             format!(
                 "{} {} {} {} {} {:?} {} {}",
-                t.source, t.source_key, t.account_id, t.booked_on, t.amount, t.balance_after,
-                t.category, t.channel
+                t.source,
+                t.source_key,
+                t.account_id,
+                t.booked_on,
+                t.amount,
+                t.balance_after,
+                t.category,
+                t.channel
             )
         })
         .collect();
@@ -682,10 +688,7 @@ async fn the_writer_stores_each_key_once_across_a_replay_and_as_the_pool_does() 
         let new_alerts: Vec<bool> = r.alert_ids.iter().map(Option::is_some).collect();
         assert_eq!(
             new_alerts,
-            (0..60)
-                .step_by(3)
-                .map(|i| i >= 50)
-                .collect::<Vec<bool>>(),
+            (0..60).step_by(3).map(|i| i >= 50).collect::<Vec<bool>>(),
             "{b}"
         );
         // Counts reconcile with the store.
