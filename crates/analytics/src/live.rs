@@ -18,7 +18,7 @@
 
 use crate::alerts::{AlertHit, Cooldowns, EarlyWarningRule, RuleSet, RuleSlots, Slot, Trigger};
 use crate::expr::Value;
-use crate::{AnalyticsError, LiveTxn, TxnHistories, FEATURES};
+use crate::{AnalyticsError, LiveTxn, TxnHistories};
 use chrono::NaiveDate;
 use rapport_store::Store;
 
@@ -28,6 +28,13 @@ pub struct LiveEngine {
     histories: TxnHistories,
     rules: Vec<(EarlyWarningRule, RuleSlots)>,
     cooldowns: Cooldowns,
+    /// The catalogue indices of the features the rules read (sorted, once
+    /// each): only these are computed per transaction.
+    wanted: Vec<usize>,
+    /// Per rule, per slot: the position of its feature in `wanted`.
+    positions: Vec<Vec<usize>>,
+    /// Scratch: the wanted features of one customer, then one rule's values.
+    features: Vec<Option<f64>>,
     values: Vec<Value>,
     taken: u64,
 }
@@ -43,11 +50,37 @@ impl LiveEngine {
                 let slots = RuleSlots::new(&r);
                 (r, slots)
             })
+            .collect::<Vec<(EarlyWarningRule, RuleSlots)>>();
+        let mut wanted: Vec<usize> = rules
+            .iter()
+            .flat_map(|(_, slots)| slots.slots.iter())
+            .filter_map(|s| match s {
+                Slot::Feature(i) => Some(*i),
+                _ => None,
+            })
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let positions = rules
+            .iter()
+            .map(|(_, slots)| {
+                slots
+                    .slots
+                    .iter()
+                    .map(|s| match s {
+                        Slot::Feature(i) => wanted.binary_search(i).unwrap_or(usize::MAX),
+                        _ => usize::MAX,
+                    })
+                    .collect()
+            })
             .collect();
         LiveEngine {
             histories,
             rules,
             cooldowns,
+            wanted,
+            positions,
+            features: Vec::new(),
             values: Vec::new(),
             taken: 0,
         }
@@ -88,7 +121,7 @@ impl LiveEngine {
     /// Whether the engine knows the account with store id `account_id`
     /// (accounts added to the store after the bootstrap are unknown).
     pub fn knows_account(&self, account_id: i64) -> bool {
-        !self.histories.owners_of(account_id).is_empty()
+        self.histories.has_owners(account_id)
     }
 
     /// The transaction rules this engine runs.
@@ -100,41 +133,55 @@ impl LiveEngine {
     /// alerts it raises (at most one per owner and rule; none within a
     /// cool-down). An account the bootstrap did not know is an error.
     pub fn on_transaction(&mut self, txn: LiveTxn) -> Result<Vec<AlertHit>, AnalyticsError> {
+        self.on_transaction_ref(&txn)
+    }
+
+    /// [`Self::on_transaction`] of a borrowed transaction (the caller keeps
+    /// it to store it).
+    pub fn on_transaction_ref(&mut self, txn: &LiveTxn) -> Result<Vec<AlertHit>, AnalyticsError> {
         let as_of = txn
             .booked_on
             .succ_opt()
             .ok_or(AnalyticsError::AsOfOutOfRange(txn.booked_on))?;
-        let owners = self.histories.push(txn)?;
+        let owners = self.histories.push_ref(txn)?;
         self.taken += 1;
         let mut hits = Vec::new();
         for customer in owners {
-            let Some(features) = self.histories.features(customer, as_of) else {
-                continue;
-            };
-            for (rule, slots) in &self.rules {
+            // The features only when a rule may fire (cool-downs first).
+            let mut computed = None;
+            for (r, (rule, slots)) in self.rules.iter().enumerate() {
                 if !self
                     .cooldowns
                     .allows(customer, &rule.code, rule.cooldown_days, as_of)
                 {
                     continue;
                 }
+                let known = *computed.get_or_insert_with(|| {
+                    self.histories
+                        .features_at(customer, as_of, &self.wanted, &mut self.features)
+                });
+                if !known {
+                    break;
+                }
                 self.values.clear();
-                self.values.extend(slots.slots.iter().map(|s| {
-                    match s {
-                        Slot::Feature(i) => Value::num(
-                            features
-                                .get(*i)
-                                .filter(|(name, _)| {
-                                    FEATURES.get(*i).is_some_and(|f| f.name == *name)
-                                })
-                                .and_then(|(_, v)| *v),
-                        ),
-                        // Daily rules only (checked when the rules are loaded).
-                        Slot::Score | Slot::Band | Slot::Tier | Slot::Model | Slot::Segment => {
-                            Value::Null
-                        }
-                    }
-                }));
+                self.values
+                    .extend(
+                        slots
+                            .slots
+                            .iter()
+                            .zip(&self.positions[r])
+                            .map(|(s, &at)| match s {
+                                Slot::Feature(_) => {
+                                    Value::num(self.features.get(at).copied().flatten())
+                                }
+                                // Daily rules only (checked when the rules are loaded).
+                                Slot::Score
+                                | Slot::Band
+                                | Slot::Tier
+                                | Slot::Model
+                                | Slot::Segment => Value::Null,
+                            }),
+                    );
                 if let Some(hit) = slots.evaluate(rule, &self.values, customer, usize::MAX, as_of) {
                     self.cooldowns.record(customer, &rule.code, as_of);
                     hits.push(hit);

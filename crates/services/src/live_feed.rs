@@ -30,7 +30,10 @@ use chrono::Utc;
 use rapport_analytics::alerts::{alert_record, AlertHit, RuleSet};
 use rapport_analytics::live::LiveEngine;
 use rapport_analytics::LiveTxn;
-use rapport_store::{AlertRoute, EvidenceTxn, LiveBatchTxn, LiveRejectedLine, NewLiveTxn, Store};
+use rapport_store::{
+    AlertRoute, EvidenceTxn, LiveBatch, LiveBatchTxn, LiveRejectedLine, LiveWriter, NewLiveTxn,
+    Store,
+};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -668,8 +671,11 @@ pub struct PathOptions {
 impl Default for PathOptions {
     fn default() -> Self {
         PathOptions {
-            batch_rows: 2_048,
-            queue_lines: 16_384,
+            // Large: on SQLite a commit writes every index page its rows
+            // touched (the customer index is hit at random), so rows per
+            // commit divide the page writes per row.
+            batch_rows: 16_384,
+            queue_lines: 32_768,
             writer_gate: None,
             linger: std::time::Duration::from_millis(2),
         }
@@ -862,8 +868,19 @@ impl LivePath {
             seen.entry(k.clone()).or_default().reserve(1 << 19);
         }
         warm.seconds = started.elapsed().as_secs_f64();
+        // The writer's own connection (SQLite file) is opened here: a store
+        // it cannot write fails the start, not the first batch.
+        let batch_writer = store
+            .live_writer()
+            .context("opening the live path's writer")?;
         let (send, receive) = tokio::sync::mpsc::channel(options.queue_lines.max(1));
-        let writer = tokio::spawn(write_batches(store.clone(), receive, options, sink));
+        let writer = tokio::spawn(write_batches(
+            store.clone(),
+            batch_writer,
+            receive,
+            options,
+            sink,
+        ));
         let path = LivePath {
             engine: state.engine,
             as_of: warm.as_of,
@@ -1045,33 +1062,37 @@ impl LivePath {
                 source_key: parsed.source_key,
             });
         }
-        self.seen
-            .entry(parsed.account_source.clone())
-            .or_default()
-            .insert(parsed.source_key.clone());
+        match self.seen.get_mut(&parsed.account_source) {
+            Some(keys) => keys.insert(parsed.source_key.clone()),
+            None => self
+                .seen
+                .entry(parsed.account_source.clone())
+                .or_default()
+                .insert(parsed.source_key.clone()),
+        };
         let txn = LiveTxn {
             account_id,
             booked_on: parsed.booked_on,
             amount: parsed.amount,
             balance_after: parsed.balance_after,
-            category: parsed.category.clone(),
-            channel: parsed.channel.clone(),
-            source_key: parsed.source_key.clone(),
+            category: parsed.category,
+            channel: parsed.channel,
+            source_key: parsed.source_key,
         };
         // Checked above (known account, date in range): the engine cannot refuse it.
-        let hits = self.engine.on_transaction(txn)?;
+        let hits = self.engine.on_transaction_ref(&txn)?;
         let alerts = hits.len();
         let queued = Queued {
             txn: LiveBatchTxn {
                 source: parsed.account_source,
-                source_key: parsed.source_key,
+                source_key: txn.source_key,
                 account_id,
                 customer_id,
-                booked_on: parsed.booked_on,
-                amount: parsed.amount,
-                balance_after: parsed.balance_after,
-                category: parsed.category,
-                channel: parsed.channel,
+                booked_on: txn.booked_on,
+                amount: txn.amount,
+                balance_after: txn.balance_after,
+                category: txn.category,
+                channel: txn.channel,
                 received_by: received_by.to_string(),
                 received_at: Utc::now(),
             },
@@ -1155,6 +1176,7 @@ impl LivePath {
 /// queued with the batch.
 async fn write_batches(
     store: Store,
+    mut writer: LiveWriter,
     mut queue: tokio::sync::mpsc::Receiver<Msg>,
     options: PathOptions,
     mut sink: Option<AlertSink>,
@@ -1200,7 +1222,8 @@ async fn write_batches(
                     .forget();
             }
             let started = Instant::now();
-            let stored = write_batch(&store, &mut batch, &mut rejected, &mut totals).await?;
+            let stored =
+                write_batch(&store, &mut writer, &mut batch, &mut rejected, &mut totals).await?;
             totals.write_micros += u64::try_from(started.elapsed().as_micros()).unwrap_or(0);
             for alert in stored {
                 match sink.as_mut() {
@@ -1219,6 +1242,7 @@ async fn write_batches(
 
 async fn write_batch(
     store: &Store,
+    writer: &mut LiveWriter,
     batch: &mut Vec<Queued>,
     rejected: &mut Vec<LiveRejectedLine>,
     totals: &mut WriterTotals,
@@ -1232,51 +1256,59 @@ async fn write_batch(
     } else {
         store.alert_routes(&customers).await?
     };
-    let mut txns = Vec::with_capacity(batch.len());
-    let mut alerts = Vec::new();
+    let mut out = LiveBatch {
+        txns: Vec::with_capacity(batch.len()),
+        alerts: Vec::new(),
+        rejected: std::mem::take(rejected),
+    };
     let mut moments = Vec::new();
     for (i, q) in batch.drain(..).enumerate() {
-        let evidence = EvidenceTxn {
-            booked_on: q.txn.booked_on,
-            amount: q.txn.amount,
-            category: q.txn.category.clone(),
-            channel: q.txn.channel.clone(),
-            source_key: q.txn.source_key.clone(),
-        };
-        for hit in &q.hits {
-            let route = routes
-                .get(&hit.customer_id)
-                .cloned()
-                .unwrap_or_else(AlertRoute::central);
-            alerts.push((
-                i,
-                alert_record(hit, "live", std::slice::from_ref(&evidence), &route),
-            ));
-            moments.push((q.arrived, q.decided));
+        if !q.hits.is_empty() {
+            let evidence = EvidenceTxn {
+                booked_on: q.txn.booked_on,
+                amount: q.txn.amount,
+                category: q.txn.category.clone(),
+                channel: q.txn.channel.clone(),
+                source_key: q.txn.source_key.clone(),
+            };
+            for hit in &q.hits {
+                let route = routes
+                    .get(&hit.customer_id)
+                    .cloned()
+                    .unwrap_or_else(AlertRoute::central);
+                out.alerts.push((
+                    i,
+                    alert_record(hit, "live", std::slice::from_ref(&evidence), &route),
+                ));
+                moments.push((q.arrived, q.decided));
+            }
         }
-        txns.push(q.txn);
+        out.txns.push(q.txn);
     }
-    let stored = store.store_live_batch(&txns, &alerts, rejected).await?;
+    let (mut back, stored) = writer.write(out).await?;
     let now = Instant::now();
     totals.batches += 1;
-    totals.rejected_stored += rejected.len() as u64;
-    rejected.clear();
+    totals.rejected_stored += back.rejected.len() as u64;
     let n_stored = stored.stored.iter().filter(|s| **s).count() as u64;
     totals.transactions_stored += n_stored;
-    totals.transactions_already_stored += txns.len() as u64 - n_stored;
-    let mut out = Vec::new();
-    for (((_, record), id), (arrived, decided)) in alerts.iter().zip(&stored.alert_ids).zip(moments)
+    totals.transactions_already_stored += back.txns.len() as u64 - n_stored;
+    let mut described = Vec::new();
+    for (((_, record), id), (arrived, decided)) in
+        back.alerts.iter().zip(&stored.alert_ids).zip(moments)
     {
         let Some(id) = id else { continue };
         totals.alerts_stored += 1;
-        out.push(StoredAlert {
+        described.push(StoredAlert {
             line: describe(*id, record),
             arrived,
             decided,
             stored: now,
         });
     }
-    Ok(out)
+    // The buffer of refused lines goes back to the caller, emptied.
+    back.rejected.clear();
+    *rejected = back.rejected;
+    Ok(described)
 }
 
 /// An alert's NDJSON description (the shape `rapport stream` prints).

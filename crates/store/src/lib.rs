@@ -41,6 +41,7 @@ mod keys;
 mod kpi;
 mod live_batch;
 mod live_txn;
+mod live_writer;
 mod loaders;
 mod matching;
 mod name_index;
@@ -97,6 +98,7 @@ pub use live_batch::{
     LiveAccountKey, LiveBatchStored, LiveBatchTxn, LiveRejectedLine, LiveRejectedRow,
 };
 pub use live_txn::{LiveTxnRow, NewLiveTxn};
+pub use live_writer::{LiveBatch, LiveWriter};
 pub use matching::{
     CustomerModelScore, LoggedDecision, ModelScoreRow, ModelVersionRow, NewModelVersion,
     NewRecommendation, OutcomeCount, ProductRow, RecommendationRow, RecommendationScope,

@@ -194,6 +194,12 @@ impl TxnHistories {
     /// Adds one transaction; returns the store ids of the customers owning
     /// its account (whose features it changes).
     pub fn push(&mut self, txn: LiveTxn) -> Result<Vec<i64>, AnalyticsError> {
+        self.push_ref(&txn)
+    }
+
+    /// [`Self::push`] of a borrowed transaction (the caller keeps it: the
+    /// live path stores it next).
+    pub fn push_ref(&mut self, txn: &LiveTxn) -> Result<Vec<i64>, AnalyticsError> {
         let a = self
             .book
             .account_index
@@ -205,7 +211,7 @@ impl TxnHistories {
             amount: txn.amount,
             balance_after: txn.balance_after,
             flags: category_flags(&txn.category) | channel_flags(&txn.channel),
-            key: txn.source_key.into(),
+            key: txn.source_key.as_str().into(),
         };
         let owners = self.insert(kept)?;
         self.pushed += 1;
@@ -222,6 +228,15 @@ impl TxnHistories {
     /// Transactions added by [`Self::push`] since the bootstrap.
     pub fn pushed(&self) -> u64 {
         self.pushed
+    }
+
+    /// Whether the account with store id `account_id` is known and owned
+    /// (what [`Self::owners_of`] tells, without building the list).
+    pub fn has_owners(&self, account_id: i64) -> bool {
+        self.book
+            .account_index
+            .get(account_id)
+            .is_some_and(|a| !self.book.owners.of(a).is_empty())
     }
 
     /// The store ids of the customers owning the account with store id `account_id`.
@@ -248,6 +263,54 @@ impl TxnHistories {
         customer_id: i64,
         as_of: NaiveDate,
     ) -> Option<Vec<(&'static str, Option<f64>)>> {
+        let (c, w, acc, derived) = self.inputs(customer_id, as_of)?;
+        let book = &*self.book;
+        Some(
+            CATALOG
+                .iter()
+                .map(|(f, spec)| {
+                    (
+                        spec.name,
+                        value(*f, c, book, w, &acc, &self.others, &derived),
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    /// Only the features at catalogue indices `wanted` (as
+    /// [`Self::features`] computes them; `None` for an index out of the
+    /// catalogue), written to `out` in the order of `wanted`: what the live
+    /// rules read, without computing the rest of the catalogue. False (and
+    /// `out` empty) where [`Self::features`] gives `None`.
+    pub fn features_at(
+        &self,
+        customer_id: i64,
+        as_of: NaiveDate,
+        wanted: &[usize],
+        out: &mut Vec<Option<f64>>,
+    ) -> bool {
+        out.clear();
+        let Some((c, w, acc, derived)) = self.inputs(customer_id, as_of) else {
+            return false;
+        };
+        let book = &*self.book;
+        out.extend(wanted.iter().map(|&i| {
+            CATALOG
+                .get(i)
+                .and_then(|(f, _)| value(*f, c, book, w, &acc, &self.others, &derived))
+        }));
+        true
+    }
+
+    /// One customer's inputs to the value functions as of `as_of`: its
+    /// index, the windows, the transaction accumulator over its kept
+    /// history and the derived values (balances among them).
+    fn inputs(
+        &self,
+        customer_id: i64,
+        as_of: NaiveDate,
+    ) -> Option<(usize, AsOf, TxnAcc, super::Derived)> {
         let c = self.book.customer_index.get(customer_id)? as usize;
         let w = AsOf::new(as_of).ok()?;
         let cutoff = self.newest_day.saturating_sub(HORIZON_DAYS);
@@ -290,17 +353,7 @@ impl TxnHistories {
             )
         };
         let derived = derive_one(book, w, c, &self.others, balances);
-        Some(
-            CATALOG
-                .iter()
-                .map(|(f, spec)| {
-                    (
-                        spec.name,
-                        value(*f, c, book, w, &acc, &self.others, &derived),
-                    )
-                })
-                .collect(),
-        )
+        Some((c, w, acc, derived))
     }
 
     /// Files a transaction under every owner of its account, in day order.

@@ -532,3 +532,172 @@ async fn stored_alerts_are_described_with_their_ids() {
     }
     db.drop().await;
 }
+
+/// A batch of `n` live transactions on the bank's first accounts (keys
+/// `prefix-i`), each third raising an alert.
+async fn writer_batch(store: &Store, n: usize, prefix: &str) -> rapport_store::LiveBatch {
+    let keys = store.live_account_keys().await.unwrap();
+    let as_of = resolve_as_of(store, None).await.unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05.123456Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let mut batch = rapport_store::LiveBatch::default();
+    for i in 0..n {
+        let k = &keys[i % keys.len()];
+        batch.txns.push(rapport_store::LiveBatchTxn {
+            source: k.source.clone(),
+            source_key: format!("{prefix}-{i}"),
+            account_id: k.account_id,
+            customer_id: k.customer_id,
+            booked_on: as_of + Duration::days((i % 3) as i64),
+            amount: -(i as i64) * 100 - 1,
+            balance_after: (i % 2 == 0).then_some(i as i64),
+            category: "groceries".to_string(),
+            channel: "pos".to_string(),
+            received_by: "tester".to_string(),
+            received_at: at,
+        });
+        if i % 3 == 0 {
+            batch.alerts.push((
+                i,
+                rapport_store::NewAlert {
+                    customer_id: k.customer_id,
+                    rule: "cash_spike".to_string(),
+                    severity: "high".to_string(),
+                    raised_on: as_of,
+                    origin: "live".to_string(),
+                    message: format!("alert {i}"),
+                    evidence: format!("{{\"i\":{i}}}"),
+                    assignee_id: None,
+                    queue: Some("central".to_string()),
+                },
+            ));
+        }
+    }
+    batch
+}
+
+/// What the store holds of the live path's rows (ids aside).
+async fn live_rows(store: &Store) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let txns = store
+        .live_txns_not_imported()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| {
+            format!(
+                "{} {} {} {} {} {:?} {} {}",
+                t.source,
+                t.source_key,
+                t.account_id,
+                t.booked_on,
+                t.amount,
+                t.balance_after,
+                t.category,
+                t.channel
+            )
+        })
+        .collect();
+    let sql = "SELECT customer_id, rule, raised_on, message, evidence, queue FROM alert \
+               WHERE origin = 'live' ORDER BY message";
+    type Row = (i64, String, NaiveDate, String, String, Option<String>);
+    let alerts: Vec<Row> = match store {
+        Store::Sqlite(p) => sqlx::query_as(sql).fetch_all(p).await.unwrap(),
+        Store::Postgres(p) => sqlx::query_as(sql).fetch_all(p).await.unwrap(),
+    };
+    let sql = "SELECT received_by, line, raw, field, reason FROM live_rejected_line ORDER BY line";
+    type Kept = (String, i64, String, String, String);
+    let kept: Vec<Kept> = match store {
+        Store::Sqlite(p) => sqlx::query_as(sql).fetch_all(p).await.unwrap(),
+        Store::Postgres(p) => sqlx::query_as(sql).fetch_all(p).await.unwrap(),
+    };
+    (
+        txns,
+        alerts.into_iter().map(|a| format!("{a:?}")).collect(),
+        kept.into_iter().map(|k| format!("{k:?}")).collect(),
+    )
+}
+
+/// The live path's writer (its own SQLite connection with one prepared
+/// statement; the pool on PostgreSQL): each key stored once across a replay
+/// and within a batch, an alert only with a transaction stored now, the
+/// refused lines kept, the counts reconciling — and the rows read back by
+/// the store exactly as the pool's batch write stores them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_writer_stores_each_key_once_across_a_replay_and_as_the_pool_does() {
+    for backend in Backend::available() {
+        let (Some(db), Some(pool)) = (
+            bank(backend, "live_writer").await,
+            bank(backend, "live_writer_pool").await,
+        ) else {
+            continue;
+        };
+        let b = backend.name();
+        let store = &db.store;
+        let mut writer = store.live_writer().unwrap();
+
+        // A first batch of 50, with two refused lines.
+        let mut first = writer_batch(store, 50, "W").await;
+        for line in [3, 9] {
+            first.rejected.push(rapport_store::LiveRejectedLine {
+                received_at: first.txns[0].received_at,
+                received_by: "tester".to_string(),
+                line,
+                raw: format!("line {line}"),
+                field: "amount".to_string(),
+                reason: "\"x\" is not a decimal amount".to_string(),
+            });
+        }
+        let reference = writer_batch(store, 50, "W").await;
+        let (back, s) = writer.write(first).await.unwrap();
+        assert_eq!(back.txns.len(), 50, "{b}: the batch comes back");
+        assert_eq!(s.stored, vec![true; 50], "{b}");
+        assert_eq!(s.alert_ids.iter().flatten().count(), 17, "{b}");
+        // The pool's write of the same batch stores the same rows.
+        let mut same = writer_batch(&pool.store, 50, "W").await;
+        same.rejected = vec![];
+        pool.store
+            .store_live_batch(&same.txns, &same.alerts, &[])
+            .await
+            .unwrap();
+        let (mine, theirs) = (live_rows(store).await, live_rows(&pool.store).await);
+        assert_eq!((&mine.0, &mine.1), (&theirs.0, &theirs.1), "{b}");
+        assert_eq!(mine.2.len(), 2, "{b}: the refused lines kept");
+        assert_eq!(mine.0.len(), 50, "{b}");
+        // The ids handed back are the stored alerts' ids.
+        for (id, (i, a)) in s.alert_ids.iter().zip(&reference.alerts) {
+            let sql = "SELECT message FROM alert WHERE id = $1";
+            let id = id.unwrap();
+            let message: String = match store {
+                Store::Sqlite(p) => sqlx::query_scalar(sql).bind(id).fetch_one(p).await.unwrap(),
+                Store::Postgres(p) => sqlx::query_scalar(sql).bind(id).fetch_one(p).await.unwrap(),
+            };
+            assert_eq!(message, a.message, "{b}: alert of line {i}");
+        }
+
+        // A replay of the whole batch, plus 10 new keys and one new key twice.
+        let mut replay = writer_batch(store, 60, "W").await;
+        let again = replay.txns[55].clone();
+        replay.txns.push(again);
+        let (_, r) = writer.write(replay).await.unwrap();
+        let mut expected = vec![false; 50];
+        expected.extend(vec![true; 10]);
+        expected.push(false);
+        assert_eq!(r.stored, expected, "{b}: stored once, within a batch too");
+        // Alerts of lines 0, 3, … 48 belong to keys stored before: not stored again.
+        let new_alerts: Vec<bool> = r.alert_ids.iter().map(Option::is_some).collect();
+        assert_eq!(
+            new_alerts,
+            (0..60).step_by(3).map(|i| i >= 50).collect::<Vec<bool>>(),
+            "{b}"
+        );
+        // Counts reconcile with the store.
+        assert_eq!(store.live_txn_count().await.unwrap(), 60, "{b}");
+        assert_eq!(store.live_alert_count().await.unwrap(), 17 + 3, "{b}");
+        assert_eq!(store.live_rejected_count().await.unwrap(), 2, "{b}");
+        // The stored keys are the path's duplicates from the start.
+        assert_eq!(store.live_txn_keys().await.unwrap().len(), 60, "{b}");
+        db.drop().await;
+        pool.drop().await;
+    }
+}
