@@ -573,6 +573,28 @@ pub fn read_job_meta(dir: &Path) -> Result<JobMeta, PrecomputedError> {
     Ok(meta)
 }
 
+/// Refuses a second row of the same id (`column`) at `at` (file, row),
+/// naming where the first one was.
+fn first_time(
+    seen: &mut HashMap<i64, (usize, usize)>,
+    files: &[PathBuf],
+    column: &str,
+    id: i64,
+    at: (usize, usize),
+) -> Result<(), PrecomputedError> {
+    match seen.insert(id, at) {
+        None => Ok(()),
+        Some((f0, r0)) => Err(perr(
+            &files[at.0],
+            format!(
+                "row {}: {column} {id} again (first in {} row {r0})",
+                at.1,
+                files[f0].display()
+            ),
+        )),
+    }
+}
+
 /// Reads what the Spark job wrote in `dir` (see [`spark_job`]).
 pub fn read_precomputed(dir: &Path) -> Result<Precomputed, PrecomputedError> {
     let meta = read_job_meta(dir)?;
@@ -596,15 +618,7 @@ pub fn read_precomputed(dir: &Path) -> Result<Precomputed, PrecomputedError> {
         &dates,
         |file, row, id, vals| {
             let path = &files[file];
-            if let Some((f0, r0)) = seen.insert(id, (file, row)) {
-                return Err(perr(
-                    path,
-                    format!(
-                        "row {row}: customer_id {id} again (first in {} row {r0})",
-                        files[f0].display()
-                    ),
-                ));
-            }
+            first_time(&mut seen, &files, "customer_id", id, (file, row))?;
             let mut v = [0i64; N_AGGREGATES];
             for (i, (a, x)) in AGGREGATES.iter().zip(vals).enumerate() {
                 v[i] = match (x, a.measure) {
@@ -635,15 +649,7 @@ pub fn read_precomputed(dir: &Path) -> Result<Precomputed, PrecomputedError> {
         &[true, false, true, false],
         |file, row, id, vals| {
             let path = &files[file];
-            if let Some((f0, r0)) = seen.insert(id, (file, row)) {
-                return Err(perr(
-                    path,
-                    format!(
-                        "row {row}: account_id {id} again (first in {} row {r0})",
-                        files[f0].display()
-                    ),
-                ));
-            }
+            first_time(&mut seen, &files, "account_id", id, (file, row))?;
             let day = |v: Option<i64>, col: &str| -> Result<Option<i32>, PrecomputedError> {
                 v.map(|d| {
                     i32::try_from(d)

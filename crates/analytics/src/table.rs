@@ -52,6 +52,40 @@ impl FeatureTable {
         self.customer_keys.iter().position(|k| k == key)
     }
 
+    /// Where this table and `other` differ, value by value and bitwise (a
+    /// missing value equals only a missing value): one line per differing
+    /// cell, or one line when the customers or the columns are not the same.
+    /// Empty when the two tables hold the same features.
+    pub fn differences(&self, other: &FeatureTable) -> Vec<String> {
+        if self.customer_ids != other.customer_ids {
+            return vec![format!(
+                "different customers: {} and {}",
+                self.len(),
+                other.len()
+            )];
+        }
+        let names = |t: &FeatureTable| t.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        if names(self) != names(other) {
+            return vec![format!(
+                "different columns: {:?} and {:?}",
+                names(self),
+                names(other)
+            )];
+        }
+        let mut out = Vec::new();
+        for (a, b) in self.columns.iter().zip(&other.columns) {
+            for (row, (x, y)) in a.values.iter().zip(&b.values).enumerate() {
+                if x.map(f64::to_bits) != y.map(f64::to_bits) {
+                    out.push(format!(
+                        "{} of customer {}: {x:?} and {y:?}",
+                        a.name, self.customer_ids[row]
+                    ));
+                }
+            }
+        }
+        out
+    }
+
     /// Feature `name` of the customer in `row` (`None` when missing or unknown).
     pub fn value(&self, row: usize, name: &str) -> Option<f64> {
         self.column(name)?.get(row).copied().flatten()
@@ -86,6 +120,32 @@ impl FeatureTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn two(balance: Option<f64>) -> FeatureTable {
+        FeatureTable {
+            as_of: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default(),
+            customer_ids: vec![1, 2],
+            customer_keys: vec!["C1".into(), "C2".into()],
+            columns: vec![FeatureColumn {
+                name: "balance_now".into(),
+                values: vec![Some(1.5), balance],
+            }],
+        }
+    }
+
+    #[test]
+    fn differences_are_bitwise_and_a_missing_value_equals_only_a_missing_value() {
+        assert!(two(None).differences(&two(None)).is_empty());
+        assert_eq!(
+            two(None).differences(&two(Some(0.0))),
+            vec!["balance_now of customer 2: None and Some(0.0)".to_string()]
+        );
+        // 0.0 and -0.0 compare equal as numbers, not as bits.
+        assert_eq!(two(Some(0.0)).differences(&two(Some(-0.0))).len(), 1);
+        let mut other = two(None);
+        other.customer_ids[1] = 3;
+        assert_eq!(two(None).differences(&other).len(), 1);
+    }
 
     #[test]
     fn the_csv_has_a_key_column_then_features_with_empty_cells_for_missing(

@@ -313,7 +313,7 @@ pub async fn bench_score(cfg: &Config, json: bool, args: BenchScoreArgs) -> Resu
         "store".into(),
     )
     .await?;
-    let copy_agrees_with_store = same_features(&table, &store_table);
+    let copy_agrees_with_store = table.differences(&store_table).is_empty();
     drop(store_table);
 
     let scan_floor = if args.scan_floor {
@@ -607,20 +607,6 @@ async fn time_feature_stage(
         peak_rss_bytes: if peak_reset { peak_rss_bytes() } else { None },
     };
     Ok((table, stage))
-}
-
-/// The same customers, and every feature bitwise equal (missing with missing).
-fn same_features(a: &FeatureTable, b: &FeatureTable) -> bool {
-    a.customer_ids == b.customer_ids
-        && a.columns.len() == b.columns.len()
-        && a.columns.iter().zip(&b.columns).all(|(x, y)| {
-            x.name == y.name
-                && x.values.len() == y.values.len()
-                && x.values
-                    .iter()
-                    .zip(&y.values)
-                    .all(|(p, q)| p.map(f64::to_bits) == q.map(f64::to_bits))
-        })
 }
 
 /// The whole scoring as the nightly job runs it: `rapport score` in a child

@@ -12,7 +12,7 @@
 
 use rapport_analytics::aggregates::{slot, N_AGGREGATES};
 use rapport_analytics::spark::{read_precomputed, Precomputed};
-use rapport_analytics::{FeatureEngine, FeatureTable};
+use rapport_analytics::FeatureEngine;
 use rapport_services::access::Actor;
 use rapport_services::analytics_copy::{rebuild, spark_job};
 use rapport_services::scoring::{run_scoring, ScoringOptions};
@@ -43,25 +43,6 @@ fn spark_available(python: &str) -> bool {
         eprintln!("skipped: {python} cannot import pyspark (set RAPPORT_PYTHON, or RAPPORT_SPARK_TESTS=required to fail)");
     }
     ok
-}
-
-/// Every (feature, customer) whose values differ, bitwise.
-fn differences(a: &FeatureTable, b: &FeatureTable) -> Vec<String> {
-    assert_eq!(a.customer_ids, b.customer_ids, "customers");
-    assert_eq!(a.columns.len(), b.columns.len(), "columns");
-    let mut out = Vec::new();
-    for (ca, cb) in a.columns.iter().zip(&b.columns) {
-        assert_eq!(ca.name, cb.name);
-        for (row, (va, vb)) in ca.values.iter().zip(&cb.values).enumerate() {
-            if va.map(f64::to_bits) != vb.map(f64::to_bits) {
-                out.push(format!(
-                    "{} of customer {}: native {va:?}, spark {vb:?}",
-                    ca.name, a.customer_ids[row]
-                ));
-            }
-        }
-    }
-    out
 }
 
 fn run_job(python: &str, job: &Path, copy: Option<&Path>, out: &Path) {
@@ -152,7 +133,7 @@ async fn spark_computes_the_native_engines_features_for_every_customer() {
     let native = FeatureEngine::new(store).compute(as_of).await.unwrap();
     let engine = |p: Precomputed| FeatureEngine::new(store).with_precomputed(Some(Arc::new(p)));
     let spark = engine(pre.clone()).compute(as_of).await.unwrap();
-    let diff = differences(&native, &spark);
+    let diff = native.differences(&spark);
     assert!(
         diff.is_empty(),
         "{} differences:\n{}",
@@ -167,7 +148,7 @@ async fn spark_computes_the_native_engines_features_for_every_customer() {
         v[c30] = v[c90];
     }
     let changed = engine(wider).compute(as_of).await.unwrap();
-    let diff = differences(&native, &changed);
+    let diff = native.differences(&changed);
     assert!(
         diff.iter().any(|d| d.starts_with("txn_count_30 ")),
         "{diff:?}"
