@@ -1,14 +1,18 @@
 """The core customer features computed by DuckDB with SQL, independently of
 Rapport's feature engine, for `rapport bench score` (crates/app/src/bench/score.rs).
 
-Owns: loading the store's own tables (exported as CSV by `Store::export_table_csv`)
-into DuckDB and the SQL of the eight core features of docs/FEATURES.md.
+Owns: loading the store's own tables into DuckDB (the small ones exported as
+CSV by `Store::export_table_csv`, the transactions from the columnar copy's
+Parquet files, which hold the store's rows) and the SQL of the eight core
+features of docs/FEATURES.md.
 Must never: read the generator's files, reuse Rapport's results, or change
 a definition without docs/FEATURES.md changing first.
 
-Usage: python3 duckdb_features.py AS_OF(YYYY-MM-DD) CSV_DIR OUT.csv
-CSV_DIR holds customer.csv, customer_source_key.csv, account.csv,
-account_role.csv and txn.csv (header row; an empty cell is NULL).
+Usage: python3 duckdb_features.py AS_OF(YYYY-MM-DD) CSV_DIR TXN_PARTS OUT.csv
+CSV_DIR holds customer.csv, customer_source_key.csv, account.csv and
+account_role.csv (header row; an empty cell is NULL). TXN_PARTS is a text file
+naming the copy's Parquet files, one path per line (the parts its manifest
+lists).
 Prints one JSON object on stdout: timings, row counts and the peak RSS.
 """
 
@@ -32,12 +36,10 @@ TABLES = {
         "CAST(closed_on AS DATE) AS closed_on, CAST(balance AS BIGINT) AS balance"
     ),
     "account_role": "CAST(account_id AS BIGINT) AS account_id, CAST(customer_id AS BIGINT) AS customer_id, role",
-    "txn": (
-        "CAST(account_id AS BIGINT) AS account_id, CAST(booked_on AS DATE) AS booked_on, "
-        "CAST(amount AS BIGINT) AS amount, CAST(balance_after AS BIGINT) AS balance_after, "
-        "category, source_key"
-    ),
 }
+# The transactions, from the copy's Parquet files (typed there: booked_on is a
+# DATE, amounts are minor units, source_key is text).
+TXN_COLUMNS = "account_id, booked_on, amount, balance_after, category, source_key"
 
 # D is $d; windows are [D - W days, D). Money is minor units in the store and
 # major units (/ 100) in the features; counts are integers.
@@ -117,10 +119,14 @@ def peak_rss_bytes():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 def main() -> None:
-    if len(sys.argv) != 4:
-        sys.exit("usage: duckdb_features.py AS_OF CSV_DIR OUT.csv")
+    if len(sys.argv) != 5:
+        sys.exit("usage: duckdb_features.py AS_OF CSV_DIR TXN_PARTS OUT.csv")
     as_of = datetime.date.fromisoformat(sys.argv[1])
-    csv_dir, out = sys.argv[2], sys.argv[3]
+    csv_dir, parts_list, out = sys.argv[2], sys.argv[3], sys.argv[4]
+    with open(parts_list) as f:
+        parts = [line.strip() for line in f if line.strip()]
+    if not parts:
+        sys.exit(f"{parts_list}: names no Parquet file")
     this_month = as_of.replace(day=1)
     m6_year, m6_month = divmod(this_month.year * 12 + this_month.month - 1 - 6, 12)
     params = {
@@ -142,6 +148,8 @@ def main() -> None:
             [path],
         )
         rows[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    con.execute(f"CREATE TABLE txn AS SELECT {TXN_COLUMNS} FROM read_parquet(?)", [parts])
+    rows["txn"] = con.execute("SELECT count(*) FROM txn").fetchone()[0]
     load_seconds = time.perf_counter() - t0
 
     t1 = time.perf_counter()

@@ -287,8 +287,9 @@ pub struct BenchScoreArgs {
     /// The as-of date D (YYYY-MM-DD); default: the day after the generated history ends.
     #[arg(long)]
     pub as_of: Option<chrono::NaiveDate>,
-    /// Working directory (bank, SQLite store, exported tables); a bank and store already
-    /// there from the same --customers and --seed are reused. Default: a temporary one.
+    /// Working directory (bank, SQLite store, columnar copy, exported tables); a bank,
+    /// store, copy and export already there from the same --customers and --seed are
+    /// reused. Default: a temporary one.
     #[arg(long)]
     pub dir: Option<PathBuf>,
     /// Keep the exported tables and DuckDB's output (and the temporary directory).
