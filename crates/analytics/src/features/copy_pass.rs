@@ -227,7 +227,7 @@ fn latest_of(folds: &[AccountFold], id: i64, thirty: bool) -> Outcome {
     };
     let day = folds
         .iter()
-        .filter_map(|f| pick(f))
+        .filter_map(&pick)
         .map(|l| l.day)
         .max()
         .unwrap_or(NO_DAY);
