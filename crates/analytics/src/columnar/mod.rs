@@ -15,7 +15,9 @@
 //! only after its parts are complete. Readers go through [`read_transactions`],
 //! which prunes month partitions and row groups outside the date range and
 //! decodes only the projected columns, and hands over [`TxnChunk`]s like
-//! `Store::scan_transactions`, so the feature code stays one.
+//! `Store::scan_transactions`, so the feature code stays one; or through
+//! [`fold_transactions`] (the same pruning, row groups decoded and folded in
+//! parallel, each worker into its own state).
 //!
 //! Agreement is proved per month by a row count and an order-free checksum
 //! (the wrapping sum of a 64-bit hash of each row's columns), computed the same
@@ -23,7 +25,10 @@
 
 mod parquet_io;
 
-pub use parquet_io::{read_transactions, write_owners, PartWriter, TxnColumns};
+pub use parquet_io::{
+    fold_transactions, read_transactions, write_owners, ChunkOrigin, Folded, FoldedGroups,
+    PartWriter, TxnColumns,
+};
 
 use chrono::{Datelike, NaiveDate};
 use rapport_store::{date_of_epoch_day, epoch_day, DayRange, TxnChunk};

@@ -12,10 +12,11 @@ use parquet::file::reader::{FileReader, RowGroupReader, SerializedFileReader};
 use parquet::file::statistics::Statistics;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
-use rapport_store::{epoch_day, DayRange, TxnChunk};
+use rapport_store::{epoch_day, DayRange, StrColumn, TxnChunk};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Rows per row group (and per chunk handed to readers).
@@ -76,8 +77,10 @@ impl TxnColumns {
             source_key: true,
         }
     }
-    /// What the feature engine's transaction pass reads (the balance and
-    /// the source key order a day's last balance of tracked accounts).
+    /// What the feature engine's transaction pass over the copy decodes.
+    /// Not the source key: it orders only the rows of one account on one
+    /// day, so the pass reads it back for such rows alone
+    /// ([`FoldedGroups::source_keys`]).
     pub fn features() -> TxnColumns {
         TxnColumns {
             account_id: true,
@@ -87,7 +90,7 @@ impl TxnColumns {
             balance_after: true,
             category: true,
             channel: true,
-            source_key: true,
+            source_key: false,
         }
     }
 }
@@ -414,6 +417,167 @@ pub fn read_transactions(
     })
 }
 
+/// The day bounds of a date range as day numbers, and whether a day is inside.
+#[derive(Debug, Clone, Copy)]
+struct Days {
+    from: Option<i32>,
+    until: Option<i32>,
+}
+
+impl Days {
+    fn of(range: &DayRange) -> Days {
+        Days {
+            from: range.from.map(epoch_day),
+            until: range.until.map(epoch_day),
+        }
+    }
+    fn inside(&self, d: i32) -> bool {
+        self.from.is_none_or(|x| d >= x) && self.until.is_none_or(|x| d < x)
+    }
+    /// Whether row group `g` of `reader` is to be read: `None` when it is
+    /// empty or its date statistics put every row outside; else whether
+    /// they put every row inside (no row filter needed).
+    fn group(&self, reader: &SerializedFileReader<File>, g: usize) -> Option<bool> {
+        let meta = reader.metadata().row_group(g);
+        let (lo, hi) = match meta.column(C_DAY).statistics() {
+            Some(Statistics::Int32(s)) => (s.min_opt().copied(), s.max_opt().copied()),
+            _ => (None, None),
+        };
+        let whole = matches!((lo, hi), (Some(a), Some(b)) if self.inside(a) && self.inside(b));
+        let none = matches!((lo, hi), (Some(a), Some(b))
+            if self.until.is_some_and(|u| a >= u) || self.from.is_some_and(|x| b < x));
+        (!none && meta.num_rows() > 0).then_some(whole)
+    }
+}
+
+/// Decodes the rows in range of row group `g` of `reader` (`whole`: every
+/// row is, see [`Days::group`]) into `chunk`, cleared first, and the row
+/// number within the group of each into `rows` (when given). Returns the
+/// rows decoded.
+#[allow(clippy::too_many_arguments)]
+fn decode_group(
+    reader: &SerializedFileReader<File>,
+    g: usize,
+    whole: bool,
+    days: &Days,
+    cols: TxnColumns,
+    customers: &CustomerMap,
+    path: &Path,
+    chunk: &mut TxnChunk,
+    rows: Option<&mut Vec<u32>>,
+) -> Result<usize, ColumnarError> {
+    chunk.clear();
+    let m = reader.metadata().row_group(g).num_rows().max(0) as usize;
+    let rg = reader.get_row_group(g).map_err(pq_err(path))?;
+    let rg = rg.as_ref();
+    let day_values = if cols.booked_on || !whole {
+        Some(read_column::<Int32Type>(rg, C_DAY, m, false, path)?.0)
+    } else {
+        None
+    };
+    let keep: Vec<bool> = match (&day_values, whole) {
+        (Some(d), false) => d.iter().map(|&d| days.inside(d)).collect(),
+        _ => vec![true; m],
+    };
+    let kept_rows = keep.iter().filter(|&&k| k).count();
+    if let Some(rows) = rows {
+        rows.clear();
+        rows.extend((0..m as u32).filter(|&r| keep[r as usize]));
+    }
+    if kept_rows == 0 {
+        return Ok(0);
+    }
+    let pick = |r: usize| keep.get(r).copied().unwrap_or(false);
+
+    if cols.account_id {
+        let v = read_column::<Int64Type>(rg, C_ACCOUNT, m, false, path)?.0;
+        chunk.account_id.extend(kept(v, &keep));
+    }
+    if cols.customer_id {
+        let v = read_column::<Int32Type>(rg, C_CUSTOMER, m, false, path)?.0;
+        for (r, idx) in v.into_iter().enumerate() {
+            if pick(r) {
+                let id = customers
+                    .id_of(idx as u32)
+                    .ok_or_else(|| ColumnarError::Format {
+                        path: path.to_path_buf(),
+                        message: format!("customer index {idx} not in the map"),
+                    })?;
+                chunk.customer_id.push(id);
+            }
+        }
+    }
+    if cols.booked_on {
+        if let Some(d) = &day_values {
+            chunk.booked_on.extend(kept(d.iter().copied(), &keep));
+        }
+    }
+    if cols.amount {
+        let v = read_column::<Int64Type>(rg, C_AMOUNT, m, false, path)?.0;
+        chunk.amount.extend(kept(v, &keep));
+    }
+    if cols.balance_after {
+        let (v, d) = read_column::<Int64Type>(rg, C_BALANCE, m, true, path)?;
+        chunk.balance_after.extend(kept(spread(v, &d), &keep));
+    }
+    for (wanted, col, dict) in [
+        (cols.category, C_CATEGORY, &mut chunk.category),
+        (cols.channel, C_CHANNEL, &mut chunk.channel),
+    ] {
+        if !wanted {
+            continue;
+        }
+        let (v, d) = read_column::<ByteArrayType>(rg, col, m, true, path)?;
+        // Few distinct values: each is checked as UTF-8 and looked up
+        // in the chunk's dictionary once, then matched by its bytes.
+        let mut seen: Vec<(ByteArray, u32)> = Vec::new();
+        let mut values = v.into_iter();
+        for (r, &def) in d.iter().enumerate() {
+            let value = if def > 0 { values.next() } else { None };
+            if !pick(r) {
+                continue;
+            }
+            let Some(b) = value else {
+                dict.push(None);
+                continue;
+            };
+            if let Some((_, code)) = seen.iter().find(|(x, _)| x.data() == b.data()) {
+                dict.codes.push(*code);
+                continue;
+            }
+            let s = std::str::from_utf8(b.data()).map_err(|e| ColumnarError::Format {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+            dict.push(Some(s));
+            if let Some(&code) = dict.codes.last() {
+                seen.push((b, code));
+            }
+        }
+    }
+    if cols.source_key {
+        let v = read_column::<ByteArrayType>(rg, C_KEY, m, false, path)?.0;
+        for (r, b) in v.iter().enumerate() {
+            if pick(r) {
+                chunk.source_key.push(utf8(b, path)?);
+            }
+        }
+    }
+    Ok(kept_rows)
+}
+
+fn utf8<'a>(b: &'a ByteArray, path: &Path) -> Result<&'a str, ColumnarError> {
+    std::str::from_utf8(b.data()).map_err(|e| ColumnarError::Format {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+fn open_reader(path: &Path) -> Result<SerializedFileReader<File>, ColumnarError> {
+    let file = File::open(path).map_err(io_err(path))?;
+    SerializedFileReader::new(file).map_err(pq_err(path))
+}
+
 /// The decoding side of [`read_transactions`]: takes an empty chunk from
 /// `next` per row group with rows in range, hands it to `emit` filled; stops
 /// when either says the reader is gone.
@@ -426,9 +590,7 @@ fn decode_transactions(
     next: &mut dyn FnMut() -> Option<TxnChunk>,
     emit: &mut dyn FnMut(TxnChunk, usize) -> bool,
 ) -> Result<(), ColumnarError> {
-    let from = range.from.map(epoch_day);
-    let until = range.until.map(epoch_day);
-    let inside = |d: i32| from.is_none_or(|x| d >= x) && until.is_none_or(|x| d < x);
+    let days = Days::of(range);
     let mut spare: Option<TxnChunk> = None;
     for part in manifest
         .parts
@@ -436,122 +598,17 @@ fn decode_transactions(
         .filter(|p| month_in_range(&p.month, range))
     {
         let path = dir.join(&part.file);
-        let file = File::open(&path).map_err(io_err(&path))?;
-        let reader = SerializedFileReader::new(file).map_err(pq_err(&path))?;
+        let reader = open_reader(&path)?;
         for g in 0..reader.num_row_groups() {
-            let meta = reader.metadata().row_group(g);
-            let m = meta.num_rows().max(0) as usize;
-            // Date statistics: skip a row group wholly outside, skip the
-            // row filter for one wholly inside.
-            let (lo, hi) = match meta.column(C_DAY).statistics() {
-                Some(Statistics::Int32(s)) => (s.min_opt().copied(), s.max_opt().copied()),
-                _ => (None, None),
-            };
-            let whole = matches!((lo, hi), (Some(a), Some(b)) if inside(a) && inside(b));
-            let none = matches!((lo, hi), (Some(a), Some(b))
-                if until.is_some_and(|u| a >= u) || from.is_some_and(|x| b < x));
-            if none || m == 0 {
+            let Some(whole) = days.group(&reader, g) else {
                 continue;
-            }
-            let rg = reader.get_row_group(g).map_err(pq_err(&path))?;
-            let rg = rg.as_ref();
-            let days = if cols.booked_on || !whole {
-                Some(read_column::<Int32Type>(rg, C_DAY, m, false, &path)?.0)
-            } else {
-                None
             };
-            let keep: Vec<bool> = match (&days, whole) {
-                (Some(d), false) => d.iter().map(|&d| inside(d)).collect(),
-                _ => vec![true; m],
-            };
-            let pick = |r: usize| keep.get(r).copied().unwrap_or(false);
-
             let Some(mut chunk) = spare.take().or_else(&mut *next) else {
                 return Ok(());
             };
-            chunk.clear();
-
-            if cols.account_id {
-                let v = read_column::<Int64Type>(rg, C_ACCOUNT, m, false, &path)?.0;
-                chunk.account_id.extend(kept(v, &keep));
-            }
-            if cols.customer_id {
-                let v = read_column::<Int32Type>(rg, C_CUSTOMER, m, false, &path)?.0;
-                for (r, idx) in v.into_iter().enumerate() {
-                    if pick(r) {
-                        let id =
-                            customers
-                                .id_of(idx as u32)
-                                .ok_or_else(|| ColumnarError::Format {
-                                    path: path.clone(),
-                                    message: format!("customer index {idx} not in the map"),
-                                })?;
-                        chunk.customer_id.push(id);
-                    }
-                }
-            }
-            if cols.booked_on {
-                if let Some(d) = &days {
-                    chunk.booked_on.extend(kept(d.iter().copied(), &keep));
-                }
-            }
-            if cols.amount {
-                let v = read_column::<Int64Type>(rg, C_AMOUNT, m, false, &path)?.0;
-                chunk.amount.extend(kept(v, &keep));
-            }
-            if cols.balance_after {
-                let (v, d) = read_column::<Int64Type>(rg, C_BALANCE, m, true, &path)?;
-                chunk.balance_after.extend(kept(spread(v, &d), &keep));
-            }
-            for (wanted, col, dict) in [
-                (cols.category, C_CATEGORY, &mut chunk.category),
-                (cols.channel, C_CHANNEL, &mut chunk.channel),
-            ] {
-                if !wanted {
-                    continue;
-                }
-                let (v, d) = read_column::<ByteArrayType>(rg, col, m, true, &path)?;
-                // Few distinct values: each is checked as UTF-8 and looked up
-                // in the chunk's dictionary once, then matched by its bytes.
-                let mut seen: Vec<(ByteArray, u32)> = Vec::new();
-                let mut values = v.into_iter();
-                for (r, &def) in d.iter().enumerate() {
-                    let value = if def > 0 { values.next() } else { None };
-                    if !pick(r) {
-                        continue;
-                    }
-                    let Some(b) = value else {
-                        dict.push(None);
-                        continue;
-                    };
-                    if let Some((_, code)) = seen.iter().find(|(x, _)| x.data() == b.data()) {
-                        dict.codes.push(*code);
-                        continue;
-                    }
-                    let s = std::str::from_utf8(b.data()).map_err(|e| ColumnarError::Format {
-                        path: path.clone(),
-                        message: e.to_string(),
-                    })?;
-                    dict.push(Some(s));
-                    if let Some(&code) = dict.codes.last() {
-                        seen.push((b, code));
-                    }
-                }
-            }
-            if cols.source_key {
-                let v = read_column::<ByteArrayType>(rg, C_KEY, m, false, &path)?.0;
-                for (r, b) in v.iter().enumerate() {
-                    if pick(r) {
-                        let s =
-                            std::str::from_utf8(b.data()).map_err(|e| ColumnarError::Format {
-                                path: path.clone(),
-                                message: e.to_string(),
-                            })?;
-                        chunk.source_key.push(s);
-                    }
-                }
-            }
-            let rows = keep.iter().filter(|&&k| k).count();
+            let rows = decode_group(
+                &reader, g, whole, &days, cols, customers, &path, &mut chunk, None,
+            )?;
             if rows == 0 {
                 spare = Some(chunk);
                 continue;
@@ -562,6 +619,150 @@ fn decode_transactions(
         }
     }
     Ok(())
+}
+
+/// One row group a [`fold_transactions`] reads.
+#[derive(Debug, Clone)]
+struct GroupRef {
+    path: PathBuf,
+    group: usize,
+    whole: bool,
+}
+
+/// Where the rows of a chunk handed to a fold come from: the row group's
+/// number in [`FoldedGroups`] and, per chunk row, its row number in the group.
+#[derive(Debug, Clone, Copy)]
+pub struct ChunkOrigin<'a> {
+    pub group: u32,
+    pub rows: &'a [u32],
+}
+
+/// The row groups a [`fold_transactions`] read, numbered as in its
+/// [`ChunkOrigin`]s (in the copy's order: parts as listed, groups in file order).
+#[derive(Debug, Clone, Default)]
+pub struct FoldedGroups {
+    groups: Vec<GroupRef>,
+}
+
+impl FoldedGroups {
+    /// The source keys of every row of group `group` (row number → key),
+    /// read back from its file.
+    pub fn source_keys(&self, group: u32) -> Result<StrColumn, ColumnarError> {
+        let g = self
+            .groups
+            .get(group as usize)
+            .ok_or_else(|| ColumnarError::Format {
+                path: PathBuf::new(),
+                message: format!("no row group numbered {group} in this read"),
+            })?;
+        let reader = open_reader(&g.path)?;
+        let m = reader.metadata().row_group(g.group).num_rows().max(0) as usize;
+        let rg = reader.get_row_group(g.group).map_err(pq_err(&g.path))?;
+        let v = read_column::<ByteArrayType>(rg.as_ref(), C_KEY, m, false, &g.path)?.0;
+        let mut keys = StrColumn::default();
+        for b in &v {
+            keys.push(utf8(b, &g.path)?);
+        }
+        Ok(keys)
+    }
+}
+
+/// What [`fold_transactions`] gives back: one state per worker, the row
+/// groups read and the rows folded.
+#[derive(Debug)]
+pub struct Folded<A> {
+    pub states: Vec<A>,
+    pub groups: FoldedGroups,
+    pub rows: u64,
+}
+
+/// Folds the copy's transactions booked in `range`, decoding only `cols`,
+/// row group by row group on rayon's pool: `workers` workers (at least one)
+/// each start from `init()` and take the next row group not yet taken,
+/// decode it into a [`TxnChunk`] and `fold` it into their own state, so
+/// the decoding runs in parallel and no state is shared. Pruning as in
+/// [`read_transactions`]. Stops early (an incomplete result) once `stop` is
+/// set.
+#[allow(clippy::too_many_arguments)]
+pub fn fold_transactions<A: Send>(
+    dir: &Path,
+    manifest: &Manifest,
+    customers: &CustomerMap,
+    range: DayRange,
+    cols: TxnColumns,
+    workers: usize,
+    stop: &AtomicBool,
+    init: impl Fn() -> A + Sync,
+    fold: impl Fn(&mut A, &TxnChunk, ChunkOrigin<'_>) + Sync,
+) -> Result<Folded<A>, ColumnarError> {
+    use rayon::prelude::*;
+    let days = Days::of(&range);
+    let mut groups = Vec::new();
+    for part in manifest
+        .parts
+        .iter()
+        .filter(|p| month_in_range(&p.month, &range))
+    {
+        let path = dir.join(&part.file);
+        let reader = open_reader(&path)?;
+        for g in 0..reader.num_row_groups() {
+            if let Some(whole) = days.group(&reader, g) {
+                groups.push(GroupRef {
+                    path: path.clone(),
+                    group: g,
+                    whole,
+                });
+            }
+        }
+    }
+    let next = AtomicUsize::new(0);
+    let worker = |_| -> Result<(A, u64), ColumnarError> {
+        let mut state = init();
+        let mut chunk = TxnChunk::default();
+        let mut rows = Vec::new();
+        let mut total = 0u64;
+        let mut open: Option<(PathBuf, SerializedFileReader<File>)> = None;
+        while !stop.load(Ordering::Relaxed) {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(g) = groups.get(i) else { break };
+            let reader = match open.take() {
+                Some((p, r)) if p == g.path => (p, r),
+                _ => (g.path.clone(), open_reader(&g.path)?),
+            };
+            let (path, reader) = open.insert(reader);
+            let n = decode_group(
+                reader,
+                g.group,
+                g.whole,
+                &days,
+                cols,
+                customers,
+                path,
+                &mut chunk,
+                Some(&mut rows),
+            )?;
+            if n > 0 {
+                let origin = ChunkOrigin {
+                    group: i as u32,
+                    rows: &rows,
+                };
+                fold(&mut state, &chunk, origin);
+                total += n as u64;
+            }
+        }
+        Ok((state, total))
+    };
+    let done: Vec<(A, u64)> = (0..workers.max(1))
+        .into_par_iter()
+        .with_max_len(1)
+        .map(worker)
+        .collect::<Result<_, _>>()?;
+    let rows = done.iter().map(|(_, n)| n).sum();
+    Ok(Folded {
+        states: done.into_iter().map(|(s, _)| s).collect(),
+        groups: FoldedGroups { groups },
+        rows,
+    })
 }
 
 /// The schema of the owners file (`OWNERS`).

@@ -11,6 +11,7 @@
 pub mod aggregates;
 mod book;
 mod catalog;
+mod copy_pass;
 mod history;
 mod products;
 mod txn;
@@ -24,6 +25,7 @@ use crate::AnalyticsError;
 use book::{Accounts, CustomerIndex, Customers, OwnerRoles};
 use catalog::{Feature, CATALOG};
 use chrono::NaiveDate;
+use copy_pass::CopyPass;
 use products::SmallTableFacts;
 use rapport_domain::AccountType;
 use rapport_store::{DayRange, Store, DEFAULT_SCAN_CHUNK_ROWS};
@@ -115,6 +117,13 @@ impl<'s> FeatureEngine<'s> {
         let rows = self.chunk_rows;
         let t0 = Instant::now();
 
+        // The copy's pass needs no book: it starts first and runs while the
+        // book and the other tables load.
+        let copy = match (&self.precomputed, &self.columnar) {
+            (None, Some(src)) => Some(CopyPass::start(Arc::clone(src), w, DayRange::before(as_of))),
+            _ => None,
+        };
+
         let book = Arc::new(load_customer_index(store, rows).await?);
         tracing::info!(
             customers = book.customer_count(),
@@ -123,36 +132,38 @@ impl<'s> FeatureEngine<'s> {
             "feature book loaded"
         );
 
-        let t1 = Instant::now();
-        let mut pass = TxnPass::new(&book, w);
-        let txns = match (&self.precomputed, &self.columnar) {
-            (Some(pre), _) => pass.load_precomputed(pre)?,
-            (None, Some(src)) => crate::columnar::read_transactions(
-                &src.dir,
-                &src.manifest,
-                &src.customers,
-                DayRange::before(as_of),
-                crate::columnar::TxnColumns::features(),
-                |c| pass.add_chunk(c),
-            )?,
-            (None, None) => {
-                store
-                    .scan_transactions(DayRange::before(as_of), rows, |c| pass.add_chunk(c))
-                    .await?
-            }
-        };
-        tracing::info!(
-            transactions = txns,
-            elapsed_ms = t1.elapsed().as_millis() as u64,
-            "transaction pass done"
-        );
-
         let t2 = Instant::now();
         let visible = self.extract_date.is_none_or(|x| as_of >= x);
         let others = load_others(store, &book, w, rows, visible).await?;
         tracing::info!(
             elapsed_ms = t2.elapsed().as_millis() as u64,
             "product, service and survey passes done"
+        );
+
+        let t1 = Instant::now();
+        let (pass, txns) = match (&self.precomputed, copy) {
+            (Some(pre), _) => {
+                let mut pass = TxnPass::new(&book, w);
+                let txns = pass.load_precomputed(pre)?;
+                (pass, txns)
+            }
+            (None, Some(copy)) => {
+                let folded = copy.finish()?;
+                let pass = TxnPass::from_folds(&book, w, &folded.states, &folded.groups)?;
+                (pass, folded.rows)
+            }
+            (None, None) => {
+                let mut pass = TxnPass::new(&book, w);
+                let txns = store
+                    .scan_transactions(DayRange::before(as_of), rows, |c| pass.add_chunk(c))
+                    .await?;
+                (pass, txns)
+            }
+        };
+        tracing::info!(
+            transactions = txns,
+            elapsed_ms = t1.elapsed().as_millis() as u64,
+            "transaction pass done (the copy's: what was left after the other passes)"
         );
 
         let table = assemble(&book, w, &pass, &others);

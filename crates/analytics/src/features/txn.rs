@@ -107,6 +107,24 @@ impl TxnAcc {
         }
     }
 
+    /// Adds what `other` holds, as if its transactions had been added here
+    /// (every measure is a sum, a maximum or an "or": the order of the
+    /// transactions never matters).
+    pub(crate) fn merge(&mut self, other: &TxnAcc) {
+        for (i, a) in AGGREGATES.iter().enumerate() {
+            let (slot, v) = (&mut self.slots[i], other.slots[i]);
+            match a.measure {
+                Measure::Count | Measure::Sum | Measure::SumNegated => *slot += v,
+                Measure::MaxNegated => *slot = (*slot).max(v),
+                Measure::Any => *slot |= v,
+                // The named fields below.
+                Measure::LatestDay => {}
+            }
+        }
+        self.last_day = self.last_day.max(other.last_day);
+        self.last_salary_day = self.last_salary_day.max(other.last_salary_day);
+    }
+
     /// The value of aggregate slot `i` (see [`aggregates`]).
     #[inline]
     pub(crate) fn get(&self, i: usize) -> i64 {
@@ -215,6 +233,34 @@ fn dictionary_flags(values: &[String], f: fn(&str) -> u8) -> Vec<u8> {
     values.iter().map(|v| f(v)).collect()
 }
 
+/// The category and channel flags of the rows of one chunk, by dictionary code.
+pub(crate) struct ChunkFlags {
+    category: Vec<u8>,
+    channel: Vec<u8>,
+}
+
+impl ChunkFlags {
+    pub(crate) fn of(chunk: &TxnChunk) -> ChunkFlags {
+        ChunkFlags {
+            category: dictionary_flags(chunk.category.values(), category_flags),
+            channel: dictionary_flags(chunk.channel.values(), channel_flags),
+        }
+    }
+
+    /// The flags of row `r` (none for a missing category or channel).
+    #[inline]
+    pub(crate) fn row(&self, chunk: &TxnChunk, r: usize) -> u8 {
+        let flag = |codes: &[u32], table: &[u8]| -> u8 {
+            codes
+                .get(r)
+                .and_then(|&c| table.get(c as usize))
+                .copied()
+                .unwrap_or(0)
+        };
+        flag(&chunk.category.codes, &self.category) | flag(&chunk.channel.codes, &self.channel)
+    }
+}
+
 /// Length of each of `parts` contiguous ranges covering `n` items (at least 1).
 fn shard_len(n: usize, parts: usize) -> usize {
     n.div_ceil(parts.max(1)).max(1)
@@ -247,15 +293,7 @@ impl<'a> TxnPass<'a> {
 
     pub fn add_chunk(&mut self, chunk: &TxnChunk) {
         let n = chunk.len();
-        let cat = dictionary_flags(chunk.category.values(), category_flags);
-        let chan = dictionary_flags(chunk.channel.values(), channel_flags);
-        let flag = |codes: &[u32], table: &[u8], r: usize| -> u8 {
-            codes
-                .get(r)
-                .and_then(|&c| table.get(c as usize))
-                .copied()
-                .unwrap_or(0)
-        };
+        let flags = ChunkFlags::of(chunk);
         let index = &self.book.account_index;
         chunk
             .account_id
@@ -264,7 +302,7 @@ impl<'a> TxnPass<'a> {
             .collect_into_vec(&mut self.rows_account);
         (0..n)
             .into_par_iter()
-            .map(|r| flag(&chunk.category.codes, &cat, r) | flag(&chunk.channel.codes, &chan, r))
+            .map(|r| flags.row(chunk, r))
             .collect_into_vec(&mut self.rows_flags);
 
         let w = &self.w;
