@@ -673,9 +673,11 @@ impl Default for PathOptions {
         PathOptions {
             // Large: on SQLite a commit writes every index page its rows
             // touched (the customer index is hit at random), so rows per
-            // commit divide the page writes per row.
-            batch_rows: 16_384,
-            queue_lines: 32_768,
+            // commit divide the page writes per row. The writer takes what
+            // is queued, up to this: batches are this large only at full
+            // speed (paced, a batch is the few lines of its linger).
+            batch_rows: 65_536,
+            queue_lines: 131_072,
             writer_gate: None,
             linger: std::time::Duration::from_millis(2),
         }
@@ -740,6 +742,10 @@ pub struct PathCounts {
     /// (back-pressure), and for how long in all (microseconds).
     pub backpressure_waits: u64,
     pub backpressure_micros: u64,
+    /// Time the reader spent deciding lines and queuing them, back-pressure
+    /// waits excluded (nanoseconds): it is busy this long, waiting for lines
+    /// the rest.
+    pub reader_nanos: u64,
 }
 
 /// What the writer stored.
@@ -756,6 +762,9 @@ pub struct WriterTotals {
     /// Time spent writing batches (microseconds): the writer is busy this
     /// long, idle or waiting for lines the rest.
     pub write_micros: u64,
+    /// Checkpoints the writer ran while idle, and their time (microseconds).
+    pub checkpoints: u64,
+    pub checkpoint_micros: u64,
 }
 
 /// The whole run of a live path, once everything queued is stored.
@@ -774,6 +783,12 @@ pub struct Bootstrap {
     /// Live transactions already stored (their keys: duplicates from the start).
     pub stored_live: usize,
 }
+
+/// The path's in-memory maps (account keys, stored keys), looked up for
+/// every line: foldhash, seeded at random per map, a few times faster than
+/// the default SipHash on short keys.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type FastSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
 
 struct Queued {
     txn: LiveBatchTxn,
@@ -803,8 +818,8 @@ enum Msg {
 pub struct LivePath {
     engine: LiveEngine,
     as_of: NaiveDate,
-    accounts: HashMap<String, HashMap<String, (i64, i64)>>,
-    seen: HashMap<String, std::collections::HashSet<String>>,
+    accounts: FastMap<String, FastMap<String, (i64, i64)>>,
+    seen: FastMap<String, FastSet<String>>,
     queue: Option<tokio::sync::mpsc::Sender<Msg>>,
     writer: Option<tokio::task::JoinHandle<Result<WriterTotals>>>,
     store: Store,
@@ -844,7 +859,7 @@ impl LivePath {
     ) -> Result<(LivePath, Bootstrap)> {
         let started = Instant::now();
         let (state, mut warm) = warm_up(store, rules, as_of).await?;
-        let mut accounts: HashMap<String, HashMap<String, (i64, i64)>> = HashMap::new();
+        let mut accounts: FastMap<String, FastMap<String, (i64, i64)>> = FastMap::default();
         let keys = store.live_account_keys().await?;
         let n_accounts = keys.len();
         for k in keys {
@@ -853,7 +868,7 @@ impl LivePath {
                 .or_default()
                 .insert(k.source_key, (k.account_id, k.customer_id));
         }
-        let mut seen: HashMap<String, std::collections::HashSet<String>> = HashMap::new();
+        let mut seen: FastMap<String, FastSet<String>> = FastMap::default();
         let stored = store.live_txn_keys().await?;
         let stored_live = stored.len();
         for (source, key) in stored {
@@ -947,7 +962,25 @@ impl LivePath {
         arrived: Instant,
     ) -> Result<Taken> {
         self.numbered = self.numbered.max(number);
+        let started = Instant::now();
+        let waited_before = self.counts.backpressure_micros;
         let taken = self.decide(received_by, line, arrived).await?;
+        let taken = self.count(received_by, number, line, taken).await?;
+        // The reader's own time: this line's work, its back-pressure wait aside.
+        let busy = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let waited = (self.counts.backpressure_micros - waited_before).saturating_mul(1000);
+        self.counts.reader_nanos += busy.saturating_sub(waited);
+        Ok(taken)
+    }
+
+    /// Counts what a line did; a refused line is queued to be kept.
+    async fn count(
+        &mut self,
+        received_by: &str,
+        number: u64,
+        line: &[u8],
+        taken: Taken,
+    ) -> Result<Taken> {
         match &taken {
             Taken::Blank => {}
             Taken::Rejected { field, reason } => {
@@ -1170,6 +1203,10 @@ impl LivePath {
     }
 }
 
+/// How long the writer waits with nothing queued before it checkpoints what
+/// it committed.
+const IDLE_CHECKPOINT_AFTER: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// The one writer: takes what is queued (up to `batch_rows` lines), routes
 /// the batch's alerts (one query), stores the batch in one database
 /// transaction, then hands the stored alerts on and answers the flushes
@@ -1187,7 +1224,29 @@ async fn write_batches(
     let mut rejected: Vec<LiveRejectedLine> = Vec::new();
     let mut flushes = Vec::new();
     let mut unclaimed: Vec<StoredAlert> = Vec::new();
-    while let Some(first) = queue.recv().await {
+    loop {
+        // Idle (nothing queued for a while) after a commit: the WAL is
+        // checkpointed now, off the path of the batches (see
+        // `rapport_store::LiveWriter`).
+        let first = if writer.wants_checkpoint() {
+            match tokio::time::timeout(IDLE_CHECKPOINT_AFTER, queue.recv()).await {
+                Ok(m) => m,
+                Err(_) => {
+                    let started = Instant::now();
+                    writer
+                        .checkpoint()
+                        .await
+                        .context("checkpointing the live path's writes")?;
+                    totals.checkpoints += 1;
+                    totals.checkpoint_micros +=
+                        u64::try_from(started.elapsed().as_micros()).unwrap_or(0);
+                    continue;
+                }
+            }
+        } else {
+            queue.recv().await
+        };
+        let Some(first) = first else { break };
         let mut next = Some(first);
         let deadline = tokio::time::Instant::now() + options.linger;
         while let Some(msg) = next.take() {
@@ -1261,6 +1320,21 @@ async fn write_batch(
         alerts: Vec::new(),
         rejected: std::mem::take(rejected),
     };
+    // The transactions are stored in (customer, day) order, stable: each
+    // insert then lands next to the previous one in `live_txn_customer_idx`
+    // (the customers of a batch are otherwise hit at random, the writer's
+    // largest cost on SQLite). Their ids within a batch follow that order,
+    // not arrival: nothing reads arrival from them — the warm-up replays by
+    // day and builds the same state in any order within a day (sums, and
+    // the latest transaction by key), and a key never comes twice in a
+    // batch (the path's key set). The alerts keep arrival order.
+    let mut order: Vec<usize> = (0..batch.len()).collect();
+    order.sort_by_key(|&i| (batch[i].txn.customer_id, batch[i].txn.booked_on));
+    let mut position = vec![0usize; batch.len()];
+    for (at, &i) in order.iter().enumerate() {
+        position[i] = at;
+    }
+    let mut txns: Vec<Option<LiveBatchTxn>> = Vec::with_capacity(batch.len());
     let mut moments = Vec::new();
     for (i, q) in batch.drain(..).enumerate() {
         if !q.hits.is_empty() {
@@ -1277,14 +1351,19 @@ async fn write_batch(
                     .cloned()
                     .unwrap_or_else(AlertRoute::central);
                 out.alerts.push((
-                    i,
+                    position[i],
                     alert_record(hit, "live", std::slice::from_ref(&evidence), &route),
                 ));
                 moments.push((q.arrived, q.decided));
             }
         }
-        out.txns.push(q.txn);
+        txns.push(Some(q.txn));
     }
+    out.txns.extend(
+        order
+            .iter()
+            .filter_map(|&i| txns.get_mut(i).and_then(Option::take)),
+    );
     let (mut back, stored) = writer.write(out).await?;
     let now = Instant::now();
     totals.batches += 1;

@@ -96,7 +96,9 @@ impl Signals {
 /// The latest day each customer was alerted by each rule.
 #[derive(Debug, Clone, Default)]
 pub struct Cooldowns {
-    last: HashMap<(i64, String), NaiveDate>,
+    /// Per rule, per customer: looked up by the rule's code without
+    /// building a key (the live path asks for every transaction).
+    last: HashMap<String, HashMap<i64, NaiveDate>>,
 }
 
 impl Cooldowns {
@@ -120,7 +122,11 @@ impl Cooldowns {
 
     /// Notes that `customer` was alerted by `rule` on `day`.
     pub fn record(&mut self, customer: i64, rule: &str, day: NaiveDate) {
-        let slot = self.last.entry((customer, rule.to_string())).or_insert(day);
+        let per_rule = match self.last.get_mut(rule) {
+            Some(m) => m,
+            None => self.last.entry(rule.to_string()).or_default(),
+        };
+        let slot = per_rule.entry(customer).or_insert(day);
         if day > *slot {
             *slot = day;
         }
@@ -130,19 +136,20 @@ impl Cooldowns {
     /// the `cooldown_days` before (`day − last < cooldown_days`), nor twice on
     /// the same day (so a re-run of a date raises nothing new).
     pub fn allows(&self, customer: i64, rule: &str, cooldown_days: u32, day: NaiveDate) -> bool {
-        match self.last.get(&(customer, rule.to_string())) {
+        match self.last.get(rule).and_then(|m| m.get(&customer)) {
             None => true,
             Some(last) if *last > day => true,
             Some(last) => (day - *last).num_days() >= i64::from(cooldown_days.max(1)),
         }
     }
 
+    /// How many (customer, rule) pairs were alerted.
     pub fn len(&self) -> usize {
-        self.last.len()
+        self.last.values().map(HashMap::len).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.last.is_empty()
+        self.last.values().all(HashMap::is_empty)
     }
 }
 

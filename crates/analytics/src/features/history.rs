@@ -86,6 +86,64 @@ struct Kept {
     key: Box<str>,
 }
 
+/// [`AccountLast`] over borrowed keys: the same choice (by day, then larger
+/// source key) made without copying a key per transaction offered, as
+/// [`TxnHistories::features_at`] does for every live transaction.
+#[derive(Debug, Clone, Copy)]
+struct Latest<'a> {
+    day: i32,
+    key: &'a str,
+    balance_after: Option<i64>,
+}
+
+impl<'a> Latest<'a> {
+    /// What [`AccountLast::default`] holds.
+    const NONE: Latest<'static> = Latest {
+        day: NO_DAY,
+        key: "",
+        balance_after: None,
+    };
+
+    fn of(l: &'a AccountLast) -> Self {
+        Latest {
+            day: l.day,
+            key: &l.key,
+            balance_after: l.balance_after,
+        }
+    }
+
+    /// [`AccountLast::offer`].
+    #[inline]
+    fn offer(&mut self, day: i32, key: &'a str, balance_after: Option<i64>) {
+        if day > self.day || (day == self.day && key > self.key) {
+            *self = Latest {
+                day,
+                key,
+                balance_after,
+            };
+        }
+    }
+
+    /// The day and balance the balance functions read (they never read the
+    /// key, which only breaks ties while choosing).
+    fn owned(self) -> AccountLast {
+        AccountLast {
+            day: self.day,
+            balance_after: self.balance_after,
+            key: String::new(),
+        }
+    }
+
+    /// With its key, to go on choosing ([`Warm`]).
+    fn with_key(self) -> AccountLast {
+        AccountLast {
+            day: self.day,
+            balance_after: self.balance_after,
+            key: self.key.to_string(),
+        }
+    }
+}
+
 /// What one customer's transactions older than the horizon left behind.
 #[derive(Debug, Clone, Copy)]
 struct Carried {
@@ -114,6 +172,30 @@ pub struct TxnHistories {
     /// The latest booking day seen (the horizon moves with it).
     newest_day: i32,
     pushed: u64,
+    /// Per customer: what [`Self::features_at`] computed last, kept up to
+    /// date by [`Self::push_ref`] (see [`Warm`]).
+    warm: Vec<Option<Warm>>,
+}
+
+/// One customer's transaction accumulator and its accounts' latest
+/// transactions as of one day D, over its kept transactions (the carried
+/// values of the customer applied when read): what
+/// [`TxnHistories::features_at`] would fold again from the whole kept
+/// history. A transaction pushed for the customer is added to it as the
+/// fold would add it — the accumulator only sums, counts, takes maxima and
+/// ors (integers: the order does not matter) and the latest transaction is
+/// the maximum by (day, key), the pushed one offered last as it is last of
+/// its day in the kept list — so the values are the recomputed ones,
+/// exactly. Dropped when the customer's kept list loses transactions to
+/// the horizon (its carried values change); another owner's pruning of a
+/// shared account only offers the account's carried latest transactions
+/// this customer still keeps (or carried already), which changes no maximum.
+#[derive(Debug, Clone)]
+struct Warm {
+    w: AsOf,
+    acc: TxnAcc,
+    /// Per owned account: its latest transaction before D and before D−30.
+    lasts: Vec<(u32, AccountLast, AccountLast)>,
 }
 
 impl std::fmt::Debug for TxnHistories {
@@ -140,6 +222,7 @@ impl TxnHistories {
             account_carried: vec![AccountLast::default(); book.account_count()],
             newest_day: NO_DAY,
             pushed: 0,
+            warm: vec![None; book.customer_count()],
             book,
             others,
         };
@@ -213,10 +296,29 @@ impl TxnHistories {
             flags: category_flags(&txn.category) | channel_flags(&txn.channel),
             key: txn.source_key.as_str().into(),
         };
+        let (day, account) = (kept.day, kept.account);
+        let (amount, flags, balance_after) = (kept.amount, kept.flags, kept.balance_after);
         let owners = self.insert(kept)?;
         self.pushed += 1;
         for &c in &owners {
-            self.prune(c as usize);
+            let pruned = self.prune(c as usize);
+            let Some(slot) = self.warm.get_mut(c as usize) else {
+                continue;
+            };
+            if pruned {
+                *slot = None;
+            } else if let Some(warm) = slot {
+                let w = warm.w;
+                warm.acc.add(&w, day, amount, flags);
+                for (_, last, last_30) in warm.lasts.iter_mut().filter(|l| l.0 == account) {
+                    if day < w.day {
+                        last.offer(day, &txn.source_key, balance_after);
+                    }
+                    if day < w.d30 {
+                        last_30.offer(day, &txn.source_key, balance_after);
+                    }
+                }
+            }
         }
         let ids = &self.book.customers.ids;
         Ok(owners
@@ -283,15 +385,21 @@ impl TxnHistories {
     /// catalogue), written to `out` in the order of `wanted`: what the live
     /// rules read, without computing the rest of the catalogue. False (and
     /// `out` empty) where [`Self::features`] gives `None`.
+    ///
+    /// The customer's accumulator and latest transactions are kept between
+    /// calls for the same day and brought up to date by each transaction
+    /// pushed ([`Warm`]): a customer's next transaction of the day costs the
+    /// transaction, not the history. [`Self::features`] folds the history
+    /// each time; the two agree exactly (tested).
     pub fn features_at(
-        &self,
+        &mut self,
         customer_id: i64,
         as_of: NaiveDate,
         wanted: &[usize],
         out: &mut Vec<Option<f64>>,
     ) -> bool {
         out.clear();
-        let Some((c, w, acc, derived)) = self.inputs(customer_id, as_of) else {
+        let Some((c, w, acc, derived)) = self.warm_inputs(customer_id, as_of) else {
             return false;
         };
         let book = &*self.book;
@@ -331,22 +439,8 @@ impl TxnHistories {
         }
         let book = &*self.book;
         let balances = |a: usize| {
-            let mut last = self.account_carried[a].clone();
-            let mut last_30 = last.clone();
-            if last.day >= w.day {
-                last = AccountLast::default();
-            }
-            if last_30.day >= w.d30 {
-                last_30 = AccountLast::default();
-            }
-            for k in kept.iter().filter(|k| k.account as usize == a) {
-                if k.day < w.day {
-                    last.offer(k.day, &k.key, k.balance_after);
-                }
-                if k.day < w.d30 {
-                    last_30.offer(k.day, &k.key, k.balance_after);
-                }
-            }
+            let (last, last_30) = self.latest(kept, a, w);
+            let (last, last_30) = (last.owned(), last_30.owned());
             (
                 account_balance(&book.accounts, a, w, &last, &last_30, false),
                 account_balance(&book.accounts, a, w, &last, &last_30, true),
@@ -354,6 +448,85 @@ impl TxnHistories {
         };
         let derived = derive_one(book, w, c, &self.others, balances);
         Some((c, w, acc, derived))
+    }
+
+    /// [`Self::inputs`] from the customer's [`Warm`] state for `as_of`,
+    /// folded from the kept history first when there is none for that day.
+    fn warm_inputs(
+        &mut self,
+        customer_id: i64,
+        as_of: NaiveDate,
+    ) -> Option<(usize, AsOf, TxnAcc, super::Derived)> {
+        let c = self.book.customer_index.get(customer_id)? as usize;
+        let w = AsOf::new(as_of).ok()?;
+        let cutoff = self.newest_day.saturating_sub(HORIZON_DAYS);
+        if self.newest_day != NO_DAY && cutoff > w.month_starts[0].min(w.d90) {
+            return None;
+        }
+        let kept = self.kept.get(c)?;
+        let carried = *self.carried.get(c)?;
+        let fresh = !matches!(self.warm.get(c), Some(Some(warm)) if warm.w == w);
+        if fresh {
+            let mut acc = TxnAcc::default();
+            for k in kept {
+                acc.add(&w, k.day, k.amount, k.flags);
+            }
+            let lasts = self
+                .book
+                .owned
+                .of(c as u32)
+                .iter()
+                .map(|&a| {
+                    let (last, last_30) = self.latest(kept, a as usize, w);
+                    (a, last.with_key(), last_30.with_key())
+                })
+                .collect();
+            let slot = self.warm.get_mut(c)?;
+            *slot = Some(Warm { w, acc, lasts });
+        }
+        let warm = self.warm.get(c)?.as_ref()?;
+        let mut acc = warm.acc;
+        if carried.last_day != NO_DAY && carried.last_day < w.day {
+            acc.last_day = acc.last_day.max(carried.last_day);
+        }
+        if carried.last_salary_day != NO_DAY && carried.last_salary_day < w.day {
+            acc.last_salary_day = acc.last_salary_day.max(carried.last_salary_day);
+        }
+        let book = &*self.book;
+        let balances = |a: usize| {
+            let none = (None, None);
+            let Some((_, last, last_30)) = warm.lasts.iter().find(|l| l.0 as usize == a) else {
+                return none;
+            };
+            (
+                account_balance(&book.accounts, a, w, last, last_30, false),
+                account_balance(&book.accounts, a, w, last, last_30, true),
+            )
+        };
+        let derived = derive_one(book, w, c, &self.others, balances);
+        Some((c, w, acc, derived))
+    }
+
+    /// Account `a`'s latest transaction before D and before D−30 among its
+    /// carried one and the customer's `kept` ones.
+    fn latest<'a>(&'a self, kept: &'a [Kept], a: usize, w: AsOf) -> (Latest<'a>, Latest<'a>) {
+        let mut last = self.account_carried.get(a).map_or(Latest::NONE, Latest::of);
+        let mut last_30 = last;
+        if last.day >= w.day {
+            last = Latest::NONE;
+        }
+        if last_30.day >= w.d30 {
+            last_30 = Latest::NONE;
+        }
+        for k in kept.iter().filter(|k| k.account as usize == a) {
+            if k.day < w.day {
+                last.offer(k.day, &k.key, k.balance_after);
+            }
+            if k.day < w.d30 {
+                last_30.offer(k.day, &k.key, k.balance_after);
+            }
+        }
+        (last, last_30)
     }
 
     /// Files a transaction under every owner of its account, in day order.
@@ -383,15 +556,16 @@ impl TxnHistories {
         }
     }
 
-    /// Folds customer `c`'s transactions older than the horizon into the carried values.
-    fn prune(&mut self, c: usize) {
+    /// Folds customer `c`'s transactions older than the horizon into the
+    /// carried values; whether there were any.
+    fn prune(&mut self, c: usize) -> bool {
         let cutoff = self.newest_day.saturating_sub(HORIZON_DAYS);
         let Some(list) = self.kept.get_mut(c) else {
-            return;
+            return false;
         };
         let old = list.partition_point(|k| k.day < cutoff);
         if old == 0 {
-            return;
+            return false;
         }
         let carried = &mut self.carried[c];
         for k in list.drain(..old) {
@@ -403,5 +577,6 @@ impl TxnHistories {
                 l.offer(k.day, &k.key, k.balance_after);
             }
         }
+        true
     }
 }

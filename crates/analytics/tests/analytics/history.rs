@@ -65,10 +65,33 @@ async fn histories_fed_one_transaction_at_a_time_match_the_batch_engine() {
     assert!(txns.len() > 1_000, "{} transactions", txns.len());
     txns.sort_by(|a, b| (a.booked_on, &a.source_key).cmp(&(b.booked_on, &b.source_key)));
     let mut touched = std::collections::BTreeSet::new();
+    // What the live engine reads after each transaction (`features_at`,
+    // kept warm between transactions of a day) is what folding the whole
+    // history gives (`features`), every feature, bit for bit.
+    let every: Vec<usize> = (0..FEATURES.len()).collect();
+    let mut warm = Vec::new();
+    let mut checked = 0;
     for t in txns {
-        touched.extend(h.push(t).unwrap());
+        let as_of = t.booked_on.succ_opt().unwrap();
+        let owners = h.push(t).unwrap();
+        for &id in &owners {
+            let folded = h.features(id, as_of);
+            assert_eq!(
+                h.features_at(id, as_of, &every, &mut warm),
+                folded.is_some()
+            );
+            if let Some(folded) = folded {
+                let folded: Vec<Option<u64>> =
+                    folded.iter().map(|(_, v)| v.map(f64::to_bits)).collect();
+                let warm: Vec<Option<u64>> = warm.iter().map(|v| v.map(f64::to_bits)).collect();
+                assert_eq!(warm, folded, "{id} at {as_of}");
+                checked += 1;
+            }
+        }
+        touched.extend(owners);
     }
     assert!(touched.len() > 200);
+    assert!(checked > 1_000, "{checked}");
 
     // Mid-stream dates see only what was booked before them; the last date all of it.
     for as_of in [d(2024, 6, 17), d1] {

@@ -13,7 +13,7 @@
 //! path replaced (`live_feed::feed_line`: a lookup and two writes per line)
 //! runs in the same run on its own lines as the peer figure.
 
-use crate::cli::stream::{feed_lines, pct_ms};
+use crate::cli::stream::{feed_lines, pct_ms, CHUNK_LINES};
 use crate::output::emit;
 use anyhow::{bail, Context, Result};
 use chrono::{Duration as Days, NaiveDate};
@@ -73,6 +73,12 @@ pub struct Replay {
     pub backpressure_seconds: f64,
     /// Time the writer spent writing batches.
     pub write_seconds: f64,
+    /// Checkpoints the writer ran while idle, and their time.
+    pub checkpoints: u64,
+    pub checkpoint_seconds: f64,
+    /// Time the reader spent deciding lines (parse, keys, rules) and
+    /// queuing them, back-pressure waits excluded.
+    pub reader_seconds: f64,
     pub reconciles: bool,
 }
 
@@ -166,11 +172,13 @@ async fn counts(store: &Store) -> Result<(i64, i64, i64)> {
 }
 
 /// Hands `lines` to a channel as `rapport stream`'s stdin thread does, each
-/// stamped when handed over; paced at `rate` lines/s when given.
+/// stamped when handed over; paced at `rate` lines/s when given (each line
+/// then goes alone, when due), else in chunks of `CHUNK_LINES`.
 fn hand_over(lines: Vec<Vec<u8>>, rate: Option<u64>) -> crate::cli::stream::StampedLines {
-    let (send, receive) = tokio::sync::mpsc::channel(1024);
+    let (send, receive) = tokio::sync::mpsc::channel(16);
     std::thread::spawn(move || {
         let start = Instant::now();
+        let mut chunk = Vec::with_capacity(CHUNK_LINES);
         for (i, line) in lines.into_iter().enumerate() {
             if let Some(rate) = rate {
                 let due = start + Duration::from_secs_f64(i as f64 / rate as f64);
@@ -179,9 +187,15 @@ fn hand_over(lines: Vec<Vec<u8>>, rate: Option<u64>) -> crate::cli::stream::Stam
                     std::thread::sleep(due - now);
                 }
             }
-            if send.blocking_send(Ok((line, Instant::now()))).is_err() {
-                break;
+            chunk.push((line, Instant::now()));
+            if (rate.is_some() || chunk.len() >= CHUNK_LINES)
+                && send.blocking_send(Ok(std::mem::take(&mut chunk))).is_err()
+            {
+                return;
             }
+        }
+        if !chunk.is_empty() {
+            let _ = send.blocking_send(Ok(chunk));
         }
     });
     receive
@@ -250,6 +264,9 @@ async fn replay_path(
             backpressure_waits: c.backpressure_waits,
             backpressure_seconds: c.backpressure_micros as f64 / 1e6,
             write_seconds: totals.writer.write_micros as f64 / 1e6,
+            checkpoints: totals.writer.checkpoints,
+            checkpoint_seconds: totals.writer.checkpoint_micros as f64 / 1e6,
+            reader_seconds: c.reader_nanos as f64 / 1e9,
             reconciles,
         },
         boot.warm.seconds,
@@ -275,17 +292,18 @@ async fn replay_per_line(
     let mut latencies = Vec::new();
     let started = Instant::now();
     while let Some(next) = received.recv().await {
-        let (line, read_at) = next?;
-        r.lines += 1;
-        match feed_line(store, &mut engine, &mut accounts, "system:bench", &line).await? {
-            LineOutcome::Blank => r.lines -= 1,
-            LineOutcome::Rejected { .. } => r.rejected += 1,
-            LineOutcome::Duplicate { .. } => r.duplicates += 1,
-            LineOutcome::Accepted { alerts } => {
-                r.accepted += 1;
-                r.alerts_raised += alerts.len() as u64;
-                // Decided and stored are one moment on this path.
-                latencies.extend(std::iter::repeat_n(read_at.elapsed(), alerts.len()));
+        for (line, read_at) in next? {
+            r.lines += 1;
+            match feed_line(store, &mut engine, &mut accounts, "system:bench", &line).await? {
+                LineOutcome::Blank => r.lines -= 1,
+                LineOutcome::Rejected { .. } => r.rejected += 1,
+                LineOutcome::Duplicate { .. } => r.duplicates += 1,
+                LineOutcome::Accepted { alerts } => {
+                    r.accepted += 1;
+                    r.alerts_raised += alerts.len() as u64;
+                    // Decided and stored are one moment on this path.
+                    latencies.extend(std::iter::repeat_n(read_at.elapsed(), alerts.len()));
+                }
             }
         }
     }
@@ -504,24 +522,29 @@ fn render(r: &StreamBenchReport) -> String {
         ));
     }
     s.push_str(&format!(
-        "\n{:<40} {:>9} {:>9} {:>12} {:>14}\n",
-        "run", "batches", "rej.kept", "b.p. waits", "b.p./write s"
+        "\n{:<40} {:>9} {:>9} {:>12} {:>14} {:>9} {:>12}\n",
+        "run", "batches", "rej.kept", "b.p. waits", "b.p./write s", "reader s", "ckpt n/s"
     ));
     for x in &r.runs {
         s.push_str(&format!(
-            "{:<40} {:>9} {:>9} {:>12} {:>6.2}/{:<7.2}\n",
+            "{:<40} {:>9} {:>9} {:>12} {:>6.2}/{:<7.2} {:>9.2} {:>5}/{:<6.2}\n",
             x.what,
             x.batches,
             x.rejected_stored,
             x.backpressure_waits,
             x.backpressure_seconds,
-            x.write_seconds
+            x.write_seconds,
+            x.reader_seconds,
+            x.checkpoints,
+            x.checkpoint_seconds
         ));
     }
     s.push_str(
         "\ndecided = line handed over → its alerts decided by the rules and queued for the writer; \
          stored = → the batch holding them committed. On the per-line path both are one moment. \
-         rej.kept = refused lines kept with their reason; b.p. = back-pressure (the reader waited on a full queue).\n",
+         rej.kept = refused lines kept with their reason; b.p. = back-pressure (the reader waited on a full queue); \
+         write s = the writer busy storing batches, reader s = the reader busy deciding and queuing lines (waits aside), \
+         ckpt = WAL checkpoints the writer ran while idle.\n",
     );
     s
 }

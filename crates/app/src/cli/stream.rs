@@ -63,8 +63,15 @@ pub async fn run(cfg: &Config, json: bool, actor: Option<&str>, args: StreamArgs
     result
 }
 
-/// Lines as read, each stamped with the moment it was read (latency counts from there).
-pub type StampedLines = tokio::sync::mpsc::Receiver<std::io::Result<(Vec<u8>, Instant)>>;
+/// Lines as read, each stamped with the moment it was read (latency counts
+/// from there), handed over in chunks: the lines already read when the next
+/// read could wait, at most [`CHUNK_LINES`]. A line is never held back
+/// waiting for the next one, and at full speed the reader takes a chunk per
+/// wake-up rather than a line.
+pub type StampedLines = tokio::sync::mpsc::Receiver<std::io::Result<Vec<(Vec<u8>, Instant)>>>;
+
+/// Lines per chunk of [`StampedLines`], at most.
+pub const CHUNK_LINES: usize = 256;
 
 /// What feeding a stream of lines did on the reader side.
 #[derive(Debug, Default)]
@@ -87,19 +94,20 @@ pub async fn feed_lines(
 ) -> Result<Fed> {
     let mut fed = Fed::default();
     while let Some(next) = lines.recv().await {
-        let (line, read_at) = next.context("reading stdin")?;
-        fed.read += 1;
-        let taken = path
-            .take_numbered(received_by, fed.read, &line, read_at)
-            .await?;
-        if let Taken::Accepted { alerts, decided } = &taken {
-            let latency = decided.saturating_duration_since(read_at);
-            if fed.first_transaction.is_none() {
-                fed.first_transaction = Some(latency);
+        for (line, read_at) in next.context("reading stdin")? {
+            fed.read += 1;
+            let taken = path
+                .take_numbered(received_by, fed.read, &line, read_at)
+                .await?;
+            if let Taken::Accepted { alerts, decided } = &taken {
+                let latency = decided.saturating_duration_since(read_at);
+                if fed.first_transaction.is_none() {
+                    fed.first_transaction = Some(latency);
+                }
+                fed.decided.extend(std::iter::repeat_n(latency, *alerts));
             }
-            fed.decided.extend(std::iter::repeat_n(latency, *alerts));
+            each(fed.read, &taken);
         }
-        each(fed.read, &taken);
     }
     Ok(fed)
 }
@@ -165,12 +173,15 @@ async fn stream(
     // stdin is read on its own thread (blocking reads), each line stamped
     // with the moment it was read: latency counts from there.
     // Lines are read as bytes: one that is not UTF-8 is rejected on its own.
-    let (send, received) = tokio::sync::mpsc::channel(1024);
+    // A chunk goes as soon as the lines read so far are all the buffer holds
+    // complete (the next read could wait), or when it is full.
+    let (send, received) = tokio::sync::mpsc::channel(16);
     std::thread::spawn(move || {
-        let mut stdin = std::io::stdin().lock();
+        let mut stdin = std::io::BufReader::with_capacity(1 << 16, std::io::stdin().lock());
+        let mut chunk = Vec::with_capacity(CHUNK_LINES);
         loop {
             let mut line = Vec::new();
-            let stamped = match stdin.read_until(b'\n', &mut line) {
+            match stdin.read_until(b'\n', &mut line) {
                 Ok(0) => break,
                 Ok(_) => {
                     if line.last() == Some(&b'\n') {
@@ -179,13 +190,28 @@ async fn stream(
                     if line.last() == Some(&b'\r') {
                         line.pop();
                     }
-                    Ok((line, Instant::now()))
+                    chunk.push((line, Instant::now()));
                 }
-                Err(e) => Err(e),
-            };
-            if send.blocking_send(stamped).is_err() {
+                Err(e) => {
+                    if !chunk.is_empty()
+                        && send.blocking_send(Ok(std::mem::take(&mut chunk))).is_err()
+                    {
+                        break;
+                    }
+                    if send.blocking_send(Err(e)).is_err() {
+                        break;
+                    }
+                    continue;
+                }
+            }
+            if (chunk.len() >= CHUNK_LINES || !stdin.buffer().contains(&b'\n'))
+                && send.blocking_send(Ok(std::mem::take(&mut chunk))).is_err()
+            {
                 break;
             }
+        }
+        if !chunk.is_empty() {
+            let _ = send.blocking_send(Ok(chunk));
         }
     });
     let received_by = actor.name().to_string();
