@@ -160,6 +160,18 @@ impl Default for Carried {
     }
 }
 
+impl Carried {
+    /// Adds the carried latest days before D to `acc` (folded from the kept history).
+    fn add_to(&self, acc: &mut TxnAcc, w: AsOf) {
+        if self.last_day != NO_DAY && self.last_day < w.day {
+            acc.last_day = acc.last_day.max(self.last_day);
+        }
+        if self.last_salary_day != NO_DAY && self.last_salary_day < w.day {
+            acc.last_salary_day = acc.last_salary_day.max(self.last_salary_day);
+        }
+    }
+}
+
 /// Every customer's recent transactions and carried state.
 pub struct TxnHistories {
     book: Arc<CustomerIndex>,
@@ -411,6 +423,18 @@ impl TxnHistories {
         true
     }
 
+    /// The customer's dense index and the windows of `as_of`; `None` for an
+    /// unknown customer or a date whose windows reach before the kept history.
+    fn window(&self, customer_id: i64, as_of: NaiveDate) -> Option<(usize, AsOf)> {
+        let c = self.book.customer_index.get(customer_id)? as usize;
+        let w = AsOf::new(as_of).ok()?;
+        let cutoff = self.newest_day.saturating_sub(HORIZON_DAYS);
+        if self.newest_day != NO_DAY && cutoff > w.month_starts[0].min(w.d90) {
+            return None;
+        }
+        Some((c, w))
+    }
+
     /// One customer's inputs to the value functions as of `as_of`: its
     /// index, the windows, the transaction accumulator over its kept
     /// history and the derived values (balances among them).
@@ -419,24 +443,14 @@ impl TxnHistories {
         customer_id: i64,
         as_of: NaiveDate,
     ) -> Option<(usize, AsOf, TxnAcc, super::Derived)> {
-        let c = self.book.customer_index.get(customer_id)? as usize;
-        let w = AsOf::new(as_of).ok()?;
-        let cutoff = self.newest_day.saturating_sub(HORIZON_DAYS);
-        if self.newest_day != NO_DAY && cutoff > w.month_starts[0].min(w.d90) {
-            return None;
-        }
+        let (c, w) = self.window(customer_id, as_of)?;
         let kept = self.kept.get(c)?;
         let carried = self.carried.get(c)?;
         let mut acc = TxnAcc::default();
         for k in kept {
             acc.add(&w, k.day, k.amount, k.flags);
         }
-        if carried.last_day != NO_DAY && carried.last_day < w.day {
-            acc.last_day = acc.last_day.max(carried.last_day);
-        }
-        if carried.last_salary_day != NO_DAY && carried.last_salary_day < w.day {
-            acc.last_salary_day = acc.last_salary_day.max(carried.last_salary_day);
-        }
+        carried.add_to(&mut acc, w);
         let book = &*self.book;
         let balances = |a: usize| {
             let (last, last_30) = self.latest(kept, a, w);
@@ -457,12 +471,7 @@ impl TxnHistories {
         customer_id: i64,
         as_of: NaiveDate,
     ) -> Option<(usize, AsOf, TxnAcc, super::Derived)> {
-        let c = self.book.customer_index.get(customer_id)? as usize;
-        let w = AsOf::new(as_of).ok()?;
-        let cutoff = self.newest_day.saturating_sub(HORIZON_DAYS);
-        if self.newest_day != NO_DAY && cutoff > w.month_starts[0].min(w.d90) {
-            return None;
-        }
+        let (c, w) = self.window(customer_id, as_of)?;
         let kept = self.kept.get(c)?;
         let carried = *self.carried.get(c)?;
         let fresh = !matches!(self.warm.get(c), Some(Some(warm)) if warm.w == w);
@@ -486,12 +495,7 @@ impl TxnHistories {
         }
         let warm = self.warm.get(c)?.as_ref()?;
         let mut acc = warm.acc;
-        if carried.last_day != NO_DAY && carried.last_day < w.day {
-            acc.last_day = acc.last_day.max(carried.last_day);
-        }
-        if carried.last_salary_day != NO_DAY && carried.last_salary_day < w.day {
-            acc.last_salary_day = acc.last_salary_day.max(carried.last_salary_day);
-        }
+        carried.add_to(&mut acc, w);
         let book = &*self.book;
         let balances = |a: usize| {
             let none = (None, None);
