@@ -592,6 +592,38 @@ fn decode_transactions(
 ) -> Result<(), ColumnarError> {
     let days = Days::of(range);
     let mut spare: Option<TxnChunk> = None;
+    let mut files = OpenFile::default();
+    for g in groups_in_range(dir, manifest, range, &days)? {
+        let Some(mut chunk) = spare.take().or_else(&mut *next) else {
+            return Ok(());
+        };
+        let (path, reader) = files.open(&g.path)?;
+        let rows = decode_group(
+            reader, g.group, g.whole, &days, cols, customers, path, &mut chunk, None,
+        )?;
+        if rows == 0 {
+            spare = Some(chunk);
+            continue;
+        }
+        if !emit(chunk, rows) {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// The row groups of the copy's parts with rows in `range`, in the copy's
+/// order (parts as the manifest lists them, groups in file order): months
+/// outside it are never opened, groups whose date statistics fall outside
+/// it are left out. What both [`read_transactions`] and
+/// [`fold_transactions`] read.
+fn groups_in_range(
+    dir: &Path,
+    manifest: &Manifest,
+    range: &DayRange,
+    days: &Days,
+) -> Result<Vec<GroupRef>, ColumnarError> {
+    let mut groups = Vec::new();
     for part in manifest
         .parts
         .iter()
@@ -600,25 +632,34 @@ fn decode_transactions(
         let path = dir.join(&part.file);
         let reader = open_reader(&path)?;
         for g in 0..reader.num_row_groups() {
-            let Some(whole) = days.group(&reader, g) else {
-                continue;
-            };
-            let Some(mut chunk) = spare.take().or_else(&mut *next) else {
-                return Ok(());
-            };
-            let rows = decode_group(
-                &reader, g, whole, &days, cols, customers, &path, &mut chunk, None,
-            )?;
-            if rows == 0 {
-                spare = Some(chunk);
-                continue;
-            }
-            if !emit(chunk, rows) {
-                return Ok(());
+            if let Some(whole) = days.group(&reader, g) {
+                groups.push(GroupRef {
+                    path: path.clone(),
+                    group: g,
+                    whole,
+                });
             }
         }
     }
-    Ok(())
+    Ok(groups)
+}
+
+/// The file a reader of row groups has open: consecutive groups of one
+/// file share it, the next file replaces it.
+#[derive(Default)]
+struct OpenFile {
+    open: Option<(PathBuf, SerializedFileReader<File>)>,
+}
+
+impl OpenFile {
+    fn open(&mut self, path: &Path) -> Result<(&Path, &SerializedFileReader<File>), ColumnarError> {
+        let file = match self.open.take() {
+            Some((p, r)) if p == path => (p, r),
+            _ => (path.to_path_buf(), open_reader(path)?),
+        };
+        let (p, r) = self.open.insert(file);
+        Ok((p.as_path(), r))
+    }
 }
 
 /// One row group a [`fold_transactions`] reads.
@@ -697,39 +738,18 @@ pub fn fold_transactions<A: Send>(
 ) -> Result<Folded<A>, ColumnarError> {
     use rayon::prelude::*;
     let days = Days::of(&range);
-    let mut groups = Vec::new();
-    for part in manifest
-        .parts
-        .iter()
-        .filter(|p| month_in_range(&p.month, &range))
-    {
-        let path = dir.join(&part.file);
-        let reader = open_reader(&path)?;
-        for g in 0..reader.num_row_groups() {
-            if let Some(whole) = days.group(&reader, g) {
-                groups.push(GroupRef {
-                    path: path.clone(),
-                    group: g,
-                    whole,
-                });
-            }
-        }
-    }
+    let groups = groups_in_range(dir, manifest, &range, &days)?;
     let next = AtomicUsize::new(0);
     let worker = |_| -> Result<(A, u64), ColumnarError> {
         let mut state = init();
         let mut chunk = TxnChunk::default();
         let mut rows = Vec::new();
         let mut total = 0u64;
-        let mut open: Option<(PathBuf, SerializedFileReader<File>)> = None;
+        let mut files = OpenFile::default();
         while !stop.load(Ordering::Relaxed) {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(g) = groups.get(i) else { break };
-            let reader = match open.take() {
-                Some((p, r)) if p == g.path => (p, r),
-                _ => (g.path.clone(), open_reader(&g.path)?),
-            };
-            let (path, reader) = open.insert(reader);
+            let (path, reader) = files.open(&g.path)?;
             let n = decode_group(
                 reader,
                 g.group,
